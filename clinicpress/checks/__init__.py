@@ -1,0 +1,1 @@
+"""Quality checks: each module returns Findings for one family of standards."""
