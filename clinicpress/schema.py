@@ -400,6 +400,8 @@ class Practice(Model):
     """Handout body in one or two columns."""
     reviewer: str | None = None
     """Clinical reviewer shown on handouts; defaults to each handout's own reviewer."""
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    """ISO country code (US, GB, ...): sets date formats and spelling of built-in texts."""
     emergency_number: str = "911"
     """Local emergency number printed in the disclaimer (911 in the US, 999 in the UK)."""
     notices: Notices | None = None

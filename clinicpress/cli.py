@@ -1,0 +1,97 @@
+"""Command line: parsing and reporting only; the work lives in project, pipeline and checks."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import Problem, UsageError, UserError
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError (exit 2, no traceback) instead of exiting."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(Problem(self.prog, message=message, hint=f"run '{self.prog} --help'"))
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    p.add_argument("--practice", action="append", metavar="SLUG", help="only this practice (repeatable)")
+    p.add_argument("--only", action="append", metavar="SLUG", help="only this handout or deck (repeatable)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="plain, minimal output (for CI logs)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks for unexpected errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="build.py", description="ClinicPress: branded patient handouts (PDF) and talk decks "
+                     "(PPTX) from YAML content, for every practice.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="render every handout and deck for every practice (default)",
+                       description="Render handouts (PDF + HTML) and decks (PPTX) into the output folder.")
+    _common(b)
+    b.add_argument("--format", action="append", choices=["pdf", "html", "pptx"], help="only these formats")
+    b.add_argument("--variant", action="append", choices=["standard", "large-print", "print-shop"],
+                   help="handout variants to build (default: standard)")
+    b.add_argument("-o", "--output", type=Path, default=None, help="output folder (default: ROOT/output)")
+    b.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: number of cores)")
+
+    c = sub.add_parser("check", help="validate content and run the quality checks; write nothing",
+                       description="Validate every input and run the quality gates without rendering.")
+    _common(c)
+
+    n = sub.add_parser("new-practice", help="create a practice folder with commented starter files",
+                       description="Scaffold practices/SLUG/ with practice.yml, _brand.yml and a logo.")
+    n.add_argument("slug", help="folder name: lowercase letters, digits and hyphens")
+    n.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    n.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["build", *argv]
+    verbose = "-v" in argv or "--verbose" in argv
+    from .console import Reporter
+
+    reporter = Reporter(quiet="-q" in argv or "--quiet" in argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            args = build_parser().parse_args(["build", *argv])
+        return _dispatch(args, reporter)
+    except UserError as exc:
+        reporter.problems(exc.problems, exit_code=exc.exit_code)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        reporter.error("interrupted; outputs already written are complete, nothing is half-written")
+        return 130
+    except Exception as exc:  # an unexpected bug: say so plainly, traceback only on request
+        if verbose:
+            raise
+        reporter.error(f"internal error: {type(exc).__name__}: {exc}. This is a bug in ClinicPress; "
+                       "run again with --verbose and report the traceback.")
+        return 3
+
+
+def _dispatch(args: argparse.Namespace, reporter) -> int:
+    if args.command == "build":
+        from .build import build
+
+        return build(args, reporter)
+    if args.command == "check":
+        from .build import check
+
+        return check(args, reporter)
+    if args.command == "new-practice":
+        from .scaffold import new_practice
+
+        path = new_practice(args.root.resolve(), args.slug)
+        reporter.info(f"created {path}; edit practice.yml and _brand.yml, then run: python build.py --practice {args.slug}")
+        return EXIT_OK
+    raise UsageError(Problem("build.py", message=f"unknown command {args.command!r}"))

@@ -1,0 +1,207 @@
+"""Phase one of a build: find, load and cross-check every input, collecting every problem.
+
+Nothing is rendered or written here. A project with any error raises one UserError that
+lists them all (as MkDocs does), so a writer fixes a batch of mistakes in one go.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .citations import Bibliography
+from .errors import Problem, UserError, rel
+from .loading import load_model
+from .practice import PracticeContext, load_practice
+
+
+@dataclass(frozen=True)
+class Source:
+    """One loaded content file: its model, path and the line of every field."""
+
+    kind: str  # "handout" or "deck"
+    path: Path
+    model: Any
+    positions: dict = field(compare=False, hash=False)
+
+    @property
+    def slug(self) -> str:
+        return self.model.slug
+
+    @property
+    def language(self) -> str:
+        return self.model.language
+
+    @property
+    def key(self) -> str:
+        """Stable id of a content item: kind:slug:language."""
+        return f"{self.kind}:{self.slug}:{self.language}"
+
+    def line_of(self, *loc) -> int | None:
+        for n in range(len(loc), -1, -1):
+            if tuple(loc[:n]) in self.positions:
+                return self.positions[tuple(loc[:n])][0]
+        return None
+
+
+@dataclass
+class Project:
+    """Everything a build reads, loaded and validated."""
+
+    root: Path
+    handouts: list[Source]
+    decks: list[Source]
+    practices: dict[str, PracticeContext]
+    bibliography: Bibliography
+    warnings: list[Problem]
+
+    @property
+    def sources(self) -> list[Source]:
+        return self.handouts + self.decks
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+
+CONTENT_DIRS = {"handout": ("content/handouts", schema.Handout), "deck": ("content/decks", schema.Deck)}
+
+
+def content_files(root: Path, kind: str) -> list[Path]:
+    """Returns the YAML files of one kind, sorted, including language subfolders (es/)."""
+    base = root / CONTENT_DIRS[kind][0]
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()
+                  and not p.name.startswith(("_", ".")))
+
+
+def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
+    """Loads content, bibliography and practices; raises UserError listing every problem."""
+    root = root.resolve()
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+
+    try:
+        bib = Bibliography.load(root / "content" / "references.json", root)
+    except UserError as exc:
+        problems.extend(exc.problems)
+        bib = Bibliography([])
+
+    loaded: dict[str, list[Source]] = {"handout": [], "deck": []}
+    for kind, (_, model) in CONTENT_DIRS.items():
+        for path in content_files(root, kind):
+            try:
+                obj, positions = load_model(path, model, root)
+            except UserError as exc:
+                problems.extend(exc.problems)
+                continue
+            src = Source(kind, path, obj, positions)
+            problems.extend(_cross_check(src, root, bib))
+            loaded[kind].append(src)
+
+    seen: dict[tuple[str, str], Path] = {}
+    for src in loaded["handout"] + loaded["deck"]:
+        key = (src.slug, src.language)
+        if key in seen:
+            problems.append(Problem(rel(src.path, root), src.line_of("slug"), None, "slug",
+                                    f"slug {src.slug!r} ({src.language}) is also used by {rel(seen[key], root)}",
+                                    hint="every handout and deck needs its own slug per language"))
+        seen[key] = src.path
+
+    practice_dirs = sorted(p for p in (root / "practices").glob("*") if p.is_dir() and (p / "practice.yml").exists()) \
+        if (root / "practices").is_dir() else []
+    available = [p.name for p in practice_dirs]
+    if practices:
+        unknown = [s for s in practices if s not in available]
+        if unknown:
+            from .errors import UsageError
+            raise UsageError(Problem("practices/", message=f"practice {unknown[0]!r} not found",
+                                     hint=f"available: {', '.join(available) or '(none)'}"))
+        practice_dirs = [p for p in practice_dirs if p.name in practices]
+    loaded_practices: dict[str, PracticeContext] = {}
+    for folder in practice_dirs:
+        try:
+            ctx = load_practice(folder, root)
+        except UserError as exc:
+            problems.extend(exc.problems)
+            continue
+        loaded_practices[folder.name] = ctx
+        warnings.extend(ctx.warnings)
+
+    if problems:
+        raise UserError(sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0)))
+    return Project(root, loaded["handout"], loaded["deck"], loaded_practices, bib, warnings)
+
+
+def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
+    """Checks what a schema cannot: file name, citation keys, figure files."""
+    shown = rel(src.path, root)
+    problems: list[Problem] = []
+    if src.path.stem != src.slug:
+        problems.append(Problem(shown, src.line_of("slug"), None, "slug",
+                                f"slug {src.slug!r} does not match the file name {src.path.name!r}",
+                                hint=f"rename the file to {src.slug}.yml or set slug: {src.path.stem}"))
+    for loc, text in walk_text(src.model):
+        for key in schema.cite_keys(text):
+            if key not in bib:
+                import difflib
+                close = difflib.get_close_matches(key, list(bib.items), n=1)
+                problems.append(Problem(shown, src.line_of(*loc), None, _dotted(loc),
+                                        f"unknown citation key [@{key}]",
+                                        hint=f"did you mean [@{close[0]}]?" if close else
+                                        "add the source to content/references.json"))
+    for loc, fig in walk_figures(src.model):
+        target = (src.path.parent / fig.src)
+        problem = None
+        if "://" in fig.src or fig.src.startswith("data:") or Path(fig.src).is_absolute():
+            problem = "must be a relative path to a file inside the project"
+        else:
+            real = target.resolve()
+            if not real.is_relative_to(root):
+                problem = "points outside the project folder"
+            elif not real.is_file():
+                problem = "file not found"
+            elif real.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+                problem = "must be PNG, JPEG or SVG"
+        if problem:
+            problems.append(Problem(shown, src.line_of(*loc, "src"), None, _dotted(loc + ("src",)),
+                                    f"image {fig.src!r} {problem}",
+                                    hint="put images next to the content file and give a relative path"))
+    return problems
+
+
+def walk_text(model: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
+    """Returns (loc, text) for every string in a model, in document order."""
+    out: list[tuple[tuple, str]] = []
+    if isinstance(model, str):
+        out.append((loc, model))
+    elif isinstance(model, (list, tuple)):
+        for i, item in enumerate(model):
+            out.extend(walk_text(item, loc + (i,)))
+    elif hasattr(model, "model_fields"):
+        for name in type(model).model_fields:
+            out.extend(walk_text(getattr(model, name), loc + (name,)))
+    return out
+
+
+def walk_figures(model: Any, loc: tuple = ()) -> list[tuple[tuple, schema.Figure]]:
+    """Returns (loc, figure) for every figure or slide image in a model."""
+    out: list[tuple[tuple, schema.Figure]] = []
+    if isinstance(model, schema.Figure):
+        out.append((loc, model))
+    elif isinstance(model, (list, tuple)):
+        for i, item in enumerate(model):
+            out.extend(walk_figures(item, loc + (i,)))
+    elif hasattr(model, "model_fields"):
+        for name in type(model).model_fields:
+            out.extend(walk_figures(getattr(model, name), loc + (name,)))
+    return out
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out

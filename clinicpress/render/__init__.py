@@ -1,0 +1,1 @@
+"""Renderers: handout (HTML → PDF with WeasyPrint) and deck (PPTX with python-pptx)."""
