@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the tests need (Debian tools + Python test extras), then runs the whole suite.
+# Usage: bash scripts/test.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package providing it
+declare -A TOOLS=(
+  [soffice]=libreoffice-impress
+  [pdftoppm]=poppler-utils
+  [pdfinfo]=poppler-utils
+  [pdffonts]=poppler-utils
+  [qpdf]=qpdf
+  [zbarimg]=zbar-tools
+  [chromium]=chromium
+)
+missing=()
+for cmd in "${!TOOLS[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${TOOLS[$cmd]}")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    $(printf '%s\n' "${missing[@]}" | sort -u) libreoffice-core fonts-dejavu-core >/dev/null
+fi
+
+python -m pip install -q --disable-pip-version-check -e '.[test]'
+export CLINICPRESS_REQUIRE_TOOLS=1   # a test whose tool is missing fails instead of skipping
+exec python -m pytest "$@"

@@ -1,0 +1,117 @@
+"""End-to-end: YAML in, PDF and PPTX out, reopened and inspected; errors located; determinism."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pptx import Presentation
+
+from conftest import copy_project, run_build
+
+HANDOUT = "gut-and-immune-system"
+DECK = "gut-and-autoimmune-disease"
+
+
+def _struct_types(pdf: pikepdf.Pdf) -> set[str]:
+    seen: set[str] = set()
+    stack = [pdf.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary):
+            if "/S" in node:
+                seen.add(str(node.S))
+            kids = node.get("/K")
+            if kids is not None:
+                stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids])
+        elif isinstance(node, pikepdf.Array):
+            stack.extend(node)
+    return seen
+
+
+def test_handout_pdf_has_text_title_language_and_tags(built_default: Path):
+    pdf_path = built_default / "summit-rheumatology" / f"{HANDOUT}.pdf"
+    with pikepdf.open(pdf_path) as pdf:
+        assert 1 <= len(pdf.pages) <= 4
+        assert str(pdf.docinfo["/Title"]) == "Your Gut and Your Immune System"
+        assert str(pdf.Root.Lang).startswith("en")
+        assert pdf.Root.MarkInfo.Marked
+        tags = _struct_types(pdf)
+        assert {"/H1", "/H2", "/P", "/L", "/LI"} <= tags
+    import subprocess
+    text = subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Your Gut and Your Immune System" in text
+    assert "Summit Rheumatology" in text
+    assert "What you can do" in text
+
+
+def test_html_copy_is_written_beside_the_pdf(built_default: Path):
+    html = (built_default / "summit-rheumatology" / f"{HANDOUT}.html").read_text(encoding="utf-8")
+    assert "<h1>Your Gut and Your Immune System</h1>" in html
+    assert 'lang="en-US"' in html
+    assert "file://" not in html  # relative links only, so the copy opens from the output folder
+
+
+def test_deck_reopens_with_titles_and_notes(built_default: Path):
+    prs = Presentation(str(built_default / "summit-rheumatology" / f"{DECK}.pptx"))
+    assert 30 <= len(prs.slides) <= 42
+    assert prs.slide_width * 9 == prs.slide_height * 16
+    titles = [s.shapes.title.text for s in prs.slides if s.shapes.title is not None]
+    assert titles and titles[0]
+    for slide in prs.slides:
+        assert slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip()
+    assert prs.core_properties.title
+
+
+def test_broken_yaml_names_path_and_line_and_keeps_earlier_outputs(project: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    ok = run_build("build", "--root", str(project), "--output", str(out), "--only", HANDOUT, "-q")
+    assert ok.returncode == 0, ok.stderr
+    pdf = out / "summit-rheumatology" / f"{HANDOUT}.pdf"
+    before = pdf.read_bytes()
+
+    src = project / "content" / "handouts" / f"{HANDOUT}.yml"
+    lines = src.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "titel: a misspelled key")
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    bad = run_build("build", "--root", str(project), "--output", str(out), "--only", HANDOUT)
+    assert bad.returncode == 1
+    assert f"content/handouts/{HANDOUT}.yml:4:1" in bad.stderr
+    assert "titel" in bad.stderr and "did you mean 'title'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert pdf.read_bytes() == before
+    assert not list(out.rglob(".clinicpress-tmp-*"))
+
+
+def test_wrong_usage_exits_2_without_traceback():
+    proc = run_build("build", "--format", "docx")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "invalid choice" in proc.stderr
+
+
+def test_every_command_has_help():
+    for cmd in ([], ["build"], ["check"], ["new-practice"]):
+        proc = run_build(*cmd, "--help")
+        assert proc.returncode == 0 and "usage:" in proc.stdout
+
+
+def test_check_validates_without_writing(project: Path):
+    proc = run_build("check", "--root", str(project))
+    assert proc.returncode == 0, proc.stderr
+    assert not (project / "output").exists()
+
+
+def test_same_input_gives_identical_bytes(project: Path, tmp_path: Path):
+    digests = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        proc = run_build("build", "--root", str(project), "--output", str(out), "--only", HANDOUT,
+                         "--only", DECK, "-q")
+        assert proc.returncode == 0, proc.stderr
+        digests.append({p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in sorted(out.rglob("*")) if p.suffix in (".pdf", ".pptx", ".html")})
+    assert digests[0] == digests[1]
+    assert any(k.endswith(".pdf") for k in digests[0]) and any(k.endswith(".pptx") for k in digests[0])
