@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from . import schema
 from .citations import Bibliography
 from .errors import Problem, UserError, rel
@@ -180,7 +182,7 @@ def walk_text(model: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
     elif isinstance(model, (list, tuple)):
         for i, item in enumerate(model):
             out.extend(walk_text(item, loc + (i,)))
-    elif hasattr(model, "model_fields"):
+    elif isinstance(model, BaseModel):
         for name in type(model).model_fields:
             out.extend(walk_text(getattr(model, name), loc + (name,)))
     return out
@@ -194,7 +196,7 @@ def walk_figures(model: Any, loc: tuple = ()) -> list[tuple[tuple, schema.Figure
     elif isinstance(model, (list, tuple)):
         for i, item in enumerate(model):
             out.extend(walk_figures(item, loc + (i,)))
-    elif hasattr(model, "model_fields"):
+    elif isinstance(model, BaseModel):
         for name in type(model).model_fields:
             out.extend(walk_figures(getattr(model, name), loc + (name,)))
     return out
