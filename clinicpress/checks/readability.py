@@ -42,3 +42,116 @@ def textstat_for(language: str):
 
     textstat.set_lang("es" if language == "es" else "en_US")
     return textstat
+
+
+# --------------------------------------------------------------------------- scores and gates
+from dataclasses import asdict, dataclass  # noqa: E402
+
+from . import prose  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Readability of one text. English: fkgl and smog; Spanish: inflesz and fernandez_huerta."""
+
+    words: int
+    sentences: int
+    fkgl: float | None = None
+    smog: float | None = None
+    smog_low_confidence: bool | None = None
+    inflesz: float | None = None
+    """Szigriszt-Pazos perspicuity, read on the INFLESZ scale (55-65 "normal")."""
+    fernandez_huerta: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def score_text(text: str, language: str, min_sentences: int = 30) -> Scores:
+    """Scores prepared plain text (see `prose.scoring_text`) in `language`."""
+    n_words = len(prose.words(text))
+    if not n_words:
+        return Scores(0, 0)
+    ts = textstat_for(language)
+    n_sent = ts.sentence_count(text)
+    if language == "es":
+        return Scores(n_words, n_sent, inflesz=round(ts.szigriszt_pazos(text), 1),
+                      fernandez_huerta=round(ts.fernandez_huerta(text), 1))
+    return Scores(n_words, n_sent, fkgl=round(ts.flesch_kincaid_grade(text), 1),
+                  smog=round(ts.smog_index(text), 1), smog_low_confidence=n_sent < min_sentences)
+
+
+def score_pieces(pieces: list, language: str, min_sentences: int = 30) -> Scores:
+    return score_text(prose.scoring_text(pieces), language, min_sentences)
+
+
+def _gate(scores: Scores, language: str, config) -> tuple[str | None, str]:
+    """Returns (severity or None, description) for one set of scores."""
+    if language == "es":
+        v = scores.inflesz
+        if v is None:
+            return None, ""
+        desc = f"INFLESZ {v:.1f} (Fernández Huerta {scores.fernandez_huerta:.1f})"
+        if v < config.inflesz_error:
+            return "error", desc
+        if v < config.inflesz_pass:
+            return "warning", desc
+        return None, desc
+    v = scores.fkgl
+    if v is None:
+        return None, ""
+    low = " low-confidence" if scores.smog_low_confidence else ""
+    desc = f"Flesch-Kincaid grade {v:.1f} (SMOG {scores.smog:.1f}{low})"
+    if v > config.fkgl_error:
+        return "error", desc
+    if v > config.fkgl_warn:
+        return "warning", desc
+    return None, desc
+
+
+def _limits(language: str, config) -> str:
+    if language == "es":
+        return f"INFLESZ {config.inflesz_pass:g} or more passes, below {config.inflesz_error:g} fails"
+    return f"grade {config.fkgl_warn:g} or below passes, above {config.fkgl_error:g} fails"
+
+
+def check(src, ctx) -> list:
+    """Readability per handout and per section; for decks, of the speaker notes (warning only)."""
+    config = ctx.config
+    lang = src.language
+    findings = []
+    store = ctx.item_scores(src.key)
+    suffix = "inflesz" if lang == "es" else "fkgl"
+    hint = "use shorter sentences and shorter, common words; explain terms in the glossary"
+    if src.kind == "deck":
+        scores = score_pieces(prose.deck_note_pieces(src.model), lang, config.smog_min_sentences)
+        store["scores"].update(scores.as_dict())
+        severity, desc = _gate(scores, lang, config)
+        if severity:
+            findings.append(ctx.at(src, f"readability.notes_{suffix}", "warning",
+                                   f"speaker notes: {desc}; {_limits(lang, config)}", ("slides",),
+                                   hint=hint, **scores.as_dict()))
+        return findings
+
+    handout = src.model
+    scores = score_pieces(prose.handout_pieces(handout), lang, config.smog_min_sentences)
+    store["scores"].update(scores.as_dict())
+    severity, desc = _gate(scores, lang, config)
+    if severity:
+        findings.append(ctx.at(src, f"readability.{suffix}", severity,
+                               f"handout: {desc}; {_limits(lang, config)}", ("title",),
+                               hint=hint, **scores.as_dict()))
+    for i, section in enumerate(handout.sections):
+        sec = score_pieces(prose.section_pieces(section, i), lang, config.smog_min_sentences)
+        gated = config.readability_sections and sec.words >= config.min_scored_words
+        store["sections"].append({"index": i, "heading": section.heading,
+                                  "line": src.line_of("sections", i, "heading"),
+                                  "gated": gated, "scores": sec.as_dict()})
+        if not gated:
+            continue
+        severity, desc = _gate(sec, lang, config)
+        if severity:
+            findings.append(ctx.at(src, f"readability.section_{suffix}", severity,
+                                   f"section {section.heading!r}: {desc}; {_limits(lang, config)}",
+                                   ("sections", i, "heading"), hint=hint, **sec.as_dict()))
+    return findings

@@ -1,0 +1,44 @@
+"""What every check module shares: the run context and a Finding factory."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..errors import Finding, Severity, rel
+
+
+def dotted(loc: tuple) -> str | None:
+    """Returns a model path as written in YAML terms: sections[2].bullets[0]."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or None
+
+
+@dataclass
+class Context:
+    """One run of the checks: the project, the thresholds, and scores collected on the way."""
+
+    project: Any
+    config: Config
+    scores: dict[str, dict] = field(default_factory=dict)
+    """Item key → {"scores": {...}, "sections": [...]}, filled by readability and PEMAT."""
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.project.root
+
+    def rel(self, path: Path | str) -> str:
+        return rel(path, self.root)
+
+    def at(self, src, check: str, severity: Severity, message: str, loc: tuple = (), *,
+           hint: str | None = None, **data) -> Finding:
+        """A Finding located in a content file at model path `loc`."""
+        return Finding(check, severity, message, self.rel(src.path), src.line_of(*loc) if loc else None,
+                       dotted(loc), hint, data)
+
+    def item_scores(self, key: str) -> dict:
+        return self.scores.setdefault(key, {"scores": {}, "sections": []})
