@@ -1,0 +1,181 @@
+"""PEMAT-P (AHRQ): the items a program can judge from structured content, scored as AHRQ does.
+
+Each dimension's score is the share of applicable items met. Automatable items are judged
+here; the items only a person can judge (schema.PEMAT_HUMAN_ITEMS) count only when
+`human_review` in the handout signs them off (then as met); until then they are left out
+of the score and listed as "needs human review" (info). Below `pemat_min` (70%) is an error.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import Finding
+from . import plain_language, prose
+
+UNDERSTANDABILITY = "understandability"
+ACTIONABILITY = "actionability"
+
+HUMAN_ITEMS = {
+    "purpose_evident": (UNDERSTANDABILITY, "the purpose is evident at once"),
+    "logical_order": (UNDERSTANDABILITY, "information is in a logical order"),
+    "no_distracting_content": (UNDERSTANDABILITY, "no distracting information"),
+    "clear_illustrations": (UNDERSTANDABILITY, "illustrations are clear and uncluttered"),
+    "actions_explained": (ACTIONABILITY, "the material explains how to carry out each action"),
+}
+
+_NOT_IMPERATIVE = {
+    "the", "a", "an", "it", "its", "this", "that", "these", "those", "there", "you", "your", "we", "our", "they",
+    "people", "some", "most", "many", "if", "when", "because", "el", "la", "los", "las", "un", "una", "usted",
+    "su", "sus", "es", "hay", "si", "cuando", "nosotros",
+}
+_YOU = {"en": re.compile(r"\b(you|your|yours|yourself)\b", re.I),
+        "es": re.compile(r"\b(usted|ustedes|su|sus|tú|tu|tus|le|lo)\b", re.I)}
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    dimension: str
+    label: str
+    met: bool | None
+    """True, False, or None when not applicable."""
+    human: bool = False
+    hint: str | None = None
+    loc: tuple = ()
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "dimension": self.dimension, "label": self.label, "met": self.met,
+                "human": self.human}
+
+
+def items(src, ctx) -> list[Item]:
+    """Judges every PEMAT-P item this tool knows for one handout."""
+    h = src.model
+    config = ctx.config
+    out: list[Item] = []
+    U, A = UNDERSTANDABILITY, ACTIONABILITY
+
+    mm_sentences = prose.sentences(" ".join(p.text for p in prose.pieces(h.main_message, ("main_message",))))
+    out.append(Item("main_message_first", U, "one main message, shown first", 1 <= len(mm_sentences) <= 2,
+                    hint="state one main message in one or two sentences", loc=("main_message",)))
+
+    undefined = plain_language.undefined_jargon(h, plain_language.load_jargon(ctx, src.language))
+    out.append(Item("terms_defined", U, "medical terms are defined", not undefined,
+                    hint="define " + ", ".join(repr(t.term) for t, _, _ in undefined[:4]) + " in the glossary"
+                    if undefined else None, loc=undefined[0][1] if undefined else ()))
+
+    long_sections = [i for i, s in enumerate(h.sections)
+                     if prose.word_count(prose.section_pieces(s, i)) > config.long_section_words]
+    out.append(Item("chunked", U, "information is in short sections", len(h.sections) >= 2 and not long_sections,
+                    hint=f"use two or more sections of at most {config.long_section_words} words",
+                    loc=("sections", long_sections[0], "heading") if long_sections else ("sections",)))
+
+    generic = {g.casefold() for g in config.generic_headings}
+    seen: set[str] = set()
+    bad = None
+    for i, s in enumerate(h.sections):
+        key = re.sub(r"[^\w\s]", "", s.heading).casefold().strip()
+        if key in generic or key in seen:
+            bad = i
+            break
+        seen.add(key)
+    out.append(Item("informative_headings", U, "headings say what the section is about", bad is None,
+                    hint="replace generic or repeated headings (\"Introduction\", \"Other\") with what the section says",
+                    loc=("sections", bad, "heading") if bad is not None else ()))
+
+    summary_ok = bool(prose.sentences(" ".join(p.text for p in prose.pieces(h.summary, ("summary",)))))
+    out.append(Item("summary", U, "there is a summary", summary_ok, hint="add a two- or three-sentence summary",
+                    loc=("summary",)))
+
+    cues = any(s.bullets or s.steps or s.callout or s.table or (s.body and "**" in s.body) for s in h.sections)
+    out.append(Item("visual_cues", U, "visual cues (bullets, boxes, bold) draw attention to key points", cues,
+                    hint="use bullets, a callout box or bold for the key points", loc=("sections",)))
+
+    figures = [(i, s.figure) for i, s in enumerate(h.sections) if s.figure is not None and not s.figure.decorative]
+    uncaptioned = [i for i, f in figures if not f.caption]
+    out.append(Item("figures_captioned", U, "figures have captions", (not uncaptioned) if figures else None,
+                    hint="add a caption that says what the figure shows",
+                    loc=("sections", uncaptioned[0], "figure") if uncaptioned else ()))
+
+    tables = [(i, s.table) for i, s in enumerate(h.sections) if s.table is not None]
+    complex_ = [i for i, t in tables if len(t.header) > 4 or len(t.rows) > 8]
+    out.append(Item("simple_tables", U, "tables are short, with header rows", (not complex_) if tables else None,
+                    hint="keep tables to 4 columns and 8 rows with a header row",
+                    loc=("sections", complex_[0], "table") if complex_ else ()))
+
+    out.append(Item("action_present", A, "at least one action the reader can take", bool(h.actions),
+                    hint="add what the reader can do", loc=("actions",)))
+
+    you = _YOU.get(src.language, _YOU["en"])
+
+    def step_like(text: str) -> bool:
+        ws = prose.words(prose.strip_cites(text))
+        return bool(ws) and ws[0].casefold() not in _NOT_IMPERATIVE and len(ws) <= config.long_sentence_words
+
+    # PEMAT-P: "addresses the user directly when describing actions": an imperative or "you".
+    indirect = [i for i, a in enumerate(h.actions) if not (step_like(a) or you.search(a))]
+    uses_you = any(you.search(t) for _, t in plain_language.reader_texts(h))
+    out.append(Item("addresses_reader", A, "addresses the reader directly (\"you\")", uses_you and not indirect,
+                    hint="speak to the reader: \"you can\", \"your care team\", or a verb first (\"Ask ...\")",
+                    loc=("actions", indirect[0]) if indirect else ("actions",)))
+
+    not_steps = [i for i, a in enumerate(h.actions) if not step_like(a)]
+    out.append(Item("numbered_steps", A, "actions are explicit numbered steps", len(h.actions) >= 2 and not not_steps,
+                    hint="give two or more short steps, each starting with a verb (\"Write down ...\")",
+                    loc=("actions", not_steps[0]) if not_steps else ("actions",)))
+
+    out.append(Item("checklist_tool", A, "a tangible tool (question checklist) for the next visit",
+                    len(h.questions) >= 2, hint="list two or more questions to ask at the next visit",
+                    loc=("questions",)))
+
+    signed = set(h.human_review.items) if h.human_review else set()
+    for item_id, (dim, label) in HUMAN_ITEMS.items():
+        if item_id == "clear_illustrations" and not figures:
+            out.append(Item(item_id, dim, label, None, human=True))
+        else:
+            out.append(Item(item_id, dim, label, True if item_id in signed else None, human=True))
+    return out
+
+
+def score(its: list[Item], dimension: str) -> float | None:
+    """Percentage of applicable items met in one dimension (None if none applies)."""
+    applicable = [i for i in its if i.dimension == dimension and i.met is not None]
+    if not applicable:
+        return None
+    return round(100 * sum(1 for i in applicable if i.met) / len(applicable), 1)
+
+
+def check(src, ctx) -> list[Finding]:
+    """PEMAT-P understandability and actionability of a handout (decks are not PEMAT-P scored)."""
+    if src.kind != "handout":
+        return []
+    its = items(src, ctx)
+    h = src.model
+    store = ctx.item_scores(src.key)
+    findings: list[Finding] = []
+    for dim in (UNDERSTANDABILITY, ACTIONABILITY):
+        pct = score(its, dim)
+        store["scores"][f"pemat_{dim}"] = pct
+        applicable = [i for i in its if i.dimension == dim and i.met is not None]
+        met = sum(1 for i in applicable if i.met)
+        if pct is not None and pct < ctx.config.pemat_min:
+            findings.append(ctx.at(src, f"pemat.{dim}", "error",
+                                   f"PEMAT-P {dim} {pct:.0f}% ({met} of {len(applicable)} items met); "
+                                   f"{ctx.config.pemat_min:g}% needed", ("title",),
+                                   hint="see the unmet pemat.item findings", score=pct))
+    store["pemat_items"] = [i.as_dict() for i in its]
+    for i in its:
+        if i.met is False:
+            findings.append(ctx.at(src, "pemat.item", "warning", f"PEMAT-P item not met: {i.label}", i.loc,
+                                   hint=i.hint, item=i.id, dimension=i.dimension))
+    pending = [i for i in its if i.human and i.met is None and not (i.id == "clear_illustrations"
+                                                                    and not any(s.figure for s in h.sections))]
+    if pending:
+        findings.append(ctx.at(src, "pemat.human_review", "info",
+                               "needs human review: " + "; ".join(i.label for i in pending),
+                               ("human_review",) if h.human_review else ("title",),
+                               hint="after checking, list the items under human_review: {by, date, items: ["
+                                    + ", ".join(i.id for i in pending) + "]}",
+                               items=[i.id for i in pending]))
+    return findings
