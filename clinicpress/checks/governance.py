@@ -1,0 +1,188 @@
+"""Governance: who reviewed what and when, the disclaimer and emergency line, translations.
+
+Review age is measured from `Config.reference_date()` (the `today` option, else
+SOURCE_DATE_EPOCH, else the real date) so a build is reproducible.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from pathlib import Path
+
+from ..errors import Finding, UserError
+from ..i18n import messages
+from ..loading import load_yaml
+
+PLACEHOLDER_RE = re.compile(r"^\s*(tbd|tba|todo|fixme|xxx+|\?+|n/?a|none|unknown|-+)\s*$", re.I)
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """Returns the same day `months` earlier (clamped to the month's last day)."""
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def age_months(reviewed: dt.date, today: dt.date) -> int:
+    """Whole months from `reviewed` to `today`."""
+    n = (today.year - reviewed.year) * 12 + today.month - reviewed.month
+    return n - (1 if today.day < reviewed.day else 0)
+
+
+def _catalogue_line(root: Path, language: str, key: str, practice_templates: Path | None = None) -> tuple[str, int | None]:
+    """Returns (path, line) where `key` is set for `language` (practice override first)."""
+    candidates = []
+    if practice_templates is not None:
+        candidates.append(practice_templates / "i18n" / f"{language}.yml")
+    candidates += [root / "templates" / "i18n" / f"{language}.yml", root / "templates" / "i18n" / "en.yml"]
+    for path in candidates:
+        if path.is_file():
+            try:
+                data, positions = load_yaml(path, root)
+            except UserError:
+                continue
+            if isinstance(data, dict) and key in data:
+                return str(path.relative_to(root)), positions.get((key,), (None,))[0]
+    own = root / "templates" / "i18n" / f"{language}.yml"
+    return str(own.relative_to(root)), None
+
+
+def catalogue_findings(ctx, language: str, practice=None, *, make) -> list[Finding]:
+    """Disclaimer and emergency texts present (and the emergency line has its {number})."""
+    templates = practice.templates_dir if practice is not None else None
+    out: list[Finding] = []
+    try:
+        t = messages(ctx.root, language, templates)
+    except UserError as exc:
+        p = exc.problems[0]
+        return [make("governance.disclaimer", "error", f"message catalogue for {language!r} cannot be read: "
+                     f"{p.message}", p.path, p.line, None, "fix the catalogue file")]
+    except FileNotFoundError:
+        t = {}
+    for key, label in (("disclaimer", "disclaimer"), ("emergency", "emergency line")):
+        path, line = _catalogue_line(ctx.root, language, key, templates)
+        value = (t.get(key) or "").strip()
+        if not value:
+            out.append(make(f"governance.{key}", "error", f"no {label} text for language {language!r}", path, line,
+                            key, f"set '{key}' in templates/i18n/{language}.yml"))
+        elif key == "emergency" and "{number}" not in value:
+            out.append(make("governance.emergency", "error", f"the emergency line for {language!r} does not show "
+                            "the practice's emergency number", path, line, key,
+                            "put {number} where the emergency number goes"))
+    return out
+
+
+def check(src, ctx) -> list[Finding]:
+    """Review date and reviewer, review age, disclaimer/emergency texts, translation currency."""
+    config = ctx.config
+    m = src.model
+    today = config.reference_date()
+    findings: list[Finding] = []
+    rv = m.reviewed
+    if PLACEHOLDER_RE.match(rv.by or ""):
+        findings.append(ctx.at(src, "governance.reviewed", "error", f"reviewer {rv.by!r} is a placeholder",
+                               ("reviewed", "by"), hint="name the clinician who reviewed it, e.g. \"Dana Ortiz, MD\""))
+    if rv.date > today:
+        findings.append(ctx.at(src, "governance.review_date", "warning",
+                               f"reviewed date {rv.date.isoformat()} is after {today.isoformat()}",
+                               ("reviewed", "date"), hint="use the date the review actually happened"))
+    elif rv.date < months_before(today, config.review_error_months):
+        findings.append(ctx.at(src, "governance.review_age", "error",
+                               f"last reviewed {rv.date.isoformat()}, {age_months(rv.date, today)} months ago "
+                               f"(more than {config.review_error_months})", ("reviewed", "date"),
+                               hint="have a clinician review it against current evidence and update reviewed.date"))
+    elif rv.date < months_before(today, config.review_warn_months):
+        findings.append(ctx.at(src, "governance.review_age", "warning",
+                               f"last reviewed {rv.date.isoformat()}, {age_months(rv.date, today)} months ago "
+                               f"(more than {config.review_warn_months})", ("reviewed", "date"),
+                               hint="schedule a review; update reviewed.date when it is done"))
+
+    if src.kind == "handout":
+        def make(check, severity, message, path, line, field, hint):
+            return Finding(check, severity, message, path, line, field, hint)
+        key = ("catalogue", src.language)
+        if key not in ctx.cache:
+            ctx.cache[key] = catalogue_findings(ctx, src.language, make=make)
+        findings.extend(ctx.cache[key])
+
+    if m.translation_of:
+        original = _original(ctx.project, src)
+        if original is None:
+            findings.append(ctx.at(src, "governance.translation_original", "warning",
+                                   f"translation_of {m.translation_of!r}: no {src.kind} with that slug in another "
+                                   "language", ("translation_of",), hint="give the slug of the original"))
+        elif m.translated_from_review is None:
+            findings.append(ctx.at(src, "governance.translation_outdated", "warning",
+                                   "translation does not say which review of the original it follows",
+                                   ("translation_of",),
+                                   hint=f"set translated_from_review: {original.model.reviewed.date.isoformat()} "
+                                        "once it matches that version"))
+        elif m.translated_from_review < original.model.reviewed.date:
+            findings.append(ctx.at(src, "governance.translation_outdated", "warning",
+                                   f"outdated translation: based on the {m.translated_from_review.isoformat()} "
+                                   f"review, but {ctx.rel(original.path)} was reviewed "
+                                   f"{original.model.reviewed.date.isoformat()}", ("translated_from_review",),
+                                   hint="update the translation, then set translated_from_review to the "
+                                        "original's reviewed date"))
+    return findings
+
+
+def _original(project, src):
+    for other in project.sources:
+        if other.kind == src.kind and other.slug == src.model.translation_of and other.language != src.language:
+            return other
+    return None
+
+
+def check_practice(slug: str, practice, ctx) -> list[Finding]:
+    """Emergency number set, disclaimer texts in every offered language, missing translations."""
+    info = practice.info
+    shown = ctx.rel(practice.root / "practice.yml")
+    findings: list[Finding] = []
+    line = _yaml_line(practice.root / "practice.yml", ctx.root, "emergency_number")
+    if not (info.emergency_number or "").strip():
+        findings.append(Finding("governance.emergency", "error", "emergency_number is empty", shown, line,
+                                "emergency_number", "set the local emergency number, e.g. \"911\" or \"999\""))
+
+    def make(check, severity, message, path, line, field, hint):
+        return Finding(check, severity, message, path, line, field, hint)
+
+    for language in info.languages:
+        if practice.templates_dir is not None:
+            findings.extend(catalogue_findings(ctx, language, practice, make=make))
+    override = practice.templates_dir / "handout" / "handout.html.j2" if practice.templates_dir else None
+    if override is not None and override.is_file():
+        text = override.read_text(encoding="utf-8", errors="replace")
+        extends_default = "!default/handout/handout.html.j2" in text
+        replaces_block = re.search(r"\{%-?\s*block\s+disclaimer\b", text)
+        if (not extends_default or replaces_block) and not ("t.disclaimer" in text and "emergency_line" in text):
+            findings.append(Finding("governance.disclaimer", "error",
+                                    "the practice's handout template leaves out the disclaimer or the "
+                                    "emergency line", ctx.rel(override), None, None,
+                                    "keep {{ t.disclaimer }} and {{ emergency_line }} in the template"))
+
+    originals = [s for s in ctx.project.handouts if not s.model.translation_of]
+    for language in info.languages:
+        missing = []
+        for orig in originals:
+            if orig.language == language:
+                continue
+            if not any(s.language == language and (s.slug == orig.slug or s.model.translation_of == orig.slug)
+                       for s in ctx.project.handouts):
+                missing.append(orig.slug)
+        if missing:
+            lines = _yaml_line(practice.root / "practice.yml", ctx.root, "languages")
+            findings.append(Finding("governance.translation_missing", ctx.config.missing_translation_severity,
+                                    f"the practice offers {language!r} but {len(missing)} handout(s) have no "
+                                    f"{language!r} version: {', '.join(missing)}", shown, lines, "languages",
+                                    f"add content/handouts/{language}/<slug>.yml with translation_of: <slug>",
+                                    {"language": language, "slugs": missing}))
+    return findings
+
+
+def _yaml_line(path: Path, root: Path, key: str) -> int | None:
+    try:
+        _, positions = load_yaml(path, root)
+    except UserError:
+        return None
+    return positions.get((key,), (None,))[0]
