@@ -1,0 +1,212 @@
+"""Accessibility: alt text, body text size, and the slide rules (bullets, titles, notes, tables).
+
+Colour contrast lives in `contrast.py`. The handout body size is read from the template
+CSS (`html`/`body` font-size; a practice's own `templates/handout/handout.css` wins) unless
+`handout_body_pt` is set; the slide body size is the deck renderer's `BODY_PT` unless
+`slide_body_pt` is set.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import Finding
+from ..i18n import messages
+from ..project import walk_figures
+from . import prose
+
+GENERIC_ALT = {"image", "picture", "photo", "photograph", "figure", "graphic", "img", "chart", "diagram",
+               "illustration", "icon", "logo", "imagen", "foto", "figura", "gráfico", "ilustración"}
+DEFAULT_SLIDE_BODY_PT = 24.0
+
+
+# --------------------------------------------------------------------------- alt text
+def alt_problem(fig) -> str | None:
+    """Why a figure's alt text would not help a screen-reader user (None when it is fine)."""
+    if fig.decorative:
+        return None
+    alt = (fig.alt or "").strip()
+    if not alt:
+        return "has no alt text"
+    if re.search(r"\.(png|jpe?g|svg|gif|webp)$", alt, re.I) or alt == Path(fig.src).name:
+        return f"alt text {alt!r} is a file name"
+    if alt.casefold().strip(" .") in GENERIC_ALT:
+        return f"alt text {alt!r} does not say what the image shows"
+    return None
+
+
+def check_alt(src, ctx) -> list[Finding]:
+    findings = []
+    for loc, fig in walk_figures(src.model):
+        problem = alt_problem(fig)
+        if problem:
+            findings.append(ctx.at(src, "accessibility.alt_text", "error", f"image {fig.src!r} {problem}",
+                                   loc + ("alt",), hint="describe what the image shows and why it is there, "
+                                   "or set decorative: true if it carries no information"))
+    return findings
+
+
+# --------------------------------------------------------------------------- font sizes
+_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+
+
+def css_body_pt(css: str) -> float | None:
+    """Body text size in points from `html { font-size }` / `body { font-size }` (last one wins)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    root_pt = 12.0
+    found: float | None = None
+    # Only top-level rules: drop @page and other at-rule blocks first.
+    css = re.sub(r"@[\w-]+[^{;]*\{(?:[^{}]|\{[^{}]*\})*\}", "", css)
+    for selectors, body in _RULE_RE.findall(css):
+        names = {s.strip() for s in selectors.split(",")}
+        if not names & {"html", "body", ":root"}:
+            continue
+        m = None
+        for m in re.finditer(r"(?:^|;)\s*font-size\s*:\s*([\d.]+)\s*(pt|px|em|rem|%)?", body):
+            pass
+        if m is None:
+            m = re.search(r"(?:^|;)\s*font\s*:[^;]*?([\d.]+)(pt|px|em|rem|%)", body)
+        if m is None:
+            continue
+        value, unit = float(m.group(1)), (m.group(2) or "px")
+        base = found if "body" in names and found is not None else root_pt
+        pt = {"pt": value, "px": value * 0.75, "em": value * base, "rem": value * root_pt,
+              "%": value / 100 * base}[unit]
+        if names & {"html", ":root"}:
+            root_pt = pt
+        found = pt
+    return found
+
+
+def handout_css_path(root: Path, practice=None) -> Path:
+    if practice is not None and practice.templates_dir is not None:
+        own = practice.templates_dir / "handout" / "handout.css"
+        if own.is_file():
+            return own
+    return root / "templates" / "handout" / "handout.css"
+
+
+def check_practice_fonts(slug: str, practice, ctx) -> list[Finding]:
+    """The handout body size for this practice's template is at least `handout_body_pt_min`."""
+    config = ctx.config
+    path = handout_css_path(ctx.root, practice)
+    if config.handout_body_pt is not None:
+        size, shown, line = config.handout_body_pt, "pyproject.toml", None
+    elif path.is_file():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        size, shown = css_body_pt(text), ctx.rel(path)
+        line = next((n for n, ln in enumerate(text.splitlines(), 1)
+                     if re.match(r"\s*(html|body)\b[^{]*\{", ln) and "font" in ln), None)
+    else:
+        return []
+    if size is None:
+        return [Finding("accessibility.font_size", "warning", "cannot read the body font size from the handout CSS",
+                        shown, None, None, "set html { font-size: 12pt } or handout_body_pt in [tool.clinicpress]")]
+    if size + 1e-9 < config.handout_body_pt_min:
+        return [Finding("accessibility.font_size", "error", f"handout body text is {size:g} pt; at least "
+                        f"{config.handout_body_pt_min:g} pt is needed", shown, line, "font-size",
+                        "set html { font-size: 12pt } (or larger)", {"pt": size})]
+    return []
+
+
+def slide_body_pt(config) -> tuple[float, str]:
+    """Returns the slide body size and where it came from."""
+    if config.slide_body_pt is not None:
+        return config.slide_body_pt, "slide_body_pt in the project config"
+    try:
+        from ..render import deck as deck_renderer
+        value = getattr(deck_renderer, "BODY_PT", None)
+    except Exception:  # the renderer failing to import is reported by the build itself
+        value = None
+    if isinstance(value, (int, float)):
+        return float(value), "BODY_PT in clinicpress/render/deck.py"
+    return DEFAULT_SLIDE_BODY_PT, "the default (the deck renderer does not declare BODY_PT)"
+
+
+# --------------------------------------------------------------------------- slides
+def slide_title(slide, deck, t) -> str:
+    """The title a slide shows (title, closing and references slides have defaults)."""
+    if slide.title:
+        return slide.title
+    if slide.layout == "title":
+        return deck.title
+    if slide.layout == "closing":
+        return t.get("closing_title", "Thank you")
+    if slide.layout == "references":
+        return t.get("references_slide", "References")
+    return ""
+
+
+def _lines(bullets) -> int:
+    n = 0
+    for b in bullets:
+        n += 1 + (0 if isinstance(b, str) else len(b.sub))
+    return n
+
+
+def check_deck(src, ctx) -> list[Finding]:
+    """Slide body size, bullets per slide, unique titles, notes on every slide, short tables."""
+    config = ctx.config
+    deck = src.model
+    findings: list[Finding] = []
+    size, origin = slide_body_pt(config)
+    if size + 1e-9 < config.slide_body_pt_min:
+        findings.append(ctx.at(src, "accessibility.font_size", "error",
+                               f"slide body text is {size:g} pt ({origin}); at least {config.slide_body_pt_min:g} "
+                               "pt is needed", ("slides",), hint="raise the deck body size to 24 pt or more",
+                               pt=size))
+    try:
+        t = messages(ctx.root, deck.language)
+    except Exception:
+        t = {}
+    seen: dict[str, int] = {}
+    for i, slide in enumerate(deck.slides):
+        title = slide_title(slide, deck, t)
+        key = re.sub(r"\s+", " ", prose.strip_cites(title)).casefold().strip()
+        if key in seen:
+            findings.append(ctx.at(src, "accessibility.slide_titles", "error",
+                                   f"slide {i + 1} has the same title as slide {seen[key] + 1}: {title!r}",
+                                   ("slides", i, "title") if slide.title else ("slides", i),
+                                   hint="give every slide its own title (screen readers list slides by title)"))
+        else:
+            seen[key] = i
+        columns = [("bullets", slide.bullets)]
+        if slide.left is not None:
+            columns.append(("left", slide.left.bullets))
+        if slide.right is not None:
+            columns.append(("right", slide.right.bullets))
+        for name, bullets in columns:
+            n = _lines(bullets)
+            if n > config.slide_bullets_max:
+                where = "" if name == "bullets" else f" ({name} column)"
+                findings.append(ctx.at(src, "accessibility.slide_bullets", "warning",
+                                       f"slide {i + 1}{where} has {n} bullet lines; at most "
+                                       f"{config.slide_bullets_max}", ("slides", i, name),
+                                       hint="split the slide in two or cut bullets (one idea per slide)", lines=n))
+        if slide.table is not None and len(slide.table.rows) > config.slide_table_rows_max:
+            findings.append(ctx.at(src, "accessibility.slide_table_rows", "warning",
+                                   f"slide {i + 1} table has {len(slide.table.rows)} rows; at most "
+                                   f"{config.slide_table_rows_max}", ("slides", i, "table", "rows"),
+                                   hint="split the table or move details to the handout"))
+        if slide.layout != "references" and not (slide.notes or "").strip():
+            findings.append(ctx.at(src, "accessibility.slide_notes", "warning",
+                                   f"slide {i + 1} ({title or slide.layout!r}) has no speaker notes",
+                                   ("slides", i), hint="add notes: what to say, and a description of any image"))
+    return findings
+
+
+def check(src, ctx) -> list[Finding]:
+    out = check_alt(src, ctx)
+    if src.kind == "deck":
+        out += check_deck(src, ctx)
+    return out
+
+
+def check_practice(slug: str, practice, ctx) -> list[Finding]:
+    findings = check_practice_fonts(slug, practice, ctx)
+    for size, logo in sorted(practice.theme.logos.items()):
+        if not (logo.alt or "").strip():
+            findings.append(Finding("accessibility.alt_text", "warning", f"the {size} logo has no alt text",
+                                    ctx.rel(practice.root / "_brand.yml"), None, f"logo.{size}",
+                                    "add alt: <practice name> to the logo entry"))
+    return findings
