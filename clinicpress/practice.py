@@ -2,12 +2,18 @@
 
 `_brand.yml` is read with the `brand_yml` package (the format Quarto and Shiny use).
 What cannot be honoured offline (fonts from Google or Bunny, remote files, files that
-are missing) becomes a warning and a fallback; a brand file that `brand_yml` rejects is an
-error naming the file, line and field.
+are missing or not installed) becomes a warning and a fallback; a brand file that
+`brand_yml` rejects is an error naming the file, line and field. Every warning names the
+line of `_brand.yml` where the value is written.
 """
 from __future__ import annotations
 
 import copy
+import functools
+import re
+import shutil
+import subprocess
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,25 +22,48 @@ from pydantic import ValidationError
 
 from . import schema
 from .errors import Problem, UserError, rel
-from .loading import load_model, load_yaml, problems_from_validation
+from .loading import _dotted, load_model, load_yaml, problems_from_validation
 
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+FONT_MAGIC = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"wOFF", b"wOF2")
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 DEFAULT_FONT = "Atkinson Hyperlegible"
+"""Bundled in templates/handout/fonts/; the fallback for every family that cannot be used."""
+
+BASE_SIZE_PT = 12.0
+"""Handout body size when `typography.base.size` is not given (standards: at least 12 pt)."""
+MAX_BASE_SIZE_PT = 16.0
+"""Largest body size taken from a brand; larger print is the large-print variant's job."""
+MIN_LINE_HEIGHT = 1.5
+MIN_CONTRAST = 4.5
+"""WCAG 2.x AA for body-size text."""
 
 DEFAULT_COLORS = {
-    "foreground": "#1f2933",
-    "background": "#ffffff",
-    "primary": "#1d4e89",
-    "secondary": "#52606d",
-    "tertiary": "#e4ecf5",
-    "success": "#2f7d32",
-    "info": "#0b6e99",
-    "warning": "#8a5a00",
-    "danger": "#b3261e",
-    "light": "#f5f7fa",
-    "dark": "#1f2933",
+    "foreground": "#1F2933",
+    "background": "#FFFFFF",
+    "primary": "#1D4E89",
+    "secondary": "#52606D",
+    "tertiary": "#E4ECF5",
+    "success": "#2F7D32",
+    "info": "#0B6E99",
+    "warning": "#8A5A00",
+    "danger": "#B3261E",
+    "light": "#F5F7FA",
+    "dark": "#1F2933",
 }
+
+CONTRAST_PAIRS: tuple[tuple[str, str], ...] = (
+    ("foreground", "background"), ("foreground", "light"), ("foreground", "tertiary"),
+    ("primary", "background"), ("primary", "light"), ("primary", "tertiary"),
+    ("secondary", "background"), ("secondary", "light"), ("secondary", "tertiary"),
+    ("heading", "background"), ("heading", "light"),
+    ("success", "background"), ("info", "background"), ("warning", "background"), ("danger", "background"),
+    ("background", "primary"), ("background", "dark"),
+)
+"""(text colour, background colour) pairs the outputs draw: body text, headings, links,
+labels and captions on the page and on the `light`/`tertiary` box tints; status colours
+on the page; page-colour text on `primary` (table headers) and on `dark` (dark slides).
+`heading` is `typography.headings.color` (when set)."""
 
 
 @dataclass(frozen=True)
@@ -57,18 +86,41 @@ class Logo:
 
 
 @dataclass(frozen=True)
+class ContrastIssue:
+    """A text colour that is too faint on a background the outputs put it on."""
+
+    text: str
+    """Theme name of the text colour (foreground, primary, ..., heading)."""
+    text_color: str
+    background: str
+    """Theme name of the background colour."""
+    background_color: str
+    ratio: float
+
+    def __str__(self) -> str:
+        return (f"text colour {self.text} {self.text_color} on {self.background} {self.background_color} "
+                f"has contrast {self.ratio:.2f}:1; at least {MIN_CONTRAST}:1 is needed (WCAG AA)")
+
+
+@dataclass(frozen=True)
 class Theme:
     """Everything visual a renderer needs, resolved from `_brand.yml` with defaults."""
 
     colors: dict[str, str]
+    """Theme colours by brand.yml name (foreground, background, primary, ...), each `#RRGGBB`."""
     base_family: str = DEFAULT_FONT
     heading_family: str = DEFAULT_FONT
     heading_weight: int | str = 700
     heading_color: str | None = None
-    line_height: float = 1.5
+    """`#RRGGBB` from `typography.headings.color`; None means use `primary`."""
+    line_height: float = MIN_LINE_HEIGHT
     fonts: tuple[FontFile, ...] = ()
     logos: dict[str, Logo] = field(default_factory=dict)
     """Logos by size: small, medium, large (each may be missing)."""
+    base_size_pt: float = BASE_SIZE_PT
+    """Body text size in points from `typography.base.size` (12 to 16 pt)."""
+    palette: dict[str, str] = field(default_factory=dict)
+    """`color.palette` entries as `#RRGGBB`, in file order (for charts and deck accents)."""
 
     def logo(self, *sizes: str) -> Logo | None:
         """Returns the first logo found among `sizes` (then any size)."""
@@ -76,6 +128,29 @@ class Theme:
             if size in self.logos:
                 return self.logos[size]
         return None
+
+    def color(self, name: str) -> str:
+        """Returns a theme colour by name; `heading` is the heading colour (or primary)."""
+        if name == "heading":
+            return self.heading_color or self.colors["primary"]
+        return self.colors[name]
+
+    def contrast_problems(self) -> list[ContrastIssue]:
+        """Returns each text/background pair of CONTRAST_PAIRS below 4.5:1, once per colour pair."""
+        issues: list[ContrastIssue] = []
+        seen: set[tuple[str, str]] = set()
+        for text, background in CONTRAST_PAIRS:
+            if text == "heading" and self.heading_color is None:
+                continue
+            fg, bg = self.color(text), self.color(background)
+            key = (fg.upper(), bg.upper())
+            if key in seen:
+                continue
+            seen.add(key)
+            ratio = contrast_ratio(fg, bg)
+            if ratio < MIN_CONTRAST:
+                issues.append(ContrastIssue(text, fg, background, bg, round(ratio, 2)))
+        return issues
 
 
 @dataclass(frozen=True)
@@ -106,22 +181,64 @@ class PracticeContext:
         return sorted(p for p in self.root.rglob("*") if p.is_file())
 
 
+# --------------------------------------------------------------------------- colour maths
+def parse_color(value: object) -> tuple[str, float] | None:
+    """Returns (`#RRGGBB`, alpha) for any CSS colour (hex, name, rgb(), hsl()); None if invalid."""
+    if not isinstance(value, str):
+        return None
+    import tinycss2.color3
+
+    rgba = tinycss2.color3.parse_color(value.strip())
+    if rgba is None or isinstance(rgba, str):  # None, or the keyword "currentColor"
+        return None
+    hexa = "#" + "".join(f"{round(c * 255):02X}" for c in (rgba.red, rgba.green, rgba.blue))
+    return hexa, rgba.alpha
+
+
+def _luminance(hex_color: str) -> float:
+    """Relative luminance of `#RRGGBB` (WCAG 2.x)."""
+    h = hex_color.lstrip("#")
+    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """Returns the WCAG contrast ratio (1 to 21) of two colours given as `#RRGGBB` or CSS."""
+    pa, pb = parse_color(a), parse_color(b)
+    if pa is None or pb is None:
+        raise ValueError(f"not a colour: {a if pa is None else b!r}")
+    la, lb = _luminance(pa[0]), _luminance(pb[0])
+    hi, lo = max(la, lb), min(la, lb)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _over_white(hex_color: str, alpha: float) -> str:
+    """Composites a translucent colour over white paper."""
+    h = hex_color.lstrip("#")
+    rgb = [int(h[i:i + 2], 16) for i in (0, 2, 4)]
+    return "#" + "".join(f"{round(c * alpha + 255 * (1 - alpha)):02X}" for c in rgb)
+
+
+# --------------------------------------------------------------------------- loading
 def load_practice(folder: Path, project_root: Path) -> PracticeContext:
     """Loads `practices/<slug>/`: practice.yml (required) and _brand.yml (optional)."""
     slug = folder.name
     problems: list[Problem] = []
     warnings: list[Problem] = []
     info = None
+    practice_yml = folder / "practice.yml"
     try:
-        info, _ = load_model(folder / "practice.yml", schema.Practice, project_root)
+        info, positions = load_model(practice_yml, schema.Practice, project_root)
     except UserError as exc:
         problems.extend(exc.problems)
     if info is not None and info.deck_master:
-        master = _inside(folder, info.deck_master)
-        if master is None or not master.is_file() or master.suffix.lower() not in (".pptx", ".potx"):
-            problems.append(Problem(rel(folder / "practice.yml", project_root), field="deck_master",
-                                    message=f"master {info.deck_master!r} not found in the practice folder",
-                                    hint="give a .pptx or .potx file inside practices/" + slug))
+        problem = _check_master(folder, info.deck_master)
+        if problem:
+            line = positions.get(("deck_master",), (None, None))[0]
+            problems.append(Problem(rel(practice_yml, project_root), line, None, "deck_master", problem,
+                                    hint=f"give a .pptx or .potx file inside practices/{slug}/, "
+                                         "e.g. deck_master: master.potx"))
     theme = Theme(colors=dict(DEFAULT_COLORS))
     brand_path = folder / "_brand.yml"
     if brand_path.exists():
@@ -129,10 +246,36 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
             theme = load_theme(brand_path, folder, project_root, warnings)
         except UserError as exc:
             problems.extend(exc.problems)
+    else:
+        for other in ("_brand.yaml", "brand.yml", "_brand.yml.txt"):
+            if (folder / other).exists():
+                warnings.append(Problem(rel(folder / other, project_root), message="this file is not read; "
+                                        "the default theme is used", hint="rename it to _brand.yml",
+                                        severity="warning"))
     if problems:
         raise UserError(problems)
     assert info is not None
+    warnings.sort(key=lambda p: (p.path, p.line or 0))  # file order (sort is stable)
     return PracticeContext(slug, folder, info, theme, tuple(warnings))
+
+
+def _check_master(folder: Path, relpath: str) -> str | None:
+    """Returns why `deck_master` cannot be used, or None when it is a PowerPoint package."""
+    master = _inside(folder, relpath)
+    if master is None:
+        return f"master {relpath!r} must be a relative path inside the practice folder"
+    if master.suffix.lower() not in (".pptx", ".potx"):
+        return f"master {relpath!r} must be a .pptx or .potx file"
+    if not master.is_file():
+        return f"master {relpath!r} not found in the practice folder"
+    try:
+        with zipfile.ZipFile(master) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return f"master {relpath!r} is not a PowerPoint file (not a zip package)"
+    if "[Content_Types].xml" not in names or "ppt/presentation.xml" not in names:
+        return f"master {relpath!r} is not a PowerPoint presentation or template"
+    return None
 
 
 def _inside(folder: Path, relpath: str) -> Path | None:
@@ -151,20 +294,20 @@ def _normalise_brand(data: dict, shown: str, positions, warnings: list[Problem])
     """Rewrites spec-valid forms that the brand_yml package does not accept yet.
 
     The brand.yml spec allows a light/dark pair inside `logo.images` that names other
-    images; brand_yml 0.2 rejects it, so the pair is resolved into the size entries.
+    images; brand_yml 0.2 rejects it, so the pair is resolved into the size entries
+    (keeping each image's `alt`).
     """
     data = copy.deepcopy(data)
     logo = data.get("logo")
     if isinstance(logo, dict) and isinstance(logo.get("images"), dict):
         images = logo["images"]
         for name, value in list(images.items()):
-            if isinstance(value, dict) and set(value) <= {"light", "dark"}:
+            if isinstance(value, dict) and value and set(value) <= {"light", "dark"}:
                 pair = {k: images.get(v, v) if isinstance(v, str) else v for k, v in value.items()}
-                pair = {k: (v["path"] if isinstance(v, dict) and "path" in v else v) for k, v in pair.items()}
                 del images[name]
                 for size in ("small", "medium", "large"):
                     if logo.get(size) == name:
-                        logo[size] = pair
+                        logo[size] = copy.deepcopy(pair)
                 line = positions.get(("logo", "images", name), (None, None))[0]
                 warnings.append(Problem(shown, line, None, f"logo.images.{name}",
                                         "light/dark pair inside logo.images resolved by image name",
@@ -178,134 +321,378 @@ def load_theme(brand_path: Path, folder: Path, project_root: Path, warnings: lis
     from brand_yml import Brand
 
     shown = rel(brand_path, project_root)
-    data, positions = load_yaml(brand_path, project_root)
+    try:
+        data, positions = load_yaml(brand_path, project_root)
+    except UserError as exc:
+        if [p.message for p in exc.problems] == ["file is empty"]:
+            warnings.append(Problem(shown, 1, None, None, "_brand.yml is empty; the default theme is used",
+                                    severity="warning"))
+            return Theme(colors=dict(DEFAULT_COLORS))
+        raise
     if not isinstance(data, dict):
-        raise UserError(Problem(shown, 1, 1, message="expected a mapping (brand.yml keys: meta, color, logo, typography)"))
+        raise UserError(Problem(shown, 1, 1, message="expected a mapping (brand.yml keys: meta, color, logo, "
+                                "typography, defaults)"))
+    original = data
     data = _normalise_brand(data, shown, positions, warnings)
     try:
         brand = Brand.from_yaml_str(yaml.safe_dump(data, sort_keys=False), path=brand_path)
     except ValidationError as exc:
-        raise UserError(problems_from_validation(exc, Brand, positions, shown)) from None
-    except (ValueError, TypeError) as exc:
-        raise UserError(Problem(shown, message=f"brand.yml rejected: {exc}")) from None
+        raise UserError(_brand_problems(exc, Brand, positions, shown)) from None
+    except Exception as exc:  # brand_yml raises its own errors, e.g. CircularReferenceError
+        message = " ".join(str(exc).split())
+        raise UserError(Problem(shown, message=f"brand.yml rejected: {message}",
+                                hint="check color.palette: names must not refer to each other in a loop")
+                        if "ircular" in type(exc).__name__ else
+                        Problem(shown, message=f"brand.yml rejected: {type(exc).__name__}: {message}")) from None
 
     def warn(loc: tuple, message: str, hint: str | None = None) -> None:
-        line = positions.get(loc, (None, None))[0]
-        dotted = ".".join(str(p) for p in loc)
-        warnings.append(Problem(shown, line, None, dotted or None, message, hint, "warning"))
+        line = _line(positions, loc)
+        warnings.append(Problem(shown, line, None, _dotted(loc) or None, message, hint, "warning"))
 
-    colors = dict(DEFAULT_COLORS)
-    if brand.color is not None:
-        for name in DEFAULT_COLORS:
-            value = getattr(brand.color, name, None)
-            if isinstance(value, str) and value.startswith("#"):
-                colors[name] = value
-            elif value is not None:
-                warn(("color", name), f"colour {value!r} is not a hex colour; using the default",
-                     hint="use #RRGGBB or a palette name")
-
-    fonts: list[FontFile] = []
-    families: set[str] = set()
+    colors, palette = _resolve_colors(brand, warn)
     typo = brand.typography
-    if typo is not None and typo.fonts:
-        for i, font in enumerate(typo.fonts):
-            source = getattr(font, "source", "system")
-            if source in ("google", "bunny"):
-                warn(("typography", "fonts", i), f"font {font.family!r} comes from {source} and cannot be fetched "
-                     "offline; the fallback font is used", hint="download the files and list them with source: file")
-                continue
-            if source == "system":
-                families.add(font.family)
-                continue
-            for j, f in enumerate(font.files):
-                path_text = str(f.path)
-                local = _inside(folder, path_text)
-                if local is None:
-                    warn(("typography", "fonts", i, "files", j, "path"),
-                         f"font file {path_text!r} is remote or outside the practice folder; skipped",
-                         hint="put the font file inside the practice folder")
-                elif not local.is_file():
-                    warn(("typography", "fonts", i, "files", j, "path"), f"font file {path_text!r} not found; skipped")
-                elif local.suffix.lower() not in FONT_SUFFIXES:
-                    warn(("typography", "fonts", i, "files", j, "path"), f"font file {path_text!r} is not TTF/OTF/WOFF")
-                else:
-                    weight = f.weight.root if hasattr(f.weight, "root") else f.weight
-                    fonts.append(FontFile(font.family, local, _weight(weight), f.style))
-                    families.add(font.family)
+    fonts, usable, why_not = _resolve_fonts(typo, folder, warn)
 
     def family_or_default(value: str | None, where: tuple) -> str:
         if not value:
             return DEFAULT_FONT
-        if value in families or value == DEFAULT_FONT:
+        if value in usable or value == DEFAULT_FONT:
             return value
-        warn(where, f"font family {value!r} has no usable files; {DEFAULT_FONT} is used instead")
+        reason = why_not.get(value, "is not installed on this computer and has no files in typography.fonts")
+        warn(where, f"font family {value!r} {reason}; {DEFAULT_FONT} is used instead",
+             hint="list the font files under typography.fonts with source: file")
         return DEFAULT_FONT
 
     base = getattr(typo, "base", None) if typo else None
     headings = getattr(typo, "headings", None) if typo else None
     base_family = family_or_default(getattr(base, "family", None), ("typography", "base", "family"))
-    heading_family = family_or_default(getattr(headings, "family", None) or getattr(base, "family", None),
-                                       ("typography", "headings", "family"))
-    line_height = max(1.5, float(getattr(base, "line_height", None) or 1.5))
-    heading_color = getattr(headings, "color", None)
+    if getattr(headings, "family", None):
+        heading_family = family_or_default(headings.family, ("typography", "headings", "family"))
+    else:
+        heading_family = base_family
+
+    line_height = MIN_LINE_HEIGHT
+    raw_lh = getattr(base, "line_height", None)
+    if raw_lh is not None:
+        if float(raw_lh) < MIN_LINE_HEIGHT:
+            warn(("typography", "base", "line-height"), f"line-height {raw_lh} is below {MIN_LINE_HEIGHT}; "
+                 f"{MIN_LINE_HEIGHT} is used (patient handouts need at least 1.5)")
+        else:
+            line_height = float(raw_lh)
+
+    base_size = BASE_SIZE_PT
+    raw_size = getattr(base, "size", None)
+    if raw_size is not None:
+        size = _size_pt(str(raw_size))
+        where = ("typography", "base", "size")
+        if size is None:
+            warn(where, f"size {raw_size!r} is not a length ClinicPress understands; {BASE_SIZE_PT:g}pt is used",
+                 hint="write it as 12pt, 16px or 1rem")
+        elif size < BASE_SIZE_PT:
+            warn(where, f"size {raw_size!r} is {size:g}pt, below the {BASE_SIZE_PT:g}pt minimum for patient "
+                 f"handouts; {BASE_SIZE_PT:g}pt is used")
+        elif size > MAX_BASE_SIZE_PT:
+            warn(where, f"size {raw_size!r} is {size:g}pt; {MAX_BASE_SIZE_PT:g}pt is used "
+                 "(build the large-print variant for bigger type)")
+            base_size = MAX_BASE_SIZE_PT
+        else:
+            base_size = size
+
+    heading_color = None
+    raw_hc = getattr(headings, "color", None)
+    if raw_hc is not None:
+        parsed = parse_color(raw_hc)
+        if parsed is None:
+            warn(("typography", "headings", "color"), f"heading colour {raw_hc!r} is not a colour or a "
+                 "palette name; primary is used", hint="use #RRGGBB, a color.palette name or a theme colour name")
+        else:
+            heading_color = parsed[0] if parsed[1] >= 1 else _over_white(*parsed)
 
     logos: dict[str, Logo] = {}
     if brand.logo is not None:
-        logos = _resolve_logos(brand, folder, warn)
+        logos = _resolve_logos(brand.logo, original.get("logo"), folder, warn)
 
-    return Theme(
+    theme = Theme(
         colors=colors,
         base_family=base_family,
         heading_family=heading_family,
         heading_weight=_weight(getattr(headings, "weight", None) or 700),
-        heading_color=heading_color if isinstance(heading_color, str) and heading_color.startswith("#") else None,
+        heading_color=heading_color,
         line_height=line_height,
         fonts=tuple(fonts),
         logos=logos,
+        base_size_pt=base_size,
+        palette=palette,
     )
+    grouped: dict[tuple, list[ContrastIssue]] = {}
+    for issue in theme.contrast_problems():
+        if issue.text == "background":  # page-coloured text on a coloured band: the band is too light
+            loc = ("color", issue.background)
+        elif issue.text == "heading":
+            loc = ("typography", "headings", "color")
+        else:
+            loc = ("color", issue.text)
+        grouped.setdefault(loc, []).append(issue)
+    for loc, issues in grouped.items():
+        normal = [i for i in issues if i.text != "background"]
+        reverse = [i for i in issues if i.text == "background"]
+        if normal:
+            first = normal[0]
+            pairs = ", ".join(f"{i.background} {i.background_color} ({i.ratio:.2f}:1)" for i in normal)
+            tints = sorted({i.background for i in normal if i.background != "background"})
+            warn(loc, f"text colour {first.text} {first.text_color} is too faint on {pairs}; "
+                 f"WCAG AA needs {MIN_CONTRAST}:1",
+                 hint=f"darken {_dotted(loc)}" + (f" or lighten {', '.join('color.' + t for t in tints)}"
+                                                  if tints else "")
+                 + "; keep light brand colours in color.palette for graphics only")
+        for i in reverse:
+            warn(loc, f"page-colour text ({i.text_color}) on {i.background} {i.background_color} has contrast "
+                 f"{i.ratio:.2f}:1; WCAG AA needs {MIN_CONTRAST}:1 (table headers, dark slides)",
+                 hint=f"darken {_dotted(loc)}")
+    return theme
+
+
+def _line(positions, loc: tuple) -> int | None:
+    """Returns the line of `loc` in the file, or of its nearest written ancestor."""
+    for n in range(len(loc), 0, -1):
+        if tuple(loc[:n]) in positions:
+            return positions[tuple(loc[:n])][0]
+    return None
+
+
+_FONT_SOURCE_TAG = re.compile(r"(fonts\[\d+\])\.(?:file|google|bunny|system)\b")
+
+
+def _undotted(dotted: str) -> tuple:
+    """Turns `a.b[0].c` back into ('a', 'b', 0, 'c')."""
+    loc: list = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", dotted):
+        loc.append(int(index) if index else name)
+    return tuple(loc)
+
+
+def _brand_problems(exc: ValidationError, model, positions, shown: str) -> list[Problem]:
+    """Located problems from brand_yml's validation; union noise (e.g. logo forms) reduced."""
+    problems = problems_from_validation(exc, model, positions, shown)
+    # A union (logo: a path or a mapping) reports every alternative; keep unknown-key errors
+    # and drop "required field is missing" for the other form, which misleads.
+    fields = {p.field for p in problems if p.message == "unknown key"}
+    if fields:
+        problems = [p for p in problems if p.message != "required field is missing" or
+                    not any(f and p.field and p.field.split(".")[0] == f.split(".")[0] for f in fields)]
+    out = []
+    for p in problems:
+        fld, line, col = p.field, p.line, p.col
+        if fld and _FONT_SOURCE_TAG.search(fld):  # the font `source` tag pydantic puts in the path
+            fld = _FONT_SOURCE_TAG.sub(r"\1", fld)
+            loc = _undotted(fld)
+            if loc in positions:
+                line, col = positions[loc]
+        hint = p.hint
+        if hint is None and fld and fld.startswith("color."):
+            hint = "write a colour as a quoted '#RRGGBB', a CSS colour name or a name from color.palette"
+        out.append(Problem(p.path, line, col, fld, p.message,
+                           hint or "see https://posit-dev.github.io/brand-yml/ for the format", p.severity))
+    return out
+
+
+def _resolve_colors(brand, warn) -> tuple[dict[str, str], dict[str, str]]:
+    colors = dict(DEFAULT_COLORS)
+    palette: dict[str, str] = {}
+    if brand.color is None:
+        return colors, palette
+    for name, value in (brand.color.palette or {}).items():
+        parsed = parse_color(value)
+        if parsed is None:
+            warn(("color", "palette", name), f"palette colour {value!r} is not a CSS colour; ignored")
+        else:
+            palette[name] = parsed[0] if parsed[1] >= 1 else _over_white(*parsed)
+    for name in DEFAULT_COLORS:
+        value = getattr(brand.color, name, None)
+        if value is None:
+            continue
+        parsed = parse_color(value)
+        if parsed is None:
+            warn(("color", name), f"colour {value!r} is not a colour or a palette name; the default "
+                 f"{DEFAULT_COLORS[name]} is used", hint="use #RRGGBB, a CSS colour name or a color.palette name")
+            continue
+        hexa, alpha = parsed
+        if alpha < 1:
+            hexa = _over_white(hexa, alpha)
+            warn(("color", name), f"colour {value!r} is translucent; it is printed as {hexa} (over white paper)")
+        colors[name] = hexa
+    return colors, palette
+
+
+@functools.cache
+def _installed_families() -> frozenset[str] | None:
+    """Font families fontconfig knows on this computer (None if fc-list is missing)."""
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, ":", "family"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return frozenset(f.strip().casefold() for line in out.splitlines() for f in line.split(","))
+
+
+def _resolve_fonts(typo, folder: Path, warn) -> tuple[list[FontFile], set[str], dict[str, str]]:
+    """Returns usable local font files, the usable family names, and why others are not."""
+    fonts: list[FontFile] = []
+    usable: set[str] = set()
+    why_not: dict[str, str] = {}
+    if typo is None or not typo.fonts:
+        return fonts, usable, why_not
+    for i, font in enumerate(typo.fonts):
+        source = getattr(font, "source", "system")
+        where = ("typography", "fonts", i)
+        if source in ("google", "bunny"):
+            warn(where, f"font {font.family!r} comes from {source.title()} Fonts and cannot be fetched "
+                 f"offline; {DEFAULT_FONT} is used instead",
+                 hint="download the font files into the practice folder and list them with source: file")
+            why_not[font.family] = f"comes from {source.title()} Fonts (see typography.fonts[{i}])"
+            continue
+        if source == "system":
+            installed = _installed_families()
+            if font.family == DEFAULT_FONT or (installed is not None and font.family.casefold() in installed):
+                usable.add(font.family)
+            else:
+                why_not[font.family] = "is not installed on this computer (source: system)"
+            continue
+        for j, f in enumerate(font.files):
+            loc = (*where, "files", j, "path")
+            path_text = str(f.path)
+            local = _inside(folder, path_text)
+            if local is None:
+                warn(loc, f"font file {path_text!r} is remote or outside the practice folder; skipped",
+                     hint="download it into the practice folder (with its licence) and give a relative path")
+            elif not local.is_file():
+                warn(loc, f"font file {path_text!r} not found; skipped",
+                     hint=f"add the file to practices/{folder.name}/ or fix the path")
+            elif not _is_font(local):
+                warn(loc, f"font file {path_text!r} is not a TrueType, OpenType or WOFF font; skipped")
+            else:
+                weight = f.weight.root if hasattr(f.weight, "root") else f.weight
+                if isinstance(weight, tuple):
+                    warn((*where, "files", j, "weight"), f"weight range {weight[0]}..{weight[1]} (a variable "
+                         "font) is used at weight 400 only; PDF output needs one file per weight")
+                fonts.append(FontFile(font.family, local, _weight(weight), f.style))
+                usable.add(font.family)
+        if font.family not in usable:
+            why_not.setdefault(font.family, f"has no usable files (see typography.fonts[{i}])")
+    return fonts, usable, why_not
+
+
+def _is_font(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head in FONT_MAGIC
+
+
+def _size_pt(text: str) -> float | None:
+    """Converts a CSS length for body text to points (1rem = 1em = 16px = 12pt)."""
+    m = re.fullmatch(r"\s*(\d*\.?\d+)\s*(pt|px|rem|em|%)\s*", text)
+    if not m:
+        return None
+    value, unit = float(m.group(1)), m.group(2)
+    return round({"pt": value, "px": value * 0.75, "rem": value * 12, "em": value * 12,
+                  "%": value * 12 / 100}[unit], 2)
 
 
 def _weight(value) -> int | str:
-    names = {"thin": 100, "light": 300, "normal": 400, "regular": 400, "medium": 500,
-             "semi-bold": 600, "bold": 700, "extra-bold": 800, "black": 900}
+    names = {"thin": 100, "extra-light": 200, "ultra-light": 200, "light": 300, "normal": 400,
+             "regular": 400, "medium": 500, "semi-bold": 600, "demi-bold": 600, "bold": 700,
+             "extra-bold": 800, "ultra-bold": 800, "black": 900}
     if isinstance(value, int):
         return value
     if isinstance(value, str):
-        return names.get(value, value if value == "auto" else 400)
+        return int(value) if value.isdigit() else names.get(value, 400)
     return 400
 
 
-def _resolve_logos(brand, folder: Path, warn) -> dict[str, Logo]:
+def _logo_loc(raw_logo, size: str, variant: str | None) -> tuple:
+    """Returns where in `_brand.yml` the file of one logo size/variant is written."""
+    if not isinstance(raw_logo, dict):
+        return ("logo",)
+    images = raw_logo.get("images") if isinstance(raw_logo.get("images"), dict) else {}
+    value, loc = raw_logo.get(size), ("logo", size)
+    for _ in range(4):
+        if isinstance(value, str) and value in images:
+            value, loc = images[value], ("logo", "images", value)
+        elif isinstance(value, dict) and variant in value and set(value) <= {"light", "dark"}:
+            value, loc = value[variant], loc + (variant,)
+        else:
+            break
+    if isinstance(value, dict) and "path" in value:
+        loc = loc + ("path",)
+    return loc
+
+
+def _resolve_logos(logo, raw_logo, folder: Path, warn) -> dict[str, Logo]:
+    """Resolves each logo size to local files; a plain `logo: file.svg` serves every size."""
     out: dict[str, Logo] = {}
-    logo = brand.logo
-    for size in ("small", "medium", "large"):
-        value = getattr(logo, size, None)
+    sizes = ("small", "medium", "large")
+    plain = not hasattr(logo, "images")  # `logo: path` or `logo: {path, alt}`
+    for size in sizes:
+        value = logo if plain else getattr(logo, size, None)
         if value is None:
             continue
         light = getattr(value, "light", None)
         dark = getattr(value, "dark", None)
         if light is None and dark is None:
-            light = value
-        found = []
-        for variant in (light, dark):
-            if variant is None:
-                found.append(None)
+            light, variants = value, (None,)
+        else:
+            variants = ("light", "dark")
+        found: dict[str, Path | None] = {}
+        for variant, resource in zip(("light", "dark"), (light, dark)):
+            if resource is None:
+                found[variant] = None
                 continue
-            path_text = str(variant.path)
-            local = _inside(folder, path_text)
-            if local is None:
-                warn(("logo", size), f"logo {path_text!r} is remote or outside the practice folder; skipped")
-                found.append(None)
-            elif not local.is_file():
-                warn(("logo", size), f"logo file {path_text!r} not found; the practice name is shown instead",
-                     hint=f"add the file to {folder.name}/ or fix the path")
-                found.append(None)
-            elif local.suffix.lower() not in IMAGE_SUFFIXES:
-                warn(("logo", size), f"logo {path_text!r} is not SVG, PNG or JPEG; skipped")
-                found.append(None)
-            else:
-                found.append(local)
-        if found[0] or found[1]:
-            alt = getattr(light or dark, "alt", None)
-            out[size] = Logo(found[0] or found[1], found[1], alt)
+            loc = ("logo",) if plain else _logo_loc(raw_logo, size, variant if variants != (None,) else None)
+            found[variant] = _logo_file(resource, folder, loc, warn)
+            if plain and found[variant] is None:
+                return {}
+        if found["light"] is None and found["dark"] is not None:
+            warn(_logo_loc(raw_logo, size, "dark"), f"logo.{size} has only a dark-background variant usable; "
+                 "no logo is shown on light pages", hint="add a light variant")
+            continue
+        if found["light"] is not None:
+            alt = getattr(light, "alt", None) or getattr(dark, "alt", None)
+            out[size] = Logo(found["light"], found["dark"], alt.strip() if alt else None)
     return out
+
+
+def _logo_file(resource, folder: Path, loc: tuple, warn) -> Path | None:
+    path_text = str(resource.path)
+    local = _inside(folder, path_text)
+    if local is None:
+        warn(loc, f"logo {path_text!r} is remote or outside the practice folder; the practice name is shown "
+             "instead", hint="save the image in the practice folder and give a relative path")
+    elif not local.is_file():
+        warn(loc, f"logo file {path_text!r} not found; the practice name is shown instead",
+             hint=f"add the file to practices/{folder.name}/ or fix the path")
+    elif local.suffix.lower() not in IMAGE_SUFFIXES:
+        warn(loc, f"logo {path_text!r} is not SVG, PNG or JPEG; skipped")
+    elif not _is_image(local):
+        warn(loc, f"logo {path_text!r} is not a valid {local.suffix.lstrip('.').upper()} image; skipped")
+    else:
+        return local
+    return None
+
+
+def _is_image(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if suffix in (".jpg", ".jpeg"):
+        return head.startswith(b"\xff\xd8")
+    return b"<svg" in head
