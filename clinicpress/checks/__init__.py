@@ -31,6 +31,20 @@ from . import accessibility, citations, contrast, governance, pemat, plain_langu
 from ._base import Context
 
 PROJECT_KEY = "project"
+CHECK_IDS = (
+    "readability.fkgl", "readability.section_fkgl", "readability.inflesz", "readability.section_inflesz",
+    "readability.notes_fkgl", "readability.notes_inflesz",
+    "plain_language.jargon", "plain_language.long_sentence", "plain_language.long_section",
+    "pemat.understandability", "pemat.actionability", "pemat.item", "pemat.human_review",
+    "governance.reviewed", "governance.review_date", "governance.review_age", "governance.disclaimer",
+    "governance.emergency", "governance.translation_outdated", "governance.translation_original",
+    "governance.translation_missing",
+    "citations.unresolved", "citations.uncited_section", "citations.unused",
+    "accessibility.alt_text", "accessibility.contrast", "accessibility.font_size",
+    "accessibility.slide_bullets", "accessibility.slide_titles", "accessibility.slide_notes",
+    "accessibility.slide_table_rows",
+)
+"""Every check id a Finding can carry (the families are documented above)."""
 ITEM_CHECKS = (readability.check, plain_language.check, pemat.check, governance.check, citations.check,
                accessibility.check)
 PRACTICE_CHECKS = (governance.check_practice, contrast.check_practice, accessibility.check_practice)
@@ -91,4 +105,4 @@ def status(findings: list[Finding], *, strict: bool = False) -> str:
     return "pass"
 
 
-__all__ = ["check_project", "CheckResults", "status", "sort_findings", "PROJECT_KEY", "Finding"]
+__all__ = ["check_project", "CheckResults", "status", "sort_findings", "PROJECT_KEY", "CHECK_IDS", "Finding"]

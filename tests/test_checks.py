@@ -1,0 +1,616 @@
+"""Quality checks: each one fails on a crafted fixture and passes on the shipped content.
+
+The fixture project (tests/fixtures/checks/project) passes every check; each test copies it
+into tmp_path with the real templates, breaks one thing, and looks for the expected finding
+(check id, severity, file and line). The shipped content must have no error at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from rich.console import Console
+
+from clinicpress import schema
+from clinicpress.checks import CHECK_IDS, PROJECT_KEY, accessibility, check_project, prose
+from clinicpress.checks.readability import Scores, _gate, score_text
+from clinicpress.config import Config, load_config
+from clinicpress.errors import UserError
+from clinicpress.project import Project, Source, load_project
+from clinicpress.report import build_report, print_table, write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "checks"
+TODAY = dt.date(2026, 11, 25)
+HANDOUT = "handout:gut-basics:en"
+DECK = "deck:gut-talk:en"
+PRACTICE = "practice:demo-clinic"
+HANDOUT_FILE = "content/handouts/gut-basics.yml"
+DECK_FILE = "content/decks/gut-talk.yml"
+
+HARD_EN = ("The immunological consequences of intestinal microbial dysregulation necessitate comprehensive "
+           "multidisciplinary evaluation incorporating gastroenterological, rheumatological and nutritional "
+           "considerations. Pharmacological interventions frequently demonstrate heterogeneous effectiveness "
+           "across physiologically dissimilar populations, particularly regarding inflammatory manifestations. "
+           "Consequently, individualized therapeutic strategies remain fundamentally indispensable.")
+HARD_ES = ("La caracterización inmunológica de las alteraciones microbianas intestinales constituye una "
+           "consideración fundamentalmente interdisciplinaria, especialmente respecto de las manifestaciones "
+           "inflamatorias sistémicas. Las intervenciones farmacológicas demuestran efectividad "
+           "considerablemente heterogénea entre poblaciones fisiológicamente diferenciadas.")
+
+
+# --------------------------------------------------------------------------- helpers
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    """A fresh copy of the passing fixture project, with the real templates."""
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "project", root)
+    shutil.copytree(ROOT / "templates", root / "templates", ignore=shutil.ignore_patterns("fonts"))
+    return root
+
+
+class _NoAliases(yaml.SafeDumper):
+    def ignore_aliases(self, data):  # content files refuse YAML aliases
+        return True
+
+
+def edit(path: Path, change) -> None:
+    """Loads a YAML file, lets `change(data)` edit it, and writes it back."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.dump(data, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=1000),
+                    encoding="utf-8")
+
+
+def run(root: Path, **options):
+    """Loads the project and runs every check with a fixed date (and any option overrides)."""
+    options.setdefault("today", TODAY)
+    return check_project(load_project(root), Config(**options))
+
+
+def found(results, key: str, check: str, severity: str | None = None):
+    return [f for f in results[key] if f.check == check and (severity is None or f.severity == severity)]
+
+
+def line_of(root: Path, relpath: str, text: str) -> int:
+    for n, line in enumerate((root / relpath).read_text(encoding="utf-8").splitlines(), 1):
+        if text in line:
+            return n
+    raise AssertionError(f"{text!r} not in {relpath}")
+
+
+def errors(results) -> list:
+    return [f for fs in results.values() for f in fs if f.severity == "error"]
+
+
+def warnings_(results) -> list:
+    return [f for fs in results.values() for f in fs if f.severity == "warning"]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """check_project on the shipped content (project config, real date)."""
+    project = load_project(ROOT)
+    return project, check_project(project)
+
+
+# --------------------------------------------------------------------------- the baseline
+def test_fixture_project_passes_every_check(proj: Path):
+    results = run(proj)
+    assert errors(results) == [] and warnings_(results) == []
+    assert set(results) == {HANDOUT, DECK, PRACTICE, PROJECT_KEY}
+
+
+def test_shipped_content_has_no_errors(shipped):
+    project, results = shipped
+    assert errors(results) == [], "\n".join(str(f) for f in errors(results))
+    for src in project.handouts:
+        scores = results.scores[src.key]["scores"]
+        if src.language == "en":
+            assert scores["fkgl"] <= 8, src.key
+        else:
+            assert scores["inflesz"] >= 55, src.key
+        assert scores["pemat_understandability"] >= 70 and scores["pemat_actionability"] >= 70, src.key
+
+
+@pytest.mark.parametrize("check", CHECK_IDS)
+def test_shipped_content_passes_each_check(shipped, check: str):
+    _, results = shipped
+    bad = [f for fs in results.values() for f in fs if f.check == check and f.severity == "error"]
+    assert bad == [], "\n".join(map(str, bad))
+
+
+# --------------------------------------------------------------------------- readability
+def test_prose_strips_citations_markdown_headings_and_fragments():
+    pieces = prose.pieces("# Heading\n\nSome **bold** words here [@doe2020].\n\n- Belly pain\n- You see blood.",
+                          ("body",))
+    assert [(p.kind, p.text) for p in pieces] == [
+        ("paragraph", "Some bold words here."), ("fragment", "Belly pain"), ("list_item", "You see blood.")]
+    assert prose.scoring_text(pieces) == "Some bold words here.\nYou see blood."
+    assert not prose.is_sentence("Fever over 101 F")
+    assert prose.is_sentence("Call us if it gets worse.")
+
+
+def test_prose_keeps_abbreviation_and_number_periods_inside_sentences():
+    text = prose.prepare("Dr. Lee found 3.5 cases in 1,000 people, e.g. with H. pylori in the U.S. Then she left.")
+    assert prose.sentences(text) == ["Dr Lee found 35 cases in 1000 people, eg with H pylori in the US.",
+                                     "Then she left."]
+    assert prose.sentences(prose.prepare("La Dra. Ruiz vive en EE. UU. desde 2010. Ella trabaja.")) == [
+        "La Dra Ruiz vive en EE UU desde 2010.", "Ella trabaja."]
+
+
+def test_smog_is_low_confidence_under_30_sentences():
+    short = score_text("You can ask your care team. They will help you. " * 5, "en")
+    assert short.smog_low_confidence is True and short.fkgl is not None
+    long = score_text("You can ask your care team about it. " * 31, "en")
+    assert long.smog_low_confidence is False
+
+
+def test_readability_gate_bands():
+    config = Config()
+    assert _gate(Scores(100, 10, fkgl=6.0, smog=7, smog_low_confidence=False), "en", config)[0] is None
+    assert _gate(Scores(100, 10, fkgl=6.1, smog=7, smog_low_confidence=False), "en", config)[0] == "warning"
+    assert _gate(Scores(100, 10, fkgl=8.1, smog=7, smog_low_confidence=False), "en", config)[0] == "error"
+    assert _gate(Scores(100, 10, inflesz=55, fernandez_huerta=60), "es", config)[0] is None
+    assert _gate(Scores(100, 10, inflesz=50, fernandez_huerta=60), "es", config)[0] == "warning"
+    assert _gate(Scores(100, 10, inflesz=30, fernandez_huerta=40), "es", config)[0] == "error"
+
+
+def test_readability_fails_a_hard_handout_and_names_the_section(proj: Path):
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=HARD_EN + " " + HARD_EN + " [@doe2020]"))
+    results = run(proj)
+    section = found(results, HANDOUT, "readability.section_fkgl", "error")
+    assert len(section) == 1
+    f = section[0]
+    assert f.path == HANDOUT_FILE and f.line == line_of(proj, HANDOUT_FILE, "heading: Many germs")
+    assert f.field == "sections[0].heading" and "Flesch-Kincaid grade" in f.message and "SMOG" in f.message
+    assert results.scores[HANDOUT]["sections"][0]["scores"]["fkgl"] > 8
+    assert found(results, HANDOUT, "readability.fkgl")  # the whole handout is now harder too
+    # Sections can be left out of the gate by configuration.
+    assert not found(run(proj, readability_sections=False), HANDOUT, "readability.section_fkgl")
+
+
+def test_readability_spanish_uses_inflesz(proj: Path):
+    target = _add_spanish(proj)
+    results = run(proj)
+    key = "handout:gut-basics:es"
+    assert [f for f in results[key] if f.severity != "info"] == []
+    s = results.scores[key]["scores"]
+    assert s["fkgl"] is None and s["smog"] is None and s["inflesz"] >= 55 and s["fernandez_huerta"] is not None
+
+    edit(target, lambda d: d["sections"][0].update(body=HARD_ES + " " + HARD_ES + " [@doe2020]"))
+    results = run(proj)
+    (f,) = found(results, key, "readability.section_inflesz", "error")
+    assert "INFLESZ" in f.message and "Fernández Huerta" in f.message
+    # With every section hard, the handout as a whole fails too.
+    edit(target, lambda d: [sec.update(body=HARD_ES + " [@doe2020]", bullets=[], steps=[]) for sec in d["sections"]])
+    edit(target, lambda d: d.update(main_message=HARD_ES, summary=HARD_ES))
+    assert found(run(proj), key, "readability.inflesz", "error")
+
+
+def test_spanish_deck_notes_use_inflesz(proj: Path):
+    edit(proj / DECK_FILE, lambda d: d.update(language="es", slides=[{**sl, "notes": HARD_ES} for sl in d["slides"]]))
+    (f,) = found(run(proj), "deck:gut-talk:es", "readability.notes_inflesz")
+    assert f.severity == "warning"
+
+
+def test_deck_notes_readability_only_warns(proj: Path):
+    edit(proj / DECK_FILE, lambda d: d["slides"][1].update(notes=HARD_EN))
+    results = run(proj)
+    notes = found(results, DECK, "readability.notes_fkgl")
+    assert [f.severity for f in notes] == ["warning"]
+    assert notes[0].path == DECK_FILE and notes[0].line is not None
+
+
+# --------------------------------------------------------------------------- plain language
+def test_jargon_must_be_defined_in_the_glossary(proj: Path):
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(
+        body=d["sections"][0]["body"] + " A change in this mix is called dysbiosis [@doe2020]."))
+    results = run(proj)
+    (f,) = found(results, HANDOUT, "plain_language.jargon")
+    assert f.severity == "error" and "dysbiosis" in f.message
+    assert f.field == "sections[0].body" and f.line == line_of(proj, HANDOUT_FILE, "body: Your gut is full")
+    assert "glossary" in f.hint
+    assert found(results, HANDOUT, "pemat.item")  # "medical terms are defined" is not met either
+
+    # Severity is configurable; a glossary entry (any case, simple plural) fixes it.
+    assert found(run(proj, jargon_severity="warning"), HANDOUT, "plain_language.jargon", "warning")
+    edit(proj / HANDOUT_FILE, lambda d: d["glossary"].append({"term": "Dysbiosis", "definition": "A change in the mix."}))
+    assert not found(run(proj), HANDOUT, "plain_language.jargon")
+
+
+def test_jargon_longer_terms_win_and_plurals_match(proj: Path):
+    def change(d):
+        d["sections"][0]["body"] += " Autoimmune hepatitis is rare [@doe2020]. Probiotics are sold in shops [@doe2020]."
+        d["glossary"].append({"term": "autoimmune hepatitis", "definition": "A liver disease."})
+    edit(proj / HANDOUT_FILE, change)
+    # "autoimmune" appears only inside "autoimmune hepatitis"; "Probiotics" matches glossary "probiotics".
+    assert not found(run(proj), HANDOUT, "plain_language.jargon")
+
+
+def test_long_sentences_and_long_sections_are_warnings(proj: Path):
+    long_sentence = ("You can ask your care team about the germs in your gut and what they do for you when you "
+                     "eat and drink each day at home or at work [@doe2020].")
+    filler = " ".join(["Your gut germs help you every day [@doe2020]."] * 25)
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=long_sentence + " " + filler))
+    results = run(proj)
+    (s,) = found(results, HANDOUT, "plain_language.long_sentence")
+    assert s.severity == "warning" and "30 words" in s.message and s.field == "sections[0].body"
+    (sec,) = found(results, HANDOUT, "plain_language.long_section")
+    assert sec.severity == "warning" and sec.line == line_of(proj, HANDOUT_FILE, "heading: Many germs")
+    assert not found(run(proj, long_sentence_words=40, long_section_words=400), HANDOUT,
+                     "plain_language.long_section")
+
+
+# --------------------------------------------------------------------------- PEMAT-P
+def test_pemat_scores_fail_a_poorly_built_handout(proj: Path):
+    def change(d):
+        d["main_message"] = "Germs live in the gut [@doe2020]. They do things. Some are good."
+        d["sections"] = [
+            {"heading": "Introduction", "body": "Germs live in the gut [@doe2020]. Most are safe [@doe2020]."},
+            {"heading": "Other", "body": "Some germs help digestion [@doe2020]. Others do not [@doe2020]."},
+        ]
+        d["actions"] = ["It is good to rest."]
+        d["questions"] = ["Is this normal?"]
+    edit(proj / HANDOUT_FILE, change)
+    results = run(proj)
+    (u,) = found(results, HANDOUT, "pemat.understandability", "error")
+    (a,) = found(results, HANDOUT, "pemat.actionability", "error")
+    assert "%" in u.message and "70% needed" in u.message
+    scores = results.scores[HANDOUT]["scores"]
+    assert scores["pemat_understandability"] < 70 and scores["pemat_actionability"] < 70
+    unmet = {f.data["item"] for f in found(results, HANDOUT, "pemat.item")}
+    assert {"main_message_first", "informative_headings", "visual_cues", "numbered_steps", "checklist_tool",
+            "addresses_reader"} <= unmet
+    heading = [f for f in found(results, HANDOUT, "pemat.item") if f.data["item"] == "informative_headings"][0]
+    assert heading.line == line_of(proj, HANDOUT_FILE, "heading: Introduction")
+
+
+def test_pemat_human_items_need_a_sign_off(proj: Path):
+    results = run(proj)
+    (info,) = found(results, HANDOUT, "pemat.human_review", "info")
+    assert "needs human review" in info.message and "logical order" in info.message
+    items = {i["id"]: i for i in results.scores[HANDOUT]["pemat_items"]}
+    assert items["logical_order"]["met"] is None and items["logical_order"]["human"] is True
+    assert items["clear_illustrations"]["met"] is None  # no figures: not applicable
+
+    edit(proj / HANDOUT_FILE, lambda d: d.update(human_review={
+        "by": "Dana Ortiz, MD", "date": "2026-06-02",
+        "items": ["purpose_evident", "logical_order", "no_distracting_content", "actions_explained"]}))
+    results = run(proj)
+    assert not found(results, HANDOUT, "pemat.human_review")
+    items = {i["id"]: i for i in results.scores[HANDOUT]["pemat_items"]}
+    assert items["logical_order"]["met"] is True
+
+
+# --------------------------------------------------------------------------- governance
+def test_review_age_warns_after_12_and_fails_after_36_months(proj: Path):
+    assert not found(run(proj, today=dt.date(2027, 6, 1)), HANDOUT, "governance.review_age")
+    warn = found(run(proj, today=dt.date(2027, 6, 2)), HANDOUT, "governance.review_age")
+    assert [f.severity for f in warn] == ["warning"]
+    assert warn[0].field == "reviewed.date" and warn[0].line == line_of(proj, HANDOUT_FILE, "date: 2026-06-01")
+    err = found(run(proj, today=dt.date(2029, 6, 2)), HANDOUT, "governance.review_age")
+    assert [f.severity for f in err] == ["error"] and "36 months" in err[0].message
+    assert found(run(proj, today=dt.date(2029, 6, 2)), DECK, "governance.review_age", "error")
+
+
+def test_review_age_uses_source_date_epoch(proj: Path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc).timestamp())))
+    assert Config().reference_date() == dt.date(2030, 1, 1)
+    results = check_project(load_project(proj), Config())
+    assert found(results, HANDOUT, "governance.review_age", "error")
+    assert Config(today=dt.date(2026, 7, 1)).reference_date() == dt.date(2026, 7, 1)
+
+
+def test_reviewer_placeholder_and_future_date(proj: Path):
+    edit(proj / HANDOUT_FILE, lambda d: d["reviewed"].update(by="TBD", date="2027-01-01"))
+    results = run(proj)
+    assert found(results, HANDOUT, "governance.reviewed", "error")
+    assert found(results, HANDOUT, "governance.review_date", "warning")
+
+
+def test_disclaimer_and_emergency_texts_must_exist(proj: Path):
+    def change(d):
+        d["disclaimer"] = ""
+        d["emergency"] = "In an emergency, call for help."
+    edit(proj / "templates/i18n/en.yml", change)
+    results = run(proj)
+    (d,) = found(results, HANDOUT, "governance.disclaimer", "error")
+    assert d.path == "templates/i18n/en.yml" and d.line == line_of(proj, "templates/i18n/en.yml", "disclaimer:")
+    (e,) = found(results, HANDOUT, "governance.emergency", "error")
+    assert "emergency number" in e.message
+
+
+def test_practice_emergency_number_and_overridden_disclaimer(proj: Path):
+    practice = proj / "practices/demo-clinic"
+    edit(practice / "practice.yml", lambda d: d.update(emergency_number=""))
+    (practice / "templates/i18n").mkdir(parents=True)
+    (practice / "templates/i18n/en.yml").write_text('disclaimer: ""\n', encoding="utf-8")
+    results = run(proj)
+    assert found(results, PRACTICE, "governance.emergency", "error")
+    (d,) = found(results, PRACTICE, "governance.disclaimer", "error")
+    assert d.path == "practices/demo-clinic/templates/i18n/en.yml" and d.line == 1
+
+
+def _add_spanish(proj: Path, **changes) -> Path:
+    (proj / "content/handouts/es").mkdir(exist_ok=True)
+    target = proj / "content/handouts/es/gut-basics.yml"
+    shutil.copy(FIXTURES / "es-gut-basics.yml", target)
+    if changes:
+        edit(target, lambda d: d.update(changes))
+    return target
+
+
+def test_outdated_translation_is_a_warning(proj: Path):
+    _add_spanish(proj, translated_from_review="2026-01-15")
+    results = run(proj)
+    (f,) = found(results, "handout:gut-basics:es", "governance.translation_outdated")
+    assert f.severity == "warning" and "outdated translation" in f.message
+    assert f.field == "translated_from_review" and f.line is not None
+    _add_spanish(proj, translation_of="no-such-handout")
+    assert found(run(proj), "handout:gut-basics:es", "governance.translation_original", "warning")
+
+
+def test_missing_translation_for_an_offered_language(proj: Path):
+    edit(proj / "practices/demo-clinic/practice.yml", lambda d: d.update(languages=["en", "es"]))
+    (f,) = found(run(proj), PRACTICE, "governance.translation_missing")
+    assert f.severity == "info" and "gut-basics" in f.message and f.data["language"] == "es"
+    assert found(run(proj, missing_translation_severity="warning"), PRACTICE, "governance.translation_missing",
+                 "warning")
+    _add_spanish(proj)
+    assert not found(run(proj), PRACTICE, "governance.translation_missing")
+
+
+# --------------------------------------------------------------------------- citations
+def _project_with(proj: Path, src: Source) -> Project:
+    base = load_project(proj)
+    return Project(base.root, [src] if src.kind == "handout" else [],
+                   [src] if src.kind == "deck" else [], base.practices, base.bibliography, [])
+
+
+def test_unresolved_citations_in_handouts_and_decks(proj: Path):
+    # The loader refuses unknown keys, so build the models in code to reach the check itself.
+    data = yaml.safe_load((proj / HANDOUT_FILE).read_text())
+    data["summary"] = "Many germs live in your gut [@nobody2020]."
+    handout = Source("handout", proj / HANDOUT_FILE, schema.Handout.model_validate(data), {("summary",): (9, 1)})
+    results = check_project(_project_with(proj, handout), Config(today=TODAY))
+    (f,) = found(results, HANDOUT, "citations.unresolved")
+    assert f.severity == "error" and "[@nobody2020]" in f.message and f.line == 9 and f.field == "summary"
+
+    deck_data = yaml.safe_load((proj / DECK_FILE).read_text())
+    deck_data["slides"][1]["bullets"][0] = "Many germs live in your gut [@doe2002]"
+    deck = Source("deck", proj / DECK_FILE, schema.Deck.model_validate(deck_data), {})
+    (f,) = found(check_project(_project_with(proj, deck), Config(today=TODAY)), DECK, "citations.unresolved")
+    assert "did you mean [@doe2020]" in f.hint
+
+
+def test_uncited_section_warns_unless_no_claims(proj: Path):
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(
+        body="Your gut is full of tiny germs.", bullets=["Most of them are safe."]))
+    (f,) = found(run(proj), HANDOUT, "citations.uncited_section")
+    assert f.severity == "warning" and f.line == line_of(proj, HANDOUT_FILE, "heading: Many germs")
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(no_claims=True))
+    assert not found(run(proj), HANDOUT, "citations.uncited_section")
+
+
+def test_unused_reference_is_a_project_warning(proj: Path):
+    edit(proj / DECK_FILE, lambda d: d["slides"][1].update(bullets=["Many germs live in your gut"]))
+    (f,) = found(run(proj), PROJECT_KEY, "citations.unused")
+    assert f.severity == "warning" and "roe2021" in f.message
+    assert f.path == "content/references.json" and f.line == line_of(proj, "content/references.json", '"roe2021"')
+
+
+# --------------------------------------------------------------------------- accessibility
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+
+
+def test_figures_need_real_alt_text(proj: Path):
+    (proj / "content/handouts/gut.svg").write_text(SVG, encoding="utf-8")
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(
+        figure={"src": "gut.svg", "alt": "image", "caption": "The gut."}))
+    (f,) = found(run(proj), HANDOUT, "accessibility.alt_text")
+    assert f.severity == "error" and f.field == "sections[0].figure.alt" and f.line is not None
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0]["figure"].update(alt="gut.svg"))
+    assert "file name" in found(run(proj), HANDOUT, "accessibility.alt_text")[0].message
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0]["figure"].update(
+        alt="Drawing of the gut, from the stomach to the colon."))
+    assert not found(run(proj), HANDOUT, "accessibility.alt_text")
+
+
+def test_theme_contrast_below_4_5_is_an_error_naming_the_pair(proj: Path):
+    edit(proj / "practices/demo-clinic/_brand.yml", lambda d: d["color"].update(primary="#7aa7d9"))
+    results = run(proj)
+    pairs = {f.data["pair"]: f for f in found(results, PRACTICE, "accessibility.contrast", "error")}
+    assert {"primary/background", "background/primary", "heading/background"} <= set(pairs)
+    f = pairs["primary/background"]
+    assert "#7aa7d9" in f.message.lower() and ":1" in f.message and f.data["ratio"] < 4.5
+    assert f.path == "practices/demo-clinic/_brand.yml" and f.line == line_of(proj, "practices/demo-clinic/_brand.yml",
+                                                                               "primary:")
+    assert accessibility  # the contrast maths itself:
+    from clinicpress.checks.contrast import ratio
+    assert round(ratio("#000000", "#ffffff"), 1) == 21.0 and round(ratio("#777777", "#ffffff"), 2) == 4.48
+
+
+def test_handout_body_size_from_css(proj: Path):
+    assert accessibility.css_body_pt("html { font-size: 12pt; } body.large-print { font-size: 18pt; }") == 12
+    assert accessibility.css_body_pt("html { font-size: 16px }") == 12
+    assert accessibility.css_body_pt("@page { font-size: 8pt } html { font-size: 75% }") == 9
+    css = proj / "practices/demo-clinic/templates/handout/handout.css"
+    css.parent.mkdir(parents=True)
+    css.write_text("/* too small */\nhtml { font-size: 10pt; }\n", encoding="utf-8")
+    (f,) = found(run(proj), PRACTICE, "accessibility.font_size")
+    assert f.severity == "error" and "10 pt" in f.message and f.line == 2
+    assert not found(run(proj, handout_body_pt=12), PRACTICE, "accessibility.font_size")
+
+
+def test_slide_body_size_from_config_or_renderer(proj: Path, monkeypatch):
+    (f,) = found(run(proj, slide_body_pt=18), DECK, "accessibility.font_size")
+    assert f.severity == "error" and "18 pt" in f.message
+    from clinicpress.render import deck as deck_renderer
+    monkeypatch.setattr(deck_renderer, "BODY_PT", 20, raising=False)
+    (f,) = found(run(proj), DECK, "accessibility.font_size")
+    assert "20 pt" in f.message and "BODY_PT" in f.message
+
+
+def test_slide_rules_bullets_titles_notes_tables(proj: Path):
+    def change(d):
+        d["slides"][1]["bullets"] = [f"Point {i}" for i in range(5)] + [{"text": "Point 5", "sub": ["a", "b"]}]
+        d["slides"][2]["title"] = "germs in  your gut"
+        del d["slides"][2]["notes"]
+        d["slides"].insert(3, {"layout": "table", "title": "A table", "notes": "Read the table.",
+                               "table": {"header": ["A", "B"], "rows": [["1", "2"]] * 6}})
+    edit(proj / DECK_FILE, change)
+    results = run(proj)
+    (b,) = found(results, DECK, "accessibility.slide_bullets")
+    assert b.severity == "warning" and "8 bullet lines" in b.message and b.field == "slides[1].bullets"
+    (t,) = found(results, DECK, "accessibility.slide_titles")
+    assert t.severity == "error" and "slide 2" in t.message and t.field == "slides[2].title"
+    (n,) = found(results, DECK, "accessibility.slide_notes")
+    assert n.severity == "warning" and "slide 3" in n.message
+    (r,) = found(results, DECK, "accessibility.slide_table_rows")
+    assert r.severity == "warning" and "6 rows" in r.message
+
+
+def test_slide_alt_text_in_decks(proj: Path):
+    (proj / "content/decks/gut.svg").write_text(SVG, encoding="utf-8")
+    edit(proj / DECK_FILE, lambda d: d["slides"].insert(2, {
+        "layout": "image", "title": "A picture", "notes": "A picture of the gut.",
+        "image": {"src": "gut.svg", "alt": "Picture"}}))
+    (f,) = found(run(proj), DECK, "accessibility.alt_text")
+    assert f.severity == "error" and f.field == "slides[2].image.alt"
+
+
+# --------------------------------------------------------------------------- config
+def test_config_from_pyproject_and_clinicpress_toml(proj: Path):
+    assert load_config(proj) == Config()
+    (proj / "pyproject.toml").write_text("[tool.clinicpress]\nfkgl_warn = 5\ntoday = 2026-01-02\n", encoding="utf-8")
+    config = load_config(proj)
+    assert config.fkgl_warn == 5 and config.today == dt.date(2026, 1, 2) and config.fkgl_error == 8
+    (proj / "clinicpress.toml").write_text("fkgl_warn = 4.5\n", encoding="utf-8")
+    assert load_config(proj).fkgl_warn == 4.5
+    assert load_config(proj, today=dt.date(2026, 3, 3)).today == dt.date(2026, 3, 3)
+    assert check_project(load_project(proj)).config.fkgl_warn == 4.5
+
+
+def test_config_errors_name_file_line_and_option(proj: Path):
+    (proj / "pyproject.toml").write_text("[tool.clinicpress]\n\nfkgl_wran = 5\n", encoding="utf-8")
+    with pytest.raises(UserError) as exc:
+        load_config(proj)
+    p = exc.value.problems[0]
+    assert (p.path, p.line, p.field) == ("pyproject.toml", 3, "fkgl_wran") and "fkgl_warn" in p.hint
+    (proj / "pyproject.toml").write_text("[tool.clinicpress]\npemat_min = \"high\"\n", encoding="utf-8")
+    with pytest.raises(UserError) as exc:
+        load_config(proj)
+    assert exc.value.problems[0].line == 2
+
+
+def test_every_option_is_documented():
+    from clinicpress.config import describe
+    for name, _, doc in describe():
+        assert len(doc) > 15, name
+
+
+# --------------------------------------------------------------------------- report
+@pytest.fixture(scope="module")
+def report_schema() -> dict:
+    data = json.loads((ROOT / "docs/report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(data)
+    return data
+
+
+def _validate(report: dict, report_schema: dict) -> None:
+    jsonschema.Draft202012Validator(report_schema, format_checker=jsonschema.FormatChecker()).validate(report)
+
+
+def test_report_json_of_shipped_content_matches_the_schema(shipped, report_schema, tmp_path: Path):
+    project, results = shipped
+    report = write_report(results, project, tmp_path / "out/report.json")
+    on_disk = json.loads((tmp_path / "out/report.json").read_text(encoding="utf-8"))
+    assert on_disk == report
+    _validate(on_disk, report_schema)
+    assert on_disk["summary"]["fail"] == 0
+    keys = {i["key"] for i in on_disk["items"]}
+    assert {s.key for s in project.sources} <= keys and PROJECT_KEY in keys
+    handout = next(i for i in on_disk["items"] if i["kind"] == "handout" and i["language"] == "en")
+    assert handout["scores"]["fkgl"] is not None and handout["sections"]
+    assert list(tmp_path.joinpath("out").iterdir()) == [tmp_path / "out/report.json"]  # no temp file left
+
+
+def test_report_of_failing_fixture_matches_the_schema(proj: Path, report_schema, tmp_path: Path):
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=HARD_EN + " [@doe2020]"))
+    edit(proj / DECK_FILE, lambda d: d["slides"][2].pop("notes"))
+    project = load_project(proj)
+    results = check_project(project, Config(today=TODAY))
+    report = write_report(results, project, tmp_path / "report.json")
+    _validate(report, report_schema)
+    status = {i["key"]: i["status"] for i in report["items"]}
+    assert status[HANDOUT] == "fail" and status[DECK] == "warn" and status[PRACTICE] == "pass"
+    assert build_report(results, project, strict=True)["items"][1]["status"] == "fail"
+    finding = next(f for i in report["items"] if i["key"] == HANDOUT for f in i["findings"]
+                   if f["check"] == "readability.section_fkgl")
+    assert set(finding) == {"check", "severity", "message", "path", "line", "field", "hint", "data"}
+    # A plain dict (e.g. filtered by the build) still gets its scores.
+    plain = {HANDOUT: results[HANDOUT]}
+    again = build_report(plain, project)
+    _validate(again, report_schema)
+    assert again["items"][0]["scores"]["fkgl"] == report["items"][0]["scores"]["fkgl"]
+
+
+def test_terminal_table_lists_items_scores_and_problems(proj: Path):
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=HARD_EN + " [@doe2020]"))
+    project = load_project(proj)
+    results = check_project(project, Config(today=TODAY))
+    console = Console(record=True, width=220, color_system=None)
+    print_table(results, project, console)
+    out = console.export_text()
+    assert "handout: gut-basics" in out and "deck: gut-talk" in out and "fail" in out
+    assert "readability.section_fkgl" in out and f"{HANDOUT_FILE}:" in out
+    assert "needs human review" not in out  # info is hidden unless asked for
+    console = Console(record=True, width=220, color_system=None)
+    print_table(results, project, console, show_info=True)
+    assert "needs human review" in console.export_text()
+
+
+# --------------------------------------------------------------------------- coverage of the ids
+PROVEN_BY = {
+    "readability.fkgl": test_readability_fails_a_hard_handout_and_names_the_section,
+    "readability.section_fkgl": test_readability_fails_a_hard_handout_and_names_the_section,
+    "readability.inflesz": test_readability_spanish_uses_inflesz,
+    "readability.section_inflesz": test_readability_spanish_uses_inflesz,
+    "readability.notes_fkgl": test_deck_notes_readability_only_warns,
+    "readability.notes_inflesz": test_spanish_deck_notes_use_inflesz,
+    "plain_language.jargon": test_jargon_must_be_defined_in_the_glossary,
+    "plain_language.long_sentence": test_long_sentences_and_long_sections_are_warnings,
+    "plain_language.long_section": test_long_sentences_and_long_sections_are_warnings,
+    "pemat.understandability": test_pemat_scores_fail_a_poorly_built_handout,
+    "pemat.actionability": test_pemat_scores_fail_a_poorly_built_handout,
+    "pemat.item": test_pemat_scores_fail_a_poorly_built_handout,
+    "pemat.human_review": test_pemat_human_items_need_a_sign_off,
+    "governance.reviewed": test_reviewer_placeholder_and_future_date,
+    "governance.review_date": test_reviewer_placeholder_and_future_date,
+    "governance.review_age": test_review_age_warns_after_12_and_fails_after_36_months,
+    "governance.disclaimer": test_disclaimer_and_emergency_texts_must_exist,
+    "governance.emergency": test_practice_emergency_number_and_overridden_disclaimer,
+    "governance.translation_outdated": test_outdated_translation_is_a_warning,
+    "governance.translation_original": test_outdated_translation_is_a_warning,
+    "governance.translation_missing": test_missing_translation_for_an_offered_language,
+    "citations.unresolved": test_unresolved_citations_in_handouts_and_decks,
+    "citations.uncited_section": test_uncited_section_warns_unless_no_claims,
+    "citations.unused": test_unused_reference_is_a_project_warning,
+    "accessibility.alt_text": test_figures_need_real_alt_text,
+    "accessibility.contrast": test_theme_contrast_below_4_5_is_an_error_naming_the_pair,
+    "accessibility.font_size": test_handout_body_size_from_css,
+    "accessibility.slide_bullets": test_slide_rules_bullets_titles_notes_tables,
+    "accessibility.slide_titles": test_slide_rules_bullets_titles_notes_tables,
+    "accessibility.slide_notes": test_slide_rules_bullets_titles_notes_tables,
+    "accessibility.slide_table_rows": test_slide_rules_bullets_titles_notes_tables,
+}
+
+
+def test_every_check_id_has_a_failing_fixture_test():
+    assert set(PROVEN_BY) == set(CHECK_IDS)
