@@ -80,7 +80,7 @@ class Config(BaseModel):
     generic_headings: list[str] = Field(default_factory=lambda: [
         "introduction", "intro", "other", "others", "overview", "background", "general", "misc",
         "miscellaneous", "more", "more information", "details", "information", "notes", "section",
-        "introducción", "otros", "otro", "información", "más información", "general", "resumen general",
+        "introducción", "otros", "otro", "información", "más información", "resumen general",
     ])
     """Headings that say nothing about their section (compared case-insensitively)."""
 
@@ -108,7 +108,8 @@ class Config(BaseModel):
     slide_body_pt_min: float = 24.0
     """Smallest body text size on slides, in points."""
     slide_body_pt: float | None = None
-    """Body size the deck renderer uses; default: the renderer's BODY_PT setting, else 24."""
+    """Body size the deck renderer uses; default: the renderer's BODY_PT if it declares one, else
+    the body text size (first two bullet levels) of the slide master each practice uses."""
     slide_bullets_max: int = Field(6, ge=1)
     """Most bullet lines (sub-bullets included) on one slide or one column."""
     slide_table_rows_max: int = Field(5, ge=1)

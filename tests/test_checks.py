@@ -457,6 +457,26 @@ def test_slide_body_size_from_config_or_renderer(proj: Path, monkeypatch):
     assert "20 pt" in f.message and "BODY_PT" in f.message
 
 
+def test_slide_body_size_from_the_practice_master(proj: Path):
+    import zipfile
+    assert accessibility.master_body_pt(ROOT / "templates/deck/default-master.pptx") >= 24
+    src = ROOT / "templates/deck/default-master.pptx"
+    target = proj / "practices/demo-clinic/small.pptx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "ppt/slideMasters/slideMaster1.xml":
+                head, _, tail = data.decode().partition("<p:bodyStyle>")
+                tail = tail.replace('sz="2800"', 'sz="2000"', 1)
+                data = (head + "<p:bodyStyle>" + tail).encode()
+            zout.writestr(info, data)
+    edit(proj / "practices/demo-clinic/practice.yml", lambda d: d.update(deck_master="small.pptx"))
+    (f,) = found(run(proj), PRACTICE, "accessibility.font_size")
+    assert f.severity == "error" and "20 pt" in f.message and f.path == "practices/demo-clinic/small.pptx"
+    # A renderer-wide size (config) replaces the master reading.
+    assert not found(run(proj, slide_body_pt=28), PRACTICE, "accessibility.font_size")
+
+
 def test_slide_rules_bullets_titles_notes_tables(proj: Path):
     def change(d):
         d["slides"][1]["bullets"] = [f"Point {i}" for i in range(5)] + [{"text": "Point 5", "sub": ["a", "b"]}]

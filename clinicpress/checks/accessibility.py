@@ -2,8 +2,9 @@
 
 Colour contrast lives in `contrast.py`. The handout body size is read from the template
 CSS (`html`/`body` font-size; a practice's own `templates/handout/handout.css` wins) unless
-`handout_body_pt` is set; the slide body size is the deck renderer's `BODY_PT` unless
-`slide_body_pt` is set.
+`handout_body_pt` is set. The slide body size is `slide_body_pt` if set, else the deck
+renderer's `BODY_PT` if it declares one, else read from the slide master each practice uses
+(its `deck_master`, or templates/deck/default-master.pptx): the first two body levels.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from . import prose
 
 GENERIC_ALT = {"image", "picture", "photo", "photograph", "figure", "graphic", "img", "chart", "diagram",
                "illustration", "icon", "logo", "imagen", "foto", "figura", "gráfico", "ilustración"}
-DEFAULT_SLIDE_BODY_PT = 24.0
 
 
 # --------------------------------------------------------------------------- alt text
@@ -109,8 +109,8 @@ def check_practice_fonts(slug: str, practice, ctx) -> list[Finding]:
     return []
 
 
-def slide_body_pt(config) -> tuple[float, str]:
-    """Returns the slide body size and where it came from."""
+def slide_body_pt(config) -> tuple[float | None, str]:
+    """Returns the slide body size set for the whole renderer and where it came from (None if unset)."""
     if config.slide_body_pt is not None:
         return config.slide_body_pt, "slide_body_pt in the project config"
     try:
@@ -118,9 +118,55 @@ def slide_body_pt(config) -> tuple[float, str]:
         value = getattr(deck_renderer, "BODY_PT", None)
     except Exception:  # the renderer failing to import is reported by the build itself
         value = None
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value), "BODY_PT in clinicpress/render/deck.py"
-    return DEFAULT_SLIDE_BODY_PT, "the default (the deck renderer does not declare BODY_PT)"
+    return None, ""
+
+
+DEFAULT_MASTER = Path("templates") / "deck" / "default-master.pptx"
+
+
+def master_body_pt(path: Path) -> float | None:
+    """Smallest of the first two body levels (bullets, sub-bullets) in a .pptx/.potx master, in points."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = sorted(n for n in z.namelist() if re.fullmatch(r"ppt/slideMasters/slideMaster\d+\.xml", n))
+            if not names:
+                return None
+            xml = z.read(names[0]).decode("utf-8", errors="replace")
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return None
+    body = re.search(r"<p:bodyStyle>(.*?)</p:bodyStyle>", xml, re.S)
+    if not body:
+        return None
+    sizes = []
+    for level in (1, 2):
+        m = re.search(rf"<a:lvl{level}pPr\b.*?</a:lvl{level}pPr>", body.group(1), re.S)
+        sz = re.search(r"<a:defRPr\b[^>]*\bsz=\"(\d+)\"", m.group(0)) if m else None
+        if sz:
+            sizes.append(int(sz.group(1)) / 100)
+    return min(sizes) if sizes else None
+
+
+def check_practice_slides(slug: str, practice, ctx) -> list[Finding]:
+    """Slide body size of the master this practice's decks use (when no renderer-wide size is set)."""
+    config = ctx.config
+    if not ctx.project.decks or slide_body_pt(config)[0] is not None:
+        return []
+    master = practice.master or ctx.root / DEFAULT_MASTER
+    if not master.is_file():
+        return []
+    size = master_body_pt(master)
+    if size is None:
+        return [Finding("accessibility.font_size", "warning", "cannot read the body text size of the slide master",
+                        ctx.rel(master), None, None, "set slide_body_pt in [tool.clinicpress] to the size it uses")]
+    if size + 1e-9 < config.slide_body_pt_min:
+        return [Finding("accessibility.font_size", "error", f"slide body text in the master is {size:g} pt; at least "
+                        f"{config.slide_body_pt_min:g} pt is needed", ctx.rel(master), None, "bodyStyle",
+                        "set the master's body text (first two bullet levels) to 24 pt or more", {"pt": size})]
+    return []
 
 
 # --------------------------------------------------------------------------- slides
@@ -150,7 +196,7 @@ def check_deck(src, ctx) -> list[Finding]:
     deck = src.model
     findings: list[Finding] = []
     size, origin = slide_body_pt(config)
-    if size + 1e-9 < config.slide_body_pt_min:
+    if size is not None and size + 1e-9 < config.slide_body_pt_min:
         findings.append(ctx.at(src, "accessibility.font_size", "error",
                                f"slide body text is {size:g} pt ({origin}); at least {config.slide_body_pt_min:g} "
                                "pt is needed", ("slides",), hint="raise the deck body size to 24 pt or more",
@@ -203,7 +249,7 @@ def check(src, ctx) -> list[Finding]:
 
 
 def check_practice(slug: str, practice, ctx) -> list[Finding]:
-    findings = check_practice_fonts(slug, practice, ctx)
+    findings = check_practice_fonts(slug, practice, ctx) + check_practice_slides(slug, practice, ctx)
     for size, logo in sorted(practice.theme.logos.items()):
         if not (logo.alt or "").strip():
             findings.append(Finding("accessibility.alt_text", "warning", f"the {size} logo has no alt text",
