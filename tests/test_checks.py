@@ -326,6 +326,14 @@ def test_disclaimer_and_emergency_texts_must_exist(proj: Path):
     assert "emergency number" in e.message
 
 
+def test_a_translation_needs_its_own_disclaimer(proj: Path):
+    _add_spanish(proj)
+    assert not found(run(proj), "handout:gut-basics:es", "governance.disclaimer")
+    edit(proj / "templates/i18n/es.yml", lambda d: d.pop("disclaimer"))
+    (f,) = found(run(proj), "handout:gut-basics:es", "governance.disclaimer", "error")
+    assert "English text would be printed" in f.message and f.path == "templates/i18n/es.yml"
+
+
 def test_practice_emergency_number_and_overridden_disclaimer(proj: Path):
     practice = proj / "practices/demo-clinic"
     edit(practice / "practice.yml", lambda d: d.update(emergency_number=""))

@@ -29,12 +29,18 @@ def age_months(reviewed: dt.date, today: dt.date) -> int:
     return n - (1 if today.day < reviewed.day else 0)
 
 
-def _catalogue_line(root: Path, language: str, key: str, practice_templates: Path | None = None) -> tuple[str, int | None]:
-    """Returns (path, line) where `key` is set for `language` (practice override first)."""
+def _catalogue_line(root: Path, language: str, key: str,
+                    practice_templates: Path | None = None) -> tuple[str, int | None, bool]:
+    """Returns (path, line, found) for `key` in the catalogues of `language` itself.
+
+    The practice's override is looked at first, then templates/i18n/<language>.yml; the
+    English fallback does not count for another language (the reader would get English).
+    """
     candidates = []
     if practice_templates is not None:
         candidates.append(practice_templates / "i18n" / f"{language}.yml")
-    candidates += [root / "templates" / "i18n" / f"{language}.yml", root / "templates" / "i18n" / "en.yml"]
+    own = root / "templates" / "i18n" / f"{language}.yml"
+    candidates.append(own)
     for path in candidates:
         if path.is_file():
             try:
@@ -42,33 +48,31 @@ def _catalogue_line(root: Path, language: str, key: str, practice_templates: Pat
             except UserError:
                 continue
             if isinstance(data, dict) and key in data:
-                return str(path.relative_to(root)), positions.get((key,), (None,))[0]
-    own = root / "templates" / "i18n" / f"{language}.yml"
-    return str(own.relative_to(root)), None
+                return str(path.relative_to(root)), positions.get((key,), (None,))[0], True
+    return str(own.relative_to(root)), None, False
 
 
-def catalogue_findings(ctx, language: str, practice=None, *, make) -> list[Finding]:
-    """Disclaimer and emergency texts present (and the emergency line has its {number})."""
+def catalogue_findings(ctx, language: str, practice=None) -> list[Finding]:
+    """Disclaimer and emergency texts present in the language (the emergency line with its {number})."""
     templates = practice.templates_dir if practice is not None else None
     out: list[Finding] = []
     try:
         t = messages(ctx.root, language, templates)
     except UserError as exc:
         p = exc.problems[0]
-        return [make("governance.disclaimer", "error", f"message catalogue for {language!r} cannot be read: "
-                     f"{p.message}", p.path, p.line, None, "fix the catalogue file")]
-    except FileNotFoundError:
-        t = {}
+        return [Finding("governance.disclaimer", "error", f"message catalogue for {language!r} cannot be read: "
+                        f"{p.message}", p.path, p.line, None, "fix the catalogue file")]
     for key, label in (("disclaimer", "disclaimer"), ("emergency", "emergency line")):
-        path, line = _catalogue_line(ctx.root, language, key, templates)
+        path, line, own = _catalogue_line(ctx.root, language, key, templates)
         value = (t.get(key) or "").strip()
-        if not value:
-            out.append(make(f"governance.{key}", "error", f"no {label} text for language {language!r}", path, line,
-                            key, f"set '{key}' in templates/i18n/{language}.yml"))
+        if not value or not own:
+            fallback = " (the English text would be printed)" if value and not own else ""
+            out.append(Finding(f"governance.{key}", "error", f"no {label} text for language {language!r}{fallback}",
+                               path, line, key, f"set '{key}' in {path}"))
         elif key == "emergency" and "{number}" not in value:
-            out.append(make("governance.emergency", "error", f"the emergency line for {language!r} does not show "
-                            "the practice's emergency number", path, line, key,
-                            "put {number} where the emergency number goes"))
+            out.append(Finding("governance.emergency", "error", f"the emergency line for {language!r} does not "
+                               "show the practice's emergency number", path, line, key,
+                               "put {number} where the emergency number goes"))
     return out
 
 
@@ -98,11 +102,9 @@ def check(src, ctx) -> list[Finding]:
                                hint="schedule a review; update reviewed.date when it is done"))
 
     if src.kind == "handout":
-        def make(check, severity, message, path, line, field, hint):
-            return Finding(check, severity, message, path, line, field, hint)
         key = ("catalogue", src.language)
         if key not in ctx.cache:
-            ctx.cache[key] = catalogue_findings(ctx, src.language, make=make)
+            ctx.cache[key] = catalogue_findings(ctx, src.language)
         findings.extend(ctx.cache[key])
 
     if m.translation_of:
@@ -144,12 +146,10 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
         findings.append(Finding("governance.emergency", "error", "emergency_number is empty", shown, line,
                                 "emergency_number", "set the local emergency number, e.g. \"911\" or \"999\""))
 
-    def make(check, severity, message, path, line, field, hint):
-        return Finding(check, severity, message, path, line, field, hint)
-
     for language in info.languages:
-        if practice.templates_dir is not None:
-            findings.extend(catalogue_findings(ctx, language, practice, make=make))
+        if practice.templates_dir is not None and (practice.templates_dir / "i18n" / f"{language}.yml").is_file():
+            findings.extend(f for f in catalogue_findings(ctx, language, practice)
+                            if f.path.startswith("practices/"))
     override = practice.templates_dir / "handout" / "handout.html.j2" if practice.templates_dir else None
     if override is not None and override.is_file():
         text = override.read_text(encoding="utf-8", errors="replace")
