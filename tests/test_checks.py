@@ -454,6 +454,9 @@ def test_handout_body_size_from_css(proj: Path):
     (f,) = found(run(proj), PRACTICE, "accessibility.font_size")
     assert f.severity == "error" and "10 pt" in f.message and f.line == 2
     assert not found(run(proj, handout_body_pt=12), PRACTICE, "accessibility.font_size")
+    # A size taken from the theme (CSS variable) is checked as the brand's base size (12 pt here).
+    css.write_text("html { font-size: var(--base-size); }\n", encoding="utf-8")
+    assert not found(run(proj), PRACTICE, "accessibility.font_size")
 
 
 def test_slide_body_size_from_config_or_renderer(proj: Path, monkeypatch):

@@ -99,6 +99,9 @@ def check_practice_fonts(slug: str, practice, ctx) -> list[Finding]:
                      if re.match(r"\s*(html|body)\b[^{]*\{", ln) and "font" in ln), None)
     else:
         return []
+    if size is None and isinstance(getattr(practice.theme, "base_size_pt", None), (int, float)):
+        # The CSS takes its size from the theme (e.g. var(--base-size)): check the brand's size.
+        size, shown, line = float(practice.theme.base_size_pt), ctx.rel(practice.root / "_brand.yml"), None
     if size is None:
         return [Finding("accessibility.font_size", "warning", "cannot read the body font size from the handout CSS",
                         shown, None, None, "set html { font-size: 12pt } or handout_body_pt in [tool.clinicpress]")]
