@@ -4,7 +4,8 @@
 What cannot be honoured offline (fonts from Google or Bunny, remote files, files that
 are missing or not installed) becomes a warning and a fallback; a brand file that
 `brand_yml` rejects is an error naming the file, line and field. Every warning names the
-line of `_brand.yml` where the value is written.
+line of `_brand.yml` where the value is written. Colours are normalised to `#RRGGBB`;
+whether text colours have enough contrast is checked in `checks/contrast.py`.
 """
 from __future__ import annotations
 
@@ -35,8 +36,6 @@ BASE_SIZE_PT = 12.0
 MAX_BASE_SIZE_PT = 16.0
 """Largest body size taken from a brand; larger print is the large-print variant's job."""
 MIN_LINE_HEIGHT = 1.5
-MIN_CONTRAST = 4.5
-"""WCAG 2.x AA for body-size text."""
 
 DEFAULT_COLORS = {
     "foreground": "#1F2933",
@@ -51,20 +50,6 @@ DEFAULT_COLORS = {
     "light": "#F5F7FA",
     "dark": "#1F2933",
 }
-
-CONTRAST_PAIRS: tuple[tuple[str, str], ...] = (
-    ("foreground", "background"), ("foreground", "light"), ("foreground", "tertiary"),
-    ("primary", "background"), ("primary", "light"), ("primary", "tertiary"),
-    ("secondary", "background"), ("secondary", "light"), ("secondary", "tertiary"),
-    ("heading", "background"), ("heading", "light"),
-    ("success", "background"), ("info", "background"), ("warning", "background"), ("danger", "background"),
-    ("background", "primary"), ("background", "dark"),
-)
-"""(text colour, background colour) pairs the outputs draw: body text, headings, links,
-labels and captions on the page and on the `light`/`tertiary` box tints; status colours
-on the page; page-colour text on `primary` (table headers) and on `dark` (dark slides).
-`heading` is `typography.headings.color` (when set)."""
-
 
 @dataclass(frozen=True)
 class FontFile:
@@ -83,23 +68,6 @@ class Logo:
     light: Path
     dark: Path | None = None
     alt: str | None = None
-
-
-@dataclass(frozen=True)
-class ContrastIssue:
-    """A text colour that is too faint on a background the outputs put it on."""
-
-    text: str
-    """Theme name of the text colour (foreground, primary, ..., heading)."""
-    text_color: str
-    background: str
-    """Theme name of the background colour."""
-    background_color: str
-    ratio: float
-
-    def __str__(self) -> str:
-        return (f"text colour {self.text} {self.text_color} on {self.background} {self.background_color} "
-                f"has contrast {self.ratio:.2f}:1; at least {MIN_CONTRAST}:1 is needed (WCAG AA)")
 
 
 @dataclass(frozen=True)
@@ -128,29 +96,6 @@ class Theme:
             if size in self.logos:
                 return self.logos[size]
         return None
-
-    def color(self, name: str) -> str:
-        """Returns a theme colour by name; `heading` is the heading colour (or primary)."""
-        if name == "heading":
-            return self.heading_color or self.colors["primary"]
-        return self.colors[name]
-
-    def contrast_problems(self) -> list[ContrastIssue]:
-        """Returns each text/background pair of CONTRAST_PAIRS below 4.5:1, once per colour pair."""
-        issues: list[ContrastIssue] = []
-        seen: set[tuple[str, str]] = set()
-        for text, background in CONTRAST_PAIRS:
-            if text == "heading" and self.heading_color is None:
-                continue
-            fg, bg = self.color(text), self.color(background)
-            key = (fg.upper(), bg.upper())
-            if key in seen:
-                continue
-            seen.add(key)
-            ratio = contrast_ratio(fg, bg)
-            if ratio < MIN_CONTRAST:
-                issues.append(ContrastIssue(text, fg, background, bg, round(ratio, 2)))
-        return issues
 
 
 @dataclass(frozen=True)
@@ -181,7 +126,7 @@ class PracticeContext:
         return sorted(p for p in self.root.rglob("*") if p.is_file())
 
 
-# --------------------------------------------------------------------------- colour maths
+# --------------------------------------------------------------------------- colours
 def parse_color(value: object) -> tuple[str, float] | None:
     """Returns (`#RRGGBB`, alpha) for any CSS colour (hex, name, rgb(), hsl()); None if invalid."""
     if not isinstance(value, str):
@@ -193,24 +138,6 @@ def parse_color(value: object) -> tuple[str, float] | None:
         return None
     hexa = "#" + "".join(f"{round(c * 255):02X}" for c in (rgba.red, rgba.green, rgba.blue))
     return hexa, rgba.alpha
-
-
-def _luminance(hex_color: str) -> float:
-    """Relative luminance of `#RRGGBB` (WCAG 2.x)."""
-    h = hex_color.lstrip("#")
-    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def contrast_ratio(a: str, b: str) -> float:
-    """Returns the WCAG contrast ratio (1 to 21) of two colours given as `#RRGGBB` or CSS."""
-    pa, pb = parse_color(a), parse_color(b)
-    if pa is None or pb is None:
-        raise ValueError(f"not a colour: {a if pa is None else b!r}")
-    la, lb = _luminance(pa[0]), _luminance(pb[0])
-    hi, lo = max(la, lb), min(la, lb)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def _over_white(hex_color: str, alpha: float) -> str:
@@ -412,7 +339,7 @@ def load_theme(brand_path: Path, folder: Path, project_root: Path, warnings: lis
     if brand.logo is not None:
         logos = _resolve_logos(brand.logo, original.get("logo"), folder, warn)
 
-    theme = Theme(
+    return Theme(
         colors=colors,
         base_family=base_family,
         heading_family=heading_family,
@@ -424,32 +351,6 @@ def load_theme(brand_path: Path, folder: Path, project_root: Path, warnings: lis
         base_size_pt=base_size,
         palette=palette,
     )
-    grouped: dict[tuple, list[ContrastIssue]] = {}
-    for issue in theme.contrast_problems():
-        if issue.text == "background":  # page-coloured text on a coloured band: the band is too light
-            loc = ("color", issue.background)
-        elif issue.text == "heading":
-            loc = ("typography", "headings", "color")
-        else:
-            loc = ("color", issue.text)
-        grouped.setdefault(loc, []).append(issue)
-    for loc, issues in grouped.items():
-        normal = [i for i in issues if i.text != "background"]
-        reverse = [i for i in issues if i.text == "background"]
-        if normal:
-            first = normal[0]
-            pairs = ", ".join(f"{i.background} {i.background_color} ({i.ratio:.2f}:1)" for i in normal)
-            tints = sorted({i.background for i in normal if i.background != "background"})
-            warn(loc, f"text colour {first.text} {first.text_color} is too faint on {pairs}; "
-                 f"WCAG AA needs {MIN_CONTRAST}:1",
-                 hint=f"darken {_dotted(loc)}" + (f" or lighten {', '.join('color.' + t for t in tints)}"
-                                                  if tints else "")
-                 + "; keep light brand colours in color.palette for graphics only")
-        for i in reverse:
-            warn(loc, f"page-colour text ({i.text_color}) on {i.background} {i.background_color} has contrast "
-                 f"{i.ratio:.2f}:1; WCAG AA needs {MIN_CONTRAST}:1 (table headers, dark slides)",
-                 hint=f"darken {_dotted(loc)}")
-    return theme
 
 
 def _line(positions, loc: tuple) -> int | None:
@@ -461,6 +362,8 @@ def _line(positions, loc: tuple) -> int | None:
 
 
 _FONT_SOURCE_TAG = re.compile(r"(fonts\[\d+\])\.(?:file|google|bunny|system)\b")
+_UNION_TAGS = re.compile(r"\.(?:resource|light-dark|range|weights)(?=\.|$)")
+"""Discriminator tags brand_yml's unions put in an error's location."""
 
 
 def _undotted(dotted: str) -> tuple:
@@ -480,15 +383,26 @@ def _brand_problems(exc: ValidationError, model, positions, shown: str) -> list[
     if fields:
         problems = [p for p in problems if p.message != "required field is missing" or
                     not any(f and p.field and p.field.split(".")[0] == f.split(".")[0] for f in fields)]
-    out = []
+    cleaned = []
     for p in problems:
         fld, line, col = p.field, p.line, p.col
-        if fld and _FONT_SOURCE_TAG.search(fld):  # the font `source` tag pydantic puts in the path
-            fld = _FONT_SOURCE_TAG.sub(r"\1", fld)
+        if fld and (_FONT_SOURCE_TAG.search(fld) or _UNION_TAGS.search(fld)):  # union tags in the path
+            fld = _UNION_TAGS.sub("", _FONT_SOURCE_TAG.sub(r"\1", fld))
             loc = _undotted(fld)
             if loc in positions:
                 line, col = positions[loc]
-        hint = p.hint
+        cleaned.append((p, fld, line, col))
+    # An error inside a value is more precise than the other union branch's complaint about it.
+    fields = [fld for _, fld, _, _ in cleaned if fld]
+    out: list[Problem] = []
+    seen: set[tuple] = set()
+    for p, fld, line, col in cleaned:
+        if fld and any(f.startswith(fld + ".") or f.startswith(fld + "[") for f in fields):
+            continue
+        if (line, fld, p.message) in seen:
+            continue
+        seen.add((line, fld, p.message))
+        hint = p.hint if p.hint and not p.hint.rstrip().endswith(":") else None
         if hint is None and fld and fld.startswith("color."):
             hint = "write a colour as a quoted '#RRGGBB', a CSS colour name or a name from color.palette"
         out.append(Problem(p.path, line, col, fld, p.message,
