@@ -54,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("slug", help="folder name: lowercase letters, digits and hyphens")
     n.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
     n.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+
+    pv = sub.add_parser("preview", help="serve a live preview on 127.0.0.1 that follows every save",
+                        description="Serve a local page (127.0.0.1 only) with each handout's pages, each deck's "
+                                    "slides and their check findings; it rebuilds and refreshes when content/, "
+                                    "templates/ or practices/ change. Nothing is written to the output folder.")
+    pv.add_argument("--practice", metavar="SLUG", default=None, help="practice to preview (default: the first)")
+    pv.add_argument("--port", type=int, default=8765, metavar="N", help="port on 127.0.0.1 (default: 8765)")
+    pv.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    pv.add_argument("-v", "--verbose", action="store_true", help="log requests and show tracebacks")
     return parser
 
 
@@ -99,4 +108,8 @@ def _dispatch(args: argparse.Namespace, reporter) -> int:
         path = new_practice(args.root.resolve(), args.slug)
         reporter.info(f"created {path}; edit practice.yml and _brand.yml, then run: python build.py --practice {args.slug}")
         return EXIT_OK
+    if args.command == "preview":
+        from .preview import serve
+
+        return serve(args.root, practice=args.practice, port=args.port, reporter=reporter, verbose=args.verbose)
     raise UsageError(Problem("build.py", message=f"unknown command {args.command!r}"))
