@@ -324,21 +324,14 @@ def render_html(handout: schema.Handout, practice: PracticeContext, bib: Bibliog
     return templates.render(TEMPLATE, practice.templates_dir, **ctx)
 
 
-def render_pdf(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
-               source_path: str) -> bytes:
-    """Turns the handout HTML into a tagged PDF/UA-1 document with fixed dates."""
+def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout"):
+    """Lays out the handout HTML into pages (a WeasyPrint Document); files only from `root`."""
     import weasyprint
 
     fetcher = SafeFetcher([root])
-    document = weasyprint.HTML(string=html, base_url=str(base_url.resolve()) + os.sep, url_fetcher=fetcher)
     try:
-        pdf = document.write_pdf(
-            pdf_variant=PDF_VARIANT,
-            font_config=_font_config(),
-            uncompressed_pdf=False,
-            custom_metadata=False,
-            finisher=functools.partial(_finish_tags, labels=_link_labels(root, practice, html)),
-        )
+        return weasyprint.HTML(string=html, base_url=str(base_url.resolve()) + os.sep,
+                               url_fetcher=fetcher).render(font_config=_font_config(), pdf_variant=PDF_VARIANT)
     except BaseException as exc:  # FatalURLFetchingError derives from BaseException
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -346,7 +339,18 @@ def render_pdf(html: str, *, base_url: Path, root: Path, practice: PracticeConte
             raise BuildError(Problem(source_path, message=f"a resource was refused: {fetcher.refused[0]}",
                                      hint="images, fonts and styles must be files inside the project")) from None
         raise
-    return pdf
+
+
+def render_pdf(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
+               source_path: str) -> bytes:
+    """Turns the handout HTML into a tagged PDF/UA-1 document with fixed dates."""
+    document = layout(html, base_url=base_url, root=root, source_path=source_path)
+    return document.write_pdf(
+        pdf_variant=PDF_VARIANT,
+        uncompressed_pdf=False,
+        custom_metadata=False,
+        finisher=functools.partial(_finish_tags, labels=_link_labels(root, practice, html)),
+    )
 
 
 # --------------------------------------------------------------------------- PDF/UA finishing
