@@ -72,6 +72,9 @@ STOP_SECONDS = 1.0
 """How long the renderer gets to end after SIGTERM before it is killed (it writes nothing)."""
 KEEP_REVISIONS = 3
 """Image sets kept per item, so a page that asks for the previous revision still gets it."""
+KEEP_FRESH = 4
+"""After a change, only the items viewed most recently (this many) are rebuilt at once; others
+are rebuilt when they are opened again."""
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -170,6 +173,7 @@ class Renderer:
     def call(self, *task):
         """Sends a task and returns the answer; None if the preview is stopping meanwhile."""
         if self.proc is None or self.proc.poll() is not None:
+            self.stop()  # a renderer that died: reap it and anything of its group still running
             self.start()
         try:
             self.conn.send(task)
@@ -438,6 +442,7 @@ class Preview:
                             self.checks_pending = False
                             self.busy = "running the checks"
                     self.bump()
+                started = time.perf_counter()
                 try:
                     answer = self.renderer.call(task, arg) if arg is not None else self.renderer.call(task)
                 except RendererGone as exc:
@@ -457,6 +462,9 @@ class Preview:
                         self.bump()
                 if answer is None or self.stopping.is_set():
                     return
+                if self.verbose:
+                    self.reporter.info(f"  [{task}{' ' + arg if task == 'render' else ''}: "
+                                       f"{time.perf_counter() - started:.2f} s]")
                 getattr(self, f"_after_{task}")(arg, answer)
         except Exception:  # a bug in the conductor must not leave the page spinning forever
             if not self.stopping.is_set():
@@ -489,17 +497,22 @@ class Preview:
             self.ids = {i.id for i in self.items}
             self.warnings = list(info["warnings"])
             self.load_problems = []
+            for item_id in list(self.wanted):
+                if item_id not in self.ids:
+                    del self.wanted[item_id]
+            fresh = set(sorted(self.wanted, key=self.wanted.__getitem__)[-KEEP_FRESH:])
             affected = []
             for item_id in list(self.views):
                 view = self.views[item_id]
                 if item_id not in self.ids:
-                    del self.views[item_id]
+                    self._drop(item_id)
                 elif view.problems or view.input_key is None or view.input_key != keys.get(item_id):
-                    affected.append(item_id)
-            for item_id in list(self.wanted):
-                if item_id not in self.ids:
-                    del self.wanted[item_id]
-                elif item_id not in self.views and item_id not in affected:
+                    if item_id in fresh:
+                        affected.append(item_id)
+                    else:  # seen a while ago: rendered again when it is opened again
+                        self._drop(item_id)
+            for item_id in fresh:
+                if item_id not in self.views and item_id not in affected:
                     affected.append(item_id)
             self.todo = {i for i in self.todo if i in self.ids} | set(affected)
             self.checks_pending = True
@@ -509,6 +522,12 @@ class Preview:
             self.reporter.info("fixed: the project loads again")
         if new_warnings and info["warnings"]:
             self.reporter.problems(info["warnings"], exit_code=0)
+
+    def _drop(self, item_id: str) -> None:
+        """Forgets an item's render and images (call with `cond` held)."""
+        self.views.pop(item_id, None)
+        for key in [k for k in self.images if k[0] == item_id]:
+            del self.images[key]
 
     def _after_render(self, item_id: str, answer) -> None:
         with self.cond:
@@ -671,31 +690,28 @@ def _preview_dirs(root: Path) -> list[Path]:
     return [d for d in dict.fromkeys([root / "templates" / "preview", own]) if d.is_dir()]
 
 
+RENDER_CACHES = (("clinicpress.pipeline", "_TEMPLATES"), ("clinicpress.i18n", "_catalogue"),
+                 ("clinicpress.render.deck", "_layout_spec"), ("clinicpress.render.deck", "_metrics"))
+"""Per-process caches of the renderers that read template, catalogue, layout or font files."""
+
+
 def _forget_render_caches(changed: list[str]) -> None:
     """Drops what the renderers keep between calls in one process, so an edited template shows.
 
-    A build is one short process; the preview is long-lived. The Jinja environments (built
-    with auto_reload off) and the message catalogues are cached per process, so they are
-    dropped whenever a template, a catalogue or a practice folder changes.
+    A build is one short process; the preview's renderer lives on. The Jinja environments
+    (built with auto_reload off), the message catalogues, the deck layout map and font
+    metrics are cached per process, so they are dropped whenever a file under templates/ or
+    practices/ changes. (A public `reset_caches()` in those modules would be tidier.)
     """
     if not any(p.startswith(("templates/", "practices/")) for p in changed):
         return
-    try:
-        from . import pipeline
-
-        cache = getattr(pipeline, "_TEMPLATES", None)
+    for module_name, name in RENDER_CACHES:
+        module = sys.modules.get(module_name)
+        cache = getattr(module, name, None) if module else None
         if isinstance(cache, dict):
             cache.clear()
-    except Exception:
-        pass
-    try:
-        from . import i18n
-
-        catalogue = getattr(i18n, "_catalogue", None)
-        if hasattr(catalogue, "cache_clear"):
-            catalogue.cache_clear()
-    except Exception:
-        pass
+        elif hasattr(cache, "cache_clear"):
+            cache.cache_clear()
 
 
 def _pdf_images(pdf: bytes, *, scale: float | None = None, width: int | None = None) -> list[Image]:
@@ -884,7 +900,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             item_id, rev, name = rest.split("/")
             index = int(name.removesuffix(".png")) - 1
-            images = self.server.preview.images.get((item_id, int(rev)))
+            with self.server.preview.cond:
+                images = self.server.preview.images.get((item_id, int(rev)))
             image = images[index] if images is not None and index >= 0 else None
         except (ValueError, IndexError):
             image = None

@@ -9,6 +9,7 @@
   let running = false;
   let again = false;
   let toTop = false;
+  let failures = 0;
 
   const currentItem = () => new URLSearchParams(location.search).get("item") || "";
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,8 +43,17 @@
       if (!response.ok) throw new Error("HTTP " + response.status);
       const template = document.createElement("template");
       template.innerHTML = await response.text();
-      const eager = [...template.content.querySelectorAll("img:not([loading=lazy])")];
-      await Promise.race([Promise.all(eager.map(preload)), sleep(3000)]);
+      // Preload the images that will be on screen (the first pages, or those the reader is at).
+      const onScreen = new Set();
+      app.querySelectorAll(".sheet img").forEach((img, i) => {
+        const box = img.getBoundingClientRect();
+        if (box.bottom > -200 && box.top < window.innerHeight + 200) onScreen.add(i);
+      });
+      const wanted = [...template.content.querySelectorAll(".sheet img")].filter((img, i) => {
+        if (onScreen.has(i)) img.removeAttribute("loading");
+        return !img.hasAttribute("loading");
+      });
+      await Promise.race([Promise.all(wanted.map(preload)), sleep(3000)]);
       const saved = saveScroll();
       if (toTop) { saved.x = 0; saved.y = 0; toTop = false; }
       app.replaceChildren(template.content);
@@ -54,12 +64,14 @@
         document.body.dataset.version = String(shown);
         document.title = layout.dataset.title || document.title;
       }
+      failures = 0;
     } catch (err) {
-      await sleep(500);
-      again = true;
+      // The server is busy or restarting: try a few more times; the event stream covers the rest.
+      failures += 1;
+      if (failures <= 3) { await sleep(500); again = true; }
     } finally {
       running = false;
-      if (again || latest > shown) { again = false; refresh(); }
+      if (again || (failures === 0 && latest > shown)) { again = false; refresh(); }
     }
   }
 
