@@ -250,17 +250,17 @@ def count_lines(runs: list[Run], width_pt: float, size: float, book: FontBook, f
     """Greedy word wrap of `runs` in `width_pt`; returns the number of lines."""
     if width_pt <= 0:
         return 99
-    words: list[tuple[str, bool]] = []
+    words: list[tuple[str, bool, float]] = []
     for r in runs:
         for piece in re.split(r"(\s+)", r.text):
             if piece:
-                words.append((piece, r.bold or bold))
+                words.append((piece, r.bold or bold, size * (0.65 if r.sup else 1.0)))
     lines, x = 1, 0.0
-    for word, is_bold in words:
+    for word, is_bold, word_size in words:
         m = book.metrics(font, is_bold)
         if m is None:
             return 1
-        w = m.width(word, size)
+        w = m.width(word, word_size)
         if word.isspace():
             x += w
             continue
@@ -868,7 +868,7 @@ class DeckRenderer:
         img_w, img_h = _image_size(data)
         if pair is not None:
             ph, shape = pair
-            area = ph.box or box
+            area = box or ph.box
             holder = PicturePlaceholder(shape._element, shape._parent)
             pic = holder.insert_picture(io.BytesIO(data))
             ad.uncrop(pic)
@@ -1046,6 +1046,8 @@ class DeckRenderer:
         self.put_title(slide, slots, all_phs, sl.title, index, n)
         pair, box, caption = self._graphic_area(slide, slots, all_phs, "picture")
         fig = sl.image
+        if not fig.caption and caption is not None and caption.ph is not None and caption.box.x >= box.right:
+            box = ad.Box(box.x, box.y, caption.box.right - box.x, box.h)  # no caption: the picture takes its place
         path = (self.root / self.source_path).parent / fig.src
         data = self.picture_bytes(path, max(1200, int(box.w / EMU_PER_IN * 200)), index, f"slide {n} image")
         if data is not None:
@@ -1266,6 +1268,13 @@ class DeckRenderer:
                     ad.run_color_theme(r, "bg1" if i == 0 else "tx1")
                     ad.set_run_lang(r, self.lang)
         frame.height = Emu(sum(heights))
+        if caption is not None and caption.ph is not None and caption.box.y >= box.bottom - self.emu(0.1):
+            # A short table keeps its caption close under it.
+            top = int(frame.top) + sum(heights) + self.emu(0.15)
+            if top < caption.box.y:
+                moved = ad.Box(caption.box.x, top, caption.box.w, caption.box.h)
+                ad.set_box(caption.shape, moved)
+                caption = Target(moved, caption.shape, caption.ph)
         if size < MIN_BODY_PT:
             self.find("deck.font_size", "info", f"slide {n} ({sl.title!r}): table text set at {size:g} pt to fit",
                       index, loc=("table",))

@@ -280,9 +280,7 @@ def layout_image():
     s.ph("Title", 'type="title"', prompt="Slide title")
     s.ph("Picture", 'type="pic" idx="13"', (M, BODY_TOP, pic_w, BODY_BOTTOM - BODY_TOP), prompt="Picture",
          anchor="ctr")
-    s.rect("Decoration: caption rule", cap_x, BODY_TOP + 0.05, 0.9, 0.07, "accent2")
-    s.ph("Caption", 'type="body" sz="half" idx="14"', (cap_x, BODY_TOP + 0.3, W - M - cap_x,
-                                                      BODY_BOTTOM - BODY_TOP - 0.3),
+    s.ph("Caption", 'type="body" sz="half" idx="14"', (cap_x, BODY_TOP, W - M - cap_x, BODY_BOTTOM - BODY_TOP),
          prompt="Caption", anchor="t", levels=(Lvl(size=24, space_before=0, **NO_BULLET),))
     footer_placeholders(s)
     return "Image with Caption", "picTx", s, ""
