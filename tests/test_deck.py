@@ -437,6 +437,37 @@ def test_python_pptx_default_master(project):
     assert all(s.notes_slide.notes_text_frame.text.strip() for s in list(prs.slides)[:-3])
 
 
+def test_layouts_found_by_placeholders_when_names_are_unknown(tmp_path):
+    prs = Presentation()
+    for i, layout in enumerate(prs.slide_layouts, 1):
+        layout._element.cSld.set("name", f"Design {i}")
+    root = make_project(tmp_path, {"renamed": {"from": "summit-rheumatology", "master": prs}},
+                        [FIXTURES / "all-layouts.yml"])
+    data, findings, deck = build(root, "renamed", "all-layouts")
+    warned = checks(findings, "deck.layout")
+    assert sorted(f.data["kind"] for f in warned) == sorted(set(layout_kinds(deck)) | {"references"})
+    assert all("placeholders are the closest match" in f.message for f in warned)
+    prs = reopen(data)
+    assert len(prs.slides) == len(deck.slides) + 1  # the references fit one slide
+    by_kind = {f.data["kind"]: f.data["layout"] for f in warned}
+    assert by_kind["title"] == "Design 1"  # Title Slide
+    assert by_kind["references"] == "Design 2"  # Title and Content: the biggest text box
+    assert by_kind["image"] == "Design 9"  # Picture with Caption: a real picture placeholder
+    assert by_kind["two_column"] in ("Design 4", "Design 5")  # Two Content or Comparison
+    assert by_kind["bullets"] == "Design 2"  # Title and Content
+    assert_no_orphans(data)
+
+
+def test_unreadable_master_is_a_user_error(tmp_path):
+    from clinicpress.errors import UserError
+
+    root = make_project(tmp_path, {"broken": {"from": "summit-rheumatology", "master": b"not a zip file"}},
+                        [FIXTURES / "all-layouts.yml"])
+    with pytest.raises(UserError) as err:
+        build(root, "broken", "all-layouts")
+    assert "master.pptx" in str(err.value)
+
+
 def test_potx_master(project):
     data, findings, deck = build(project, "potx-default", "all-layouts")
     prs = reopen(data)

@@ -494,10 +494,20 @@ class DeckRenderer:
         return ad.normalise_zip(out.getvalue(), self.deck.reviewed.date), self.findings
 
     def _open_master(self):
+        from ..errors import BuildError, Problem, rel
+
         path = self.practice.master
         if path is None:
             path = self.templates / DEFAULT_MASTER
-        return ad.open_presentation(path)
+        try:
+            prs = ad.open_presentation(path)
+            if not len(prs.slide_masters) or not len(prs.slide_masters[0].slide_layouts):
+                raise ValueError("it has no slide master with layouts")
+            return prs
+        except Exception as exc:  # python-pptx raises many kinds for a bad package
+            raise BuildError(Problem(rel(path, self.root), message=f"cannot open the deck master: {exc}",
+                                     hint="save the master from PowerPoint or LibreOffice as .pptx or .potx, "
+                                          "or remove deck_master from practice.yml to use the default")) from None
 
     def _pick_masters(self) -> None:
         """Learns from the template's sample slides which master is for title slides and which
@@ -555,7 +565,7 @@ class DeckRenderer:
                 break
         if chosen is None:
             layouts = list(masters[0].slide_layouts)
-            chosen, how = self._layout_by_placeholders(layouts, spec.get("needs", ["title", "text"])), "types"
+            chosen, how = self._layout_by_placeholders(layouts, spec.get("needs", ["title", "text"]), kind), "types"
         approximated = how != "exact"
         if approximated:
             wanted = spec.get("names", [kind])[0]
@@ -569,20 +579,32 @@ class DeckRenderer:
         self.layout_cache[kind] = (chosen, approximated)
         return chosen, approximated
 
-    def _layout_by_placeholders(self, layouts, needs: list[str]):
+    def _layout_by_placeholders(self, layouts, needs: list[str], kind: str):
+        """Scores layouts by how many needed placeholders they have (and, as a tie-break, by a
+        title-slide look for title kinds or by the size of the text boxes for the others)."""
         best, best_score = layouts[0], -1e9
+        slide_area = max(self.W * self.H, 1)
         for lay in layouts:
             phs = [p for p in ad.layout_placeholders(lay) if p.kind != "latent"]
             free = list(phs)
             score = 0.0
+            text_areas: list[int] = []
             for need in needs:
                 match = next((p for p in free if p.kind == need), None)
+                weight = 1.0
                 if match is None and need in ("picture", "chart", "table"):
-                    match = next((p for p in free if p.type == "obj"), None)
+                    match, weight = next((p for p in free if p.type == "obj"), None), 0.8
                 if match is not None:
                     free.remove(match)
-                    score += 1
+                    score += weight
+                    if need == "text" and match.box is not None:
+                        text_areas.append(match.box.area)
             score -= 0.1 * len(free)
+            if kind in ("title", "section", "closing"):
+                score += 0.5 * any(p.type in ("ctrTitle", "subTitle") for p in phs)
+            else:
+                # The smallest text box the kind uses: two columns want two big boxes.
+                score += 0.5 * min(text_areas, default=0) / slide_area
             if score > best_score:
                 best, best_score = lay, score
         return best
