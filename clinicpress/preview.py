@@ -456,10 +456,6 @@ class Preview:
                         self.reload_pending = crashes < 3
                 else:
                     crashes = 0
-                finally:
-                    with self.cond:
-                        self.busy = self.rendering = None
-                        self.bump()
                 if answer is None or self.stopping.is_set():
                     return
                 if self.verbose:
@@ -481,15 +477,20 @@ class Preview:
         if answer[0] != "loaded":
             _, problems, trace = answer
             with self.cond:
+                self.busy = None
                 self.load_problems = list(problems)
                 self.bump()
             self._say_changed(changed)
             self._problems(problems, trace)
-            self.reporter.info("  the page keeps showing the last good render; save a fix to rebuild")
+            with self.cond:
+                shown = any(v.rev for v in self.views.values())
+            self.reporter.info("  the page keeps showing the last good render; save a fix to rebuild" if shown
+                               else "  save a fix and the preview builds by itself")
             return
         info = answer[1]
         keys = info["keys"]
         with self.cond:
+            self.busy = None
             was_broken = bool(self.load_problems)
             new_warnings = info["warnings"] != self.warnings
             self.loaded = True
@@ -531,6 +532,8 @@ class Preview:
 
     def _after_render(self, item_id: str, answer) -> None:
         with self.cond:
+            # Cleared together with the new view, so a page asking meanwhile does not queue it again.
+            self.busy = self.rendering = None
             old = self.views.get(item_id)
             if answer[0] == "rendered":
                 rev, self._next_rev = self._next_rev, self._next_rev + 1
@@ -553,6 +556,7 @@ class Preview:
 
     def _after_check(self, _, answer) -> None:
         with self.cond:
+            self.busy = None
             if answer[0] == "checked":
                 self.findings, self.check_problems = answer[1], []
             else:
@@ -762,7 +766,12 @@ def watch(preview: Preview) -> None:
     try:
         for changes in watch_paths(*folders, watch_filter=_watch_filter(), debounce=DEBOUNCE_MS, step=STEP_MS,
                                    stop_event=preview.stopping, rust_timeout=500, raise_interrupt=False):
-            paths = sorted({rel(Path(p), preview.root) for _, p in changes})
+            kinds: dict[str, set] = {}
+            for change, path in changes:
+                kinds.setdefault(path, set()).add(change.name)
+            # A file that came and went within one batch (an editor's or sed's temporary file) is noise.
+            paths = sorted(rel(Path(p), preview.root) for p, k in kinds.items()
+                           if not ({"added", "deleted"} <= k and not os.path.exists(p)))
             if paths:
                 preview.note_changes(paths)
     except Exception as exc:  # the page still works; only live updates stop

@@ -41,7 +41,7 @@ def _free_port() -> int:
 class Running:
     """A `build.py preview` subprocess on a copy of the project."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, env: dict | None = None):
         self.project = copy_project(tmp_path / "proj", practices=[PRACTICE])
         self.tmp = tmp_path / "tmp"
         self.tmp.mkdir()
@@ -53,7 +53,7 @@ class Running:
             [sys.executable, str(ROOT / "build.py"), "preview", "--practice", PRACTICE, "--port", str(self.port),
              "--root", str(self.project)],
             cwd=self.project, stdout=self._log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(self.tmp)})
+            env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(self.tmp), **(env or {})})
         deadline = time.monotonic() + 60
         while True:
             assert self.proc.poll() is None, f"preview exited early:\n{self.log()}"
@@ -159,7 +159,7 @@ def test_page_follows_saves_shows_errors_recovers_and_stops_on_ctrl_c(running: R
         page.wait_for_function(
             "src => document.querySelector('.sheet img')?.getAttribute('src') !== src", arg=first_src, timeout=WAIT_MS)
         refresh_seconds = time.monotonic() - saved
-        print(f"\nthe page showed the saved title {refresh_seconds:.2f} s after the save")
+        print(f"\nthe page showed the new title and pages {refresh_seconds:.2f} s after the save")
         assert page.evaluate("window.__notReloaded") is True
         assert page.evaluate("window.scrollY") > 600
         assert page.locator(".alert").count() == 0
@@ -251,3 +251,28 @@ def test_sigterm_during_slide_drawing_stops_libreoffice_too(running: Running):
     time.sleep(0.3)
     assert running.left_behind() == []
     assert _leftover_temp(running) == []
+
+
+@pytest.mark.slow
+def test_deck_without_libreoffice_shows_a_note_and_its_findings(tmp_path: Path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    running = Running(tmp_path, env={"PATH": str(empty)})  # no soffice (nor anything else) on PATH
+    try:
+        urllib.request.urlopen(running.url + f"?item={DECK}", timeout=30).read()
+        deadline = time.monotonic() + 90
+        while True:
+            with urllib.request.urlopen(running.url + f"fragment?item={DECK}", timeout=30) as r:
+                fragment = r.read().decode()
+            if "LibreOffice" in fragment and "Checks" in fragment and "Running the checks" not in fragment:
+                break
+            assert time.monotonic() < deadline, running.log()
+            time.sleep(0.3)
+        assert "not installed" in fragment
+        assert f"/download/{DECK}.pptx" in fragment
+        with urllib.request.urlopen(running.url + f"download/{DECK}.pptx", timeout=30) as r:
+            assert r.read(2) == b"PK"
+        code, _ = running.stop(signal.SIGINT)
+        assert code == 0, running.log()
+    finally:
+        running.close()
