@@ -168,7 +168,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
     written: dict[str, str] = {}
     manifest_data = _manifest(project, outputs, item_json)
     manifest_bytes = json_bytes(manifest_data)
-    write_file(out_root / MANIFEST, manifest_bytes)
+    _write_if_changed(out_root / MANIFEST, manifest_bytes)
     written[MANIFEST] = sha256(manifest_bytes)
     report_path = _write_report(out_root, project, findings, strict)
     if report_path is not None:
@@ -176,8 +176,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
     from .index import render_index
 
     index_bytes = render_index(manifest_data).encode("utf-8")
-    if hashes.maybe(out_root / "index.html") != sha256(index_bytes):
-        write_file(out_root / "index.html", index_bytes)
+    _write_if_changed(out_root / "index.html", index_bytes)
     written["index.html"] = sha256(index_bytes)
     for name, entry in outputs.items():
         written[name] = entry["sha256"]
@@ -297,7 +296,7 @@ def _store(job, task: Task, result: Result, key: str, out_root: Path, outputs: d
 
     names = job.output_names()
     for fmt, name in names.items():
-        write_file(out_root / name, result.files[fmt])
+        _write_if_changed(out_root / name, result.files[fmt])
     main = "pdf" if "pdf" in names else "pptx"
     thumb_name = thumb_path(names[main])
     main_sha = sha256(result.files[main])
@@ -345,6 +344,16 @@ def _repair_thumbnail(entry: dict | None, names: dict, out_root: Path) -> None:
     name = thumb_path(names["pdf"])
     write_file(out_root / name, pdf_thumbnail((out_root / names["pdf"]).read_bytes()))
     entry["thumbnail"] = {"path": name, "of": entry["sha256"]}
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Writes a file atomically unless it already holds exactly these bytes (its mtime is then kept)."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_file(path, data)
 
 
 def _manifest(project, outputs: dict, item_json: dict) -> dict:

@@ -257,31 +257,58 @@ def warm_up(project: "Project", kinds: Iterable[str]) -> None:
         pass
 
 
-def _init_worker(project_blob: bytes, kinds: tuple[str, ...], slide_images: bool) -> None:
+def _init_worker(project_blob: bytes, kinds: tuple[str, ...], slide_images: bool, build_pid: int) -> None:
     """Runs once in each new worker: ignore Ctrl-C (the main process handles it), load, warm up."""
     import pickle
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _watch_parent()
+    _watch_build(build_pid)
     project = pickle.loads(project_blob)
     _WORKER.update(project=project, slide_images=slide_images)
     warm_up(project, kinds)
 
 
-def _watch_parent() -> None:
-    """Ends this worker if its parent dies (a killed build must not leave workers behind)."""
+def _started(pid: int) -> str | None:
+    """The start time of a process (Linux), so a reused process id is not taken for the build.
+
+    Returns "" for a zombie (killed, not yet reaped) and None where /proc is unavailable.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    if fields[0] in (b"Z", b"X"):
+        return ""
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+def _watch_build(build_pid: int) -> None:
+    """Ends this worker when the build process is gone (killed builds must not leave workers behind).
+
+    A worker's parent is the fork server, which lives as long as any worker does, so the
+    worker watches the build process itself.
+    """
     import threading
 
-    parent = os.getppid()
+    token = _started(build_pid)
+
+    def alive() -> bool:
+        try:
+            os.kill(build_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return token is None or _started(build_pid) == token
 
     def watch() -> None:
-        while True:
+        while alive():
             time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(70)
+        os._exit(70)
 
-    threading.Thread(target=watch, name="clinicpress-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="clinicpress-build-watch", daemon=True).start()
 
 
 def _work(ident: tuple, out_root: str, thumbnail_of: str | None) -> Result:
@@ -352,7 +379,7 @@ class Renderer:
 
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
-                initargs=(portable(self.project), self.kinds, self.slide_images),
+                initargs=(portable(self.project), self.kinds, self.slide_images, os.getpid()),
                 max_tasks_per_child=self.max_tasks)
             for _ in range(self.workers):  # each submit starts one more worker, up to max_workers
                 self._pool.submit(_ping)

@@ -1,0 +1,281 @@
+"""Incremental builds: a second build does no work, an edit rebuilds exactly what it affects,
+removed sources lose their outputs, and a build killed midway leaves nothing half-written.
+
+Every test builds a throwaway copy of the shipped project with `python build.py --root TMP`,
+as a user would, and compares the output folder file by file (sha256 and mtime).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, copy_project, run_build
+
+A = "gut-and-immune-system"
+B = "stress-the-brain-and-the-gut"
+PRACTICES = ["summit-rheumatology", "thames-integrative-gi"]
+TMP_PREFIX = ".clinicpress-tmp-"
+
+
+def build(root: Path, *args: str):
+    """Builds two handouts for two practices in one process (-j 1 unless given)."""
+    only = [] if "--only" in args else ["--only", A, "--only", B]
+    jobs = [] if any(a.startswith("-j") for a in args) else ["-j", "1"]
+    proc = run_build("build", "--root", str(root), "-q", "--no-slide-images", *only, *jobs, *args)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def snapshot(out: Path) -> dict[str, tuple[str, int]]:
+    """{relative path: (sha256, mtime_ns)} of every file in the output folder."""
+    files = {}
+    for p in sorted(out.rglob("*")):
+        if p.is_file():
+            files[p.relative_to(out).as_posix()] = (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+    return files
+
+
+def documents(snap: dict) -> dict:
+    """Only the rendered documents and thumbnails (not manifest, report, index, state)."""
+    return {k: v for k, v in snap.items() if "/" in k}
+
+
+def rewritten(before: dict, after: dict) -> set[str]:
+    """Files whose bytes or mtime changed, plus new ones."""
+    return {k for k, v in after.items() if before.get(k) != v}
+
+
+def last_build(out: Path) -> dict:
+    return json.loads((out / ".clinicpress-cache.json").read_text())["last_build"]
+
+
+def outputs_of(slug: str, practices=PRACTICES) -> set[str]:
+    return {f"{p}/{slug}.{ext}" for p in practices for ext in ("pdf", "html")} | \
+           {f"{p}/thumbs/{slug}.png" for p in practices}
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "proj", practices=PRACTICES)
+
+
+def test_second_build_does_no_work(proj: Path):
+    out = proj / "output"
+    first = build(proj)
+    assert first.returncode == 0, first.stderr
+    assert last_build(out)["rendered"] == 4
+    before = snapshot(out)
+    assert set(documents(before)) == outputs_of(A) | outputs_of(B)
+
+    second = build(proj)
+    assert second.returncode == 0, second.stderr
+    assert "nothing to do" in second.stderr
+    after = snapshot(out)
+    assert rewritten(documents(before), documents(after)) == set()
+    assert last_build(out)["rendered"] == 0
+
+
+def test_an_input_that_no_document_reads_reruns_checks_but_renders_nothing(proj: Path):
+    out = proj / "output"
+    assert build(proj).returncode == 0
+    before = snapshot(out)
+    jargon = proj / "content" / "jargon.yml"
+    jargon.write_text(jargon.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    proc = build(proj)
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to do" not in proc.stderr  # the fingerprint changed, so everything was re-checked
+    stats = last_build(out)
+    assert (stats["rendered"], stats["up_to_date"]) == (0, 4)
+    assert rewritten(documents(before), documents(snapshot(out))) == set()
+
+
+def test_editing_one_handout_rebuilds_exactly_its_outputs(proj: Path):
+    out = proj / "output"
+    assert build(proj).returncode == 0
+    before = snapshot(out)
+    src = proj / "content" / "handouts" / f"{A}.yml"
+    text = src.read_text(encoding="utf-8")
+    assert "\ntitle: Your Gut and Your Immune System\n" in text
+    src.write_text(text.replace("\ntitle: Your Gut and Your Immune System\n",
+                                "\ntitle: Your Gut and Your Immune System Today\n", 1), encoding="utf-8")
+    proc = build(proj)
+    assert proc.returncode == 0, proc.stderr
+    assert rewritten(documents(before), documents(snapshot(out))) == outputs_of(A)
+    stats = last_build(out)
+    assert (stats["rendered"], stats["up_to_date"]) == (2, 2)  # A for each practice, nothing else
+
+
+def test_changing_one_practice_logo_rebuilds_only_that_practice(proj: Path):
+    out = proj / "output"
+    assert build(proj).returncode == 0
+    before = snapshot(out)
+    for logo in (proj / "practices" / "summit-rheumatology").glob("logo*.svg"):  # light and dark variants
+        svg = logo.read_text(encoding="utf-8")
+        logo.write_text(svg.replace("</svg>", '<rect x="0" y="0" width="6" height="6" fill="#d00000"/></svg>'),
+                        encoding="utf-8")
+    proc = build(proj)
+    assert proc.returncode == 0, proc.stderr
+    changed = rewritten(documents(before), documents(snapshot(out)))
+    assert changed and all(c.startswith("summit-rheumatology/") for c in changed), changed
+    stats = last_build(out)
+    assert (stats["rendered"], stats["up_to_date"]) == (2, 2)
+
+
+def test_removed_handout_outputs_disappear_and_are_listed(proj: Path):
+    out = proj / "output"
+    assert build(proj).returncode == 0
+    for path in (proj / "content" / "handouts").rglob(f"{B}.yml"):
+        path.unlink()  # the English original and its translation
+    proc = build(proj, "--only", A, "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    for p in PRACTICES:
+        assert f"removed {p}/{B}.pdf" in proc.stderr
+        assert not (out / p / f"{B}.pdf").exists()
+        assert not (out / p / f"{B}.html").exists()
+        assert not (out / p / "thumbs" / f"{B}.png").exists()
+        assert (out / p / f"{A}.pdf").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert not any(B in name for name in manifest["outputs"])
+    assert B not in (out / "index.html").read_text(encoding="utf-8")
+    assert last_build(out)["removed"] == 6  # pdf, html, thumbnail × 2 practices
+
+
+def test_filtered_build_keeps_outputs_outside_its_selection(proj: Path):
+    out = proj / "output"
+    assert build(proj).returncode == 0
+    proc = build(proj, "--only", A, "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "summit-rheumatology" / f"{B}.pdf").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert f"summit-rheumatology/{B}.pdf" in manifest["outputs"]
+
+
+def test_an_item_failing_checks_is_not_rendered_and_keeps_its_old_output(proj: Path):
+    out = proj / "output"
+    assert build(proj).returncode == 0
+    before = snapshot(out)
+    src = proj / "content" / "handouts" / f"{A}.yml"
+    text = src.read_text(encoding="utf-8")
+    # A review date more than 36 months old is a governance error (issue 7).
+    import re
+    src.write_text(re.sub(r"(\n\s+date:\s*)\d{4}-\d{2}-\d{2}", r"\g<1>2015-01-01", text, count=1), encoding="utf-8")
+    proc = build(proj)
+    assert proc.returncode == 1, proc.stderr
+    assert f"content/handouts/{A}.yml:" in proc.stderr
+    assert "not rendered" in proc.stderr
+    after = snapshot(out)
+    assert rewritten(documents(before), documents(after)) == set()  # old outputs untouched, B unchanged
+    manifest = json.loads((out / "manifest.json").read_text())
+    entry = manifest["outputs"][f"summit-rheumatology/{A}.pdf"]
+    assert entry["status"] == "fail" and entry["stale"] is True
+    # Nothing changed since: the no-op build reports the same failure and exit code.
+    again = build(proj)
+    assert again.returncode == 1 and "nothing to do" in again.stderr and A in again.stderr
+
+
+def _group_pids(pgid: int) -> list[int]:
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                pids.append(int(d.name))
+    return pids
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the build's processes")
+def test_kill_9_midway_then_rebuild_completes_without_temp_files(tmp_path: Path):
+    proj = copy_project(tmp_path / "proj", practices=PRACTICES)
+    out = proj / "output"
+    cmd = [sys.executable, str(ROOT / "build.py"), "build", "--root", str(proj), "-q", "-j", "2",
+           "--no-slide-images", "--format", "pdf"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list(out.glob("*/*.pdf"))) >= 2:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the build finished before it could be killed; use more documents"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        # The workers notice that the build is gone and stop by themselves.
+        deadline = time.monotonic() + 15
+        while _group_pids(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _group_pids(proc.pid) == [], "worker processes outlived the killed build"
+    finally:
+        for pid in _group_pids(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+    # What a kill during a rename can leave behind (simulated, since the timing is luck):
+    (out / "summit-rheumatology" / f"{TMP_PREFIX}abc123").write_bytes(b"%PDF-1.7 half a file")
+
+    again = run_build("build", "--root", str(proj), "-q", "-j", "2", "--no-slide-images", "--format", "pdf")
+    assert again.returncode == 0, again.stderr
+    assert list(out.rglob(TMP_PREFIX + "*")) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    import pypdfium2
+    for name, entry in manifest["outputs"].items():
+        data = (out / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        if name.endswith(".pdf"):
+            assert len(pypdfium2.PdfDocument(data)) == entry["pages"] >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the worker processes")
+def test_a_killed_worker_gives_a_clear_error_and_no_temp_files(tmp_path: Path):
+    proj = copy_project(tmp_path / "proj", practices=PRACTICES)
+    out = proj / "output"
+    cmd = [sys.executable, str(ROOT / "build.py"), "build", "--root", str(proj), "-q", "-j", "2",
+           "--no-slide-images", "--format", "pdf"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        victim = None
+        while victim is None and time.monotonic() < deadline and proc.poll() is None:
+            if list(out.glob("*/*.pdf")):  # workers are rendering
+                victim = _a_worker(proc.pid)
+            time.sleep(0.05)
+        assert victim is not None, "no worker found to kill"
+        os.kill(victim, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, stderr
+    assert "worker process stopped unexpectedly" in stderr
+    assert "Traceback" not in stderr
+    assert list(out.rglob(TMP_PREFIX + "*")) == []
+
+
+def _a_worker(build_pid: int) -> int | None:
+    """A pool worker of the build: a child of its fork server (or of the build itself under spawn)."""
+    parents: dict[int, int] = {}
+    for pid in _group_pids(build_pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        parents[pid] = int(fields[1])
+        if b"resource_tracker" in cmdline:
+            parents[pid] = -1
+    servers = {pid for pid, ppid in parents.items() if ppid == build_pid}
+    workers = [pid for pid, ppid in parents.items() if ppid in servers and pid != build_pid]
+    return workers[0] if workers else None
