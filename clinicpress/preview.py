@@ -260,7 +260,8 @@ class _Work:
         items = [Item(stem, job.source.kind, getattr(job.source.model, "title", job.source.slug),
                       job.source.language, rel(job.source.path, self.root), job.source.key)
                  for stem, job in jobs.items()]
-        items.sort(key=lambda i: (i.kind != "handout", i.title.casefold(), i.language))
+        # By slug, so a translation sits right under its original.
+        items.sort(key=lambda i: (i.kind != "handout", i.id.split(".")[0], i.language != "en", i.language))
         return ("loaded", {"items": items, "keys": self._keys(), "warnings": list(project.warnings),
                            "practice_name": project.practices[self.practice].info.name})
 

@@ -87,6 +87,10 @@
   });
   window.addEventListener("popstate", () => { toTop = true; refresh(); });
 
+  // On first load, bring the chosen item into view in the side list.
+  const current = app.querySelector(".nav-item.current");
+  if (current) current.scrollIntoView({ block: "nearest" });
+
   function connect() {
     if (!("EventSource" in window)) {
       setInterval(refresh, 1000);  // very old browsers: poll
