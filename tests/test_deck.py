@@ -383,6 +383,22 @@ def test_fixture_deck_warnings(fixture_deck):
     assert all(f.path == "content/decks/all-layouts.yml" for f in findings)
 
 
+def test_closing_slide_added_when_missing(tmp_path):
+    deck = yaml.safe_load((FIXTURES / "all-layouts.yml").read_text(encoding="utf-8"))
+    deck["slug"] = "no-closing"
+    deck["slides"] = [s for s in deck["slides"] if s["layout"] in ("title", "bullets")][:2]
+    path = tmp_path / "no-closing.yml"
+    path.write_text(yaml.safe_dump(deck), encoding="utf-8")
+    root = make_project(tmp_path, {"valle-community-health": {}}, [path])
+    data, findings, _ = build(root, "valle-community-health", "no-closing")
+    prs = reopen(data)
+    assert [s.slide_layout.name for s in prs.slides] == ["Title", "Title and Bullets", "References", "Closing"]
+    closing = list(prs.slides)[-1]
+    assert any(p.name == "QR Code" for p in pictures(closing))
+    assert closing.notes_slide.notes_text_frame.text.strip()
+    assert [f.severity for f in checks(findings, "deck.closing")] == ["info"]
+
+
 def test_overflow_is_reported(tmp_path):
     deck = yaml.safe_load((FIXTURES / "all-layouts.yml").read_text(encoding="utf-8"))
     long = "This bullet is written far too long for a slide, so that it wraps over many lines " * 3

@@ -533,7 +533,8 @@ class DeckRenderer:
         }
 
     def _plan(self) -> list[tuple[str, int | None, schema.Slide | None]]:
-        """Slides in order; a references slide is added when the deck cites and has none."""
+        """Slides in order; a references slide is added when the deck cites and has none, and a
+        closing slide (contact details, QR code) when the deck has none."""
         for sl in self.deck.slides:
             for text in _slide_texts(sl):
                 self.numbering.numbers(schema.cite_keys(text))
@@ -543,6 +544,10 @@ class DeckRenderer:
         if self.numbering.order and "references" not in kinds:
             at = max((i for i, k in enumerate(kinds) if k == "closing"), default=len(plan))
             plan.insert(at, ("references", None, None))
+        if "closing" not in kinds:
+            plan.append(("closing", None, None))
+            self.find("deck.closing", "info", "no closing slide in the deck: one with the practice's contact "
+                      "details and QR code is added at the end", field_="slides")
         return plan
 
     # ----------------------------------------------------------------- layouts
