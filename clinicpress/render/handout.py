@@ -272,6 +272,7 @@ def handout_context(handout: schema.Handout, practice: PracticeContext, bib: Bib
         "css_vars": css_variables(practice.theme, band_dark),
         "css_str": css_str,
         "notices": notices,
+        "section_groups": section_groups(handout.sections),
         "box_columns": box_split(handout.actions, handout.questions, t.what_you_can_do, t.questions,
                                  line_chars=80 if paper == "a4" else 84),
         "figure_uri": lambda src: url(content_dir / src),
@@ -282,6 +283,17 @@ def handout_context(handout: schema.Handout, practice: PracticeContext, bib: Bib
         ],
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
     }
+
+
+def section_groups(sections) -> list[dict]:
+    """Splits sections into runs: sections with a table are "wide" (full width in two columns)."""
+    groups: list[dict] = []
+    for section in sections:
+        wide = section.table is not None
+        if not groups or groups[-1]["wide"] != wide:
+            groups.append({"wide": wide, "sections": []})
+        groups[-1]["sections"].append(section)
+    return groups
 
 
 def box_split(left: list[str], right: list[str], left_title: str, right_title: str, *,
