@@ -328,6 +328,21 @@ def test_build_is_deterministic(project):
     assert dates == {(2026, 3, 14, 0, 0, 0)}
 
 
+def test_build_is_deterministic_across_processes(project):
+    """Worker processes hash strings differently; the bytes must not depend on it."""
+    code = ("import hashlib, sys; sys.path.insert(0, sys.argv[2]); from test_deck import build; "
+            "from pathlib import Path; print(hashlib.sha256(build(Path(sys.argv[1]), 'valle-community-health', "
+            "'all-layouts')[0]).hexdigest())")
+    digests = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(REPO))
+        out = subprocess.run([sys.executable, "-c", code, str(project), str(Path(__file__).parent)],
+                             capture_output=True, text=True, env=env, timeout=300)
+        assert out.returncode == 0, out.stderr
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
+
+
 # --------------------------------------------------------------------------- every layout
 def test_fixture_deck_every_layout(fixture_deck):
     data, findings, deck = fixture_deck
