@@ -25,6 +25,7 @@ from clinicpress.render.handout import (
     layout,
     render_html,
     render_pdf,
+    section_groups,
 )
 from clinicpress.templating import Templates
 
@@ -331,6 +332,8 @@ def test_spanish_handout_uses_the_spanish_catalogue(valle_es):
     assert "Este folleto da información general." in last
     with pikepdf.open(valle_es.pdf) as pdf:
         assert str(pdf.Root.Lang) == "es-US"
+        contents = [str(a.Contents) for page in pdf.pages for a in page.obj.get("/Annots", [])]
+        assert "Referencia 1" in contents
     # Built-in English texts must not leak into the Spanish handout.
     for english in ("What you can do", "Words to know", "Page 1 of", "In an emergency"):
         assert english not in valle_es.text()
@@ -548,6 +551,14 @@ def test_box_split_gives_the_longer_list_more_room():
     left, right = (float(x.removesuffix("fr")) for x in box_split(long_items, short_items, "Do", "Ask").split())
     assert left > right
     assert box_split(["Same"] * 3, ["Same"] * 3, "A", "B") == "0.50fr 0.50fr"
+
+
+def test_sections_with_tables_are_grouped_as_wide_runs():
+    from types import SimpleNamespace as S
+
+    sections = [S(table=None), S(table=None), S(table=object()), S(table=None)]
+    groups = section_groups(sections)
+    assert [(g["wide"], len(g["sections"])) for g in groups] == [(False, 2), (True, 1), (False, 1)]
 
 
 def test_theme_colours_are_checked_for_contrast():
