@@ -76,14 +76,14 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
     current = {job.key: _is_current(job, job_keys[job.key], old_outputs, hashes, out_root) for job in jobs}
     stale = [job for job in jobs if not current[job.key]]
 
-    # Workers start now and warm up while this process runs the quality checks.
+    # Rendering starts now, in the workers, while this process runs the quality checks.
+    candidates = {job.key: _task(job, old_outputs, out_root) for job in stale}
     renderer = Renderer(project, out_root, workers=min(workers, len(stale)) if stale else 1,
                         kinds={j.source.kind for j in stale}, slide_images=slide_images)
     try:
-        if len(stale) > 1:
-            renderer.start()
+        renderer.submit(list(candidates.values()))
 
-        # ---- 5. quality checks: failing items are not rendered
+        # ---- 5. quality checks: failing items are not rendered (or their results not written)
         findings = check_project(project)
         failing = _failing(findings, strict)
         selected = _selected(failing, project, args.only)
@@ -110,10 +110,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
                     outputs[name] = _refresh(previous[fmt], job, item_json, stale=False)
                 _repair_thumbnail(outputs[names["pdf"]] if "pdf" in names else None, names, out_root)
                 continue
-            main = "pdf" if "pdf" in names else "pptx"
-            thumb = (previous.get(main) or {}).get("thumbnail") or {}
-            have_thumb = thumb.get("path") and (out_root / thumb["path"]).is_file()
-            tasks.append(Task(job, thumb.get("of") if have_thumb else None))
+            tasks.append(candidates[job.key])
 
         # Outputs whose content item, practice or language is gone are removed.
         removed: list[str] = []
@@ -157,7 +154,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         used_workers = 0
         try:
             with reporter.progress(len(tasks)) as progress:
-                used_workers = renderer.run(tasks, on_result)
+                used_workers = renderer.collect(on_result, skip={job.key for job in blocked})
         finally:  # also after Ctrl-C or a dead worker: record what was written
             if tasks or removed or old.get("outputs") != outputs:
                 save_manifest()
@@ -242,6 +239,15 @@ def _is_current(job, key: str, old_outputs: dict, hashes: FileHashes, out_root: 
         if entry is None or entry.get("inputs") != key or hashes.maybe(out_root / name) != entry.get("sha256"):
             return False
     return True
+
+
+def _task(job, old_outputs: dict, out_root: Path) -> Task:
+    """A render task, telling the worker which PDF or PPTX the existing thumbnail shows."""
+    names = job.output_names()
+    main = "pdf" if "pdf" in names else "pptx"
+    thumb = (old_outputs.get(names[main]) or {}).get("thumbnail") or {}
+    have_thumb = thumb.get("path") and (out_root / thumb["path"]).is_file()
+    return Task(job, thumb.get("of") if have_thumb else None)
 
 
 def _failing(findings: dict[str, list[Finding]], strict: bool) -> dict[str, list[Finding]]:

@@ -354,11 +354,13 @@ def _context():
 class Renderer:
     """Renders tasks serially in this process (one worker) or in a warm process pool.
 
-    `start()` launches the workers early, so they import and warm up while the main process
-    is still busy (running the quality checks); `run()` then hands them the tasks.
+    `submit()` hands the tasks to the workers at once, so they import, warm up and render
+    while the main process is still busy (running the quality checks); `collect()` then
+    receives the results, skipping jobs that turned out to be blocked (their futures are
+    cancelled if they have not started; a result that arrives anyway is dropped unwritten).
     """
 
-    def __init__(self, project: "Project", out_root: Path, *, workers: int, kinds: Iterable[str],
+    def __init__(self, project: "Project", out_root: Path, *, workers: int, kinds: Iterable[str] = ("handout", "deck"),
                  slide_images: bool = True, max_tasks_per_worker: int = MAX_TASKS_PER_WORKER):
         self.project = project
         self.out_root = out_root
@@ -367,45 +369,57 @@ class Renderer:
         self.slide_images = slide_images
         self.max_tasks = max_tasks_per_worker
         self._pool = None
+        self._tasks: list[Task] = []
+        self._futures: dict = {}
 
     @property
     def parallel(self) -> bool:
         return self.workers > 1
 
-    def start(self) -> "Renderer":
-        """Starts and warms the workers (no-op for one worker)."""
-        if self.parallel and self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor
+    def submit(self, tasks: list[Task]) -> "Renderer":
+        """Queues the tasks; with several workers they start rendering now (slow kinds first)."""
+        self._tasks = list(tasks)
+        if not self.parallel or not tasks:
+            return self
+        from concurrent.futures import ProcessPoolExecutor
 
+        if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
                 initargs=(portable(self.project), self.kinds, self.slide_images, os.getpid()),
                 max_tasks_per_child=self.max_tasks)
-            for _ in range(self.workers):  # each submit starts one more worker, up to max_workers
-                self._pool.submit(_ping)
+        # Decks take longest: start them first so no worker is left with one at the end.
+        order = sorted(range(len(tasks)), key=lambda i: (tasks[i].job.source.kind != "deck", i))
+        for i in order:
+            task = tasks[i]
+            self._futures[self._pool.submit(_work, task.job.ident, str(self.out_root), task.thumbnail_of)] = (i, task)
         return self
 
-    def run(self, tasks: list[Task], on_result: Callable[[Task, Result], None]) -> int:
-        """Renders every task, calling `on_result` in this process as each one finishes.
+    def collect(self, on_result: Callable[[Task, Result], None], *, skip: Iterable[str] = ()) -> int:
+        """Calls `on_result` in this process for each finished task not in `skip` (job keys).
 
         Returns the number of worker processes used (0: rendered in this process).
         """
-        if not tasks:
+        skip = set(skip)
+        wanted = [t for t in self._tasks if t.job.key not in skip]
+        if not wanted:
+            self._cancel_all()
             return 0
         if not self.parallel:
-            warm_up(self.project, {t.job.source.kind for t in tasks})
-            for task in tasks:
+            warm_up(self.project, {t.job.source.kind for t in wanted})
+            for task in wanted:
                 on_result(task, execute(self.project, task, self.out_root, slide_images=self.slide_images))
             return 0
 
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        self.start()
-        pending: dict = {}
+        pending = dict(self._futures)
+        for future, (_, task) in list(pending.items()):
+            if task.job.key in skip:
+                future.cancel()
+                del pending[future]
         try:
-            for i, task in enumerate(tasks):
-                pending[self._pool.submit(_work, task.job.ident, str(self.out_root), task.thumbnail_of)] = (i, task)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: pending[f][0]):
@@ -426,6 +440,14 @@ class Renderer:
             raise
         return self.workers
 
+    def run(self, tasks: list[Task], on_result: Callable[[Task, Result], None]) -> int:
+        """submit() then collect(): renders every task."""
+        return self.submit(tasks).collect(on_result)
+
+    def _cancel_all(self) -> None:
+        for future in self._futures:
+            future.cancel()
+
     def close(self, *, abort: bool = False) -> None:
         """Stops the workers; with `abort` (an error or Ctrl-C) ends them at once."""
         if self._pool is not None:
@@ -437,10 +459,6 @@ class Renderer:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(abort=exc_type is not None)
-
-
-def _ping() -> int:
-    return os.getpid()
 
 
 def render_all(project: "Project", tasks: list[Task], out_root: Path, *, workers: int,

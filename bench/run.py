@@ -1,0 +1,353 @@
+"""Build benchmark (not a test): generates a synthetic library and reports medians.
+
+    python bench/run.py                                  # 10 handouts x 3 practices, 3 runs
+    python bench/run.py --handouts 30 --practices 12 --runs 5 --json bench.json
+    python bench/run.py --profile                        # also print where the time goes
+
+The synthetic library lives in a temporary folder: the shipped English handouts are copied
+(cycling) to N handouts with new slugs and titles, the shipped practices to M practices with
+new folder names and practice names; the shipped decks come along. Nothing in the repository
+is changed. Builds run as a user runs them (`python build.py build ...` in a subprocess,
+started with this interpreter, so a pyenv shim's start-up is not counted).
+
+Measured (median over --runs):
+- warm handout render: one handout rendered in a warm process (HTML + PDF, as a worker does),
+  and pages per second;
+- deck render: the shipped 30-40 slide deck, warm;
+- full cold build with -j 1 and -j 2 (empty output folder) and the speed-up;
+- no-op rebuild (nothing changed), for the synthetic and for the shipped library;
+- rebuild after editing one handout, after changing one practice's logo;
+- peak memory of a worker (-j 2), as the build records it (ru_maxrss of each worker).
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {
+    "warm_handout_s": ("<=", 0.15),
+    "deck_render_s": ("<=", 0.30),
+    "noop_shipped_s": ("<=", 0.30),
+    "speedup_j2": (">=", 1.7),
+    "worker_peak_mib": ("<=", 300.0),
+}
+
+
+# --------------------------------------------------------------------------- the library
+def make_library(dest: Path, handouts: int, practices: int) -> Path:
+    """Copies the shipped project and grows or trims it to N English handouts and M practices."""
+    for part in ("content", "practices", "templates", "pyproject.toml"):
+        src = ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.exists():
+            shutil.copy2(src, dest / part)
+    hdir = dest / "content" / "handouts"
+    shipped = sorted(p for p in hdir.glob("*.yml") if not p.name.startswith(("_", ".")))
+    shutil.rmtree(hdir / "es", ignore_errors=True)  # translations would double the count; keep it simple
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in shipped}
+    for p in shipped:
+        p.unlink()
+    for i in range(handouts):
+        src = shipped[i % len(shipped)]
+        text = texts[src.stem]
+        copy = i // len(shipped)
+        slug = src.stem if copy == 0 else f"{src.stem}-{copy + 1}"
+        if copy:
+            text = re.sub(r"(?m)^slug: .*$", f"slug: {slug}", text, count=1)
+            text = re.sub(r"(?m)^title: (.*)$", lambda m: f"title: {m.group(1)[:100]} ({copy + 1})", text, count=1)
+        (hdir / f"{slug}.yml").write_text(text, encoding="utf-8")
+    pdir = dest / "practices"
+    base = sorted(p for p in pdir.iterdir() if p.is_dir() and (p / "practice.yml").exists())
+    for p in base:
+        shutil.move(str(p), str(dest / f".shipped-{p.name}"))
+    for i in range(practices):
+        src = dest / f".shipped-{base[i % len(base)].name}"
+        copy = i // len(base)
+        name = src.name.removeprefix(".shipped-") + ("" if copy == 0 else f"-{copy + 1}")
+        shutil.copytree(src, pdir / name)
+        if copy:
+            yml = pdir / name / "practice.yml"
+            text = yml.read_text(encoding="utf-8")
+            yml.write_text(re.sub(r"(?m)^name: (.*)$", lambda m: f"name: {m.group(1)[:90]} {copy + 1}", text,
+                                  count=1), encoding="utf-8")
+    for p in base:
+        shutil.rmtree(dest / f".shipped-{p.name}")
+    return dest
+
+
+def copy_shipped(dest: Path) -> Path:
+    for part in ("content", "practices", "templates", "pyproject.toml"):
+        src = ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.exists():
+            shutil.copy2(src, dest / part)
+    return dest
+
+
+# --------------------------------------------------------------------------- measuring
+def run_build(root: Path, *args: str) -> tuple[float, dict, int]:
+    """Runs a build; returns (wall seconds, the build's own record of it, exit code)."""
+    cmd = [sys.executable, str(ROOT / "build.py"), "build", "--root", str(root), "-q", "--no-slide-images", *args]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    wall = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        sys.exit(f"build failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    try:
+        state = json.loads((root / "output" / ".clinicpress-cache.json").read_text())
+    except (OSError, ValueError):
+        state = {}
+    return wall, state.get("last_build", {}), proc.returncode
+
+
+def median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 4) if values else None
+
+
+def warm_renders(root: Path, runs: int, profile: bool) -> dict:
+    """Times warm handout and deck renders in this process (as a warm worker does them)."""
+    from clinicpress.index import pdf_pages
+    from clinicpress.pipeline import plan, run_job, warm_up
+    from clinicpress.project import load_project
+
+    project = load_project(root)
+    first = sorted(project.practices)[0]
+    jobs = [j for j in plan(project) if j.practice.slug == first]
+    handouts = [j for j in jobs if j.source.kind == "handout"]
+    decks = [j for j in jobs if j.source.kind == "deck" and j.source.language == "en"]
+    out = root / "output"
+    warm_up(project, {"handout", "deck"})
+    run_job(project, handouts[0], out)  # first render compiles the templates
+    if decks:
+        run_job(project, decks[0], out)
+    per_handout, pages_per_s, deck_times, slides = [], [], [], None
+    for _ in range(runs):
+        for job in handouts:
+            t = time.perf_counter()
+            result = run_job(project, job, out)
+            took = time.perf_counter() - t
+            per_handout.append(took)
+            pages_per_s.append(pdf_pages(result.files["pdf"]) / took)
+        for job in decks[:1]:
+            t = time.perf_counter()
+            result = run_job(project, job, out)
+            deck_times.append(time.perf_counter() - t)
+            from clinicpress.index import pptx_slides
+            slides = pptx_slides(result.files["pptx"])
+    report = {
+        "warm_handout_s": median(per_handout), "warm_handout_max_s": round(max(per_handout), 4),
+        "pages_per_s": median(pages_per_s), "deck_render_s": median(deck_times), "deck_slides": slides,
+        "handouts_timed": len(handouts),
+    }
+    if profile:
+        report["profile_handout"] = _profile(lambda: [run_job(project, j, out) for j in handouts[:3]])
+        if decks:
+            report["profile_deck"] = _profile(lambda: run_job(project, decks[0], out))
+    return report
+
+
+def _profile(fn, top: int = 18) -> str:
+    prof = cProfile.Profile()
+    prof.enable()
+    fn()
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+    return buf.getvalue()
+
+
+def profile_full_path(root: Path) -> str:
+    """Where an incremental build spends its time before rendering (load, checks, report)."""
+    from clinicpress.checks import check_project
+    from clinicpress.project import load_project
+
+    def run():
+        project = load_project(root)
+        check_project(project)
+
+    prof = cProfile.Profile()
+    prof.enable()
+    run()
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumtime").print_stats(25)
+    return buf.getvalue()
+
+
+def phase_times(root: Path) -> dict:
+    """Seconds to import, load and check the project (what every non-no-op build pays)."""
+    code = ("import time; t0 = time.perf_counter(); from pathlib import Path; "
+            "from clinicpress.project import load_project; from clinicpress.checks import check_project; "
+            "t1 = time.perf_counter(); p = load_project(Path(%r)); t2 = time.perf_counter(); check_project(p); "
+            "t3 = time.perf_counter(); print(t1 - t0, t2 - t1, t3 - t2)") % str(root)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
+    return {"import_s": round(float(out[0]), 3), "load_s": round(float(out[1]), 3), "checks_s": round(float(out[2]), 3)}
+
+
+def touch_handout(root: Path, n: int) -> None:
+    path = sorted((root / "content" / "handouts").glob("*.yml"))[0]
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^title: (.*?)( v\d+)?$", lambda m: f"title: {m.group(1)} v{n}", text, count=1)
+    path.write_text(text, encoding="utf-8")
+
+
+def touch_logo(root: Path, n: int) -> None:
+    practice = sorted(p for p in (root / "practices").iterdir() if p.is_dir())[0]
+    for logo in sorted(practice.glob("logo*.svg")):
+        svg = re.sub(r"<!-- bench \d+ -->", "", logo.read_text(encoding="utf-8"))
+        logo.write_text(svg.replace("</svg>", f'<rect width="{n % 5 + 1}" height="1" fill="#ffffff"/></svg>'),
+                        encoding="utf-8")
+
+
+def bench(args) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="clinicpress-bench-"))
+    try:
+        lib = make_library(tmp / "lib", args.handouts, args.practices)
+        shipped = copy_shipped(tmp / "shipped")
+        results: dict = {
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                        "processor": platform.processor() or platform.machine(),
+                        "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+            "library": {"handouts": args.handouts, "practices": args.practices, "runs": args.runs},
+        }
+        print(f"library: {args.handouts} handouts x {args.practices} practices (+ decks) in {lib}", file=sys.stderr)
+        results.update(warm_renders(lib, args.runs, args.profile))
+        results.update(phase_times(lib))
+
+        cold: dict[int, list[float]] = {1: [], 2: []}
+        peaks: list[float] = []
+        documents = None
+        for _ in range(args.runs):
+            for jobs in (1, 2):
+                shutil.rmtree(lib / "output", ignore_errors=True)
+                wall, last, _ = run_build(lib, "-j", str(jobs))
+                cold[jobs].append(wall)
+                documents = last.get("rendered")
+                if jobs == 2 and last.get("worker_peak_rss_mib"):
+                    peaks.append(last["worker_peak_rss_mib"])
+        results["documents"] = documents
+        results["cold_j1_s"] = median(cold[1])
+        results["cold_j2_s"] = median(cold[2])
+        results["speedup_j2"] = round(results["cold_j1_s"] / results["cold_j2_s"], 2)
+        results["worker_peak_mib"] = max(peaks) if peaks else None
+
+        noop, edit, logo = [], [], []
+        edit_rendered = logo_rendered = None
+        run_build(lib)
+        for i in range(args.runs):
+            noop.append(run_build(lib)[0])
+            touch_handout(lib, i + 1)
+            wall, last, _ = run_build(lib)
+            edit.append(wall)
+            edit_rendered = last.get("rendered")
+            touch_logo(lib, i + 1)
+            wall, last, _ = run_build(lib)
+            logo.append(wall)
+            logo_rendered = last.get("rendered")
+        results.update({"noop_s": median(noop), "edit_one_handout_s": median(edit), "edit_rendered": edit_rendered,
+                        "change_logo_s": median(logo), "logo_rendered": logo_rendered})
+
+        run_build(shipped)
+        results["noop_shipped_s"] = median([run_build(shipped)[0] for _ in range(max(args.runs, 3))])
+        results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        if args.profile:
+            results["profile_load_and_checks"] = profile_full_path(lib)
+        return results
+    finally:
+        if args.keep:
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def verdict(name: str, value) -> str:
+    if name not in TARGETS or value is None:
+        return ""
+    op, target = TARGETS[name]
+    ok = value <= target if op == "<=" else value >= target
+    return f"{'met' if ok else 'MISSED'} ({op} {target:g})"
+
+
+def print_table(r: dict) -> None:
+    rows = [
+        ("warm handout render (median)", "warm_handout_s", "s"),
+        ("  slowest handout", "warm_handout_max_s", "s"),
+        ("pages per second (warm)", "pages_per_s", "pages/s"),
+        (f"deck render ({r.get('deck_slides')} slides)", "deck_render_s", "s"),
+        ("import + load + checks", None, ""),
+        ("  import", "import_s", "s"),
+        ("  load and validate", "load_s", "s"),
+        ("  quality checks", "checks_s", "s"),
+        (f"full cold build -j 1 ({r.get('documents')} documents)", "cold_j1_s", "s"),
+        ("full cold build -j 2", "cold_j2_s", "s"),
+        ("speed-up 1 -> 2 workers", "speedup_j2", "x"),
+        ("no-op rebuild (synthetic)", "noop_s", "s"),
+        ("no-op rebuild (shipped library)", "noop_shipped_s", "s"),
+        (f"rebuild after editing one handout ({r.get('edit_rendered')} rendered)", "edit_one_handout_s", "s"),
+        (f"rebuild after one practice's logo ({r.get('logo_rendered')} rendered)", "change_logo_s", "s"),
+        ("peak memory per worker (-j 2)", "worker_peak_mib", "MiB"),
+    ]
+    m = r["machine"]
+    lib = r["library"]
+    print(f"ClinicPress build benchmark: {lib['handouts']} handouts x {lib['practices']} practices, "
+          f"median of {lib['runs']} runs")
+    print(f"machine: {m['cpus']} CPUs, {m['processor']}, Python {m['python']}, {m['platform']}; "
+          f"load average {m['load_average_at_start']} -> {m.get('load_average_at_end')}")
+    width = max(len(label) for label, _, _ in rows) + 2
+    for label, key, unit in rows:
+        if key is None:
+            print(label)
+            continue
+        value = r.get(key)
+        shown = "-" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
+        print(f"{label:<{width}}{shown:>10} {unit:<8}{verdict(key, value)}")
+    for key in ("profile_handout", "profile_deck", "profile_load_and_checks"):
+        if key in r:
+            print(f"\n--- {key} ---\n{r[key]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--handouts", type=int, default=10, help="handouts in the synthetic library (default 10)")
+    parser.add_argument("--practices", type=int, default=3, help="practices in the synthetic library (default 3)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians are reported (default 3)")
+    parser.add_argument("--json", metavar="FILE", nargs="?", const="-",
+                        help="also write the results as JSON (to FILE, or stdout with no FILE)")
+    parser.add_argument("--profile", action="store_true", help="print cProfile summaries of renders and checks")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary library")
+    args = parser.parse_args(argv)
+    if args.handouts < 1 or args.practices < 1 or args.runs < 1:
+        parser.error("--handouts, --practices and --runs must be at least 1")
+    results = bench(args)
+    if args.json == "-":
+        json.dump(results, sys.stdout, indent=2)
+        print()
+    else:
+        print_table(results)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
