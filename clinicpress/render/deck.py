@@ -1361,9 +1361,10 @@ class DeckRenderer:
         numbers = [num for num, _ in entries]
         made = [self.new_slide("references", index)]
         target, explicit = self._references_target(*made[0])
-        paras = [Para(html_runs(entry.html), bullet="autonum", size=16 if explicit else None,
-                      mar_l=self.emu(0.5) if explicit else None, indent=-self.emu(0.5) if explicit else None,
-                      space_before=6 if explicit else None) for _, entry in entries]
+        # An explicit size keeps pagination honest on any master (the estimate needs a size).
+        paras = [Para(html_runs(entry.html), bullet="autonum", size=11,
+                      mar_l=self.emu(0.4) if explicit else None, indent=-self.emu(0.4) if explicit else None,
+                      space_before=3) for _, entry in entries]
         pages = self._paginate(target, paras)
         at = 0
         for k, chunk in enumerate(pages):

@@ -335,8 +335,8 @@ def layout_references():
     s = Shapes()
     s.ph("Title", 'type="title"', prompt="References")
     s.ph("References", 'type="body" idx="1"', (M, BODY_TOP, CONTENT_W, BODY_BOTTOM - BODY_TOP), prompt="Reference",
-         anchor="t", levels=(Lvl(size=16, bullet="autonum", bullet_color="accent1", mar_l=0.5, indent=-0.5,
-                                 space_before=6, line=100),))
+         anchor="t", levels=(Lvl(size=11, bullet="autonum", bullet_color="accent1", mar_l=0.4, indent=-0.4,
+                                 space_before=3, line=100),))
     footer_placeholders(s)
     return "References", "cust", s, ""
 
