@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import stat
 import types
 import typing
 from pathlib import Path
@@ -53,12 +55,24 @@ class _Loader(yaml.SafeLoader):
 
 
 def read_text(path: Path, root: Path | None = None) -> str:
-    """Reads a UTF-8 text file with a size limit; a byte-order mark is dropped."""
+    """Reads a UTF-8 text file with a size limit; a byte-order mark is dropped.
+
+    With `root`, a file that is (or links to) something outside the project is refused, as is
+    anything but a regular file (a FIFO or /dev/zero would block or never end).
+    """
     shown = rel(path, root)
+    if root is not None:
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(Path(os.path.realpath(root))):
+            raise UserError(Problem(shown, message="is a link to a file outside the project folder",
+                                    hint="copy the file into the project instead of linking to it"))
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         raise UserError(Problem(shown, message=f"cannot read file: {exc.strerror}")) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UserError(Problem(shown, message="is not a regular file"))
+    size = st.st_size
     if size > MAX_BYTES:
         raise UserError(
             Problem(
@@ -67,7 +81,10 @@ def read_text(path: Path, root: Path | None = None) -> str:
                 hint="split it into several handouts; real handouts are far smaller",
             )
         )
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(Problem(shown, message=f"cannot read file: {exc.strerror}")) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -92,6 +109,10 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[Any, _Positions]:
         if "\\t" in str(msg) or "'\\t'" in str(exc):
             hint = "indent with spaces, not tabs"
             msg = "a tab character is used for indentation"
+        elif "aliases" in str(msg):
+            hint = "write the repeated value out in full"
+        elif "nesting deeper" in str(msg):
+            hint = "content nests a few levels at most; check for runaway brackets or indentation"
         raise UserError(
             Problem(shown, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
                     message=f"YAML syntax error: {msg}", hint=hint or "check indentation and quoting near this line")
@@ -100,7 +121,7 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[Any, _Positions]:
         raise UserError(Problem(shown, message=f"YAML error: {exc}")) from None
     except RecursionError:
         raise UserError(Problem(shown, message="nesting is too deep")) from None
-    if node is None:
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL and node.value in ("", "~", "null")):
         raise UserError(Problem(shown, 1, message="file is empty", hint="see content/README.md for a template"))
     positions = _Positions()
     problems: list[Problem] = []
@@ -110,16 +131,42 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[Any, _Positions]:
     return data, positions
 
 
+_TAG = "tag:yaml.org,2002:"
+_NULL = _TAG + "null"
+_PLAIN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+
+
+class _Bad(Exception):
+    """A node that cannot become plain data; the Problem is already recorded."""
+
+
 def _construct(node: yaml.Node, loc: Loc, pos: _Positions, problems: list[Problem], shown: str) -> Any:
     pos.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    if node.tag not in _PLAIN_TAGS:
+        tag = node.tag.replace(_TAG, "!!")
+        problems.append(Problem(shown, line, col, _dotted(loc) or None,
+                                f"YAML tag {tag} is not supported",
+                                hint="content holds plain text, numbers, dates, lists and keys only; "
+                                     "remove the tag or quote the value"))
+        return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader.construct_object(_Loader(""), key_node) if not isinstance(
-                key_node, yaml.ScalarNode) else _scalar(key_node)
-            if not isinstance(key, (str, int)):
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
                 problems.append(Problem(shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
                                         message="keys must be plain words"))
+                continue
+            try:
+                key = _scalar(key_node)
+            except _Bad as exc:
+                problems.append(Problem(shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                                        message=f"invalid key: {exc}"))
+                continue
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                problems.append(Problem(shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                                        message=f"keys must be plain words, not {key_node.value!r}",
+                                        hint=f"quote the key: \"{key_node.value}\":" if key_node.value else None))
                 continue
             if key in out:
                 first = pos.get(("__key__",) + loc + (key,), (None, None))[0]
@@ -133,13 +180,21 @@ def _construct(node: yaml.Node, loc: Loc, pos: _Positions, problems: list[Proble
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, loc + (i,), pos, problems, shown) for i, item in enumerate(node.value)]
-    return _scalar(node)
+    try:
+        return _scalar(node)
+    except _Bad as exc:
+        problems.append(Problem(shown, line, col, _dotted(loc) or None, f"invalid value: {exc}",
+                                hint="quote the value to keep it as text"))
+        return None
 
 
 def _scalar(node: yaml.Node) -> Any:
+    """Builds one plain scalar; impossible dates and huge numbers become `_Bad`."""
     loader = _Loader("")
     try:
         return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        raise _Bad(str(exc).splitlines()[0]) from None
     finally:
         loader.dispose()
 
@@ -183,9 +238,8 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], posit
                              shown: str) -> list[Problem]:
     """Turns pydantic errors into located Problems with hints."""
     problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        clean = tuple(p for p in loc if not _is_union_tag(p))
+    for err in _best_branches(exc.errors(include_url=False), model):
+        clean = _clean_loc(model, tuple(err["loc"]), _names_key(err))
         line, col = _position_for(clean, positions)
         hint = None
         msg = err["msg"]
@@ -208,6 +262,58 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], posit
 
 
 _TYPE_TAGS = {"str", "int", "float", "bool", "date", "dict", "list"}
+
+
+def _tag_positions(model: type[BaseModel], loc: Loc, keep_last: bool = False) -> list[int]:
+    """Indexes of pydantic's union-member tags in an error loc (`keep_last`: the last part is a key)."""
+    out, clean = [], []
+    for i, part in enumerate(loc):
+        if keep_last and i == len(loc) - 1:
+            clean.append(part)
+        elif _is_union_tag(part) and not any(part in m.model_fields for m in _model_at(model, tuple(clean))):
+            out.append(i)
+        else:
+            clean.append(part)
+    return out
+
+
+def _best_branches(errors: list[dict], model: type[BaseModel]) -> list[dict]:
+    """Keeps, for each union, only the errors of the member that matched furthest.
+
+    A value that fits no member of a union gets errors from every member; the member whose
+    errors go deepest is the one the writer meant (ties keep every tied member).
+    """
+    errors = [dict(e, loc=tuple(e["loc"]), _tags=_tag_positions(model, tuple(e["loc"]), _names_key(e)))
+              for e in errors]
+    for level in sorted({i for e in errors for i in e["_tags"]}):
+        groups: dict[Loc, dict[Any, list[dict]]] = {}
+        for e in errors:
+            if level in e["_tags"]:
+                groups.setdefault(e["loc"][:level], {}).setdefault(e["loc"][level], []).append(e)
+        drop: set[int] = set()
+        for branches in groups.values():
+            if len(branches) < 2:
+                continue
+            depth = {b: max(len(e["loc"]) for e in es) for b, es in branches.items()}
+            deepest = max(depth.values())
+            drop.update(id(e) for b, es in branches.items() if depth[b] < deepest for e in es)
+        errors = [e for e in errors if id(e) not in drop]
+    return errors
+
+
+def _names_key(err: dict) -> bool:
+    """True when the last part of an error's loc is a key the writer typed (never a union tag)."""
+    return err["type"] in ("extra_forbidden", "missing")
+
+
+def _clean_loc(model: type[BaseModel], loc: Loc, keep_last: bool = False) -> Loc:
+    """Drops pydantic's union-member tags from an error loc, keeping real field names.
+
+    A field may be called like a tag (`reviewed.date`), so a part is dropped only when no
+    model at that position has a field of that name.
+    """
+    drop = set(_tag_positions(model, loc, keep_last))
+    return tuple(part for i, part in enumerate(loc) if i not in drop)
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -239,7 +345,8 @@ def load_model(path: Path, model: type[M], root: Path | None = None, *, extra: d
     data, positions = load_yaml(path, root)
     shown = rel(path, root)
     if not isinstance(data, dict):
-        raise UserError(Problem(shown, 1, 1, message=f"expected a mapping of keys, found {type(data).__name__}",
+        found = {list: "a list", str: "a single piece of text"}.get(type(data), type(data).__name__)
+        raise UserError(Problem(shown, 1, 1, message=f"expected a mapping of keys, found {found}",
                                 hint=f"the file should start with keys like: {', '.join(list(model.model_fields)[:3])}"))
     if extra:
         data = {**extra, **data}
@@ -258,3 +365,7 @@ def load_json(path: Path, root: Path | None = None) -> Any:
     except json.JSONDecodeError as exc:
         raise UserError(Problem(shown, exc.lineno, exc.colno, message=f"JSON syntax error: {exc.msg}",
                                 hint="check commas and quotes near this line")) from None
+    except RecursionError:
+        raise UserError(Problem(shown, 1, message="JSON nesting is too deep")) from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise UserError(Problem(shown, 1, message=f"JSON value error: {exc}")) from None
