@@ -13,11 +13,13 @@ from functools import cached_property
 from pathlib import Path
 
 from .errors import Problem, UserError, rel
-from .loading import load_json
+from .loading import load_json, read_text
 from .schema import CITE_RE
 
 STYLE = "american-medical-association"
-_TEXT_FIELDS = ("title", "container-title", "container-title-short", "publisher", "note", "volume", "issue", "page")
+_NAME_FIELDS = ("author", "editor", "translator", "container-author", "collection-editor", "director",
+                "interviewer", "recipient", "reviewed-author", "composer", "illustrator")
+_DATE_FIELDS = ("issued", "accessed", "submitted", "event-date", "original-date")
 
 
 @dataclass(frozen=True)
@@ -39,46 +41,68 @@ class Bibliography:
 
     @classmethod
     def load(cls, path: Path, root: Path) -> "Bibliography":
-        """Reads and checks `references.json`: a list of CSL items with unique ids."""
+        """Reads and checks `references.json`: a list of CSL items with unique ids.
+
+        Every problem names the line of the item it is about; an item citeproc cannot format
+        is reported here, at load time, rather than in the middle of a render.
+        """
         shown = rel(path, root)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return cls([], shown)
         data = load_json(path, root)
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, root)
         problems: list[Problem] = []
         if not isinstance(data, list):
             raise UserError(Problem(shown, 1, 1, message="expected a JSON array of CSL-JSON items",
                                     hint="the file should start with [ and hold objects with an \"id\""))
+        lines = _item_lines(text)
         seen: dict[str, int] = {}
         items = []
         for i, item in enumerate(data):
-            line = _line_of_item(text, item.get("id") if isinstance(item, dict) else None)
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            line = lines[i] if i < len(lines) else None
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"].strip():
                 problems.append(Problem(shown, line, None, f"[{i}].id", "each item needs a string \"id\""))
                 continue
             if item["id"] in seen:
+                first = seen[item["id"]]
                 problems.append(Problem(shown, line, None, f"[{i}].id", f"duplicate id {item['id']!r}",
-                                        hint=f"item {seen[item['id']]} has the same id"))
-                continue
-            if not item.get("title") or not item.get("type"):
-                problems.append(Problem(shown, line, None, f"[{i}]", f"item {item['id']!r} needs \"type\" and \"title\""))
+                                        hint=f"item [{first}] on line {lines[first] if first < len(lines) else '?'} "
+                                             "has the same id; give each source its own id"))
                 continue
             seen[item["id"]] = i
+            if not isinstance(item.get("title"), str) or not item["title"].strip() \
+                    or not isinstance(item.get("type"), str):
+                problems.append(Problem(shown, line, None, f"[{i}]",
+                                        f"item {item['id']!r} needs a text \"type\" and \"title\""))
+                continue
+            shape = _shape_problem(item)
+            if shape:
+                problems.append(Problem(shown, line, None, f"[{i}].{shape[0]}", f"item {item['id']!r}: {shape[1]}",
+                                        hint="see the CSL-JSON schema: names are objects with family/given, "
+                                             "dates are {\"date-parts\": [[year, month, day]]}"))
+                continue
             items.append(item)
         if problems:
             raise UserError(problems)
         bib = cls(items, shown)
+        bib._lines = {item["id"]: lines[i] for i, item in enumerate(data)
+                      if isinstance(item, dict) and i < len(lines) and isinstance(item.get("id"), str)}
         bib.check_formats()
         return bib
 
     def check_formats(self) -> None:
-        """Formats every entry once so a malformed item fails at load time, with its id."""
+        """Formats every entry once so a malformed item fails at load time, with its id and line."""
+        problems = []
         for key in self.items:
             try:
                 self.entry(key)
             except Exception as exc:  # citeproc raises many kinds for bad CSL
-                raise UserError(Problem(self.path, field=key, message=f"cannot format reference: {exc}",
-                                        hint="check the CSL-JSON fields (author, issued, page)")) from None
+                line = getattr(self, "_lines", {}).get(key)
+                problems.append(Problem(self.path, line, None, key,
+                                        f"citeproc cannot format this reference ({type(exc).__name__}: {exc})",
+                                        hint="check the CSL-JSON fields (author, issued, page)"))
+        if problems:
+            raise UserError(problems)
 
     @cached_property
     def _style(self):
@@ -99,10 +123,7 @@ class Bibliography:
         from citeproc.source.json import CiteProcJSON
 
         item = dict(self.items[key])
-        safe = {k: html.escape(v) if k in _TEXT_FIELDS and isinstance(v, str) else v for k, v in item.items()}
-        safe["author"] = [
-            {k: html.escape(v) if isinstance(v, str) else v for k, v in a.items()} for a in item.get("author", [])
-        ]
+        safe = {k: (v if k == "id" else _escape_all(v)) for k, v in item.items()}
         out = {}
         for name, fmt in (("html", formatter.html), ("plain", formatter.plain)):
             bib = CitationStylesBibliography(self._style, CiteProcJSON([safe]), fmt)
@@ -151,11 +172,51 @@ def compress(numbers: list[int]) -> str:
     return ",".join(parts)
 
 
-def _line_of_item(text: str, key: str | None) -> int | None:
-    if not key:
-        return None
-    idx = text.find(f'"{key}"')
-    return text.count("\n", 0, idx) + 1 if idx >= 0 else None
+def _escape_all(value):
+    """HTML-escapes every string inside a CSL value (citeproc-py does not escape, #97)."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, list):
+        return [_escape_all(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escape_all(v) for k, v in value.items()}
+    return value
+
+
+def _shape_problem(item: dict) -> tuple[str, str] | None:
+    """Returns (field, message) for a name or date field citeproc would crash on."""
+    for name in _NAME_FIELDS:
+        if name in item and (not isinstance(item[name], list)
+                             or not all(isinstance(a, dict) for a in item[name])):
+            return name, f"\"{name}\" must be a list of objects like {{\"family\": \"Smith\", \"given\": \"A\"}}"
+    for name in _DATE_FIELDS:
+        if name in item and not isinstance(item[name], dict):
+            return name, f"\"{name}\" must be an object like {{\"date-parts\": [[2020, 5]]}}"
+    return None
+
+
+def _item_lines(text: str) -> list[int]:
+    """Returns the line on which each top-level array item starts (1-based)."""
+    import json
+
+    decoder = json.JSONDecoder()
+    lines: list[int] = []
+    i = text.find("[")
+    if i < 0:
+        return lines
+    i += 1
+    n = len(text)
+    while i < n:
+        while i < n and text[i] in " \t\r\n,":
+            i += 1
+        if i >= n or text[i] == "]":
+            break
+        lines.append(text.count("\n", 0, i) + 1)
+        try:
+            _, i = decoder.raw_decode(text, i)
+        except (ValueError, RecursionError):
+            break
+    return lines
 
 
 def split_citations(text: str):
