@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import schema
+from .assets import font_problem, image_problems, template_problems
 from .citations import Bibliography
 from .errors import Problem, UserError, rel
 from .loading import load_model
@@ -129,6 +130,10 @@ def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
         except UserError as exc:
             problems.extend(exc.problems)
             continue
+        practice_problems = _check_practice_files(ctx, root)
+        if practice_problems:
+            problems.extend(practice_problems)
+            continue
         loaded_practices[folder.name] = ctx
         warnings.extend(ctx.warnings)
 
@@ -155,22 +160,71 @@ def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
                                         hint=f"did you mean [@{close[0]}]?" if close else
                                         "add the source to content/references.json"))
     for loc, fig in walk_figures(src.model):
-        target = (src.path.parent / fig.src)
-        problem = None
-        if "://" in fig.src or fig.src.startswith("data:") or Path(fig.src).is_absolute():
-            problem = "must be a relative path to a file inside the project"
-        else:
-            real = target.resolve()
-            if not real.is_relative_to(root):
-                problem = "points outside the project folder"
-            elif not real.is_file():
-                problem = "file not found"
-            elif real.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
-                problem = "must be PNG, JPEG or SVG"
+        line = src.line_of(*loc, "src")
+        field_path = _dotted(loc + ("src",))
+        problem, real = _figure_target(src.path.parent, fig.src, root)
         if problem:
-            problems.append(Problem(shown, src.line_of(*loc, "src"), None, _dotted(loc + ("src",)),
-                                    f"image {fig.src!r} {problem}",
+            problems.append(Problem(shown, line, None, field_path, f"image {fig.src!r} {problem}",
                                     hint="put images next to the content file and give a relative path"))
+            continue
+        for inner_line, message in image_problems(real):
+            where = f"{rel(real, root)}" + (f":{inner_line}" if inner_line else "")
+            problems.append(Problem(shown, line, None, field_path, f"image {where} {message}",
+                                    hint="fix or replace the image file"))
+    return problems
+
+
+def _figure_target(folder: Path, src: str, root: Path) -> tuple[str | None, Path | None]:
+    """Resolves a figure path; returns (problem, None) or (None, the real file)."""
+    if "://" in src or src.lower().startswith(("data:", "file:")) or src.startswith(("/", "\\", "~")) \
+            or Path(src).is_absolute():
+        return "must be a relative path to a file inside the project", None
+    try:
+        real = (folder / src).resolve()
+        if not real.is_relative_to(root):
+            return "points outside the project folder", None
+        if not real.is_file():
+            return "file not found", None
+    except (OSError, ValueError, RuntimeError):
+        return "is not a usable file path", None
+    if real.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+        return "must be PNG, JPEG or SVG", None
+    return None, real
+
+
+def _check_practice_files(ctx: PracticeContext, root: Path) -> list[Problem]:
+    """Checks a practice's logo images, font files and template overrides (all untrusted)."""
+    problems: list[Problem] = []
+    brand = rel(ctx.root / "_brand.yml", root)
+    seen: set[Path] = set()
+    for size, logo in sorted(ctx.theme.logos.items()):
+        for path in (logo.light, logo.dark):
+            if path is None or path in seen:
+                continue
+            seen.add(path)
+            for line, message in image_problems(path):
+                problems.append(Problem(rel(path, root), line, None, None, f"logo ({size}) {message}",
+                                        hint=f"fix the logo file or remove it from {brand}"))
+    for font in ctx.theme.fonts:
+        message = font_problem(font.path)
+        if message:
+            problems.append(Problem(rel(font.path, root), None, None, None, f"font {font.family!r} {message}",
+                                    hint=f"replace the font file or remove it from {brand}"))
+    templates = ctx.templates_dir
+    if templates is not None:
+        for path in sorted(templates.rglob("*")):
+            if path.suffix.lower() not in (".j2", ".css", ".html", ".htm", ".svg", ".xml"):
+                continue
+            shown = rel(path, root)
+            real = path.resolve()
+            if not real.is_relative_to(templates.resolve()):
+                problems.append(Problem(shown, None, None, None, "is a link to a file outside the practice's "
+                                        "templates folder", hint="copy the file in instead of linking to it"))
+                continue
+            if not real.is_file():
+                continue
+            for line, message in template_problems(real):
+                problems.append(Problem(shown, line, None, None, message))
     return problems
 
 
