@@ -22,6 +22,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -76,6 +77,8 @@ class FileHashes:
         """Returns the sha256 of a file's bytes; raises FileNotFoundError if it is missing."""
         key = str(path)
         st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or /dev/zero would block or never end
+            return f"special:{stat.S_IFMT(st.st_mode):o}"
         sig = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
         old = self._used.get(key) or self._known.get(key)
         if old and old[:4] == sig:
@@ -101,7 +104,11 @@ class FileHashes:
         """Returns one hash over every file below `folder` (relative names and contents)."""
         h = hashlib.sha256()
         for path in walk(folder):
-            h.update(f"{path.relative_to(folder).as_posix()}\0{self.file(path)}\n".encode())
+            try:
+                digest = self.file(path)
+            except OSError:  # a dangling or looping symlink: loading reports it
+                digest = "unreadable"
+            h.update(f"{path.relative_to(folder).as_posix()}\0{digest}\n".encode())
         return h.hexdigest()
 
     def state(self) -> dict:
