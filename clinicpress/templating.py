@@ -1,7 +1,10 @@
 """The one Jinja2 environment: sandboxed, autoescaping, strict, practice-first search path.
 
-Practice templates come from outside designers, so they run in Jinja's
-ImmutableSandboxedEnvironment; content is data passed to templates and never itself
+Practice templates come from outside designers, so they run in a hardened
+ImmutableSandboxedEnvironment: no underscore attributes, no file paths, modules or classes,
+no class methods, no huge ranges, powers or repeats, and template files are read only from
+inside the search path (a symlink that leads out is refused). The rendered HTML may not
+embed files (`rel="attachment"`). Content is data passed to templates and never itself
 compiled as a template, so `{{ ... }}` typed in content is shown as text. A practice
 override of `handout/base.html.j2` replaces the default; it can also
 `{% extends "!default/handout/base.html.j2" %}` and replace one block.
@@ -9,10 +12,14 @@ override of `handout/base.html.j2` replaces the default; it can also
 from __future__ import annotations
 
 import functools
+import io
+import os
 import re
-from pathlib import Path
+import types
+from pathlib import Path, PurePath
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
@@ -70,6 +77,101 @@ def strip_citations(text: str) -> str:
     return re.sub(r"\s*" + CITE_RE.pattern, "", text or "")
 
 
+_MAX_REPEAT = 100_000
+"""Longest string or list a template may build with `*`, and the largest `**` result."""
+
+_UNSAFE_TYPES = (PurePath, io.IOBase, types.ModuleType, type, types.FrameType, types.CodeType,
+                 types.TracebackType, types.GeneratorType)
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, tightened for templates from outside designers.
+
+    Templates receive data (pydantic models, strings, numbers, lists, small helper objects).
+    The sandbox already refuses underscore attributes; this also refuses anything that leads
+    to the file system or to code: paths, open files, modules, classes (and so class
+    methods), and bounds `*` and `**` so a template cannot exhaust memory or CPU with one
+    expression.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "/", "//", "%"})
+
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        if isinstance(obj, _UNSAFE_TYPES) or isinstance(value, _UNSAFE_TYPES):
+            return False
+        if isinstance(getattr(value, "__self__", None), _UNSAFE_TYPES):  # class methods
+            return False
+        from pydantic import BaseModel
+
+        if isinstance(obj, BaseModel):  # fields and properties only, not model_* machinery
+            return attr in type(obj).model_fields or isinstance(getattr(type(obj), attr, None), property)
+        return True
+
+    def is_safe_callable(self, obj) -> bool:
+        if not super().is_safe_callable(obj):
+            return False
+        owner = getattr(obj, "__self__", None)
+        return not isinstance(owner, _UNSAFE_TYPES)
+
+    def call_binop(self, context, operator, left, right):
+        if isinstance(left, PurePath) or isinstance(right, PurePath):
+            raise SecurityError("templates cannot build file paths")
+        if operator == "**":
+            if isinstance(right, (int, float)) and abs(right) > 64 or \
+                    isinstance(left, (int, float)) and abs(left) > _MAX_REPEAT:
+                raise SecurityError("power too large for a template")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > _MAX_REPEAT:
+                    raise SecurityError("repeat too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
+class _ContainedLoader(jinja2.FileSystemLoader):
+    """FileSystemLoader that refuses files whose real path leaves the search folder.
+
+    Jinja already refuses `..` and absolute names; this also stops a symlink inside a
+    practice's templates/ from reading /etc/passwd or another practice's files.
+    """
+
+    def get_source(self, environment, template):
+        for folder in self.searchpath:
+            candidate = os.path.join(folder, *jinja2.loaders.split_template_path(template))
+            if os.path.isfile(candidate):
+                real, base = os.path.realpath(candidate), os.path.realpath(folder)
+                if os.path.commonpath([real, base]) != base:
+                    raise SecurityError(f"template {template!r} is a link to a file outside {folder}")
+                break
+        return super().get_source(environment, template)
+
+
+_ATTACHMENT_SRC_RE = re.compile(r"\brel\s*=\s*[\"']?[^\"'>]*\battachment\b", re.IGNORECASE)
+
+
+def _has_attachment_link(html: str) -> bool:
+    """True if any element carries rel="attachment" (entities decoded, as an HTML parser does)."""
+    if "attachment" not in html.lower() and "&" not in html:
+        return False
+    from html.parser import HTMLParser
+
+    found = []
+
+    class _Scan(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            for key, value in attrs:
+                if key.lower() == "rel" and "attachment" in (value or "").lower().split():
+                    found.append(tag)
+
+        handle_startendtag = handle_starttag
+
+    scan = _Scan(convert_charrefs=True)
+    scan.feed(html)
+    scan.close()
+    return bool(found)
+
+
 class Templates:
     """Builds sandboxed environments whose search path is practice folder → defaults."""
 
@@ -83,10 +185,10 @@ class Templates:
         search = [str(practice_templates)] if practice_templates else []
         search.append(str(self.default_dir))
         loader = jinja2.ChoiceLoader([
-            jinja2.PrefixLoader({DEFAULT_PREFIX: jinja2.FileSystemLoader(str(self.default_dir))}, delimiter="/"),
-            jinja2.FileSystemLoader(search, followlinks=False),
+            jinja2.PrefixLoader({DEFAULT_PREFIX: _ContainedLoader(str(self.default_dir))}, delimiter="/"),
+            _ContainedLoader(search, followlinks=False),
         ])
-        env = ImmutableSandboxedEnvironment(
+        env = _Sandbox(
             loader=loader,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -104,34 +206,66 @@ class Templates:
         return env
 
     def render(self, name: str, practice_templates: Path | None, **context) -> str:
-        """Renders template `name`; template errors name the template file and line."""
+        """Renders template `name`; every template error names the template file and line."""
         env = self.environment(practice_templates)
+        where = rel(practice_templates or self.default_dir, self.root)
         try:
             template = env.get_template(name)
-            return template.render(**context)
+            html = template.render(**context)
         except jinja2.TemplateSyntaxError as exc:
             path = exc.filename or exc.name or name
             raise UserError(Problem(rel(path, self.root), exc.lineno, None, None,
                                     f"template syntax error: {exc.message}",
                                     hint="check the {% %} and {{ }} tags near this line")) from None
         except jinja2.TemplateNotFound as exc:
-            raise UserError(Problem(rel(practice_templates or self.default_dir, self.root), None, None, None,
+            file, line = _template_frame(exc, self.root)
+            raise UserError(Problem(file or where, line, None, None,
                                     f"template {exc.name!r} not found on the search path",
                                     hint="templates can only include files inside the practice's templates/ "
                                          "folder or the defaults (prefix !default/)")) from None
-        except jinja2.exceptions.SecurityError as exc:
+        except SecurityError as exc:
             file, line = _template_frame(exc, self.root)
-            raise UserError(Problem(file or name, line, None, None, f"template tried an unsafe operation: {exc}",
+            raise UserError(Problem(file or where, line, None, None, f"template tried an unsafe operation: {exc}",
                                     hint="templates may only read the values they are given")) from None
         except jinja2.UndefinedError as exc:
             file, line = _template_frame(exc, self.root)
             raise UserError(Problem(file or name, line, None, None, f"template error: {exc.message}",
                                     hint="check the variable name; see templates/README.md for what templates get")) from None
-        except (TypeError, ValueError, AttributeError, ZeroDivisionError, KeyError, IndexError) as exc:
+        except UserError:
+            raise
+        except (Exception, RecursionError) as exc:  # anything a template expression can raise
             file, line = _template_frame(exc, self.root)
             if file is None:
                 raise
-            raise UserError(Problem(file, line, None, None, f"template error: {type(exc).__name__}: {exc}")) from None
+            raise UserError(Problem(file, line, None, None,
+                                    f"template error: {type(exc).__name__}: {str(exc)[:200]}")) from None
+        if name.endswith((".html", ".html.j2")):
+            _refuse_attachments(html, rel(template.filename or name, self.root), practice_templates, self)
+        return html
+
+
+def _refuse_attachments(html: str, name: str, practice_templates: Path | None, templates: "Templates") -> None:
+    """Refuses `rel="attachment"` links: WeasyPrint would embed the linked file in the PDF."""
+    if not _has_attachment_link(html):
+        return
+    file, line = None, None
+    for folder in [p for p in (practice_templates, templates.default_dir) if p is not None]:
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file() or path.is_symlink():
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            found = _ATTACHMENT_SRC_RE.search(text)
+            if found:
+                file, line = rel(path, templates.root), text.count("\n", 0, found.start()) + 1
+                break
+        if file:
+            break
+    raise UserError(Problem(file or name, line, None, None,
+                            "a link with rel=\"attachment\" would embed a file in the PDF; not allowed",
+                            hint="remove the rel=\"attachment\" link from the template"))
 
 
 def _template_frame(exc: BaseException, root: Path) -> tuple[str | None, int | None]:
