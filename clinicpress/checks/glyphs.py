@@ -1,0 +1,123 @@
+"""Glyph coverage: characters of a handout that none of its fonts can draw.
+
+WeasyPrint falls back to whatever system font covers a character, and where none does it
+prints an empty box (tofu) without a word. Which system fonts exist differs from machine to
+machine, so the check compares the content with the fonts the handout *ships*: the bundled
+Atkinson Hyperlegible and the practice's own font files (`_brand.yml` typography). Any
+character none of them covers gets one warning per handout and practice, naming the
+characters and their code points, located at the first field that uses one.
+
+Check id: `glyphs.missing` (warning).
+"""
+from __future__ import annotations
+
+import functools
+import unicodedata
+from pathlib import Path
+
+from ..errors import Finding, rel
+
+BUNDLED_FONTS = "templates/handout/fonts"
+BUNDLED_FAMILY = "Atkinson Hyperlegible"
+MAX_LISTED = 20
+"""Characters named in one warning; the rest are counted."""
+
+# Characters that are never drawn as glyphs of their own.
+_SKIP_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
+@functools.lru_cache(maxsize=64)
+def _cmap(path: str, mtime_ns: int) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(path, lazy=True) as font:
+            return frozenset(font.getBestCmap() or {})
+    except Exception:  # a broken font covers nothing (project loading reports it)
+        return frozenset()
+
+
+def cmap_of(path: Path) -> frozenset[int]:
+    """Returns the code points a font file maps to glyphs (cached per file version)."""
+    return _cmap(str(path), path.stat().st_mtime_ns)
+
+
+def fonts_for(practice, root: Path) -> list[tuple[str, Path]]:
+    """Returns (family, file) for every font a handout of `practice` ships."""
+    fonts = [(BUNDLED_FAMILY, p) for p in sorted((root / BUNDLED_FONTS).glob("*")) if
+             p.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2")]
+    fonts += [(f.family, f.path) for f in practice.theme.fonts]
+    return fonts
+
+
+def _needs_glyph(ch: str) -> bool:
+    if unicodedata.category(ch) in _SKIP_CATEGORIES:
+        return False
+    cp = ord(ch)
+    return not (0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF)  # variation selectors
+
+
+def missing_glyphs(src, practice, root: Path) -> tuple[list[str], tuple | None]:
+    """Returns the uncovered characters of `src` (in order of first use) and where the first is."""
+    from ..project import walk_text
+    from ..templating import strip_citations
+
+    covered: set[int] = set()
+    for _, path in fonts_for(practice, root):
+        covered |= cmap_of(path)
+    missing: list[str] = []
+    first_loc = None
+    for loc, text in walk_text(src.model):
+        if loc and loc[-1] in ("slug", "src", "language", "translation_of", "deck"):
+            continue
+        for ch in strip_citations(text):
+            if ord(ch) not in covered and ch not in missing and _needs_glyph(ch):
+                missing.append(ch)
+                if first_loc is None:
+                    first_loc = loc
+    return missing, first_loc
+
+
+def glyph_findings(src, practice, root: Path) -> list[Finding]:
+    """One warning if the practice's handout fonts lack characters the handout uses."""
+    missing, loc = missing_glyphs(src, practice, root)
+    if not missing:
+        return []
+    families = sorted({family for family, _ in fonts_for(practice, root)})
+    listed = ", ".join(f"'{ch}' U+{ord(ch):04X}" for ch in missing[:MAX_LISTED])
+    more = f" and {len(missing) - MAX_LISTED} more" if len(missing) > MAX_LISTED else ""
+    from ._base import dotted
+
+    return [Finding(
+        "glyphs.missing", "warning",
+        f"{len(missing)} character(s) have no glyph in the fonts of practice {practice.slug} "
+        f"({', '.join(families)}): {listed}{more}; they print in a system fallback font if the "
+        "build machine has one, otherwise as empty boxes",
+        rel(src.path, root), src.line_of(*loc) if loc else None, dotted(loc) if loc else None,
+        hint="add a font that covers these characters to the practice's _brand.yml (typography.fonts, "
+             "source: file), or remove them",
+        data={"practice": practice.slug, "missing": [f"U+{ord(ch):04X}" for ch in missing]},
+    )]
+
+
+def check(src, ctx) -> list[Finding]:
+    """Item check (checks framework): handouts against every practice that builds them."""
+    if src.kind != "handout":
+        return []
+    out: list[Finding] = []
+    for _, practice in sorted(ctx.project.practices.items()):
+        if src.language in practice.info.languages:
+            out.extend(glyph_findings(src, practice, ctx.root))
+    return out
+
+
+def check_glyphs(project) -> dict[str, list[Finding]]:
+    """Runs the glyph check over a whole project; findings per item key (handouts only)."""
+    results: dict[str, list[Finding]] = {}
+    for src in project.handouts:
+        found: list[Finding] = []
+        for _, practice in sorted(project.practices.items()):
+            if src.language in practice.info.languages:
+                found.extend(glyph_findings(src, practice, project.root))
+        results[src.key] = found
+    return results
