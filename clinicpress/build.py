@@ -72,9 +72,16 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
     old = {} if no_cache else load_manifest(out_root)
     old_outputs: dict[str, dict] = old.get("outputs", {})
     keys = JobKeys(project, hashes, out_root)
-    job_keys = {job.key: keys.key(job) for job in jobs}
+    job_keys, job_parts = {}, {}
+    for job in jobs:
+        job_keys[job.key], job_parts[job.key] = keys.key_and_parts(job)
     current = {job.key: _is_current(job, job_keys[job.key], old_outputs, hashes, out_root) for job in jobs}
     stale = [job for job in jobs if not current[job.key]]
+    if getattr(args, "verbose", False):
+        from .cache import explain
+
+        for job in stale:
+            reporter.info(f"  to render {job.key}: {explain(state.get('inputs', {}).get(job.key), job_parts[job.key])}")
 
     # Rendering starts now, in the workers, while this process runs the quality checks.
     candidates = {job.key: _task(job, old_outputs, out_root) for job in stale}
@@ -93,6 +100,8 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         planned: set[str] = set()
         tasks: list[Task] = []
         blocked: list = []
+        fresh: set[str] = set()
+        """Jobs whose outputs now match their current inputs (rendered or up to date)."""
         up_to_date = 0
         for job in jobs:
             names = job.output_names()
@@ -106,6 +115,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
                 continue
             if current[job.key]:
                 up_to_date += 1
+                fresh.add(job.key)
                 for fmt, name in names.items():
                     outputs[name] = _refresh(previous[fmt], job, item_json, stale=False)
                 _repair_thumbnail(outputs[names["pdf"]] if "pdf" in names else None, names, out_root)
@@ -146,6 +156,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
                 return
             _store(job, task, result, job_keys[job.key], out_root, outputs, item_json, project)
             rendered += 1
+            fresh.add(job.key)
             progress.advance(job.key, seconds=result.seconds)
             if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
                 save_manifest()
@@ -195,6 +206,11 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
                        + ("Traceback:\n" + trace if getattr(args, "verbose", False) else "Run again with --verbose."))
 
     code = 3 if bugs else 1 if (problems or selected) else 0
+    # Per-job input digests, kept to explain the next rebuild (-v); jobs outside this build keep theirs.
+    inputs = dict(state.get("inputs", {}))
+    inputs.update({k: job_parts[k] for k in fresh})
+    present = {entry.get("job") for entry in outputs.values()}
+    inputs = {k: v for k, v in sorted(inputs.items()) if k in present}
     elapsed = time.perf_counter() - started
     summary = {
         "rendered": rendered, "up_to_date": up_to_date, "removed": len(removed), "blocked": len(blocked),
@@ -207,9 +223,10 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
     _print_summary(reporter, summary, len(project.practices), out_root)
     if not problems and not bugs:
         save_state(out_root, {"fingerprint": fingerprint, "written": written, "hashes": hashes.state(),
-                              "exit_code": code, "failing": sorted(selected), "last_build": summary})
+                              "exit_code": code, "failing": sorted(selected), "last_build": summary,
+                              "inputs": inputs})
     else:
-        save_state(out_root, {"hashes": hashes.state(), "last_build": summary})
+        save_state(out_root, {"hashes": hashes.state(), "last_build": summary, "inputs": inputs})
     return code
 
 

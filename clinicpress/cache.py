@@ -256,7 +256,23 @@ class JobKeys:
 
     def key(self, job: "Job") -> str:
         """Returns the job's inputs hash."""
-        return _digest(*(f"{what}={value}" for what, value in self.inputs(job)))
+        return self.key_and_parts(job)[0]
+
+    def key_and_parts(self, job: "Job") -> tuple[str, dict[str, str]]:
+        """Returns the job's inputs hash and a short digest of each part (to explain a rebuild)."""
+        parts = self.inputs(job)
+        return _digest(*(f"{what}={value}" for what, value in parts)), \
+            {what: _digest(value)[:12] for what, value in parts}
+
+
+def explain(old: dict[str, str] | None, new: dict[str, str]) -> str:
+    """Names what changed between two jobs' parts: "content content/x.yml, templates/handout"."""
+    if not old:
+        return "not built before"
+    changed = [what for what in new if old.get(what) != new[what]]
+    gone = [what for what in old if what not in new]
+    text = ", ".join(changed + [f"{what} (no longer read)" for what in gone])
+    return text or "its output is missing or was modified"
 
 
 def load_state(out_root: Path) -> dict:

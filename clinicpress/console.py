@@ -80,10 +80,12 @@ class Progress:
         if self.reporter.interactive and self.total > 1:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn,
                                        TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+            from rich.table import Column
 
-            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TextColumn("•"), TimeElapsedColumn(), TextColumn("• ETA"),
-                            TimeRemainingColumn(), TextColumn("[dim]{task.fields[current]}"),
+            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24),
+                            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                            TextColumn("[dim]{task.fields[current]}",
+                                       table_column=Column(no_wrap=True, overflow="ellipsis", min_width=10)),
                             console=self.reporter.console, transient=True)
             self._bar.__enter__()
             self._task = self._bar.add_task(self.what, total=self.total, current="")
@@ -97,7 +99,9 @@ class Progress:
         """Records one finished job; prints a plain line when there is no bar."""
         self.done += 1
         if self._bar is not None:
-            self._bar.update(self._task, advance=1, current=label)
+            width = max(12, self.reporter.console.width - 62)
+            short = label if len(label) <= width else "…" + label[-(width - 1):]
+            self._bar.update(self._task, advance=1, current=short)
             if not ok:
                 self._bar.console.print(f"[bold red]failed[/bold red] {_esc(label)}{_esc(note)}")
             return

@@ -134,6 +134,18 @@ def render_index(manifest: dict) -> str:
             parts.append(f'<li><a href="#{e(slug)}">{e(name)}</a></li>\n')
         parts.append("</ul></nav>\n")
     parts.append("</header>\n<main>\n")
+    built = {entry.get("item") for entry in outputs.values()}
+    unbuilt = [(key, item) for key, item in sorted(manifest.get("items", {}).items())
+               if item.get("status") == "fail" and item.get("kind") in ("handout", "deck") and key not in built]
+    if unbuilt:
+        parts.append('<section class="unbuilt" aria-labelledby="unbuilt-h">\n'
+                     '<h2 id="unbuilt-h">Not built: failing checks</h2>\n<ul>\n')
+        for key, item in unbuilt:
+            first = next((f for f in item.get("findings", []) if f.get("severity") == "error"), {})
+            where = first.get("path", item.get("source", "")) + (f":{first['line']}" if first.get("line") else "")
+            parts.append(f'<li><strong>{e(item.get("title") or key)}</strong> ({e(item.get("language", ""))}): '
+                         f'{e(first.get("message", "fails checks"))} <span class="where">{e(where)}</span></li>\n')
+        parts.append("</ul>\n</section>\n")
     if not jobs:
         parts.append('<p>No outputs yet. Run <code>python build.py</code>.</p>\n')
     for slug in sorted(by_practice):
@@ -212,7 +224,10 @@ def _card(job: dict) -> str:
             links.append(f'<a href="{_href(files[fmt])}">{fmt.upper()}<span class="vh"> of {e(title)}</span></a>')
     out.append(f'<p class="links">{" ".join(links)}</p>\n')
     if findings:
-        out.append(f'<details><summary>Findings ({len(findings)})</summary>\n<ul class="findings">\n')
+        notes = len(findings) - errors - warnings
+        label = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in
+                          ((errors, "error"), (warnings, "warning"), (notes, "note")) if n)
+        out.append(f'<details><summary>Check details: {e(label)}</summary>\n<ul class="findings">\n')
         for f in findings:
             where = f.get("path", "") + (f":{f['line']}" if f.get("line") else "")
             out.append(f'<li class="sev-{e(f.get("severity", "info"))}"><strong>{e(f.get("severity", ""))}</strong> '
@@ -271,6 +286,9 @@ a:focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
 .status-pass .status { color: var(--pass); background: var(--pass-bg); }
 .status-warn .status { color: var(--warn); background: var(--warn-bg); }
 .status-fail .status { color: var(--fail); background: var(--fail-bg); }
+.unbuilt { background: var(--fail-bg); border: 1px solid var(--fail); border-radius: .5rem; padding: 0 1rem;
+  margin-top: 1.5rem; }
+.unbuilt h2 { border: 0; color: var(--fail); margin-top: 1rem; }
 .stale { font-size: .875rem; color: var(--fail); margin: 0 0 .5rem; }
 .links { margin: auto 0 0; display: flex; gap: .75rem; font-weight: 600; }
 details { margin-top: .5rem; font-size: .875rem; }

@@ -181,6 +181,18 @@ def _manifest_for_index() -> dict:
     }
 
 
+def test_index_lists_items_that_fail_checks_and_have_no_output():
+    from clinicpress.index import render_index
+
+    manifest = _manifest_for_index()
+    manifest["items"] = {"handout:new:en": {"kind": "handout", "title": "New one", "language": "en", "status": "fail",
+                                            "source": "content/handouts/new.yml",
+                                            "findings": [{"severity": "error", "message": "too hard to read",
+                                                          "path": "content/handouts/new.yml", "line": 9}]}}
+    page = render_index(manifest)
+    assert "Not built: failing checks" in page and "New one" in page and "content/handouts/new.yml:9" in page
+
+
 def test_index_is_deterministic_escaped_and_accessible():
     from clinicpress.index import render_index
 
@@ -195,6 +207,7 @@ def test_index_is_deterministic_escaped_and_accessible():
     assert 'href="p1/a.pdf"' in page and 'href="p1/a.html"' in page and 'href="p2/d.pptx"' in page
     assert 'src="p1/thumbs/a.png" alt=""' in page  # decorative: the title is the link text
     assert "1 warning" in page and "Fails checks: 1 error" in page and "Passes checks" in page
+    assert "Check details: 1 warning" in page
     assert "earlier build" in page  # the stale deck is marked
     assert 'class="thumb plain slide"' in page  # a deck without a slide image gets a plain card
 
