@@ -3,12 +3,31 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import string
 from pathlib import Path
 
 from babel.dates import format_date
 
 from .errors import Problem, UserError, rel
 from .loading import load_yaml
+
+
+class _PlainFormatter(string.Formatter):
+    """str.format limited to plain `{name}` fields: a catalogue (practice overrides come from
+    outside designers) must not walk attributes (`{x.__init__.__globals__}`) or pad to huge widths."""
+
+    def get_field(self, field_name, args, kwargs):
+        if not field_name.isidentifier():
+            raise ValueError(f"field {{{field_name}}} is not a plain name")
+        return kwargs[field_name], field_name
+
+    def format_field(self, value, format_spec):
+        if format_spec:
+            raise ValueError("format specifications are not allowed in messages")
+        return super().format_field(value, "")
+
+
+_FORMATTER = _PlainFormatter()
 
 
 class Messages(dict):
@@ -21,14 +40,36 @@ class Messages(dict):
             raise AttributeError(f"no message {key!r}") from None
 
     def fmt(self, key: str, **values) -> str:
-        return self[key].format(**values)
+        try:
+            return _FORMATTER.vformat(self[key], (), values)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise UserError(Problem("templates/i18n", field=key, message=f"message {key!r} cannot be filled in: {exc}",
+                                    hint=f"it may use only these fields: {', '.join('{' + v + '}' for v in values)}")) from None
+
+
+def _field_problem(text: str) -> str | None:
+    """Why a message text is not a plain `{name}` template (None when it is)."""
+    try:
+        for _, name, spec, conversion in string.Formatter().parse(text):
+            if name is None:
+                continue
+            if not name.isidentifier() or spec or conversion:
+                return f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}} is not a plain {{name}} field"
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 @functools.cache
 def _catalogue(path: Path, root: Path) -> dict:
-    data, _ = load_yaml(path, root)
+    data, positions = load_yaml(path, root)
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise UserError(Problem(rel(path, root), 1, None, None, "a message catalogue maps keys to strings"))
+    problems = [Problem(rel(path, root), positions.get((key,), (None, None))[0], None, str(key), why,
+                        hint="messages may only use plain fields such as {number}; write {{ and }} for braces")
+                for key, text in data.items() if (why := _field_problem(text))]
+    if problems:
+        raise UserError(problems)
     return data
 
 
