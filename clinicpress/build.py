@@ -490,11 +490,11 @@ def _report_up_to_date(state: dict, out_root: Path, reporter: Reporter, args, st
     documents = len({e.get("job") for e in manifest.get("outputs", {}).values()})
     reporter.info(f"nothing to do: {documents} document(s) for {len(manifest.get('practices', {}))} practice(s) "
                   f"are up to date ({elapsed:.2f} s) → {out_root}")
-    last = dict(state.get("last_build") or {})
-    last.update({"rendered": 0, "up_to_date": documents, "removed": 0, "workers": 0, "seconds": round(elapsed, 3),
-                 "worker_peak_rss_mib": None})
-    save_state(out_root, {"fingerprint": fingerprint, "written": state["written"], "hashes": hashes.state(),
-                          "exit_code": code, "failing": state.get("failing", []), "last_build": last})
+    if hashes.hashed:  # remember the files just re-read, so the next no-op build only stats them
+        last = dict(state.get("last_build") or {})
+        last.update({"rendered": 0, "up_to_date": documents, "removed": 0, "blocked": 0, "failed": 0, "workers": 0,
+                     "seconds": round(elapsed, 3), "worker_peak_rss_mib": None})
+        save_state(out_root, {**state, "hashes": hashes.state(), "last_build": last})
     return code
 
 

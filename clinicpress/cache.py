@@ -65,7 +65,10 @@ class FileHashes:
     """sha256 of files, remembered by (size, mtime, ctime, inode) between builds."""
 
     RACY_NS = 2_000_000_000
-    """Files changed in the last two seconds are re-hashed next time (their mtime may not move)."""
+    """A file changed this recently is re-hashed next time: a second change within the same
+    timestamp tick would not move its mtime. Two seconds covers filesystems with whole-second
+    (or FAT's two-second) times; on those with sub-second times the tick is milliseconds."""
+    RACY_FINE_NS = 50_000_000
 
     def __init__(self, known: dict | None = None):
         self._known: dict[str, list] = dict(known or {})
@@ -113,8 +116,12 @@ class FileHashes:
 
     def state(self) -> dict:
         """Returns the entries worth keeping: files seen in this run that are not racy."""
-        limit = time.time_ns() - self.RACY_NS
-        return {k: v for k, v in sorted(self._used.items()) if v[1] < limit and v[2] < limit}
+        now = time.time_ns()
+
+        def settled(ns: int) -> bool:
+            return ns < now - (self.RACY_NS if ns % 1_000_000_000 == 0 else self.RACY_FINE_NS)
+
+        return {k: v for k, v in sorted(self._used.items()) if settled(v[1]) and settled(v[2])}
 
 
 def walk(folder: Path) -> list[Path]:
