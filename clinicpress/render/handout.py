@@ -336,44 +336,57 @@ def render_html(handout: schema.Handout, practice: PracticeContext, bib: Bibliog
     return templates.render(TEMPLATE, practice.templates_dir, **ctx)
 
 
-def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout"):
+def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout",
+           fetcher: SafeFetcher | None = None):
     """Lays out the handout HTML into pages (a WeasyPrint Document); files only from `root`."""
     import weasyprint
 
-    fetcher = SafeFetcher([root])
+    fetcher = fetcher or SafeFetcher([root])
     try:
-        return weasyprint.HTML(string=html, base_url=str(base_url.resolve()) + os.sep,
-                               url_fetcher=fetcher).render(font_config=_font_config(), pdf_variant=PDF_VARIANT)
+        document = weasyprint.HTML(string=html, base_url=str(base_url.resolve()) + os.sep,
+                                   url_fetcher=fetcher).render(font_config=_font_config(), pdf_variant=PDF_VARIANT)
     except BaseException as exc:  # FatalURLFetchingError derives from BaseException
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         if fetcher.refused:
-            raise BuildError(Problem(source_path, message=f"a resource was refused: {fetcher.refused[0]}",
-                                     hint="images, fonts and styles must be files inside the project")) from None
+            raise _refused(fetcher, source_path) from None
         raise
+    return document
+
+
+def _refused(fetcher: SafeFetcher, source_path: str) -> BuildError:
+    return BuildError(Problem(source_path, message=f"a resource was refused: {fetcher.refused[0]}",
+                              hint="images, fonts and styles must be files inside the project"))
 
 
 def render_pdf(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
                source_path: str) -> bytes:
-    """Turns the handout HTML into a tagged PDF/UA-1 document with fixed dates."""
-    document = layout(html, base_url=base_url, root=root, source_path=source_path)
-    return document.write_pdf(
+    """Turns the handout HTML into a tagged PDF/UA-1 document with fixed dates.
+
+    A refused file fails the build even where WeasyPrint swallows the error (inside SVG).
+    """
+    fetcher = SafeFetcher([root])
+    document = layout(html, base_url=base_url, root=root, source_path=source_path, fetcher=fetcher)
+    pdf = document.write_pdf(
         pdf_variant=PDF_VARIANT,
         uncompressed_pdf=False,
         custom_metadata=False,
-        finisher=functools.partial(_finish_tags, labels=_link_labels(root, practice, html)),
+        finisher=functools.partial(_finish_tags, t=_messages_for(root, practice, html)),
     )
+    if fetcher.refused:
+        raise _refused(fetcher, source_path)
+    return pdf
 
 
 # --------------------------------------------------------------------------- PDF/UA finishing
-def _link_labels(root: Path, practice: PracticeContext, html: str) -> str:
-    """Returns the catalogue text for citation links ("Reference {n}") in the document's language."""
+def _messages_for(root: Path, practice: PracticeContext, html: str):
+    """Returns the message catalogue of the document's language (for link descriptions)."""
     m = re.search(r'<html lang="([a-z]{2})', html)
     language = m.group(1) if m and m.group(1) in schema.LANGUAGES else "en"
-    return messages(root, language, practice.templates_dir).reference_link
+    return messages(root, language, practice.templates_dir)
 
 
-def _finish_tags(document, pdf, *, labels: str = "Reference {n}") -> None:
+def _finish_tags(document, pdf, *, t=None) -> None:
     """Completes WeasyPrint's tagging for PDF/UA-1 before the file is written.
 
     - Content of page-margin boxes (the running footer and page numbers) is tagged by
@@ -460,8 +473,8 @@ def _finish_tags(document, pdf, *, labels: str = "Reference {n}") -> None:
                 contents = annot.get("Contents") if isinstance(annot, pydyf.Dictionary) else None
                 if contents is not None and "Dest" in annot:
                     m = re.fullmatch(r"ref-(\d+)", str(getattr(contents, "string", "")))
-                    if m:
-                        annot["Contents"] = pydyf.String(labels.format(n=m.group(1)))
+                    if m and t is not None:
+                        annot["Contents"] = pydyf.String(t.fmt("reference_link", n=m.group(1)))
 
 
 def escape(text: str) -> str:
