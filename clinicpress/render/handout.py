@@ -214,7 +214,7 @@ def css_variables(theme, band_dark: bool) -> dict[str, Markup]:
 # --------------------------------------------------------------------------- context
 def handout_context(handout: schema.Handout, practice: PracticeContext, bib: Bibliography,
                     variant: Variant, root: Path, content_dir: Path, out_dir: Path) -> dict:
-    """Returns everything the handout template receives (documented in templates/README.md).
+    """Returns everything the handout template receives (documented in templates/handout/README.md).
 
     File URLs are relative to `out_dir`, where the HTML is written next to the PDF, so the
     HTML opens in a browser from the output folder and the PDF is made from the same text.
