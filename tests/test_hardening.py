@@ -796,7 +796,7 @@ SANDBOX_ESCAPES = {
     "lipsum-globals": "{{ lipsum.__globals__['os'].popen('id').read() }}",
     "joiner-init": "{{ joiner.__init__.__globals__.__builtins__ }}",
     "model-class": "{{ handout.__class__ }}",
-    "model-machinery": "{{ handout.model_fields }}",
+    "model-machinery": "{{ handout.model_copy }}",
     "self-context": "{{ self._TemplateReference__context }}",
     "format-walk": "{{ '{0.__class__.__init__.__globals__}'.format(handout) }}",
     "path-read": "{{ theme.fonts[0].path.read_text() }}",
@@ -869,12 +869,9 @@ def test_attachment_link_built_at_render_time_is_refused(case: Case):
     assert line == 3
 
 
-@pytest.mark.xfail(strict=True, reason="render/handout.py (handout designer): WeasyPrint's SVGImage.draw catches "
-                   "BaseException, so a refusal inside an inline SVG is swallowed and the build succeeds; nothing is "
-                   "fetched (the trap stays empty). Fix: after document.write_pdf() in render_pdf, raise BuildError "
-                   "if the layout's SafeFetcher.refused is not empty")
 def test_inline_svg_in_template_cannot_fetch(case: Case, trap: Trap):
-    """WeasyPrint swallows errors inside SVG; the fetcher still refuses, and the build says so."""
+    """WeasyPrint swallows errors inside SVG (SVGImage.draw catches BaseException); the fetcher
+    still refuses, and render_pdf turns any refusal into a build error."""
     host, port = trap.server.server_address
     _override(case, '<svg width="10" height="10"><image href="{{ "http://" ~ "' + f"{host}:{port}" +
               '/inline.png" }}" width="10" height="10"/></svg>')
