@@ -292,6 +292,8 @@ def _watch_build(build_pid: int) -> None:
     """
     import threading
 
+    if os.name != "posix":  # os.kill(pid, 0) is not a liveness test on Windows; spawn workers die with their pipes
+        return
     token = _started(build_pid)
 
     def alive() -> bool:
@@ -377,23 +379,47 @@ class Renderer:
         return self.workers > 1
 
     def submit(self, tasks: list[Task]) -> "Renderer":
-        """Queues the tasks; with several workers they start rendering now (slow kinds first)."""
+        """Queues the tasks; with several workers they start rendering now (slow kinds first).
+
+        Starting the pool waits for the fork server to import WeasyPrint (about half a
+        second); that wait happens in a background thread, so this returns at once.
+        """
         self._tasks = list(tasks)
         if not self.parallel or not tasks:
             return self
+        import threading
+
+        blob = portable(self.project)
+        self._starter = threading.Thread(target=self._start, args=(blob,), name="clinicpress-pool-start", daemon=True)
+        self._starter.start()
+        return self
+
+    def _start(self, blob: bytes) -> None:
         from concurrent.futures import ProcessPoolExecutor
 
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
-                initargs=(portable(self.project), self.kinds, self.slide_images, os.getpid()),
-                max_tasks_per_child=self.max_tasks)
-        # Decks take longest: start them first so no worker is left with one at the end.
-        order = sorted(range(len(tasks)), key=lambda i: (tasks[i].job.source.kind != "deck", i))
-        for i in order:
-            task = tasks[i]
-            self._futures[self._pool.submit(_work, task.job.ident, str(self.out_root), task.thumbnail_of)] = (i, task)
-        return self
+        try:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
+                    initargs=(blob, self.kinds, self.slide_images, os.getpid()), max_tasks_per_child=self.max_tasks)
+            tasks = self._tasks
+            # Decks take longest: start them first so no worker is left with one at the end.
+            for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].job.source.kind != "deck", i)):
+                task = tasks[i]
+                future = self._pool.submit(_work, task.job.ident, str(self.out_root), task.thumbnail_of)
+                self._futures[future] = (i, task)
+        except BaseException as exc:  # raised again by collect(), in the main thread
+            self._start_error = exc
+
+    def _started_pool(self) -> None:
+        starter = getattr(self, "_starter", None)
+        if starter is not None:
+            starter.join()
+            self._starter = None
+        error = getattr(self, "_start_error", None)
+        if error is not None:
+            self._start_error = None
+            raise error
 
     def collect(self, on_result: Callable[[Task, Result], None], *, skip: Iterable[str] = ()) -> int:
         """Calls `on_result` in this process for each finished task not in `skip` (job keys).
@@ -403,6 +429,7 @@ class Renderer:
         skip = set(skip)
         wanted = [t for t in self._tasks if t.job.key not in skip]
         if not wanted:
+            self._started_pool()
             self._cancel_all()
             return 0
         if not self.parallel:
@@ -414,6 +441,7 @@ class Renderer:
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
+        self._started_pool()
         pending = dict(self._futures)
         for future, (_, task) in list(pending.items()):
             if task.job.key in skip:
@@ -450,6 +478,10 @@ class Renderer:
 
     def close(self, *, abort: bool = False) -> None:
         """Stops the workers; with `abort` (an error or Ctrl-C) ends them at once."""
+        starter = getattr(self, "_starter", None)
+        if starter is not None:
+            starter.join()
+            self._starter = None
         if self._pool is not None:
             _shutdown(self._pool, abort=abort)
             self._pool = None
@@ -544,11 +576,15 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+TEMP_PATTERNS = (TMP_PREFIX + "*", ".report.json.*.tmp")
+"""Temporary files an interrupted build can leave: ours, and the report writer's."""
+
+
 def clean_temp_files(out_root: Path) -> list[Path]:
     """Removes temporary files left by an interrupted build; returns what was removed."""
     removed = []
     if out_root.is_dir():
-        for p in out_root.rglob(TMP_PREFIX + "*"):
+        for p in (p for pattern in TEMP_PATTERNS for p in out_root.rglob(pattern)):
             try:
                 p.unlink()
                 removed.append(p)
