@@ -430,18 +430,51 @@ def test_figures_need_real_alt_text(proj: Path):
     assert not found(run(proj), HANDOUT, "accessibility.alt_text")
 
 
-def test_theme_contrast_below_4_5_is_an_error_naming_the_pair(proj: Path):
-    edit(proj / "practices/demo-clinic/_brand.yml", lambda d: d["color"].update(primary="#7aa7d9"))
+def test_theme_contrast_below_4_5_names_the_pair_and_what_is_printed(proj: Path):
+    brand = "practices/demo-clinic/_brand.yml"
+    edit(proj / brand, lambda d: d["color"].update(primary="#7aa7d9"))
     results = run(proj)
-    pairs = {f.data["pair"]: f for f in found(results, PRACTICE, "accessibility.contrast", "error")}
+    assert not found(results, PRACTICE, "accessibility.contrast", "error")
+    pairs = {f.data["pair"]: f for f in found(results, PRACTICE, "accessibility.contrast", "warning")}
     assert {"primary/background", "background/primary", "heading/background"} <= set(pairs)
     f = pairs["primary/background"]
-    assert "#7aa7d9" in f.message.lower() and ":1" in f.message and f.data["ratio"] < 4.5
-    assert f.path == "practices/demo-clinic/_brand.yml" and f.line == line_of(proj, "practices/demo-clinic/_brand.yml",
-                                                                               "primary:")
-    assert accessibility  # the contrast maths itself:
-    from clinicpress.checks.contrast import ratio
-    assert round(ratio("#000000", "#ffffff"), 1) == 21.0 and round(ratio("#777777", "#ffffff"), 2) == 4.48
+    assert f.message == ("primary text (#7AA7D9) on background (#FFFFFF) has contrast 2.51:1, below 4.5:1; "
+                         "handouts and slides print it as #1F2933")
+    assert f.data["ratio"] == 2.51 and f.data["printed"] == "#1F2933" and f.data["printed_ratio"] >= 4.5
+    assert f.path == brand and f.line == line_of(proj, brand, "primary:") and f.field == "color.primary"
+    assert "print it as #1F2933" in pairs["background/primary"].message  # white on the pale band → dark text
+
+    # Body text is never replaced: foreground on background failing stops the practice.
+    edit(proj / brand, lambda d: d["color"].update(primary="#1d4e89", foreground="#999999"))
+    (f,) = [f for f in found(run(proj), PRACTICE, "accessibility.contrast", "error")
+            if f.data["pair"] == "foreground/background"]
+    assert "foreground text (#999999) on background (#FFFFFF) has contrast 2.85:1, below 4.5:1" in f.message
+    assert f.line == line_of(proj, brand, "foreground:") and f.field == "color.foreground"
+
+    # A substitute that misses a stricter project threshold does not count.
+    edit(proj / brand, lambda d: d["color"].update(primary="#7aa7d9", foreground="#1f2933"))
+    strict = {f.data["pair"]: f for f in found(run(proj, contrast_min=15), PRACTICE, "accessibility.contrast",
+                                                   "error")}
+    assert "reaches only 14.76:1" in strict["primary/background"].message
+
+    from clinicpress.colour import contrast  # the contrast maths itself
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0 and round(contrast("#777777", "#ffffff"), 2) == 4.48
+
+
+def test_readable_on_picks_the_first_readable_candidate():
+    from clinicpress.colour import Inks, contrast, readable_on
+
+    assert readable_on("#FFFFFF", "#F24242", "#404041") == "#404041"
+    assert readable_on("#FFFFFF", "#1d4e89", "#404041") == "#1D4E89"
+    assert readable_on("#777777", "#888888") in ("#000000", "#FFFFFF")  # none readable: the best, with black/white
+    assert readable_on(["#FFFFFF", "#C2C2C4"], "#447099", "#404041") == "#404041"  # readable on both
+    inks = Inks({"foreground": "#1F2933", "background": "#FFFFFF", "primary": "#447099", "secondary": "#52606D",
+                 "tertiary": "#708090", "success": "#2F7D32", "info": "#0B6E99", "warning": "#8A5A00",
+                 "danger": "#B3261E", "light": "#F5F7FA", "dark": "#1F2933"})
+    # A tint body text cannot be read on is lightened towards the page, not the text replaced.
+    assert contrast("#1F2933", inks.surfaces["tertiary"]) >= 4.5 and inks.surfaces["tertiary"] != "#708090"
+    assert inks.substitute("foreground", "tertiary").what == "surface"
+    assert inks.substitute("foreground", "background") is None
 
 
 def test_handout_body_size_from_css(proj: Path):
@@ -634,7 +667,7 @@ PROVEN_BY = {
     "citations.uncited_section": test_uncited_section_warns_unless_no_claims,
     "citations.unused": test_unused_reference_is_a_project_warning,
     "accessibility.alt_text": test_figures_need_real_alt_text,
-    "accessibility.contrast": test_theme_contrast_below_4_5_is_an_error_naming_the_pair,
+    "accessibility.contrast": test_theme_contrast_below_4_5_names_the_pair_and_what_is_printed,
     "accessibility.font_size": test_handout_body_size_from_css,
     "accessibility.slide_bullets": test_slide_rules_bullets_titles_notes_tables,
     "accessibility.slide_titles": test_slide_rules_bullets_titles_notes_tables,

@@ -1,40 +1,20 @@
-"""Colour contrast of a practice's theme (WCAG 2.x relative luminance and contrast ratio)."""
+"""Colour contrast of a practice's theme: every configured text/background pair.
+
+The maths and the substitution rule live in `clinicpress/colour.py`, which the handout and
+deck renderers use too. A pair whose brand colours are below `contrast_min` is a warning that
+names the pair, both colours, the ratio, the line of `_brand.yml` and the colour the
+renderers print instead. It is an error only when nothing readable can be printed: body text
+(foreground on background) is never substituted, and a substitute that still misses
+`contrast_min` (a stricter threshold than the renderers' 4.5:1) does not count.
+"""
 from __future__ import annotations
 
-import re
-
+from ..colour import Inks, contrast, is_colour
 from ..errors import Finding, UserError
 from ..loading import load_yaml
 
-HEX_RE = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-
-
-def parse_hex(colour: str) -> tuple[int, int, int]:
-    """#abc or #aabbcc → (r, g, b) in 0-255."""
-    m = HEX_RE.match(colour.strip())
-    if not m:
-        raise ValueError(f"not a hex colour: {colour!r}")
-    h = m.group(1)
-    if len(h) == 3:
-        h = "".join(c * 2 for c in h)
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
-
-
-def luminance(colour: str) -> float:
-    """WCAG relative luminance of an sRGB colour."""
-    def channel(c: int) -> float:
-        s = c / 255
-        return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = parse_hex(colour)
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-
-def ratio(fg: str, bg: str) -> float:
-    """WCAG contrast ratio between two colours (1 to 21)."""
-    a, b = luminance(fg), luminance(bg)
-    hi, lo = max(a, b), min(a, b)
-    return (hi + 0.05) / (lo + 0.05)
+NAMES = ("foreground, background, primary, secondary, tertiary, success, info, warning, danger, light, dark "
+         "or heading")
 
 
 def theme_colour(theme, name: str) -> str | None:
@@ -45,7 +25,8 @@ def theme_colour(theme, name: str) -> str | None:
 
 
 def check_practice(slug: str, practice, ctx) -> list[Finding]:
-    """Every configured text/background pair of the practice's theme meets `contrast_min`."""
+    """Every configured text/background pair of the practice's theme meets `contrast_min`, or
+    the renderers print a readable substitute (warning)."""
     theme = practice.theme
     brand = practice.root / "_brand.yml"
     shown = ctx.rel(brand) if brand.is_file() else ctx.rel(practice.root / "practice.yml")
@@ -55,31 +36,50 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
             _, positions = load_yaml(brand, ctx.root)
         except UserError:
             positions = {}
+    minimum = ctx.config.contrast_min
     findings: list[Finding] = []
+    inks = None
     for pair in ctx.config.contrast_pairs:
-        fg_name, _, bg_name = pair.partition("/")
-        fg, bg = theme_colour(theme, fg_name.strip()), theme_colour(theme, bg_name.strip())
+        fg_name, _, bg_name = (part.strip() for part in pair.partition("/"))
+        fg, bg = theme_colour(theme, fg_name), theme_colour(theme, bg_name)
         if fg is None or bg is None:
             findings.append(Finding("accessibility.contrast", "error", f"contrast pair {pair!r} names an unknown "
                                     "colour", "pyproject.toml", None, "contrast_pairs",
-                                    "use text/background with foreground, background, primary, secondary, "
-                                    "tertiary, success, info, warning, danger, light, dark or heading"))
+                                    f"use text/background with {NAMES}"))
             continue
-        try:
-            r = ratio(fg, bg)
-        except ValueError as exc:
-            findings.append(Finding("accessibility.contrast", "error", str(exc), shown, None, f"color.{fg_name}"))
+        bad = next((c for c in (fg, bg) if not is_colour(c)), None)
+        if bad is not None:
+            findings.append(Finding("accessibility.contrast", "error", f"not a hex colour: {bad!r}", shown, None,
+                                    f"color.{fg_name if bad == fg else bg_name}"))
             continue
-        if r + 1e-9 < ctx.config.contrast_min:
-            # Point at the colour that is most likely to change: the text one, unless it is the background.
-            blame = bg_name if fg_name == "background" else fg_name
-            blame = "primary" if blame == "heading" and not theme.heading_color else blame
-            loc = ("color", blame) if blame != "heading" else ("typography", "headings", "color")
-            line = positions.get(loc, positions.get(("color",), (None,)))[0]
-            findings.append(Finding("accessibility.contrast", "error",
-                                    f"{fg_name} text ({fg}) on {bg_name} ({bg}) has contrast {r:.2f}:1; "
-                                    f"at least {ctx.config.contrast_min:g}:1 is needed", shown, line,
-                                    ".".join(loc), f"darken {blame} (or lighten the background) until the ratio "
-                                    f"reaches {ctx.config.contrast_min:g}:1",
-                                    {"pair": pair, "foreground": fg, "background": bg, "ratio": round(r, 2)}))
+        r = contrast(fg, bg)
+        if r + 1e-9 >= minimum:
+            continue
+        # Point at the colour that is most likely to change: the text one, unless it is the background.
+        blame = bg_name if fg_name == "background" else fg_name
+        blame = "primary" if blame == "heading" and not theme.heading_color else blame
+        loc = ("color", blame) if blame != "heading" else ("typography", "headings", "color")
+        line = positions.get(loc, positions.get(("color",), (None,)))[0]
+        what = (f"{fg_name} text ({fg}) on {bg_name} ({bg}) has contrast {r:.2f}:1, below {minimum:g}:1")
+        data = {"pair": pair, "foreground": fg, "background": bg, "ratio": round(r, 2)}
+        if inks is None:
+            inks = Inks.of(theme)
+        sub = inks.substitute(fg_name, bg_name)
+        if sub is None:
+            findings.append(Finding("accessibility.contrast", "error", f"{what}; body text is never replaced, "
+                                    "so nothing readable can be printed", shown, line, ".".join(loc),
+                                    f"darken {blame} (or lighten the background) until the ratio reaches "
+                                    f"{minimum:g}:1", data))
+            continue
+        printed = (f"handouts and slides print it as {sub.colour}" if sub.what == "text" else
+                   f"handouts and slides lighten {bg_name} to {sub.colour} behind it")
+        data |= {"printed": sub.colour, "printed_as": sub.what, "printed_ratio": round(sub.ratio, 2)}
+        if sub.ratio + 1e-9 < minimum:
+            findings.append(Finding("accessibility.contrast", "error", f"{what}; {printed}, which reaches only "
+                                    f"{sub.ratio:.2f}:1", shown, line, ".".join(loc),
+                                    f"darken {blame} until the ratio reaches {minimum:g}:1", data))
+            continue
+        findings.append(Finding("accessibility.contrast", "warning", f"{what}; {printed}", shown, line,
+                                ".".join(loc), f"to print the brand colour itself, darken {blame} until the "
+                                f"ratio reaches {minimum:g}:1 (keep lighter colours for graphics)", data))
     return findings
