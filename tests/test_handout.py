@@ -14,12 +14,12 @@ import pytest
 
 from conftest import ROOT, copy_project, require_tool, run_build
 
+from clinicpress.colour import contrast
 from clinicpress.project import load_project
 from clinicpress.render.handout import (
     VARIANTS,
     Variant,
     box_split,
-    contrast,
     css_counter_content,
     css_str,
     layout,
@@ -382,17 +382,27 @@ def test_large_print_is_18pt_one_column_and_longer(summit, out):
     assert "large-print" in large.html and "cols-1" in large.html
     assert large.pages > summit.pages
 
-    def body_size(rendered: Rendered) -> float:
-        document = rendered.document()
-        sizes = []
-        for box, ancestors in _content_boxes(document.pages[0]):
-            if getattr(box, "element_tag", None) == "p" and not box.element.get("class") and \
-                    ancestors[-1].element.get("class") == "section":
-                sizes.append(box.style["font_size"])
-        assert sizes
-        return min(sizes) * 0.75  # px → pt
-
     assert body_size(summit) == pytest.approx(12, abs=0.01)
+    assert body_size(large) == pytest.approx(18, abs=0.01)
+
+
+def body_size(rendered: Rendered) -> float:
+    """The size in points of the section paragraphs on page one."""
+    document = rendered.document()
+    sizes = []
+    for box, ancestors in _content_boxes(document.pages[0]):
+        if getattr(box, "element_tag", None) == "p" and not box.element.get("class") and \
+                ancestors[-1].element.get("class") == "section":
+            sizes.append(box.style["font_size"])
+    assert sizes
+    return min(sizes) * 0.75  # px → pt
+
+
+def test_brand_base_size_sets_the_body_size(valle_es, out):
+    # Valle's _brand.yml asks for typography.base.size: 13pt; large print stays 18 pt.
+    assert "--base-size: 13pt;" in valle_es.html
+    assert body_size(valle_es) == pytest.approx(13, abs=0.01)
+    large = Rendered(ROOT, out, "valle-community-health", HANDOUT, language="es", variant=VARIANTS["large-print"])
     assert body_size(large) == pytest.approx(18, abs=0.01)
 
 
@@ -568,6 +578,40 @@ def test_theme_colours_are_checked_for_contrast():
 
     theme = Theme(colors={**DEFAULT_COLORS, "primary": "#ffd27a", "foreground": "#1f2933;}body{x:y"})
     values = css_variables(theme, band_dark=True)
-    assert values["c-fg"] == DEFAULT_COLORS["foreground"]  # not a hex colour → default
+    assert values["c-fg"] == DEFAULT_COLORS["foreground"].lower()  # not a hex colour → default
     assert contrast(values["c-on-primary"], "#ffd27a") >= 4.5  # light primary gets dark text
     assert contrast(values["c-link"], "#ffffff") >= 4.5
+
+
+def css_vars_of(html: str) -> dict[str, str]:
+    """The --name: value custom properties the template writes into :root."""
+    return dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6});", html))
+
+
+def test_pale_brand_prints_readable_text_colours(tmp_path):
+    # A pale primary (2.1:1 on white, and white on it) with headings in that colour: the HTML's
+    # text colours are substitutes that meet 4.5:1 where they are printed (clinicpress/colour.py).
+    root = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    brand = root / "practices" / "summit-rheumatology" / "_brand.yml"
+    text = brand.read_text(encoding="utf-8")
+    text = text.replace("  primary: navy", "  primary: '#7FB3E0'").replace("    color: navy", "    color: primary")
+    brand.write_text(text, encoding="utf-8")
+    project = load_project(root, practices=["summit-rheumatology"])
+    source = next(s for s in project.handouts if s.slug == HANDOUT and s.language == "en")
+    practice = project.practices["summit-rheumatology"]
+    assert practice.theme.colors["primary"] == "#7FB3E0" and practice.theme.heading_color == "#7FB3E0"
+    html = render_html(source.model, practice, project.bibliography, VARIANTS["standard"], Templates(root),
+                       source.path.parent, tmp_path / "out")
+    v = css_vars_of(html)
+    assert v["c-primary"] == "#7fb3e0"  # fills keep the brand colour
+    for name in ("c-heading", "c-link"):
+        for surface in ("c-bg", "c-tint"):
+            assert contrast(v[name], v[surface]) >= 4.5, (name, v[name], surface, v[surface])
+        assert v[name] != "#7fb3e0"
+    assert contrast(v["c-link"], v["c-light"]) >= 4.5
+    for name in ("c-muted", "c-secondary-text", "c-danger", "c-fg"):
+        assert contrast(v[name], v["c-bg"]) >= 4.5, name
+    assert contrast(v["c-fg"], v["c-tint"]) >= 4.5 and contrast(v["c-fg"], v["c-light"]) >= 4.5
+    assert contrast(v["c-on-primary"], v["c-primary"]) >= 4.5  # table headers, step numbers
+    assert contrast(v["c-on-band"], v["c-band"]) >= 4.5
+    assert contrast(v["c-on-danger"], v["c-danger"]) >= 4.5

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from .. import schema
 from ..citations import Bibliography, Numbering
+from ..colour import TEXT_MIN, WHITE, Inks, contrast
 from ..errors import BuildError, Problem
 from ..i18n import long_date, messages
 from ..practice import PracticeContext
@@ -27,6 +28,8 @@ from ..templating import Templates, strip_citations
 TEMPLATE = "handout/handout.html.j2"
 STYLESHEET = "handout/handout.css"
 PDF_VARIANT = "pdf/ua-1"
+MIN_BODY_PT = 12.0
+"""Smallest body text size of a handout (standards: at least 12 pt)."""
 
 
 @dataclass(frozen=True)
@@ -156,59 +159,65 @@ def _hex(value: str | None, fallback: str) -> str:
     return fallback
 
 
-def _luminance(color: str) -> float:
-    def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG 2 contrast ratio of two #rrggbb colours."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def _readable_on(background: str, *candidates: str) -> str:
-    """Returns the first candidate with at least 4.5:1 contrast on `background` (else the best)."""
-    for c in candidates:
-        if contrast(c, background) >= 4.5:
-            return c
-    return max(candidates, key=lambda c: contrast(c, background))
+TEXT_SURFACES = {
+    "c-heading": ("background", "tertiary"),           # headings; main-message label, action box on the tint
+    "c-link": ("background", "tertiary", "light"),      # links anywhere
+    "c-muted": ("background", "tertiary", "light"),     # footer, captions, citation numbers, review line
+    "c-secondary-text": ("background",),                # questions box heading
+    "c-danger": ("background", "light"),                # help box, call line; emergency line in the disclaimer
+}
+"""The page surfaces each text colour variable of handout.css is printed on."""
 
 
 def css_variables(theme, band_dark: bool) -> dict[str, Markup]:
-    """Returns the theme as CSS custom properties, every value checked (hex colours, quoted fonts)."""
+    """Returns the theme as CSS custom properties, every value checked (hex colours, quoted fonts).
+
+    Text colours come from `clinicpress.colour.Inks`, the rule the deck and the contrast check
+    share: a brand colour is printed as text only where it reaches 4.5:1, else a readable
+    substitute; tints are lightened until body text is readable on them.
+    """
     from ..practice import DEFAULT_COLORS
 
     c = {name: _hex(theme.colors.get(name), default) for name, default in DEFAULT_COLORS.items()}
-    white, fg, bg = "#ffffff", c["foreground"], c["background"]
     heading = _hex(theme.heading_color, c["primary"])
+    inks = Inks(c, heading)
+    on = TEXT_SURFACES
+    danger = inks.text("danger", on=on["c-danger"])  # also the emergency band and the help box's border
+    on_primary = inks.text("background", on="primary")
     values = {
-        "c-fg": fg, "c-bg": bg, "c-primary": c["primary"], "c-secondary": c["secondary"],
-        "c-tint": c["tertiary"], "c-light": c["light"], "c-success": c["success"],
-        "c-warning": c["warning"], "c-danger": c["danger"],
-        "c-heading": _readable_on(bg, heading, fg),
-        "c-link": _readable_on(bg, c["primary"], fg),
-        "c-muted": _readable_on(bg, c["secondary"], fg),
-        "c-secondary-text": _readable_on(bg, c["secondary"], fg),
-        "c-rule": c["tertiary"] if contrast(c["tertiary"], bg) > 1.15 else c["secondary"],
-        "c-on-primary": _readable_on(c["primary"], white, fg, "#000000"),
-        "c-on-danger": _readable_on(c["danger"], white, "#000000"),
-        "c-band": c["primary"] if band_dark else bg,
-        "c-on-band": _readable_on(c["primary"], white, "#000000") if band_dark else _readable_on(bg, heading, fg),
+        "c-fg": c["foreground"], "c-bg": c["background"], "c-primary": c["primary"], "c-secondary": c["secondary"],
+        "c-tint": inks.surfaces["tertiary"], "c-light": inks.surfaces["light"], "c-success": c["success"],
+        "c-warning": c["warning"], "c-danger": danger,
+        "c-heading": inks.text("heading", on=on["c-heading"]),
+        "c-link": inks.text("primary", on=on["c-link"]),
+        "c-muted": inks.text("secondary", on=on["c-muted"]),
+        "c-secondary-text": inks.text("secondary", on=on["c-secondary-text"]),
+        "c-rule": c["tertiary"] if contrast(c["tertiary"], c["background"]) > 1.15 else c["secondary"],
+        "c-on-primary": on_primary,
+        "c-on-danger": inks.text("background", on=danger),
+        "c-band": c["primary"] if band_dark else c["background"],
+        "c-on-band": on_primary if band_dark else inks.text("heading", on="background"),
         "c-band-rule": c["secondary"] if band_dark else c["primary"],
     }
-    out = {k: Markup(v) for k, v in values.items()}
+    out = {k: Markup(v.lower()) for k, v in values.items()}
     fallback = '"Atkinson Hyperlegible", Arial, Helvetica, sans-serif'
     out["f-base"] = Markup(f"{css_str(theme.base_family)}, {fallback}")
     out["f-heading"] = Markup(f"{css_str(theme.heading_family)}, {fallback}")
     weight = theme.heading_weight if isinstance(theme.heading_weight, int) else 700
     out["heading-weight"] = Markup(str(weight))
     out["line-height"] = Markup(str(max(1.5, float(theme.line_height))))
+    out["base-size"] = Markup(f"{base_size_pt(theme):g}pt")
     return out
+
+
+def base_size_pt(theme) -> float:
+    """Body text size of the standard handout: the brand's `typography.base.size`, at least 12 pt
+    (the large-print variant sets its own 18 pt in the stylesheet)."""
+    try:
+        size = float(getattr(theme, "base_size_pt", MIN_BODY_PT))
+    except (TypeError, ValueError):
+        size = MIN_BODY_PT
+    return max(MIN_BODY_PT, size) if size == size else MIN_BODY_PT  # NaN → the minimum
 
 
 # --------------------------------------------------------------------------- context
@@ -233,7 +242,7 @@ def handout_context(handout: schema.Handout, practice: PracticeContext, bib: Bib
     band_dark = logo is None or logo["dark_uri"] is not None
     if band_dark:
         primary = _hex(practice.theme.colors.get("primary"), "#1d4e89")
-        band_dark = contrast("#ffffff", primary) >= 4.5
+        band_dark = contrast(WHITE, primary) >= TEXT_MIN
     if logo is not None:
         logo["band_uri"] = logo["dark_uri"] if band_dark and logo["dark_uri"] else logo["uri"]
     qr_label = practice.qr_url.removeprefix("https://").rstrip("/")
@@ -274,7 +283,8 @@ def handout_context(handout: schema.Handout, practice: PracticeContext, bib: Bib
         "notices": notices,
         "section_groups": section_groups(handout.sections),
         "box_columns": box_split(handout.actions, handout.questions, t.what_you_can_do, t.questions,
-                                 line_chars=80 if paper == "a4" else 84),
+                                 line_chars=round((80 if paper == "a4" else 84) * MIN_BODY_PT
+                                                  / base_size_pt(practice.theme))),
         "figure_uri": lambda src: url(content_dir / src),
         "font_faces": [
             {"family": f.family, "uri": url(f.path), "weight": _font_weight(f.weight),
