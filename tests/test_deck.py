@@ -20,7 +20,9 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
+from pptx.oxml.ns import qn
 
+from clinicpress.colour import contrast
 from clinicpress.project import load_project
 from clinicpress.render import pptx_adapter as ad
 from clinicpress.render.deck import count_lines, FontBook, render_deck, _svg_png
@@ -538,6 +540,141 @@ def test_libreoffice_impress_master(tmp_path, impress_master):
     assert len(approximated) == len(set(approximated))  # one warning per approximated layout
     assert set(approximated) >= {"section", "big_number", "quote", "chart", "table", "references", "closing"}
     assert ad.theme_colors(prs)["accent1"] == "A84800"  # Valle ember
+
+
+# --------------------------------------------------------------------------- readable text colours
+def _colour_of(props, theme: dict[str, str], clr_map: dict[str, str]) -> str | None:
+    """The solid fill colour an a:rPr / a:defRPr / a:tcPr sets (#RRGGBB), or None."""
+    fill = props.find(qn("a:solidFill")) if props is not None else None
+    if fill is None or not len(fill):
+        return None
+    c = fill[0]
+    if c.tag == qn("a:srgbClr"):
+        return "#" + c.get("val").upper()
+    assert c.tag == qn("a:schemeClr"), c.tag
+    slot = clr_map.get(c.get("val"), c.get("val"))
+    return "#" + theme[slot].upper()
+
+
+def _placeholder(sp):
+    return sp.find(f"{qn('p:nvSpPr')}/{qn('p:nvPr')}/{qn('p:ph')}")
+
+
+def _same_placeholder(tree, ph):
+    """The shape in a layout or master that a slide placeholder inherits from (by idx, else type)."""
+    shapes = [sp for sp in tree.iter(qn("p:sp")) if _placeholder(sp) is not None]
+    if ph.get("idx") is not None:
+        for sp in shapes:
+            if _placeholder(sp).get("idx") == ph.get("idx"):
+                return sp
+    kind = {"ctrTitle": "title", "subTitle": "body"}.get(ph.get("type", "body"), ph.get("type", "body"))
+    for sp in shapes:
+        other = _placeholder(sp).get("type", "body")
+        if {"ctrTitle": "title", "subTitle": "body"}.get(other, other) == kind:
+            return sp
+    return None
+
+
+def run_colour(prs, slide, sp, run) -> str:
+    """The colour a text run is shown in, resolved as PowerPoint does: run → shape list style →
+    layout placeholder → master placeholder → master text styles, through the theme."""
+    theme = ad.theme_colors(prs)
+    master = slide.slide_layout.slide_master
+    clr_map = dict(master._element.find(qn("p:clrMap")).attrib)
+    colour = _colour_of(run.find(qn("a:rPr")), theme, clr_map)
+    if colour:
+        return colour
+    ppr = run.getparent().find(qn("a:pPr"))
+    level = int(ppr.get("lvl", 0)) if ppr is not None else 0
+    chain = [sp.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}")]
+    styles = master._element.find(qn("p:txStyles"))
+    ph = _placeholder(sp)
+    if ph is not None:
+        from_layout = _same_placeholder(slide.slide_layout._element, ph)
+        from_master = _same_placeholder(master._element, _placeholder(from_layout) if from_layout is not None
+                                        else ph)
+        chain += [s.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}") for s in (from_layout, from_master)
+                  if s is not None]
+        kind = ph.get("type", "body")
+        chain.append(styles.find(qn("p:titleStyle")) if kind in ("title", "ctrTitle") else
+                     styles.find(qn("p:bodyStyle")) if kind in ("body", "obj", "subTitle") else
+                     styles.find(qn("p:otherStyle")))
+    for container in chain:
+        lvl = container.find(qn(f"a:lvl{level + 1}pPr")) if container is not None else None
+        colour = _colour_of(lvl.find(qn("a:defRPr")) if lvl is not None else None, theme, clr_map)
+        if colour:
+            return colour
+    return "#" + theme[clr_map["tx1"]].upper()
+
+
+def text_on_backgrounds(prs):
+    """Yields (slide number, shape name, text, colour, background) for every text run and field
+    of a deck on the default master; the background is where the master draws that text."""
+    theme = ad.theme_colors(prs)
+    band, page, footer_band = "#" + theme["accent1"], "#" + theme["lt1"], "#" + theme["lt2"]
+    for number, slide in enumerate(prs.slides, 1):
+        layout = slide.slide_layout.name
+        for shape in slide.shapes:
+            sp = shape._element
+            if shape.has_table:
+                for r, row in enumerate(shape.table.rows):
+                    for cell in row.cells:
+                        fill = _colour_of(cell._tc.tcPr, theme, {"bg1": "lt1", "bg2": "lt2", "tx1": "dk1"})
+                        for run in cell._tc.iter(qn("a:r")):
+                            yield number, f"table row {r}", run.findtext(qn("a:t")), \
+                                run_colour(prs, slide, sp, run), fill
+                continue
+            ph = _placeholder(sp)
+            kind = ph.get("type", "body") if ph is not None else None
+            if layout == "Section" or kind == "sldNum" or \
+                    (layout in ("Title", "Closing") and kind in ("ctrTitle", "title", "subTitle")):
+                background = band
+            elif kind == "ftr":
+                background = footer_band
+            else:
+                background = page
+            for run in [*sp.iter(qn("a:r")), *sp.iter(qn("a:fld"))]:
+                yield number, shape.name, run.findtext(qn("a:t")), run_colour(prs, slide, sp, run), background
+
+
+def pale_deck(tmp_path, primary: str):
+    root = make_project(tmp_path, {"pale": {"from": "summit-rheumatology"}}, [FIXTURES / "all-layouts.yml"])
+    brand = root / "practices" / "pale" / "_brand.yml"
+    text = brand.read_text(encoding="utf-8").replace("  primary: navy", f"  primary: '{primary}'")
+    brand.write_text(text.replace("    color: navy", "    color: primary"), encoding="utf-8")
+    return build(root, "pale", "all-layouts")
+
+
+@pytest.mark.parametrize("primary", ["#7FB3E0", "#F24242"])
+def test_pale_primary_prints_no_text_below_4_5_to_1(tmp_path, primary):
+    data, _, _ = pale_deck(tmp_path, primary)
+    prs = reopen(data)
+    theme = ad.theme_colors(prs)
+    assert theme["accent1"] == primary.lstrip("#")  # fills, bands and rules keep the brand colour
+    texts = list(text_on_backgrounds(prs))
+    low = [(n, name, text, colour, bg, round(contrast(colour, bg), 2)) for n, name, text, colour, bg in texts
+           if contrast(colour, bg) < 4.5]
+    assert not low, low
+    # The runs that used to take the primary colour: the big number, the column headings, the
+    # quotation's attribution; and white text on the primary band (title, section, closing).
+    layouts = {n: s.slide_layout.name for n, s in enumerate(prs.slides, 1)}
+    seen = {(layouts[n], name.split()[0]) for n, name, *_ in texts}
+    assert {("Big Number", "Text"), ("Two Columns", "Text"), ("Quote", "Text"), ("Title", "Title"),
+            ("Section", "Title"), ("Closing", "Title"), ("Table", "table")} <= seen, seen
+    number = next(c for n, name, text, c, _ in texts if layouts[n] == "Big Number" and "70%" in (text or ""))
+    heading = next(c for n, name, text, c, _ in texts if layouts[n] == "Two Columns" and text == "What we know")
+    assert number == heading != "#" + theme["accent1"]
+    assert contrast(number, "#" + theme["lt1"]) >= 4.5
+
+
+def test_brand_primary_that_is_readable_stays_a_theme_reference(fixture_deck):
+    data, _, _ = fixture_deck
+    pkg = zipfile.ZipFile(io.BytesIO(data))
+    for name in pkg.namelist():
+        if name.startswith(("ppt/slideMasters/", "ppt/slideLayouts/")) and name.endswith(".xml"):
+            assert "srgbClr" not in pkg.read(name).decode(), name  # nothing replaced for Summit's navy
+    prs = reopen(data)
+    assert not [t for t in text_on_backgrounds(prs) if contrast(t[3], t[4]) < 4.5]
 
 
 # --------------------------------------------------------------------------- LibreOffice, a real client

@@ -18,9 +18,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
+from lxml import etree
+from pptx.oxml.ns import qn
 
 from .. import schema
 from ..citations import Bibliography, Numbering, compress
+from ..colour import Inks, to_hex
 from ..errors import Finding
 from ..practice import DEFAULT_FONT, PracticeContext
 from ..schema import CITE_RE
@@ -480,7 +483,10 @@ class DeckRenderer:
         ad.drop_thumbnail(self.prs)
         theme = self.practice.theme
         self.major, self.minor = theme.heading_family, theme.base_family
-        ad.apply_theme(self.prs, self._scheme(), self.major, self.minor, self.practice.info.name)
+        self.inks = Inks.of(theme)
+        self.scheme = self._scheme()
+        ad.apply_theme(self.prs, self.scheme, self.major, self.minor, self.practice.info.name)
+        self._readable_master_text()
         self.book = FontBook(self.practice, self.major, self.minor)
         self.W, self.H = int(self.prs.slide_width), int(self.prs.slide_height)
 
@@ -523,14 +529,77 @@ class DeckRenderer:
         self.content_masters = [masters[content]] + ([masters[first]] if content != first else []) + others
         self.master = masters[content]
 
+    # ----------------------------------------------------------------- colours
     def _scheme(self) -> dict[str, str]:
-        c = self.practice.theme.colors
+        """Theme colours from the brand. Fills keep the brand colours (accent1 = primary for bands,
+        bars and rules); the slots only text uses get readable colours (`colour.Inks`): dk2
+        (titles, quotations), hlink and folHlink (links). lt2 is the tertiary tint, lightened if
+        body text (dk1) on it would be unreadable (footer band, table stripes)."""
+        c, inks = self.practice.theme.colors, self.inks
+        heading = self.practice.theme.heading_color or c["dark"]
         return {
             "dk1": c["foreground"], "lt1": c["background"],
-            "dk2": self.practice.theme.heading_color or c["dark"], "lt2": c["tertiary"],
+            "dk2": inks.text(heading, on="background"), "lt2": inks.surfaces["tertiary"],
             "accent1": c["primary"], "accent2": c["secondary"], "accent3": c["info"], "accent4": c["success"],
-            "accent5": c["warning"], "accent6": c["danger"], "hlink": c["info"], "folHlink": c["secondary"],
+            "accent5": c["warning"], "accent6": c["danger"],
+            "hlink": inks.text("info", on="background"), "folHlink": inks.text("secondary", on="background"),
         }
+
+    def text_colour(self, slot: str) -> str:
+        """The colour text in theme slot `slot` is printed in: the slot itself when the brand colour
+        is readable where that text sits, else a readable colour as `#RRGGBB`.
+
+        Accent text sits on the slide background; background-coloured text (bg1/lt1) sits on the
+        primary colour (title, section and closing bands, table headers, the slide number).
+        """
+        slot = {"tx1": "dk1", "bg1": "lt1", "tx2": "dk2", "bg2": "lt2"}.get(slot, slot)
+        brand = self.scheme.get(slot)
+        if brand is None:
+            return slot
+        if slot.startswith("accent"):
+            printed = self.inks.text(brand, on="background")
+        elif slot == "lt1":
+            printed = self.inks.text("background", on="primary")
+        else:
+            return slot  # dk1 is body text (never substituted); dk2, lt2 and the links are readable already
+        return slot if printed == to_hex(brand) else printed
+
+    def _readable_master_text(self) -> None:
+        """Text the masters and layouts colour with a theme slot whose brand colour is not
+        readable where it sits (e.g. a pale primary for big numbers and column headings, white on
+        a pale band) gets the readable colour of `text_colour` written in instead. Fills, lines
+        and bullets other than numbers keep the theme references."""
+        text_props = {"defRPr", "rPr", "endParaRPr"}
+        for master in self.prs.slide_masters:
+            clr_map = master._element.find(qn("p:clrMap"))
+            normal = clr_map is None or (clr_map.get("bg1") == "lt1" and clr_map.get("tx1") == "dk1")
+            for part in [master, *master.slide_layouts]:
+                for scheme in list(part._element.iter(qn("a:schemeClr"))):
+                    fill = scheme.getparent()
+                    holder = fill.getparent() if fill is not None else None
+                    if holder is None or len(scheme):
+                        continue
+                    tag = etree.QName(fill).localname
+                    owner = etree.QName(holder).localname
+                    numbered = tag == "buClr" and holder.find(qn("a:buAutoNum")) is not None
+                    if not ((tag == "solidFill" and owner in text_props) or numbered):
+                        continue
+                    val = scheme.get("val")
+                    if val in ("bg1", "lt1") and not normal:
+                        continue
+                    printed = self.text_colour(val)
+                    if printed.startswith("#"):
+                        _set_rgb(scheme, printed)
+
+    def colour_run(self, run, slot: str) -> None:
+        """Colours a run with theme slot `slot`, or with the readable colour that replaces it."""
+        printed = self.text_colour(slot)
+        if printed.startswith("#"):
+            from pptx.dml.color import RGBColor
+
+            run.font.color.rgb = RGBColor.from_string(printed.lstrip("#"))
+        else:
+            ad.run_color_theme(run, slot)
 
     def _plan(self) -> list[tuple[str, int | None, schema.Slide | None]]:
         """Slides in order; a references slide is added when the deck cites and has none, and a
@@ -724,6 +793,9 @@ class DeckRenderer:
             ad.set_paragraph(p, bullet=para.bullet, autonum_start=para.autonum, mar_l=para.mar_l,
                              indent=para.indent, align=para.align, space_before=para.space_before,
                              line_pct=para.line, bullet_color="accent1" if para.bullet == "autonum" else None)
+            if para.bullet == "autonum" and self.text_colour("accent1").startswith("#"):
+                for scheme in list(p._p.pPr.iter(qn("a:schemeClr"))):  # the numbers are text too
+                    _set_rgb(scheme, self.text_colour("accent1"))
             for run in para.runs:
                 if not run.text:
                     continue
@@ -736,7 +808,7 @@ class DeckRenderer:
                 if para.size:
                     r.font.size = Pt(para.size)
                 if para.color:
-                    ad.run_color_theme(r, para.color)
+                    self.colour_run(r, para.color)
                 if para.font:
                     ad.set_run_font_ref(r, para.font)
                 if run.sup:
@@ -916,6 +988,7 @@ class DeckRenderer:
                 ad.remove_shape(pair[1])
             return
         reverse = pair is not None and any(w in pair[0].name.casefold() for w in ("reverse", "dark"))
+        reverse = reverse and self.text_colour("bg1") == "lt1"  # a pale band (dark text on it) takes the normal logo
         path = (logo.dark or logo.light) if reverse else logo.light
         area = pair[0].box if pair else fallback
         width_px = max(600, int(area.w / EMU_PER_IN * 300))
@@ -1292,7 +1365,7 @@ class DeckRenderer:
                         r.font.italic = True
                     if run.sup:
                         ad.set_superscript(r)
-                    ad.run_color_theme(r, "bg1" if i == 0 else "tx1")
+                    self.colour_run(r, "bg1" if i == 0 else "tx1")  # header on accent1, body on bg1/bg2
                     ad.set_run_lang(r, self.lang)
         frame.height = Emu(sum(heights))
         if caption is not None and caption.ph is not None and caption.box.y >= box.bottom - self.emu(0.1):
@@ -1488,6 +1561,13 @@ class DeckRenderer:
         props.created = props.modified = props.last_printed = stamp
         props.revision = 1
         ad.set_app_properties(self.prs, slides=len(self.prs.slides), notes=self.notes_count, company=info.name)
+
+
+def _set_rgb(scheme_clr, colour: str) -> None:
+    """Replaces an a:schemeClr element with an a:srgbClr of `colour` (#RRGGBB) in place."""
+    rgb = etree.Element(qn("a:srgbClr"))
+    rgb.set("val", colour.lstrip("#").upper())
+    scheme_clr.getparent().replace(scheme_clr, rgb)
 
 
 def _slide_texts(sl: schema.Slide):
