@@ -103,24 +103,60 @@ def copy_shipped(dest: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- measuring
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_build(root: Path, *args: str) -> tuple[float, dict, int]:
-    """Runs a build; returns (wall seconds, the build's own record of it, exit code)."""
+    """Runs a build; returns (wall seconds, the build's own record of it, exit code).
+
+    The record gets "cpu_s": CPU seconds of the build and every process it started (the
+    workers are reaped by the fork server, which the build reaps, so their time counts).
+    """
     cmd = [sys.executable, str(ROOT / "build.py"), "build", "--root", str(root), "-q", "--no-slide-images", *args]
+    cpu = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     wall = time.perf_counter() - started
+    cpu = _children_cpu() - cpu
     if proc.returncode not in (0, 1):
         sys.exit(f"build failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     try:
         state = json.loads((root / "output" / ".clinicpress-cache.json").read_text())
     except (OSError, ValueError):
         state = {}
-    return wall, state.get("last_build", {}), proc.returncode
+    return wall, {**state.get("last_build", {}), "cpu_s": cpu}, proc.returncode
 
 
 def median(values: list[float]) -> float | None:
     values = [v for v in values if v is not None]
     return round(statistics.median(values), 4) if values else None
+
+
+def _burn(_=None) -> float:
+    t = time.perf_counter()
+    x = 0
+    for i in range(6_000_000):
+        x += i * i
+    return time.perf_counter() - t
+
+
+def cpu_scaling(runs: int) -> float:
+    """What two processes gain over one on this machine for pure Python work (2.0 = two full cores)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    ratios = []
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_burn, range(2)))  # start both workers
+        for _ in range(runs):
+            single = _burn()
+            t = time.perf_counter()
+            list(pool.map(_burn, range(2)))
+            ratios.append(2 * single / (time.perf_counter() - t))
+    return round(statistics.median(ratios), 2)
 
 
 def warm_renders(root: Path, runs: int, profile: bool) -> dict:
@@ -155,7 +191,8 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
             slides = pptx_slides(result.files["pptx"])
     report = {
         "warm_handout_s": median(per_handout), "warm_handout_max_s": round(max(per_handout), 4),
-        "pages_per_s": median(pages_per_s), "deck_render_s": median(deck_times), "deck_slides": slides,
+        "pages_per_s": median(pages_per_s), "seconds_per_page": round(1 / median(pages_per_s), 4),
+        "deck_render_s": median(deck_times), "deck_slides": slides,
         "handouts_timed": len(handouts),
     }
     if profile:
@@ -231,10 +268,12 @@ def bench(args) -> dict:
             "library": {"handouts": args.handouts, "practices": args.practices, "runs": args.runs},
         }
         print(f"library: {args.handouts} handouts x {args.practices} practices (+ decks) in {lib}", file=sys.stderr)
+        results["machine"]["two_process_speedup"] = cpu_scaling(max(args.runs, 3))
         results.update(warm_renders(lib, args.runs, args.profile))
         results.update(phase_times(lib))
 
         cold: dict[int, list[float]] = {1: [], 2: []}
+        cold_cpu: dict[int, list[float]] = {1: [], 2: []}
         peaks: list[float] = []
         documents = None
         for _ in range(args.runs):
@@ -242,6 +281,7 @@ def bench(args) -> dict:
                 shutil.rmtree(lib / "output", ignore_errors=True)
                 wall, last, _ = run_build(lib, "-j", str(jobs))
                 cold[jobs].append(wall)
+                cold_cpu[jobs].append(last["cpu_s"])
                 documents = last.get("rendered")
                 if jobs == 2 and last.get("worker_peak_rss_mib"):
                     peaks.append(last["worker_peak_rss_mib"])
@@ -249,6 +289,10 @@ def bench(args) -> dict:
         results["cold_j1_s"] = median(cold[1])
         results["cold_j2_s"] = median(cold[2])
         results["speedup_j2"] = round(results["cold_j1_s"] / results["cold_j2_s"], 2)
+        results["cold_j1_cpu_s"] = median(cold_cpu[1])
+        results["cold_j2_cpu_s"] = median(cold_cpu[2])
+        # With two free cores, -j 2 takes at least half its CPU time (plus the serial start):
+        results["speedup_j2_two_free_cores"] = round(results["cold_j1_cpu_s"] / max(results["cold_j2_cpu_s"] / 2, 1e-9), 2)
         results["worker_peak_mib"] = max(peaks) if peaks else None
 
         noop, edit, logo = [], [], []
@@ -293,6 +337,7 @@ def print_table(r: dict) -> None:
         ("warm handout render (median)", "warm_handout_s", "s"),
         ("  slowest handout", "warm_handout_max_s", "s"),
         ("pages per second (warm)", "pages_per_s", "pages/s"),
+        ("seconds per page (warm)", "seconds_per_page", "s"),
         (f"deck render ({r.get('deck_slides')} slides)", "deck_render_s", "s"),
         ("import + load + checks", None, ""),
         ("  import", "import_s", "s"),
@@ -301,6 +346,9 @@ def print_table(r: dict) -> None:
         (f"full cold build -j 1 ({r.get('documents')} documents)", "cold_j1_s", "s"),
         ("full cold build -j 2", "cold_j2_s", "s"),
         ("speed-up 1 -> 2 workers", "speedup_j2", "x"),
+        ("  CPU time of the -j 1 build", "cold_j1_cpu_s", "s"),
+        ("  CPU time of the -j 2 build (all workers)", "cold_j2_cpu_s", "s"),
+        ("  upper bound on two free cores: CPU j1 / (CPU j2 / 2)", "speedup_j2_two_free_cores", "x"),
         ("no-op rebuild (synthetic)", "noop_s", "s"),
         ("no-op rebuild (shipped library)", "noop_shipped_s", "s"),
         (f"rebuild after editing one handout ({r.get('edit_rendered')} rendered)", "edit_one_handout_s", "s"),
@@ -313,6 +361,8 @@ def print_table(r: dict) -> None:
           f"median of {lib['runs']} runs")
     print(f"machine: {m['cpus']} CPUs, {m['processor']}, Python {m['python']}, {m['platform']}; "
           f"load average {m['load_average_at_start']} -> {m.get('load_average_at_end')}")
+    print(f"two processes vs one on this machine (pure Python loop): {m.get('two_process_speedup')}x "
+          "(2.0 = two free cores; the -j 2 speed-up cannot exceed it)")
     width = max(len(label) for label, _, _ in rows) + 2
     for label, key, unit in rows:
         if key is None:

@@ -232,8 +232,12 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
 
 # --------------------------------------------------------------------------- helpers
 def _workers(jobs: int | None) -> int:
+    """-j N, or the number of CPUs this process may run on (which a container may limit)."""
     if jobs is None:
-        return os.cpu_count() or 1
+        try:
+            return len(os.sched_getaffinity(0)) or 1
+        except (AttributeError, OSError):
+            return os.cpu_count() or 1
     if jobs < 1:
         raise UsageError(Problem("build.py", field="-j", message=f"needs at least 1 worker, got {jobs}",
                                  hint="use -j 1 to render in this process"))
