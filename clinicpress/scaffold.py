@@ -157,7 +157,8 @@ color:
     amber: "#8A5A00"
     red: "#B3261E"
     white: "#FFFFFF"
-  # Text colours need 4.5:1 contrast against white, `light` and `tertiary` (checked at build).
+  # Text colours should reach 4.5:1 contrast on white, `light` and `tertiary`; a brand colour below
+  # that is a warning and is printed in a readable substitute; body text below it stops the build.
   foreground: ink             # body text
   background: white           # page
   primary: blue               # headings, links, rules, table headers
