@@ -50,7 +50,7 @@ def proj(tmp_path: Path) -> Path:
     """A fresh copy of the passing fixture project, with the real templates."""
     root = tmp_path / "proj"
     shutil.copytree(FIXTURES / "project", root)
-    shutil.copytree(ROOT / "templates", root / "templates", ignore=shutil.ignore_patterns("fonts"))
+    shutil.copytree(ROOT / "templates", root / "templates")
     return root
 
 
@@ -461,6 +461,13 @@ def test_theme_contrast_below_4_5_names_the_pair_and_what_is_printed(proj: Path)
     assert round(contrast("#000000", "#ffffff"), 1) == 21.0 and round(contrast("#777777", "#ffffff"), 2) == 4.48
 
 
+def test_glyphs_without_a_covering_font_are_named(proj: Path):
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body="Your gut is called 肠道 in Chinese [@doe2020]."))
+    results = run(proj)
+    missing = found(results, HANDOUT, "glyphs.missing", "warning")
+    assert len(missing) == 1 and "U+80A0" in missing[0].message and "U+9053" in missing[0].message
+
+
 def test_readable_on_picks_the_first_readable_candidate():
     from clinicpress.colour import Inks, contrast, readable_on
 
@@ -673,6 +680,7 @@ PROVEN_BY = {
     "accessibility.slide_titles": test_slide_rules_bullets_titles_notes_tables,
     "accessibility.slide_notes": test_slide_rules_bullets_titles_notes_tables,
     "accessibility.slide_table_rows": test_slide_rules_bullets_titles_notes_tables,
+    "glyphs.missing": test_glyphs_without_a_covering_font_are_named,
 }
 
 

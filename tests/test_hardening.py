@@ -1006,8 +1006,6 @@ def test_chinese_without_a_covering_font_warns_with_the_missing_glyphs(case: Cas
     case.ok(case.build())  # a warning, not an error: the handout still builds
 
 
-@pytest.mark.xfail(strict=True, reason="checks.glyphs is not yet in ITEM_CHECKS (clinicpress/checks/__init__.py, "
-                                       "checks helper): the build does not print the glyph warning")
 def test_build_prints_the_missing_glyph_warning(case: Case):
     line = case.replace(HANDOUT_YML, "    body: The picture above is a plain blue square.",
                         f"    body: 'In Chinese: {CHINESE}.'")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from ..config import Config, load_config
 from ..errors import Finding
-from . import accessibility, citations, contrast, governance, pemat, plain_language, readability
+from . import accessibility, citations, contrast, glyphs, governance, pemat, plain_language, readability
 from ._base import Context
 
 PROJECT_KEY = "project"
@@ -43,10 +43,11 @@ CHECK_IDS = (
     "accessibility.alt_text", "accessibility.contrast", "accessibility.font_size",
     "accessibility.slide_bullets", "accessibility.slide_titles", "accessibility.slide_notes",
     "accessibility.slide_table_rows",
+    "glyphs.missing",
 )
 """Every check id a Finding can carry (the families are documented above)."""
 ITEM_CHECKS = (readability.check, plain_language.check, pemat.check, governance.check, citations.check,
-               accessibility.check)
+               accessibility.check, glyphs.check)
 PRACTICE_CHECKS = (governance.check_practice, contrast.check_practice, accessibility.check_practice)
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
