@@ -60,7 +60,7 @@ def main(practices: list[str]) -> int:
                 stem = tmp / f"{slug}-{page}"
                 subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", "-f", str(page), "-l", str(page),
                                 str(tmp / f"{slug}.pdf"), str(stem)], check=True)
-                shutil.copy(f"{stem}.png", out / f"{page:02d}-{kind.replace('_', '-')}.png")
+                shutil.copy(f"{stem}.png", out / f"{kind.replace('_', '-')}.png")
             print(f"{out.relative_to(REPO)}: {len(pages)} pictures")
     return 0
 
