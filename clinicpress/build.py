@@ -26,7 +26,7 @@ from . import __version__
 from .cache import FileHashes, load_state, project_fingerprint, save_state
 from .console import Reporter, _esc
 from .errors import Finding, Problem, UsageError, UserError
-from .pipeline import (MANIFEST, MANIFEST_FORMAT, Result, Task, clean_temp_files,
+from .pipeline import (MANIFEST, MANIFEST_FORMAT, Result, Task, clean_temp_files, cpu_seconds,
                        finding_from_json, json_bytes, load_manifest, remove_output, sha256, status_of,
                        write_file)
 
@@ -136,6 +136,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         problems: list[Problem] = []
         bugs: list[tuple[str, str]] = []
         peak: dict[int, float] = {}
+        cpu: dict[int, float] = {}
         rendered = failed = 0
         last_checkpoint = time.monotonic()
 
@@ -146,6 +147,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
             nonlocal rendered, failed, last_checkpoint
             job = task.job
             peak[result.worker] = max(peak.get(result.worker, 0.0), result.peak_rss_mib)
+            cpu[result.worker] = max(cpu.get(result.worker, 0.0), result.cpu_seconds)
             if not result.ok:
                 failed += 1
                 problems.extend(result.problems)
@@ -216,6 +218,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         "rendered": rendered, "up_to_date": up_to_date, "removed": len(removed), "blocked": len(blocked),
         "failed": failed, "workers": used_workers,
         "worker_peak_rss_mib": round(max(peak.values()), 1) if peak else None, "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu_seconds() + sum(v for pid, v in cpu.items() if pid != os.getpid()), 3),
         "exit_code": code,
     }
     for name in removed:

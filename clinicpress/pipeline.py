@@ -94,6 +94,8 @@ class Result:
     seconds: float = 0.0
     worker: int = 0
     peak_rss_mib: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time the worker process has used so far (all its jobs, warm-up included)."""
 
     @property
     def ok(self) -> bool:
@@ -211,7 +213,19 @@ def execute(project: "Project", task: Task, out_root: Path, *, slide_images: boo
     result.seconds = time.perf_counter() - started
     result.worker = os.getpid()
     result.peak_rss_mib = peak_rss_mib()
+    result.cpu_seconds = cpu_seconds()
     return result
+
+
+def cpu_seconds() -> float:
+    """Returns the CPU time (user + system) this process has used."""
+    try:
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    except (ImportError, OSError):
+        return time.process_time()
 
 
 def peak_rss_mib() -> float:
