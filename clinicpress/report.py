@@ -165,27 +165,43 @@ def print_table(findings: dict[str, list[Finding]], project, console, *, strict:
 
     report = build_report(findings, project, strict=strict)
     table = Table(title="Quality checks", title_justify="left", show_lines=False, pad_edge=False)
-    for name, justify in (("Item", "left"), ("Lang", "left"), ("Status", "left"), ("FKGL", "right"),
-                          ("SMOG", "right"), ("INFLESZ", "right"), ("F-Huerta", "right"), ("PEMAT U", "right"),
-                          ("PEMAT A", "right"), ("Err", "right"), ("Warn", "right"), ("Info", "right")):
-        table.add_column(name, justify=justify, no_wrap=name != "Item")
+    def label_of(item) -> str:
+        if item["kind"] in ("practice", "project"):
+            return item["key"]
+        return item["slug"] + (" (deck)" if item["kind"] == "deck" else "")
+
+    # The item names must stay readable in an 80-column CI log: the score columns are short
+    # and the name column never shrinks below its longest name (up to 44 characters).
+    widest = min(44, max((len(label_of(i)) for i in report["items"]), default=4))
+    for name, justify in (("Item", "left"), ("Lang", "left"), ("Status", "left"), ("FK", "right"),
+                          ("SMOG", "right"), ("INFLESZ", "right"), ("FH", "right"), ("U%", "right"),
+                          ("A%", "right"), ("E", "right"), ("W", "right"), ("I", "right")):
+        if name == "Item":
+            table.add_column(name, justify=justify, min_width=widest, overflow="fold")
+        else:
+            table.add_column(name, justify=justify, no_wrap=True)
     low = False
-    for item in report["items"]:
+    kind_order = {"handout": 0, "deck": 1, "practice": 2, "project": 3}
+    rows = sorted(report["items"], key=lambda i: (kind_order.get(i["kind"], 9), i.get("language") or "",
+                                                  i.get("slug") or i["key"]))
+    for item in rows:
         s = item.get("scores") or {}
         smog = _num(s.get("smog"))
         if s.get("smog_low_confidence"):
             smog += "*"
             low = True
-        label = item["key"] if item["kind"] in ("practice", "project") else f"{item['kind']}: {item['slug']}"
+        label = label_of(item)
         st = item["status"]
         c = item["counts"]
         table.add_row(escape(label), item.get("language") or "", f"[{_STATUS_STYLE[st]}]{st}[/]",
                       _num(s.get("fkgl")), smog, _num(s.get("inflesz")), _num(s.get("fernandez_huerta")),
-                      _num(s.get("pemat_understandability"), "{:.0f}%"),
-                      _num(s.get("pemat_actionability"), "{:.0f}%"),
+                      _num(s.get("pemat_understandability"), "{:.0f}"),
+                      _num(s.get("pemat_actionability"), "{:.0f}"),
                       f"[bold red]{c['error']}[/]" if c["error"] else "0",
                       f"[yellow]{c['warning']}[/]" if c["warning"] else "0", str(c["info"]))
     console.print(table)
+    console.print("[dim]FK Flesch-Kincaid grade, FH Fernández Huerta, U%/A% PEMAT-P understandability/"
+                  "actionability, E/W/I errors/warnings/notes.[/dim]")
     if low:
         console.print("[dim]* SMOG is low-confidence under "
                       f"{report['generated-from']['thresholds']['smog_min_sentences']} sentences; "
