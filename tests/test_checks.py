@@ -648,7 +648,8 @@ def test_terminal_table_lists_items_scores_and_problems(proj: Path):
     # In an 80-column CI log the item names stay whole; the score columns give way.
     console = Console(record=True, width=80, color_system=None)
     print_table(results, project, console)
-    assert "gut-basics" in console.export_text() and "gut-talk (deck)" in console.export_text()
+    narrow = console.export_text()
+    assert "gut-basics" in narrow and "gut-talk (deck)" in narrow
 
 
 # --------------------------------------------------------------------------- coverage of the ids
