@@ -117,8 +117,8 @@ def plan(project: "Project", *, only: list[str] | None = None, formats: set[str]
     from .render.handout import VARIANTS
 
     jobs: list[Job] = []
-    variant_names = variants or ["standard"]
     for pslug, practice in sorted(project.practices.items()):
+        variant_names = variants or list(dict.fromkeys(practice.info.variants))
         for src in sorted(project.sources, key=lambda s: (s.kind, s.slug, s.language)):
             if only and src.slug not in only:
                 continue

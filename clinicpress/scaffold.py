@@ -109,6 +109,8 @@ languages: [en]
 # Paper size: letter (US) or a4. Handout body in 1 or 2 columns.
 paper: letter
 columns: 1
+# Handout variants every build makes: standard, large-print (18 pt), print-shop (bleed, crop marks).
+variants: [standard]
 # ISO country code (US, GB, ...): sets the date format and spelling of built-in texts.
 country: US
 # Emergency number printed in the disclaimer (911 in the US, 999 in the UK). Keep the quotes.

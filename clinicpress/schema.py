@@ -398,6 +398,10 @@ class Practice(Model):
     """Paper size for handouts: letter (US) or a4."""
     columns: Literal[1, 2] = 1
     """Handout body in one or two columns."""
+    variants: list[Literal["standard", "large-print", "print-shop"]] = Field(
+        default_factory=lambda: ["standard"], min_length=1)
+    """Handout variants every build makes for this practice: standard, large-print (18 pt, one
+    column) and print-shop (3 mm bleed and crop marks). `--variant` on the command line wins."""
     reviewer: str | None = None
     """Clinical reviewer shown on handouts; defaults to each handout's own reviewer."""
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")

@@ -115,3 +115,21 @@ def test_same_input_gives_identical_bytes(project: Path, tmp_path: Path):
                         for p in sorted(out.rglob("*")) if p.suffix in (".pdf", ".pptx", ".html")})
     assert digests[0] == digests[1]
     assert any(k.endswith(".pdf") for k in digests[0]) and any(k.endswith(".pptx") for k in digests[0])
+
+
+def test_a_practice_can_ask_for_variants_on_every_build(project: Path, tmp_path: Path):
+    yml = project / "practices" / "summit-rheumatology" / "practice.yml"
+    yml.write_text(yml.read_text(encoding="utf-8") + "variants: [standard, large-print]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_build("build", "--root", str(project), "--output", str(out), "--only", HANDOUT, "-q")
+    assert proc.returncode == 0, proc.stderr
+    folder = out / "summit-rheumatology"
+    standard, large = folder / f"{HANDOUT}.pdf", folder / f"{HANDOUT}.large-print.pdf"
+    with pikepdf.open(standard) as a, pikepdf.open(large) as b:
+        assert len(b.pages) > len(a.pages)  # 18 pt type needs more pages
+    # The command line wins over the practice's list.
+    only = tmp_path / "only"
+    proc = run_build("build", "--root", str(project), "--output", str(only), "--only", HANDOUT,
+                     "--variant", "standard", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert not (only / "summit-rheumatology" / f"{HANDOUT}.large-print.pdf").exists()
