@@ -478,8 +478,6 @@ def _up_to_date(state: dict, fingerprint: str, hashes: FileHashes, out_root: Pat
 def _report_up_to_date(state: dict, out_root: Path, reporter: Reporter, args, started: float,
                        hashes: FileHashes, fingerprint: str) -> int:
     """Reports the last build's results again without loading anything."""
-    import json
-
     manifest = load_manifest(out_root)
     items = manifest.get("items", {})
     findings = {key: [finding_from_json(f) for f in item.get("findings", [])] for key, item in items.items()}
