@@ -228,32 +228,28 @@ def _check_practice_files(ctx: PracticeContext, root: Path) -> list[Problem]:
     return problems
 
 
-def walk_text(model: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
+def walk(model: Any, wanted: type | tuple[type, ...], loc: tuple = ()) -> list[tuple[tuple, Any]]:
+    """Returns (loc, value) for every value of type `wanted` inside a model, in document order."""
+    out: list[tuple[tuple, Any]] = []
+    if isinstance(model, wanted):
+        out.append((loc, model))
+    elif isinstance(model, (list, tuple)):
+        for i, item in enumerate(model):
+            out.extend(walk(item, wanted, loc + (i,)))
+    elif isinstance(model, BaseModel):
+        for name in type(model).model_fields:
+            out.extend(walk(getattr(model, name), wanted, loc + (name,)))
+    return out
+
+
+def walk_text(model: Any) -> list[tuple[tuple, str]]:
     """Returns (loc, text) for every string in a model, in document order."""
-    out: list[tuple[tuple, str]] = []
-    if isinstance(model, str):
-        out.append((loc, model))
-    elif isinstance(model, (list, tuple)):
-        for i, item in enumerate(model):
-            out.extend(walk_text(item, loc + (i,)))
-    elif isinstance(model, BaseModel):
-        for name in type(model).model_fields:
-            out.extend(walk_text(getattr(model, name), loc + (name,)))
-    return out
+    return walk(model, str)
 
 
-def walk_figures(model: Any, loc: tuple = ()) -> list[tuple[tuple, schema.Figure]]:
+def walk_figures(model: Any) -> list[tuple[tuple, schema.Figure]]:
     """Returns (loc, figure) for every figure or slide image in a model."""
-    out: list[tuple[tuple, schema.Figure]] = []
-    if isinstance(model, schema.Figure):
-        out.append((loc, model))
-    elif isinstance(model, (list, tuple)):
-        for i, item in enumerate(model):
-            out.extend(walk_figures(item, loc + (i,)))
-    elif isinstance(model, BaseModel):
-        for name in type(model).model_fields:
-            out.extend(walk_figures(getattr(model, name), loc + (name,)))
-    return out
+    return walk(model, schema.Figure)
 
 
 def _dotted(loc: tuple) -> str:

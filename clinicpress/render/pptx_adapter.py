@@ -442,12 +442,15 @@ _PPR_ORDER = ["lnSpc", "spcBef", "spcAft", "buClrTx", "buClr", "buSzTx", "buSzPc
               "buFont", "buNone", "buAutoNum", "buChar", "buBlip", "tabLst", "defRPr", "extLst"]
 
 
+def _sort_children(element, order: list[str]) -> None:
+    """Puts the children of `element` in the order the OOXML schema requires (unknown ones last)."""
+    rank = {name: i for i, name in enumerate(order)}
+    for child in sorted(element, key=lambda c: rank.get(etree.QName(c).localname, len(order))):
+        element.append(child)
+
+
 def _sort_ppr(ppr) -> None:
-    children = list(ppr)
-    children.sort(key=lambda c: _PPR_ORDER.index(etree.QName(c).localname)
-                  if etree.QName(c).localname in _PPR_ORDER else 99)
-    for c in children:
-        ppr.append(c)
+    _sort_children(ppr, _PPR_ORDER)
 
 
 def set_run_lang(run, lang: str) -> None:
@@ -475,11 +478,7 @@ _RPR_ORDER = ["ln", "noFill", "solidFill", "gradFill", "blipFill", "pattFill", "
 
 
 def _sort_rpr(rpr) -> None:
-    children = list(rpr)
-    children.sort(key=lambda c: _RPR_ORDER.index(etree.QName(c).localname)
-                  if etree.QName(c).localname in _RPR_ORDER else 99)
-    for c in children:
-        rpr.append(c)
+    _sort_children(rpr, _RPR_ORDER)
 
 
 def set_lang_everywhere(text_frame, lang: str) -> None:
