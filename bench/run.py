@@ -52,12 +52,7 @@ TARGETS = {
 # --------------------------------------------------------------------------- the library
 def make_library(dest: Path, handouts: int, practices: int) -> Path:
     """Copies the shipped project and grows or trims it to N English handouts and M practices."""
-    for part in ("content", "practices", "templates", "pyproject.toml"):
-        src = ROOT / part
-        if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.exists():
-            shutil.copy2(src, dest / part)
+    copy_shipped(dest)
     hdir = dest / "content" / "handouts"
     shipped = sorted(p for p in hdir.glob("*.yml") if not p.name.startswith(("_", ".")))
     shutil.rmtree(hdir / "es", ignore_errors=True)  # translations would double the count; keep it simple
