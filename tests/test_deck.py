@@ -188,15 +188,8 @@ def project(tmp_path_factory):
 
 
 def _as_potx(pptx: bytes) -> bytes:
-    src = zipfile.ZipFile(io.BytesIO(pptx))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            blob = src.read(info.filename)
-            if info.filename == "[Content_Types].xml":
-                blob = blob.replace(ad.PRESENTATION_MAIN.encode(), ad.TEMPLATE_MAIN.encode())
-            dst.writestr(info, blob)
-    return out.getvalue()
+    """Saves a .pptx as a .potx: the main part becomes a template (what PowerPoint writes)."""
+    return ad.swap_main_content_type(pptx, ad.PRESENTATION_MAIN, ad.TEMPLATE_MAIN)
 
 
 @pytest.fixture(scope="module")

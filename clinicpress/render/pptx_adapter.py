@@ -58,13 +58,18 @@ def open_presentation(path: Path):
 
 
 def _retype_template(data: bytes) -> bytes:
+    return swap_main_content_type(data, TEMPLATE_MAIN, PRESENTATION_MAIN)
+
+
+def swap_main_content_type(data: bytes, old: str, new: str) -> bytes:
+    """Rewrites the main part's content type in [Content_Types].xml (.potx <-> .pptx, #1070)."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             blob = src.read(info.filename)
             if info.filename == "[Content_Types].xml":
-                blob = blob.replace(TEMPLATE_MAIN.encode(), PRESENTATION_MAIN.encode())
+                blob = blob.replace(old.encode(), new.encode())
             dst.writestr(info, blob)
     return out.getvalue()
 
