@@ -138,6 +138,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         peak: dict[int, float] = {}
         cpu: dict[int, float] = {}
         rendered = failed = 0
+        render_findings: list[Finding] = []
         last_checkpoint = time.monotonic()
 
         def save_manifest() -> None:
@@ -157,6 +158,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
                                                                 else "internal error (run with --verbose)"))
                 return
             _store(job, task, result, job_keys[job.key], out_root, outputs, item_json, project)
+            render_findings.extend(f for f in result.findings if f.severity != "info")
             rendered += 1
             fresh.add(job.key)
             progress.advance(job.key, seconds=result.seconds)
@@ -198,6 +200,8 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         keep = {s.key for s in project.sources if not args.only or s.slug in args.only}
         keep |= {k for k in findings if k not in {s.key for s in project.sources}}
         _print_table(_narrow(findings, keep) if args.only else findings, project, reporter, strict)
+    if render_findings:  # what only the rendered files show (page budget, deck layout fit)
+        reporter.findings(render_findings)
     for key in sorted(selected):
         _print_blocked(key, selected[key], [j for j in blocked if key in (j.source.key, f"practice:{j.practice.slug}")],
                        reporter)

@@ -150,14 +150,16 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
     shown = rel(src.path, project.root)
     result = Result(job.key)
     if src.kind == "handout":
-        from .render.handout import render_html, render_pdf
+        from .render.handout import page_budget, print_handout, render_html
 
         out_dir = out_root / job.practice.slug
         html = render_html(src.model, job.practice, project.bibliography, job.variant, _templates(project.root),
                            src.path.parent, out_dir)
-        pdf = render_pdf(html, base_url=out_dir, root=project.root, practice=job.practice,
-                         reviewed=src.model.reviewed.date, source_path=shown)
-        result.files = {"pdf": pdf, "html": html.encode("utf-8")}
+        printed = print_handout(html, base_url=out_dir, root=project.root, practice=job.practice,
+                                reviewed=src.model.reviewed.date, source_path=shown)
+        result.files = {"pdf": printed.pdf, "html": html.encode("utf-8")}
+        result.pages = printed.pages
+        result.findings.extend(page_budget(printed, job.variant, job.practice, shown))
     else:
         from .render.deck import render_deck
 
@@ -194,7 +196,6 @@ def execute(project: "Project", task: Task, out_root: Path, *, slide_images: boo
         result = run_job(project, job, out_root)
         if "pdf" in result.files:
             pdf = result.files["pdf"]
-            result.pages = index.pdf_pages(pdf)
             digest = sha256(pdf)
             if digest != task.thumbnail_of:
                 result.thumbnail, result.thumbnail_of = index.pdf_thumbnail(pdf), digest

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html as html_lib
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ class Variant:
     """1 or 2; None means the practice's setting (large print is always 1)."""
     large_print: bool = False
     bleed: bool = False
+    max_pages: int = 2
+    """Page budget: more pages than this is a `handout.pages` warning (a handout is one sheet,
+    printed on both sides; large print at 18 pt needs about 2.25 times the paper)."""
 
     @property
     def suffix(self) -> str:
@@ -52,7 +56,7 @@ class Variant:
 
 VARIANTS = {
     "standard": Variant(),
-    "large-print": Variant("large-print", columns=1, large_print=True),
+    "large-print": Variant("large-print", columns=1, large_print=True, max_pages=5),
     "print-shop": Variant("print-shop", bleed=True),
 }
 
@@ -369,9 +373,26 @@ def _refused(fetcher: SafeFetcher, source_path: str) -> BuildError:
                               hint="images, fonts and styles must be files inside the project"))
 
 
+@dataclass(frozen=True)
+class Printed:
+    """A rendered handout: the PDF and how its text sits on the pages."""
+
+    pdf: bytes
+    pages: int
+    last_page_lines: float
+    """How much text the last page holds, in lines of body text (its height / body line height)."""
+
+
 def render_pdf(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
                source_path: str) -> bytes:
-    """Turns the handout HTML into a tagged PDF/UA-1 document with fixed dates.
+    """Turns the handout HTML into a tagged PDF/UA-1 document with fixed dates."""
+    return print_handout(html, base_url=base_url, root=root, practice=practice, reviewed=reviewed,
+                         source_path=source_path).pdf
+
+
+def print_handout(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
+                  source_path: str) -> Printed:
+    """Lays out and writes the handout as a tagged PDF/UA-1 document with fixed dates.
 
     A refused file fails the build even where WeasyPrint swallows the error (inside SVG).
     """
@@ -385,7 +406,56 @@ def render_pdf(html: str, *, base_url: Path, root: Path, practice: PracticeConte
     )
     if fetcher.refused:
         raise _refused(fetcher, source_path)
-    return pdf
+    return Printed(pdf, len(document.pages), _text_lines(document.pages[-1]))
+
+
+def page_budget(printed: Printed, variant: Variant, practice: PracticeContext, source_path: str) -> list:
+    """A `handout.pages` warning when the handout prints on more pages than its variant allows."""
+    from ..errors import Finding
+
+    if printed.pages <= variant.max_pages:
+        return []
+    over = printed.pages - variant.max_pages
+    lines = math.ceil(printed.last_page_lines)
+    spill = f"{lines} lines" if over == 1 else f"{over - 1} page(s) and {lines} lines"
+    return [Finding(
+        "handout.pages", "warning",
+        f"prints on {printed.pages} pages for {practice.slug} ({variant.name}); "
+        f"the budget is {variant.max_pages}; page {printed.pages} holds {lines} lines of body text",
+        source_path,
+        hint=f"shorten the sections, boxes or glossary by about {spill}; boxes and the contact block "
+             f"move as a whole, so a little less may do",
+        data={"pages": printed.pages, "max_pages": variant.max_pages, "last_page_lines": printed.last_page_lines},
+    )]
+
+
+def _text_lines(page) -> float:
+    """Height of the flowing content on a page, in lines of the document's body text."""
+    box = page._page_box
+    html_box = box.children[0] if box.children else None  # margin boxes come after the root box
+    if html_box is None or type(html_box).__name__ == "MarginBox":
+        return 0.0
+    top = box.content_box_y()
+    bottom = top
+    stack = [html_box]
+    while stack:
+        b = stack.pop()
+        children = getattr(b, "children", None)
+        if children and type(b).__name__ not in ("LineBox",):
+            stack.extend(children)
+        elif hasattr(b, "margin_height"):
+            bottom = max(bottom, b.position_y + b.margin_height())
+    line = html_box.style["font_size"] * _line_height(html_box.style)
+    return round((bottom - top) / line, 1) if line else 0.0
+
+
+def _line_height(style) -> float:
+    value = style["line_height"]
+    if isinstance(value, (int, float)):
+        return float(value)
+    if getattr(value, "unit", None) == "px":
+        return value.value / style["font_size"]
+    return 1.2  # "normal"
 
 
 # --------------------------------------------------------------------------- PDF/UA finishing
