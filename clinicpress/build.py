@@ -138,7 +138,6 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         peak: dict[int, float] = {}
         cpu: dict[int, float] = {}
         rendered = failed = 0
-        render_findings: list[Finding] = []
         last_checkpoint = time.monotonic()
 
         def save_manifest() -> None:
@@ -158,7 +157,6 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
                                                                 else "internal error (run with --verbose)"))
                 return
             _store(job, task, result, job_keys[job.key], out_root, outputs, item_json, project)
-            render_findings.extend(f for f in result.findings if f.severity != "info")
             rendered += 1
             fresh.add(job.key)
             progress.advance(job.key, seconds=result.seconds)
@@ -200,8 +198,8 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         keep = {s.key for s in project.sources if not args.only or s.slug in args.only}
         keep |= {k for k in findings if k not in {s.key for s in project.sources}}
         _print_table(_narrow(findings, keep) if args.only else findings, project, reporter, strict)
-    if render_findings:  # what only the rendered files show (page budget, deck layout fit)
-        reporter.findings(render_findings)
+    render_warnings = _render_warnings({n: e for n, e in outputs.items() if n in planned})
+    reporter.findings(render_warnings)
     for key in sorted(selected):
         _print_blocked(key, selected[key], [j for j in blocked if key in (j.source.key, f"practice:{j.practice.slug}")],
                        reporter)
@@ -211,7 +209,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         reporter.error(f"internal error while rendering {key}; this is a bug in ClinicPress. "
                        + ("Traceback:\n" + trace if getattr(args, "verbose", False) else "Run again with --verbose."))
 
-    code = 3 if bugs else 1 if (problems or selected) else 0
+    code = 3 if bugs else 1 if (problems or selected or (strict and render_warnings)) else 0
     # Per-job input digests, kept to explain the next rebuild (-v); jobs outside this build keep theirs.
     inputs = dict(state.get("inputs", {}))
     inputs.update({k: job_parts[k] for k in fresh})
@@ -472,6 +470,20 @@ def _print_summary(reporter: Reporter, s: dict, practices: int, out_root: Path) 
 
 
 # --------------------------------------------------------------------------- no-op builds
+def _render_warnings(outputs: dict) -> list[Finding]:
+    """Warnings only the rendered files show (page budget, deck layout fit), once per document.
+
+    They are kept in the manifest, so a build that renders nothing still lists them.
+    """
+    seen: dict[tuple, Finding] = {}
+    for _, entry in sorted(outputs.items()):
+        for data in entry.get("render_findings", []):
+            if data.get("severity") == "warning":
+                f = finding_from_json(data)
+                seen.setdefault((entry.get("job"), f.check, f.message), f)
+    return list(seen.values())
+
+
 def _up_to_date(state: dict, fingerprint: str, hashes: FileHashes, out_root: Path) -> bool:
     """True if the last complete build had these exact inputs and its files are untouched."""
     if not state.get("fingerprint") or state["fingerprint"] != fingerprint or not state.get("written"):
@@ -494,7 +506,9 @@ def _report_up_to_date(state: dict, out_root: Path, reporter: Reporter, args, st
                       f"warnings, {counts['fail']} failing; details in output/report.json or `build.py check`")
     for key in state.get("failing", []):
         _print_blocked(key, failing.get(key, []), [], reporter)
-    code = int(state.get("exit_code", 0))
+    render_warnings = _render_warnings(manifest.get("outputs", {}))
+    reporter.findings(render_warnings)
+    code = int(state.get("exit_code", 0)) or (1 if args.strict and render_warnings else 0)
     elapsed = time.perf_counter() - started
     documents = len({e.get("job") for e in manifest.get("outputs", {}).values()})
     reporter.info(f"nothing to do: {documents} document(s) for {len(manifest.get('practices', {}))} practice(s) "

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from pathlib import Path
 
 import pikepdf
 import pytest
+import yaml
 from pptx import Presentation
 
 from conftest import copy_project, run_build
@@ -33,7 +36,7 @@ def _struct_types(pdf: pikepdf.Pdf) -> set[str]:
 def test_handout_pdf_has_text_title_language_and_tags(built_default: Path):
     pdf_path = built_default / "summit-rheumatology" / f"{HANDOUT}.pdf"
     with pikepdf.open(pdf_path) as pdf:
-        assert 1 <= len(pdf.pages) <= 4
+        assert 1 <= len(pdf.pages) <= 2  # one sheet, both sides
         assert str(pdf.docinfo["/Title"]) == "Your Gut and Your Immune System"
         assert str(pdf.Root.Lang).startswith("en")
         assert pdf.Root.MarkInfo.Marked
@@ -133,3 +136,46 @@ def test_a_practice_can_ask_for_variants_on_every_build(project: Path, tmp_path:
                      "--variant", "standard", "-q")
     assert proc.returncode == 0, proc.stderr
     assert not (only / "summit-rheumatology" / f"{HANDOUT}.large-print.pdf").exists()
+
+
+def _lowest_text_on_last_page(pdf_path: Path, footer_mm: float) -> tuple[int, float]:
+    """(pages, y of the lowest word above the running footer on the last page), from pdftotext."""
+    import re
+    import subprocess
+
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf_path), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    pages = re.findall(r'<page width="[\d.]+" height="([\d.]+)">(.*?)</page>', xml, re.S)
+    height, words = float(pages[-1][0]), pages[-1][1]
+    limit = height - footer_mm * 72 / 25.4
+    bottoms = [float(y) for y in re.findall(r'yMax="([\d.]+)"', words) if float(y) < limit]
+    return len(pages), max(bottoms)
+
+
+def test_a_handout_over_its_page_budget_warns_how_many_lines_to_cut(project: Path, tmp_path: Path):
+    src = project / "content" / "handouts" / f"{HANDOUT}.yml"
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    data["sections"].append({"heading": "A diary helps", "no_claims": True,
+                             "body": "You can write down how you feel each day. " * 70})
+    src.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_build("build", "--root", str(project), "--output", str(out), "--only", HANDOUT, "-q")
+    assert proc.returncode == 0, proc.stderr  # a warning: the file is written
+    m = re.search(r"prints on (\d+) pages for summit-rheumatology \(standard\); the budget is 2: "
+                  r"about (\d+) lines of body text too many.*\[handout.pages\]", proc.stderr)
+    assert m, proc.stderr
+    pages, over = int(m.group(1)), int(m.group(2))
+    pdf = out / "summit-rheumatology" / f"{HANDOUT}.pdf"
+    found_pages, lowest = _lowest_text_on_last_page(pdf, footer_mm=17)
+    assert found_pages == pages >= 3
+    if pages == 3:  # the lines over are the text on page 3: measure them from the PDF itself
+        lines = (lowest - 11 * 72 / 25.4) / 18  # top margin 11 mm; 12 pt type at line height 1.5
+        assert over == pytest.approx(lines, abs=1.5)
+    entry = json.loads((out / "manifest.json").read_text())["outputs"][f"summit-rheumatology/{HANDOUT}.pdf"]
+    assert entry["pages"] == pages
+    assert [f["data"]["lines_over"] for f in entry["render_findings"] if f["check"] == "handout.pages"] == [over]
+    # A build with nothing to render still lists the warning; --strict turns it into a failure.
+    again = run_build("build", "--root", str(project), "--output", str(out), "--only", HANDOUT, "-q")
+    assert again.returncode == 0 and "[handout.pages]" in again.stderr
+    strict = run_build("build", "--root", str(project), "--output", str(out), "--only", HANDOUT, "-q", "--strict")
+    assert strict.returncode == 1 and "[handout.pages]" in strict.stderr

@@ -119,3 +119,32 @@ def test_content_is_in_our_own_words(project):
         assert not overlap, f"{src.slug} repeats the seed: {' '.join(sorted(overlap)[0])}"
         for name in ("Rutherford", "Gates", "Power Health", "Reno"):
             assert name not in text, f"{src.slug} names {name}"
+
+
+ENGLISH_SLUGS = sorted(p.stem for p in (ROOT / "content" / "handouts").glob("*.yml"))
+
+
+@pytest.mark.parametrize("slug", ENGLISH_SLUGS)
+def test_every_handout_prints_on_one_sheet_for_every_practice(project, slug, tmp_path):
+    """Issue 3: one to two pages, in every shipped practice's paper, columns, notices and language."""
+    import io
+
+    import pikepdf
+
+    from clinicpress.render.handout import VARIANTS, print_handout, render_html
+    from clinicpress.templating import Templates
+
+    templates = Templates(ROOT)
+    printed = []
+    for src in (s for s in project.handouts if s.slug == slug):
+        for practice in project.practices.values():
+            if src.language not in practice.info.languages:
+                continue
+            html = render_html(src.model, practice, project.bibliography, VARIANTS["standard"], templates,
+                               src.path.parent, tmp_path)
+            pdf = print_handout(html, base_url=tmp_path, root=ROOT, practice=practice,
+                                reviewed=src.model.reviewed.date, source_path=str(src.path)).pdf
+            with pikepdf.open(io.BytesIO(pdf)) as doc:
+                printed.append((practice.slug, src.language, len(doc.pages)))
+    assert {lang for _, lang, _ in printed} == {"en", "es"} and len(printed) == 4
+    assert all(pages <= 2 for _, _, pages in printed), printed

@@ -398,11 +398,18 @@ def body_size(rendered: Rendered) -> float:
     return min(sizes) * 0.75  # px → pt
 
 
-def test_brand_base_size_sets_the_body_size(valle_es, out):
-    # Valle's _brand.yml asks for typography.base.size: 13pt; large print stays 18 pt.
-    assert "--base-size: 13pt;" in valle_es.html
-    assert body_size(valle_es) == pytest.approx(13, abs=0.01)
-    large = Rendered(ROOT, out, "valle-community-health", HANDOUT, language="es", variant=VARIANTS["large-print"])
+def test_brand_base_size_sets_the_body_size(tmp_path, out):
+    # A brand that asks for typography.base.size: 13pt gets 13 pt body text; large print stays 18 pt.
+    root = copy_project(tmp_path / "proj", practices=["valle-community-health"])
+    brand = root / "practices" / "valle-community-health" / "_brand.yml"
+    text = brand.read_text(encoding="utf-8")
+    assert "    size: 12pt" in text
+    brand.write_text(text.replace("    size: 12pt", "    size: 13pt", 1), encoding="utf-8")
+    bigger = Rendered(root, tmp_path / "out", "valle-community-health", HANDOUT, language="es")
+    assert "--base-size: 13pt;" in bigger.html
+    assert body_size(bigger) == pytest.approx(13, abs=0.01)
+    large = Rendered(root, tmp_path / "out", "valle-community-health", HANDOUT, language="es",
+                     variant=VARIANTS["large-print"])
     assert body_size(large) == pytest.approx(18, abs=0.01)
 
 

@@ -79,7 +79,7 @@ def test_sample_themes_differ_and_honour_the_brand():
     assert themes["summit-rheumatology"].heading_family == "Public Sans"
     assert themes["thames-integrative-gi"].heading_family == "Source Serif 4"
     assert themes["thames-integrative-gi"].heading_color == "#1E5A43"       # headings.color: forest
-    assert themes["valle-community-health"].base_size_pt == 13               # typography.base.size: 13pt
+    assert themes["valle-community-health"].base_size_pt == 12               # typography.base.size: 12pt
     assert themes["summit-rheumatology"].palette["teal"] == "#0B7372"
 
 

@@ -46,8 +46,9 @@ class Variant:
     large_print: bool = False
     bleed: bool = False
     max_pages: int = 2
-    """Page budget: more pages than this is a `handout.pages` warning (a handout is one sheet,
-    printed on both sides; large print at 18 pt needs about 2.25 times the paper)."""
+    """Page budget: more pages than this is a `handout.pages` warning. A handout is one sheet
+    printed on both sides; large print (18 pt type, wider margins) fits about 60% as many lines
+    on a page, each holding two thirds of the words, so it gets three sheets."""
 
     @property
     def suffix(self) -> str:
@@ -56,7 +57,7 @@ class Variant:
 
 VARIANTS = {
     "standard": Variant(),
-    "large-print": Variant("large-print", columns=1, large_print=True, max_pages=5),
+    "large-print": Variant("large-print", columns=1, large_print=True, max_pages=6),
     "print-shop": Variant("print-shop", bleed=True),
 }
 
@@ -381,6 +382,8 @@ class Printed:
     pages: int
     last_page_lines: float
     """How much text the last page holds, in lines of body text (its height / body line height)."""
+    page_lines: float
+    """How many lines of body text a full page holds."""
 
 
 def render_pdf(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
@@ -406,7 +409,7 @@ def print_handout(html: str, *, base_url: Path, root: Path, practice: PracticeCo
     )
     if fetcher.refused:
         raise _refused(fetcher, source_path)
-    return Printed(pdf, len(document.pages), _text_lines(document.pages[-1]))
+    return Printed(pdf, len(document.pages), *_text_lines(document.pages[-1]))
 
 
 def page_budget(printed: Printed, variant: Variant, practice: PracticeContext, source_path: str) -> list:
@@ -415,26 +418,24 @@ def page_budget(printed: Printed, variant: Variant, practice: PracticeContext, s
 
     if printed.pages <= variant.max_pages:
         return []
-    over = printed.pages - variant.max_pages
-    lines = math.ceil(printed.last_page_lines)
-    spill = f"{lines} lines" if over == 1 else f"{over - 1} page(s) and {lines} lines"
+    over = math.ceil((printed.pages - variant.max_pages - 1) * printed.page_lines + printed.last_page_lines)
     return [Finding(
         "handout.pages", "warning",
-        f"prints on {printed.pages} pages for {practice.slug} ({variant.name}); "
-        f"the budget is {variant.max_pages}; page {printed.pages} holds {lines} lines of body text",
+        f"prints on {printed.pages} pages for {practice.slug} ({variant.name}); the budget is "
+        f"{variant.max_pages}: about {over} lines of body text too many",
         source_path,
-        hint=f"shorten the sections, boxes or glossary by about {spill}; boxes and the contact block "
-             f"move as a whole, so a little less may do",
-        data={"pages": printed.pages, "max_pages": variant.max_pages, "last_page_lines": printed.last_page_lines},
+        hint="shorten the sections, boxes or glossary; boxes and the contact block move as a whole, "
+             "so a little less may do",
+        data={"pages": printed.pages, "max_pages": variant.max_pages, "lines_over": over},
     )]
 
 
-def _text_lines(page) -> float:
-    """Height of the flowing content on a page, in lines of the document's body text."""
+def _text_lines(page) -> tuple[float, float]:
+    """Height of the flowing content on a page and of the page's content area, in lines of body text."""
     box = page._page_box
     html_box = box.children[0] if box.children else None  # margin boxes come after the root box
     if html_box is None or type(html_box).__name__ == "MarginBox":
-        return 0.0
+        return 0.0, 0.0
     top = box.content_box_y()
     bottom = top
     stack = [html_box]
@@ -446,7 +447,9 @@ def _text_lines(page) -> float:
         elif hasattr(b, "margin_height"):
             bottom = max(bottom, b.position_y + b.margin_height())
     line = html_box.style["font_size"] * _line_height(html_box.style)
-    return round((bottom - top) / line, 1) if line else 0.0
+    if not line:
+        return 0.0, 0.0
+    return round((bottom - top) / line, 1), round(box.height / line, 1)
 
 
 def _line_height(style) -> float:
