@@ -486,7 +486,7 @@ def test_patient_text_is_at_least_12pt_with_line_height_1_5(which, request):
                     ratio = line_height.value / (1 if line_height.unit is None else box.style["font_size"])
                 assert ratio >= 1.5 - 0.01, f"{box.text!r} has line height {ratio}"
             checked += 1
-    assert checked > 100
+    assert checked > 60  # every text box of a two-page handout
 
 
 def test_callouts_and_boxes_are_never_split_across_pages(summit, thames, valle_es):
