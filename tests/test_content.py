@@ -125,8 +125,9 @@ ENGLISH_SLUGS = sorted(p.stem for p in (ROOT / "content" / "handouts").glob("*.y
 
 
 @pytest.mark.parametrize("slug", ENGLISH_SLUGS)
-def test_every_handout_prints_on_one_sheet_for_every_practice(project, slug, tmp_path):
-    """Issue 3: one to two pages, in every shipped practice's paper, columns, notices and language."""
+def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tmp_path):
+    """Issue 3: one to two pages (large print: three sheets), in every shipped practice's paper,
+    columns, notices, languages and the variants it builds on every run."""
     import io
 
     import pikepdf
@@ -140,11 +141,15 @@ def test_every_handout_prints_on_one_sheet_for_every_practice(project, slug, tmp
         for practice in project.practices.values():
             if src.language not in practice.info.languages:
                 continue
-            html = render_html(src.model, practice, project.bibliography, VARIANTS["standard"], templates,
-                               src.path.parent, tmp_path)
-            pdf = print_handout(html, base_url=tmp_path, root=ROOT, practice=practice,
-                                reviewed=src.model.reviewed.date, source_path=str(src.path)).pdf
-            with pikepdf.open(io.BytesIO(pdf)) as doc:
-                printed.append((practice.slug, src.language, len(doc.pages)))
-    assert {lang for _, lang, _ in printed} == {"en", "es"} and len(printed) == 4
-    assert all(pages <= 2 for _, _, pages in printed), printed
+            for name in practice.info.variants or ["standard"]:
+                variant = VARIANTS[name]
+                html = render_html(src.model, practice, project.bibliography, variant, templates,
+                                   src.path.parent, tmp_path)
+                pdf = print_handout(html, base_url=tmp_path, root=ROOT, practice=practice,
+                                    reviewed=src.model.reviewed.date, source_path=str(src.path)).pdf
+                with pikepdf.open(io.BytesIO(pdf)) as doc:
+                    printed.append((practice.slug, src.language, name, len(doc.pages), variant.max_pages))
+    assert {(lang, name) for _, lang, name, _, _ in printed} == {
+        ("en", "standard"), ("es", "standard"), ("en", "large-print"), ("es", "large-print")}
+    assert VARIANTS["standard"].max_pages == 2
+    assert all(pages <= budget for *_, pages, budget in printed), printed
