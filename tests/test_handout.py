@@ -552,7 +552,8 @@ def test_chromium_renders_the_html_copy(summit, tmp_path):
     image = Image.open(shot).convert("RGB")
     # The page is centred on a grey background: both margins are grey, the middle is white.
     assert image.getpixel((10, 700)) == image.getpixel((990, 700)) != (255, 255, 255)
-    assert image.getpixel((500, 700)) == (255, 255, 255)
+    middle = [image.getpixel((x, y)) for x in range(300, 700, 4) for y in range(600, 800, 20)]
+    assert sum(p == (255, 255, 255) for p in middle) > 0.6 * len(middle)  # white paper (text is sparse)
 
 
 # --------------------------------------------------------------------------- small units
