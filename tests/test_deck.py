@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from clinicpress.colour import contrast
 from clinicpress.project import load_project
 from clinicpress.render import pptx_adapter as ad
 from clinicpress.render.deck import count_lines, FontBook, render_deck, _svg_png
+from clinicpress.templating import strip_citations
+from conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "decks"
@@ -126,14 +129,16 @@ def has_tool(*names: str) -> bool:
     return all(shutil.which(n) for n in names)
 
 
-def soffice_pdf(files: list[Path], outdir: Path, profile: Path) -> None:
-    """Converts files to PDF with LibreOffice headless, with a fresh profile and the project fonts."""
+def soffice_pdf(files: list[Path], outdir: Path, profile: Path, *, project_fonts: bool = True) -> None:
+    """Converts files to PDF with LibreOffice headless, with a fresh profile and (unless told
+    otherwise, to play a presenter's machine without the brand fonts) the project fonts."""
     conf = profile.parent / "fonts.conf"
+    dirs = f'<dir>{REPO / "templates" / "handout" / "fonts"}</dir><dir>{REPO / "practices"}</dir>' \
+        if project_fonts else ""
     conf.write_text(
         '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
         '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-        f'<dir>{REPO / "templates" / "handout" / "fonts"}</dir><dir>{REPO / "practices"}</dir>'
-        f'<cachedir>{profile.parent / "fc-cache"}</cachedir></fontconfig>', encoding="utf-8")
+        f'{dirs}<cachedir>{profile.parent / "fc-cache"}</cachedir></fontconfig>', encoding="utf-8")
     env = dict(os.environ, FONTCONFIG_FILE=str(conf))
     cmd = ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
            "--outdir", str(outdir), *map(str, files)]
@@ -704,3 +709,34 @@ def test_libreoffice_converts_every_deck(project, tmp_path, impress_master):
     image = next(tmp_path.glob("closing*.png"))
     out = subprocess.run(["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True)
     assert out.stdout.strip() == "https://summit-rheumatology.example/book"
+
+
+@pytest.mark.slow
+def test_table_caption_stays_clear_of_the_table_without_the_brand_fonts(sample_deck, tmp_path):
+    """On a machine without Atkinson Hyperlegible the table's rows wrap more in the fallback
+    font; LibreOffice must still print the caption below the last row, not over it."""
+    require_tool("soffice")
+    require_tool("pdftotext")
+    data, _, deck = sample_deck
+    number, spec = next((i + 1, sl) for i, sl in enumerate(deck.slides) if sl.table and sl.table.caption)
+    path = tmp_path / "deck.pptx"
+    path.write_bytes(data)
+    soffice_pdf([path], tmp_path, tmp_path / "profile", project_fonts=False)
+    fonts = subprocess.run(["pdffonts", "-f", str(number), "-l", str(number), str(tmp_path / "deck.pdf")],
+                           capture_output=True, text=True, check=True).stdout
+    assert "Atkinson" not in fonts  # really the fallback
+    xml = subprocess.run(["pdftotext", "-bbox", "-f", str(number), "-l", str(number), str(tmp_path / "deck.pdf"),
+                          "-"], capture_output=True, text=True, check=True).stdout
+    words = [(w, float(y0), float(y1)) for y0, y1, w in
+             re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', xml)]
+    def tokens(text: str) -> list[str]:  # "Lupus-prone" and "liver4" as printed -> lupus, prone, liver
+        return [t for t in re.split(r"[-\s]+", re.sub(r"[\d,.;]+(?=\s|$)", "", text).lower()) if t]
+
+    caption = tokens(strip_citations(spec.table.caption))
+    last_row = {t for cell in spec.table.rows[-1] for t in tokens(strip_citations(cell))} - set(caption)
+    printed = [(t, y0, y1) for w, y0, y1 in words for t in tokens(w)]
+    caption_top = max(y0 for t, y0, _ in printed if t == caption[0])  # the title may share the word
+    table_words = [(t, y1) for t, y0, y1 in printed if t in last_row and y0 < caption_top + 30]
+    assert {t for t, _ in table_words} == last_row, "the last row is not where it should be"
+    row_bottom = max(y1 for _, y1 in table_words)
+    assert caption_top > row_bottom, (caption_top, row_bottom)

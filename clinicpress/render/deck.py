@@ -38,6 +38,11 @@ EMU_PER_PT = 12700
 EMU_PER_IN = 914400
 MAX_BULLETS = 6
 MAX_TABLE_ROWS = 5
+FALLBACK_WIDTH, FALLBACK_LINE = 1.15, 1.05
+"""How much wider, and how much taller its lines, a presenter's fallback font may set text than
+the brand font: LibreOffice sets DejaVu Sans (its fallback here) about 14% wider and with 4%
+taller lines than Atkinson Hyperlegible (measured on the sample deck's table). PPTX files do not
+carry their fonts, so tables are sized to fit their area in such a font too."""
 MIN_BODY_PT = 24
 NOT_CONTENT = ("title", "closing")
 
@@ -1342,7 +1347,7 @@ class DeckRenderer:
         tbl.first_row = True
         tbl.horz_banding = True
         cells = [[self.runs(h) for h in table.header]] + [[self.runs(c) for c in row] for row in table.rows]
-        size, widths, heights, fits = self._table_layout(cells, box)
+        size, widths, heights, fallback_height, fits = self._table_layout(cells, box)
         for j, w in enumerate(widths):
             tbl.columns[j].width = Emu(w)
         for i, row in enumerate(cells):
@@ -1369,8 +1374,9 @@ class DeckRenderer:
                     ad.set_run_lang(r, self.lang)
         frame.height = Emu(sum(heights))
         if caption is not None and caption.ph is not None and caption.box.y >= box.bottom - self.emu(0.1):
-            # A short table keeps its caption close under it.
-            top = int(frame.top) + sum(heights) + self.emu(0.15)
+            # A short table keeps its caption close under it, below the height the table
+            # reaches in a wider fallback font (a presenter's machine may lack the brand font).
+            top = int(frame.top) + max(sum(heights), fallback_height) + self.emu(0.15)
             if top < caption.box.y:
                 moved = ad.Box(caption.box.x, top, caption.box.w, caption.box.h)
                 ad.set_box(caption.shape, moved)
@@ -1381,6 +1387,10 @@ class DeckRenderer:
         if not fits:
             self.find("deck.overflow", "warning", f"slide {n} ({sl.title!r}): the table does not fit its area even "
                       f"at {size:g} pt", index, loc=("table",), hint="fewer rows or shorter cells; split the table")
+        elif fallback_height > box.h:
+            self.find("deck.overflow", "info", f"slide {n} ({sl.title!r}): the table fits in the brand font, but "
+                      "may run into the caption on a computer without that font (PPTX files do not carry fonts)",
+                      index, loc=("table",), hint="shorter cells, or install the brand fonts where the talk is given")
         if len(table.rows) > MAX_TABLE_ROWS:
             self.find("deck.table_rows", "warning", f"slide {n} ({sl.title!r}) has {len(table.rows)} table rows; "
                       f"keep to about {MAX_TABLE_ROWS}", index, loc=("table", "rows"))
@@ -1388,9 +1398,15 @@ class DeckRenderer:
         self.finish(slide, slots, all_phs, "table", index, sl.notes, sl.title)
 
     def _table_layout(self, cells: list[list[list[Run]]], box: ad.Box):
-        """Picks the largest font size (24 down to 18 pt) at which the table fits; column widths by content."""
+        """Picks the largest font size (24 down to 18 pt) at which the table fits; column widths by content.
+
+        Returns (size, column widths, row heights in the brand font, height in a fallback font
+        FALLBACK_WIDTH wider, fits). A size must fit in both fonts; if none does, the largest
+        that fits in the brand font is taken.
+        """
         margin_w, margin_h = 2 * 91440, 2 * 45720
         cols = len(cells[0])
+        tried = []
         for size in (24, 22, 20, 18):
             natural, minimum = [], []
             for j in range(cols):
@@ -1412,16 +1428,22 @@ class DeckRenderer:
                 widths = [int(m + (spare * e / sum(extra) if sum(extra) else spare / cols)) for m, e in
                           zip(minimum, extra)]
             widths[-1] += total - sum(widths)
-            heights = []
-            for i, row in enumerate(cells):
-                m = self.book.metrics(None, i == 0)
-                factor = m.line if m else 1.2
-                lines = max(count_lines(runs, (widths[j] - margin_w) / EMU_PER_PT, size, self.book, None, i == 0)
-                            for j, runs in enumerate(row))
-                heights.append(int((lines * size * factor) * EMU_PER_PT + margin_h))
-            if sum(heights) <= box.h:
-                return size, widths, heights, True
-        return size, widths, heights, False
+
+            def row_heights(squeeze: float, tall: float = 1.0) -> list[int]:
+                heights = []
+                for i, row in enumerate(cells):
+                    m = self.book.metrics(None, i == 0)
+                    factor = (m.line if m else 1.2) * tall
+                    lines = max(count_lines(runs, (widths[j] - margin_w) / EMU_PER_PT / squeeze, size, self.book,
+                                            None, i == 0) for j, runs in enumerate(row))
+                    heights.append(int((lines * size * factor) * EMU_PER_PT + margin_h))
+                return heights
+
+            heights, fallback = row_heights(1.0), sum(row_heights(FALLBACK_WIDTH, FALLBACK_LINE))
+            tried.append((size, widths, heights, fallback, sum(heights) <= box.h))
+            if fallback <= box.h:
+                return size, widths, heights, fallback, True
+        return next((t for t in tried if t[-1]), tried[-1])
 
     def _slide_references(self, index, sl: schema.Slide | None):
         entries = self.numbering.entries()
