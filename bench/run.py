@@ -148,7 +148,6 @@ def cpu_scaling(runs: int) -> float:
 
 def warm_renders(root: Path, runs: int, profile: bool) -> dict:
     """Times warm handout and deck renders in this process (as a warm worker does them)."""
-    from clinicpress.index import pdf_pages
     from clinicpress.pipeline import plan, run_job, warm_up
     from clinicpress.project import load_project
 
@@ -169,7 +168,7 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
             result = run_job(project, job, out)
             took = time.perf_counter() - t
             per_handout.append(took)
-            pages_per_s.append(pdf_pages(result.files["pdf"]) / took)
+            pages_per_s.append(result.pages / took)
         for job in decks[:1]:
             t = time.perf_counter()
             result = run_job(project, job, out)

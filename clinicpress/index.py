@@ -29,17 +29,6 @@ VARIANT_NAMES = {"standard": "", "large-print": "Large print", "print-shop": "Pr
 
 
 # --------------------------------------------------------------------------- thumbnails
-def pdf_pages(pdf: bytes) -> int:
-    """Returns the number of pages of a PDF."""
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return len(doc)
-    finally:
-        doc.close()
-
-
 def pdf_thumbnail(pdf: bytes, width: int = THUMB_WIDTH) -> bytes:
     """Returns page one of a PDF as a small PNG (deterministic bytes)."""
     import pypdfium2 as pdfium

@@ -23,8 +23,8 @@ from clinicpress.render.handout import (
     css_counter_content,
     css_str,
     layout,
+    print_handout,
     render_html,
-    render_pdf,
     section_groups,
 )
 from clinicpress.templating import Templates
@@ -49,8 +49,8 @@ class Rendered:
         self.root = root
         self.html = render_html(self.source.model, self.practice, project.bibliography, variant,
                                 Templates(root), self.source.path.parent, self.out_dir)
-        pdf = render_pdf(self.html, base_url=self.out_dir, root=root, practice=self.practice,
-                         reviewed=self.source.model.reviewed.date, source_path=str(self.source.path))
+        pdf = print_handout(self.html, base_url=self.out_dir, root=root, practice=self.practice,
+                            reviewed=self.source.model.reviewed.date, source_path=str(self.source.path)).pdf
         stem = name or f"{slug}{'' if language == 'en' else '.' + language}{variant.suffix}"
         self.pdf = self.out_dir / f"{stem}.pdf"
         self.pdf.write_bytes(pdf)

@@ -214,7 +214,7 @@ def render_in_process(case: Case, *, pdf: bool = False) -> str:
     message and that earlier outputs stay intact.
     """
     from clinicpress.project import load_project
-    from clinicpress.render.handout import VARIANTS, render_html, render_pdf
+    from clinicpress.render.handout import VARIANTS, print_handout, render_html
     from clinicpress.templating import Templates
 
     project = load_project(case.root)
@@ -224,8 +224,8 @@ def render_in_process(case: Case, *, pdf: bool = False) -> str:
     html = render_html(src.model, practice, project.bibliography, VARIANTS["standard"], Templates(case.root),
                        src.path.parent, out_dir)
     if pdf:
-        render_pdf(html, base_url=out_dir, root=case.root, practice=practice, reviewed=src.model.reviewed.date,
-                   source_path=HANDOUT_YML)
+        print_handout(html, base_url=out_dir, root=case.root, practice=practice, reviewed=src.model.reviewed.date,
+                      source_path=HANDOUT_YML)
     return html
 
 
@@ -871,7 +871,7 @@ def test_attachment_link_built_at_render_time_is_refused(case: Case):
 
 def test_inline_svg_in_template_cannot_fetch(case: Case, trap: Trap):
     """WeasyPrint swallows errors inside SVG (SVGImage.draw catches BaseException); the fetcher
-    still refuses, and render_pdf turns any refusal into a build error."""
+    still refuses, and print_handout turns any refusal into a build error."""
     host, port = trap.server.server_address
     _override(case, '<svg width="10" height="10"><image href="{{ "http://" ~ "' + f"{host}:{port}" +
               '/inline.png" }}" width="10" height="10"/></svg>')

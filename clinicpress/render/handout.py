@@ -386,13 +386,6 @@ class Printed:
     """How many lines of body text a full page holds."""
 
 
-def render_pdf(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
-               source_path: str) -> bytes:
-    """Turns the handout HTML into a tagged PDF/UA-1 document with fixed dates."""
-    return print_handout(html, base_url=base_url, root=root, practice=practice, reviewed=reviewed,
-                         source_path=source_path).pdf
-
-
 def print_handout(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
                   source_path: str) -> Printed:
     """Lays out and writes the handout as a tagged PDF/UA-1 document with fixed dates.
@@ -442,7 +435,7 @@ def _text_lines(page) -> tuple[float, float]:
     while stack:
         b = stack.pop()
         children = getattr(b, "children", None)
-        if children and type(b).__name__ not in ("LineBox",):
+        if children and type(b).__name__ != "LineBox":  # a line's height is the line's, not its glyphs'
             stack.extend(children)
         elif hasattr(b, "margin_height"):
             bottom = max(bottom, b.position_y + b.margin_height())
