@@ -132,23 +132,15 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
 
     import pikepdf
 
-    from clinicpress.render.handout import VARIANTS, print_handout, render_html
-    from clinicpress.templating import Templates
+    from clinicpress.pipeline import plan, run_job
+    from clinicpress.render.handout import VARIANTS
 
-    templates = Templates(ROOT)
     printed = []
-    for src in (s for s in project.handouts if s.slug == slug):
-        for practice in project.practices.values():
-            if src.language not in practice.info.languages:
-                continue
-            for name in practice.info.variants or ["standard"]:
-                variant = VARIANTS[name]
-                html = render_html(src.model, practice, project.bibliography, variant, templates,
-                                   src.path.parent, tmp_path)
-                pdf = print_handout(html, base_url=tmp_path, root=ROOT, practice=practice,
-                                    reviewed=src.model.reviewed.date, source_path=str(src.path)).pdf
-                with pikepdf.open(io.BytesIO(pdf)) as doc:
-                    printed.append((practice.slug, src.language, name, len(doc.pages), variant.max_pages))
+    for job in plan(project, only=[slug], formats={"pdf"}):  # the jobs `python build.py` runs
+        pdf = run_job(project, job, tmp_path).files["pdf"]
+        with pikepdf.open(io.BytesIO(pdf)) as doc:
+            printed.append((job.practice.slug, job.source.language, job.variant.name, len(doc.pages),
+                            job.variant.max_pages))
     assert {(lang, name) for _, lang, name, _, _ in printed} == {
         ("en", "standard"), ("es", "standard"), ("en", "large-print"), ("es", "large-print")}
     assert VARIANTS["standard"].max_pages == 2
