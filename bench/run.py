@@ -149,7 +149,7 @@ def cpu_scaling(runs: int) -> float:
 def warm_renders(root: Path, runs: int, profile: bool) -> dict:
     """Times warm handout and deck renders in this process (as a warm worker does them)."""
     from clinicpress.pipeline import plan, run_job, warm_up
-    from clinicpress.project import load_project
+    from clinicpress.load.project import load_project
 
     project = load_project(root)
     first = sorted(project.practices)[0]
@@ -173,7 +173,7 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
             t = time.perf_counter()
             result = run_job(project, job, out)
             deck_times.append(time.perf_counter() - t)
-            from clinicpress.index import pptx_slides
+            from clinicpress.write.index import pptx_slides
             slides = pptx_slides(result.files["pptx"])
     report = {
         "warm_handout_s": median(per_handout), "warm_handout_max_s": round(max(per_handout), 4),
@@ -201,7 +201,7 @@ def _profile(fn, top: int = 18) -> str:
 def profile_full_path(root: Path) -> str:
     """Where an incremental build spends its time before rendering (load, checks, report)."""
     from clinicpress.checks import check_project
-    from clinicpress.project import load_project
+    from clinicpress.load.project import load_project
 
     def run():
         project = load_project(root)
@@ -219,7 +219,7 @@ def profile_full_path(root: Path) -> str:
 def phase_times(root: Path) -> dict:
     """Seconds to import, load and check the project (what every non-no-op build pays)."""
     code = ("import time; t0 = time.perf_counter(); from pathlib import Path; "
-            "from clinicpress.project import load_project; from clinicpress.checks import check_project; "
+            "from clinicpress.load.project import load_project; from clinicpress.checks import check_project; "
             "t1 = time.perf_counter(); p = load_project(Path(%r)); t2 = time.perf_counter(); check_project(p); "
             "t3 = time.perf_counter(); print(t1 - t0, t2 - t1, t3 - t2)") % str(root)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .cache import FileHashes, load_state, project_fingerprint, save_state
+from .write.cache import FileHashes, load_state, project_fingerprint, save_state
 from .console import Reporter, _esc
 from .errors import Finding, Problem, UsageError, UserError
 from .pipeline import (MANIFEST, MANIFEST_FORMAT, Result, Task, clean_temp_files, cpu_seconds,
@@ -52,10 +52,10 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
         return _report_up_to_date(state, out_root, reporter, args, started, hashes, fingerprint)
 
     # ---- 3. load and validate everything
-    from .cache import JobKeys
+    from .write.cache import JobKeys
     from .checks import check_project
     from .pipeline import Renderer, plan
-    from .project import load_project
+    from .load.project import load_project
 
     project = load_project(root, practices=args.practice)
     for w in project.warnings:
@@ -78,7 +78,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
     current = {job.key: _is_current(job, job_keys[job.key], old_outputs, hashes, out_root) for job in jobs}
     stale = [job for job in jobs if not current[job.key]]
     if getattr(args, "verbose", False):
-        from .cache import explain
+        from .write.cache import explain
 
         for job in stale:
             reporter.info(f"  to render {job.key}: {explain(state.get('inputs', {}).get(job.key), job_parts[job.key])}")
@@ -183,7 +183,7 @@ def build(args: argparse.Namespace, reporter: Reporter) -> int:
     report_path = _write_report(out_root, project, findings, strict)
     if report_path is not None:
         written[report_path] = hashes.file(out_root / report_path)
-    from .index import render_index
+    from .write.index import render_index
 
     index_bytes = render_index(manifest_data).encode("utf-8")
     _write_if_changed(out_root / "index.html", index_bytes)
@@ -324,7 +324,7 @@ def _store(job, task: Task, result: Result, key: str, out_root: Path, outputs: d
            project) -> None:
     """Writes a job's files (and thumbnail) atomically and records them in the manifest."""
     from .errors import rel
-    from .index import thumb_path
+    from .write.index import thumb_path
 
     names = job.output_names()
     for fmt, name in names.items():
@@ -366,7 +366,7 @@ def _store(job, task: Task, result: Result, key: str, out_root: Path, outputs: d
 
 def _repair_thumbnail(entry: dict | None, names: dict, out_root: Path) -> None:
     """Redraws a missing or outdated thumbnail of an up-to-date PDF (decks keep theirs until they change)."""
-    from .index import pdf_thumbnail, thumb_path
+    from .write.index import pdf_thumbnail, thumb_path
 
     if entry is None:
         return
@@ -416,14 +416,14 @@ def _manifest(project, outputs: dict, item_json: dict) -> dict:
 
 def _report_module():
     try:
-        from . import report
+        from .write import report
     except ImportError:
         return None
     return report
 
 
 def _write_report(out_root: Path, project, findings: dict, strict: bool) -> str | None:
-    """Writes output/report.json with the checks' own writer (clinicpress.report); returns its name."""
+    """Writes output/report.json with the checks' own writer (clinicpress.write.report); returns its name."""
     report = _report_module()
     if report is None or not hasattr(report, "write_report"):
         return None
@@ -433,7 +433,7 @@ def _write_report(out_root: Path, project, findings: dict, strict: bool) -> str 
 
 
 def _print_table(findings: dict, project, reporter: Reporter, strict: bool) -> None:
-    """Prints the checks' table (clinicpress.report.print_table), or the warnings if it is missing."""
+    """Prints the checks' table (clinicpress.write.report.print_table), or the warnings if it is missing."""
     report = _report_module()
     if report is not None and hasattr(report, "print_table"):
         report.print_table(findings, project, reporter.console, strict=strict)
@@ -525,7 +525,7 @@ def _report_up_to_date(state: dict, out_root: Path, reporter: Reporter, args, st
 def check(args: argparse.Namespace, reporter: Reporter) -> int:
     """Validates every input and runs the quality checks; writes nothing."""
     from .checks import check_project
-    from .project import load_project
+    from .load.project import load_project
 
     root = args.root.resolve()
     project = load_project(root, practices=args.practice)

@@ -2,7 +2,7 @@
 
 A job is one document: (content item × practice × language × variant), rendered to its
 formats together (a handout's PDF is made from its HTML; a deck is one PPTX). Each job
-has a stable key (`<practice>/<stem>`) and an inputs hash (clinicpress.cache).
+has a stable key (`<practice>/<stem>`) and an inputs hash (clinicpress.write.cache).
 
 Rendering happens in worker processes started once per build and kept warm (WeasyPrint
 imported, one FontConfiguration, the renderers' own warm-up hook if they have one) and
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from .errors import BuildError, Finding, Problem, rel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .practice import PracticeContext
-    from .project import Project, Source
+    from .load.practice import PracticeContext
+    from .load.project import Project, Source
     from .render.handout import Variant
 
 TMP_PREFIX = ".clinicpress-tmp-"
@@ -37,7 +37,7 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
 MAX_TASKS_PER_WORKER = 50
 """A worker is replaced after this many jobs, which bounds any slow growth of its memory."""
-PRELOAD = ("clinicpress.pipeline", "clinicpress.index", "weasyprint", "pypdfium2", "pptx",
+PRELOAD = ("clinicpress.pipeline", "clinicpress.write.index", "weasyprint", "pypdfium2", "pptx",
            "clinicpress.render.handout", "clinicpress.render.deck")
 """Modules the fork server imports once, so each new worker starts warm."""
 
@@ -173,7 +173,7 @@ _TEMPLATES: dict[Path, object] = {}
 
 
 def _templates(root: Path):
-    from .templating import Templates
+    from .render.templating import Templates
 
     if root not in _TEMPLATES:
         _TEMPLATES[root] = Templates(root)
@@ -187,7 +187,7 @@ def execute(project: "Project", task: Task, out_root: Path, *, slide_images: boo
     """
     import traceback
 
-    from . import index
+    from .write import index
     from .errors import UserError
 
     started = time.perf_counter()

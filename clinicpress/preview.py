@@ -15,7 +15,7 @@ Who does what:
   process, it can be stopped at once on Ctrl-C, whatever C library it is in;
 * the **conductor** thread decides what the renderer does next: reload after a change,
   then the item on screen, then the checks, then other open items. An item is re-rendered
-  only if its cache key (`clinicpress.cache.JobKeys`, the build cache's key) moved;
+  only if its cache key (`clinicpress.write.cache.JobKeys`, the build cache's key) moved;
 * the **watcher** thread (watchfiles) notes which files under content/, templates/ and
   practices/ changed and wakes the conductor;
 * the **HTTP server** (`http.server.ThreadingHTTPServer`) answers the page, its images and
@@ -247,7 +247,7 @@ class _Work:
     def load(self, changed: list[str]):
         """Loads the project; answers ("loaded", info) or ("failed", problems, traceback)."""
         from .pipeline import plan
-        from .project import load_project
+        from .load.project import load_project
 
         if changed:
             _forget_render_caches(changed)
@@ -268,7 +268,7 @@ class _Work:
     def _keys(self) -> dict[str, str]:
         """Each job's inputs hash (the build cache's key); {} if the cache module is unavailable."""
         try:
-            from .cache import FileHashes, JobKeys
+            from .write.cache import FileHashes, JobKeys
 
             if self.hashes is None:
                 self.hashes = FileHashes()
@@ -695,7 +695,7 @@ def _preview_dirs(root: Path) -> list[Path]:
     return [d for d in dict.fromkeys([root / "templates" / "preview", own]) if d.is_dir()]
 
 
-RENDER_CACHES = (("clinicpress.pipeline", "_TEMPLATES"), ("clinicpress.i18n", "_catalogue"),
+RENDER_CACHES = (("clinicpress.pipeline", "_TEMPLATES"), ("clinicpress.load.i18n", "_catalogue"),
                  ("clinicpress.render.deck", "_layout_spec"), ("clinicpress.render.deck", "_metrics"))
 """Per-process caches of the renderers that read template, catalogue, layout or font files."""
 

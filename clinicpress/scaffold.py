@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import Problem, UsageError, UserError, rel
-from .schema import SLUG_RE
+from .load.schema import SLUG_RE
 
 HANDOUT_TEMPLATE = "handout/handout.html.j2"
 

@@ -16,13 +16,13 @@ import pytest
 import yaml
 from rich.console import Console
 
-from clinicpress import schema
+from clinicpress.load import schema
 from clinicpress.checks import CHECK_IDS, PROJECT_KEY, accessibility, check_project, prose
 from clinicpress.checks.readability import Scores, _gate, score_text
-from clinicpress.config import Config, load_config
+from clinicpress.load.config import Config, load_config
 from clinicpress.errors import UserError
-from clinicpress.project import Project, Source, load_project
-from clinicpress.report import build_report, print_table, write_report
+from clinicpress.load.project import Project, Source, load_project
+from clinicpress.write.report import build_report, print_table, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
@@ -457,7 +457,7 @@ def test_theme_contrast_below_4_5_names_the_pair_and_what_is_printed(proj: Path)
                                                    "error")}
     assert "reaches only 14.76:1" in strict["primary/background"].message
 
-    from clinicpress.colour import contrast  # the contrast maths itself
+    from clinicpress.load.colour import contrast  # the contrast maths itself
     assert round(contrast("#000000", "#ffffff"), 1) == 21.0 and round(contrast("#777777", "#ffffff"), 2) == 4.48
 
 
@@ -469,7 +469,7 @@ def test_glyphs_without_a_covering_font_are_named(proj: Path):
 
 
 def test_readable_on_picks_the_first_readable_candidate():
-    from clinicpress.colour import Inks, contrast, readable_on
+    from clinicpress.load.colour import Inks, contrast, readable_on
 
     assert readable_on("#FFFFFF", "#F24242", "#404041") == "#404041"
     assert readable_on("#FFFFFF", "#1d4e89", "#404041") == "#1D4E89"
@@ -581,7 +581,7 @@ def test_config_errors_name_file_line_and_option(proj: Path):
 
 
 def test_every_option_is_documented():
-    from clinicpress.config import describe
+    from clinicpress.load.config import describe
     for name, _, doc in describe():
         assert len(doc) > 15, name
 

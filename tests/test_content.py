@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from clinicpress.checks.readability import textstat_for
-from clinicpress.project import load_project, walk_text
-from clinicpress.templating import strip_citations
+from clinicpress.load.project import load_project, walk_text
+from clinicpress.render.templating import strip_citations
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seed" / "gut-autoimmune-seed.txt"

@@ -23,11 +23,11 @@ from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.oxml.ns import qn
 
-from clinicpress.colour import contrast
-from clinicpress.project import load_project
+from clinicpress.load.colour import contrast
+from clinicpress.load.project import load_project
 from clinicpress.render import pptx_adapter as ad
 from clinicpress.render.deck import count_lines, FontBook, render_deck, _svg_png
-from clinicpress.templating import strip_citations
+from clinicpress.render.templating import strip_citations
 from conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ import pytest
 
 from conftest import ROOT, copy_project, require_tool, run_build
 
-from clinicpress.colour import contrast
-from clinicpress.project import load_project
+from clinicpress.load.colour import contrast
+from clinicpress.load.project import load_project
 from clinicpress.render.handout import (
     VARIANTS,
     Variant,
@@ -27,7 +27,7 @@ from clinicpress.render.handout import (
     render_html,
     section_groups,
 )
-from clinicpress.templating import Templates
+from clinicpress.render.templating import Templates
 
 HANDOUT = "gut-and-immune-system"
 MM = 72 / 25.4
@@ -582,7 +582,7 @@ def test_sections_with_tables_are_grouped_as_wide_runs():
 def test_theme_colours_are_checked_for_contrast():
     assert contrast("#ffffff", "#000000") == pytest.approx(21)
     from clinicpress.render.handout import css_variables
-    from clinicpress.practice import DEFAULT_COLORS, Theme
+    from clinicpress.load.practice import DEFAULT_COLORS, Theme
 
     theme = Theme(colors={**DEFAULT_COLORS, "primary": "#ffd27a", "foreground": "#1f2933;}body{x:y"})
     values = css_variables(theme, band_dark=True)

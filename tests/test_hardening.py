@@ -213,9 +213,9 @@ def render_in_process(case: Case, *, pdf: bool = False) -> str:
     quality check, several seconds each); one CLI case per family proves the exit code, the
     message and that earlier outputs stay intact.
     """
-    from clinicpress.project import load_project
+    from clinicpress.load.project import load_project
     from clinicpress.render.handout import VARIANTS, print_handout, render_html
-    from clinicpress.templating import Templates
+    from clinicpress.render.templating import Templates
 
     project = load_project(case.root)
     src = next(s for s in project.handouts if s.slug == HANDOUT)
@@ -400,7 +400,7 @@ def test_yaml_tags_are_refused(case: Case, tag):
 
 
 def test_file_over_the_size_limit(case: Case):
-    from clinicpress.loading import MAX_BYTES
+    from clinicpress.load.loading import MAX_BYTES
 
     filler = "# " + "x" * 98 + "\n"
     case.write(HANDOUT_YML, case.read(HANDOUT_YML) + filler * (MAX_BYTES // len(filler) + 100))
@@ -685,7 +685,7 @@ def test_brand_font_and_logo_paths_outside_the_practice(case: Case, trap: Trap, 
     _brand.yml and the line) and uses the fallback (bundled font, practice name); --strict makes
     it an error. brand_yml itself rejects some forms as invalid: then an error at the same line."""
     from clinicpress.errors import UserError
-    from clinicpress.project import load_project
+    from clinicpress.load.project import load_project
 
     line = _brand_attack(case, trap, tmp_path, kind, target)
     try:
@@ -951,7 +951,7 @@ def test_very_long_word_and_url_do_not_crash(case: Case):
 
 def _glyph_warning(case: Case):
     from clinicpress.checks.glyphs import check_glyphs
-    from clinicpress.project import load_project
+    from clinicpress.load.project import load_project
 
     project = load_project(case.root)
     found = check_glyphs(project)[next(s.key for s in project.handouts if s.slug == HANDOUT)]
@@ -988,7 +988,7 @@ def test_chinese_without_a_covering_font_warns_with_the_missing_glyphs(case: Cas
     """The glyph check compares the characters of the content with the cmaps of the fonts the
     handout ships (bundled + practice fonts) and names every character they lack."""
     from clinicpress.checks.glyphs import check_glyphs
-    from clinicpress.project import load_project
+    from clinicpress.load.project import load_project
 
     line = case.replace(HANDOUT_YML, "    body: The picture above is a plain blue square.",
                         f"    body: 'In Chinese: {CHINESE}.'")

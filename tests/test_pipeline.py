@@ -28,9 +28,9 @@ def _digests(out: Path, *, skip=(".clinicpress-cache.json",)) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- cache keys
 def _keys(root: Path) -> dict[str, str]:
-    from clinicpress.cache import FileHashes, JobKeys
+    from clinicpress.write.cache import FileHashes, JobKeys
     from clinicpress.pipeline import plan
-    from clinicpress.project import load_project
+    from clinicpress.load.project import load_project
 
     project = load_project(root)
     keys = JobKeys(project, FileHashes(), root / "output")
@@ -57,8 +57,8 @@ def test_job_keys_are_stable_and_unique(keyed):
 
 def test_a_cited_reference_changes_only_the_documents_citing_it(keyed):
     from clinicpress.pipeline import plan
-    from clinicpress.project import load_project, walk_text
-    from clinicpress.schema import cite_keys
+    from clinicpress.load.project import load_project, walk_text
+    from clinicpress.load.schema import cite_keys
 
     root, keys = keyed
     project = load_project(root)
@@ -150,7 +150,7 @@ def test_portable_project_pickles_without_the_citeproc_style(keyed):
     import pickle
 
     from clinicpress.pipeline import portable
-    from clinicpress.project import load_project
+    from clinicpress.load.project import load_project
 
     root, _ = keyed
     project = load_project(root)
@@ -182,7 +182,7 @@ def _manifest_for_index() -> dict:
 
 
 def test_index_lists_items_that_fail_checks_and_have_no_output():
-    from clinicpress.index import render_index
+    from clinicpress.write.index import render_index
 
     manifest = _manifest_for_index()
     manifest["items"] = {"handout:new:en": {"kind": "handout", "title": "New one", "language": "en", "status": "fail",
@@ -194,7 +194,7 @@ def test_index_lists_items_that_fail_checks_and_have_no_output():
 
 
 def test_index_is_deterministic_escaped_and_accessible():
-    from clinicpress.index import render_index
+    from clinicpress.write.index import render_index
 
     manifest = _manifest_for_index()
     page = render_index(manifest)
@@ -217,7 +217,7 @@ def test_thumbnail_of_a_pdf():
 
     from PIL import Image
 
-    from clinicpress.index import THUMB_WIDTH, pdf_thumbnail
+    from clinicpress.write.index import THUMB_WIDTH, pdf_thumbnail
 
     import weasyprint
     pdf = weasyprint.HTML(string="<p>one</p><p style='break-before: page'>two</p>").write_pdf()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from clinicpress import schema
+from clinicpress.load import schema
 from clinicpress.errors import UserError
-from clinicpress.practice import load_practice, parse_color
+from clinicpress.load.practice import load_practice, parse_color
 from conftest import ROOT, copy_project, require_tool, run_build
 
 HANDOUT = "gut-and-immune-system"

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinicpress.errors import UserError
-from clinicpress.project import load_project
+from clinicpress.load.project import load_project
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardening"
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,7 +246,7 @@ def render_base(tmp_path_factory) -> Path:
 def test_arbitrary_text_renders_or_is_a_user_error(render_base: Path, tmp_path: Path, data):
     """Any characters in any text field: the handout renders to HTML and PDF, or a UserError."""
     from clinicpress.render.handout import VARIANTS, print_handout, render_html
-    from clinicpress.templating import Templates
+    from clinicpress.render.templating import Templates
 
     handout = copy.deepcopy(VALID_HANDOUT)
     for loc in data.draw(st.lists(st.sampled_from(TEXT_FIELDS), min_size=1, max_size=4, unique=True)):

@@ -20,8 +20,8 @@ from conftest import ROOT, copy_project, require_tool, run_build
 
 from clinicpress.checks import check_project, prose
 from clinicpress.checks.readability import textstat_for
-from clinicpress.project import load_project, walk_text
-from clinicpress.schema import Deck, Handout, cite_keys
+from clinicpress.load.project import load_project, walk_text
+from clinicpress.load.schema import Deck, Handout, cite_keys
 
 PRACTICE = "valle-community-health"
 HANDOUT = "gut-and-immune-system"

@@ -25,7 +25,7 @@ Families and their check ids (the `check` of each Finding):
 """
 from __future__ import annotations
 
-from ..config import Config, load_config
+from ..load.config import Config, load_config
 from ..errors import Finding
 from . import accessibility, citations, contrast, glyphs, governance, pemat, plain_language, readability
 from ._base import Context

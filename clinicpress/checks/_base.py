@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config
+from ..load.config import Config
 from ..errors import Finding, Severity, rel
 
 

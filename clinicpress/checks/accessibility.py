@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 from ..errors import Finding
-from ..i18n import messages
-from ..project import walk_figures
+from ..load.i18n import messages
+from ..load.project import walk_figures
 from . import prose
 
 GENERIC_ALT = {"image", "picture", "photo", "photograph", "figure", "graphic", "img", "chart", "diagram",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from ..errors import Finding
-from ..project import walk_text
-from ..schema import cite_keys
+from ..load.project import walk_text
+from ..load.schema import cite_keys
 from . import prose
 
 

@@ -9,9 +9,9 @@ renderers print instead. It is an error only when nothing readable can be printe
 """
 from __future__ import annotations
 
-from ..colour import Inks, contrast, is_colour
+from ..load.colour import Inks, contrast, is_colour
 from ..errors import Finding, UserError
-from ..loading import load_yaml
+from ..load.loading import load_yaml
 
 NAMES = ("foreground, background, primary, secondary, tertiary, success, info, warning, danger, light, dark "
          "or heading")

@@ -59,8 +59,8 @@ def _needs_glyph(ch: str) -> bool:
 
 def missing_glyphs(src, practice, root: Path) -> tuple[list[str], tuple | None]:
     """Returns the uncovered characters of `src` (in order of first use) and where the first is."""
-    from ..project import walk_text
-    from ..templating import strip_citations
+    from ..load.project import walk_text
+    from ..render.templating import strip_citations
 
     covered: set[int] = set()
     for _, path in fonts_for(practice, root):

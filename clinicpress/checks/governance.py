@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 from ..errors import Finding, UserError
-from ..i18n import messages
-from ..loading import load_yaml
+from ..load.i18n import messages
+from ..load.loading import load_yaml
 
 PLACEHOLDER_RE = re.compile(r"^\s*(tbd|tba|todo|fixme|xxx+|\?+|n/?a|none|unknown|-+)\s*$", re.I)
 

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import Finding, Problem, UserError
-from ..loading import load_yaml
-from ..project import walk_text
+from ..load.loading import load_yaml
+from ..load.project import walk_text
 from . import prose
 
 CHECK_JARGON = "plain_language.jargon"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
-from ..schema import CITE_RE
+from ..load.schema import CITE_RE
 
 WORD_RE = re.compile(r"[^\W_](?:[\w'’\-]*[^\W_])?", re.UNICODE)
 """A word: letters/digits, with inner apostrophes or hyphens (don't, gut-brain, 7)."""

@@ -21,13 +21,13 @@ import yaml
 from lxml import etree
 from pptx.oxml.ns import qn
 
-from .. import schema
-from ..citations import Bibliography, Numbering, compress
-from ..colour import Inks, to_hex
+from ..load import schema
+from ..load.citations import Bibliography, Numbering, compress
+from ..load.colour import Inks, to_hex
 from ..errors import Finding
-from ..practice import DEFAULT_FONT, PracticeContext
-from ..schema import CITE_RE
-from ..templating import strip_citations
+from ..load.practice import DEFAULT_FONT, PracticeContext
+from ..load.schema import CITE_RE
+from .templating import strip_citations
 from . import pptx_adapter as ad
 
 DECK_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "deck"
@@ -430,7 +430,7 @@ class DeckRenderer:
 
     def __init__(self, deck: schema.Deck, practice: PracticeContext, bib: Bibliography, root: Path,
                  source_path: str):
-        from ..i18n import messages
+        from ..load.i18n import messages
 
         self.deck, self.practice, self.bib, self.root = deck, practice, bib, Path(root)
         self.source_path = source_path
@@ -450,7 +450,7 @@ class DeckRenderer:
 
     # ----------------------------------------------------------------- helpers
     def _positions(self) -> dict:
-        from ..loading import load_yaml
+        from ..load.loading import load_yaml
 
         path = self.root / self.source_path
         try:
@@ -1502,7 +1502,7 @@ class DeckRenderer:
         return pages
 
     def _slide_closing(self, index, sl: schema.Slide | None):
-        from ..qr import qr_png
+        from .qr import qr_png
 
         slide, layout, all_phs, slots, approx = self.new_slide("closing", index)
         n = len(self.prs.slides)

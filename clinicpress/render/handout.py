@@ -18,13 +18,13 @@ from urllib.parse import unquote, urlparse
 
 from markupsafe import Markup
 
-from .. import schema
-from ..citations import Bibliography, Numbering
-from ..colour import TEXT_MIN, WHITE, Inks, contrast
+from ..load import schema
+from ..load.citations import Bibliography, Numbering
+from ..load.colour import TEXT_MIN, WHITE, Inks, contrast
 from ..errors import BuildError, Problem
-from ..i18n import long_date, messages
-from ..practice import PracticeContext
-from ..templating import Templates, strip_citations
+from ..load.i18n import long_date, messages
+from ..load.practice import PracticeContext
+from .templating import Templates, strip_citations
 
 TEMPLATE = "handout/handout.html.j2"
 STYLESHEET = "handout/handout.css"
@@ -177,11 +177,11 @@ TEXT_SURFACES = {
 def css_variables(theme, band_dark: bool) -> dict[str, Markup]:
     """Returns the theme as CSS custom properties, every value checked (hex colours, quoted fonts).
 
-    Text colours come from `clinicpress.colour.Inks`, the rule the deck and the contrast check
+    Text colours come from `clinicpress.load.colour.Inks`, the rule the deck and the contrast check
     share: a brand colour is printed as text only where it reaches 4.5:1, else a readable
     substitute; tints are lightened until body text is readable on them.
     """
-    from ..practice import DEFAULT_COLORS
+    from ..load.practice import DEFAULT_COLORS
 
     c = {name: _hex(theme.colors.get(name), default) for name, default in DEFAULT_COLORS.items()}
     heading = _hex(theme.heading_color, c["primary"])
@@ -233,7 +233,7 @@ def handout_context(handout: schema.Handout, practice: PracticeContext, bib: Bib
     File URLs are relative to `out_dir`, where the HTML is written next to the PDF, so the
     HTML opens in a browser from the output folder and the PDF is made from the same text.
     """
-    from ..qr import qr_svg
+    from .qr import qr_svg
 
     def url(path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()

@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from clinicpress.project import load_project  # noqa: E402
+from clinicpress.load.project import load_project  # noqa: E402
 from clinicpress.render.deck import render_deck  # noqa: E402
 
 DECK = "gut-and-autoimmune-disease"

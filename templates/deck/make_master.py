@@ -31,7 +31,7 @@ XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 FIXED_DATE = (2024, 1, 1, 0, 0, 0)
 FONT = "Atkinson Hyperlegible"
 
-# Neutral defaults (the same as clinicpress.practice.DEFAULT_COLORS); a build replaces them.
+# Neutral defaults (the same as clinicpress.load.practice.DEFAULT_COLORS); a build replaces them.
 DEFAULT_SCHEME = {
     "dk1": "1F2933", "lt1": "FFFFFF", "dk2": "1D4E89", "lt2": "E4ECF5",
     "accent1": "1D4E89", "accent2": "52606D", "accent3": "0B6E99", "accent4": "2F7D32",

@@ -24,9 +24,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from .citations import Numbering, compress
-from .errors import Problem, UserError, rel
-from .schema import CITE_RE
+from ..load.citations import Numbering, compress
+from ..errors import Problem, UserError, rel
+from ..load.schema import CITE_RE
 
 DEFAULT_PREFIX = "!default"
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, UserError, rel
+from ..errors import Problem, UserError, rel
 
 MAX_BYTES = 512 * 1024
 """Largest content or practice file accepted; real handouts are under 40 KiB."""

@@ -28,11 +28,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from . import __version__
+from .. import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import Job
-    from .project import Project
+    from ..pipeline import Job
+    from ..load.project import Project
 
 STATE_FILE = ".clinicpress-cache.json"
 """Build state kept in the output folder: fingerprint, file-hash cache, last build's figures."""
@@ -139,7 +139,7 @@ def walk(folder: Path) -> list[Path]:
 @functools.cache
 def tool_digest() -> str:
     """Hashes the tool: version, every file of the clinicpress package, Python and library versions."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     h = hashlib.sha256(f"clinicpress {__version__}\npython {sys.version}\n".encode())
     for path in walk(package):
         h.update(f"{path.relative_to(package).as_posix()}\0".encode())
@@ -225,8 +225,8 @@ class JobKeys:
 
     def inputs(self, job: "Job") -> list[tuple[str, str]]:
         """Returns the (what, hash) pairs a job's key is made of, in a fixed order (for debugging)."""
-        from . import schema
-        from .project import walk_figures, walk_text
+        from ..load import schema
+        from ..load.project import walk_figures, walk_text
 
         src, practice = job.source, job.practice
         parts: list[tuple[str, str]] = [
@@ -294,7 +294,7 @@ def load_state(out_root: Path) -> dict:
 
 
 def save_state(out_root: Path, state: dict) -> None:
-    from .pipeline import write_atomic
+    from ..pipeline import write_atomic
 
     state = {"version": STATE_VERSION, **state}
     write_atomic(out_root / STATE_FILE, (json.dumps(state, sort_keys=True, separators=(",", ":")) + "\n").encode())

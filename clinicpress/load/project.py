@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from . import schema
 from .assets import font_problem, image_problems, template_problems
 from .citations import Bibliography
-from .errors import Problem, UserError, rel
+from ..errors import Problem, UserError, rel
 from .loading import load_model
 from .practice import PracticeContext, load_practice
 
@@ -119,7 +119,7 @@ def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
     if practices:
         unknown = [s for s in practices if s not in available]
         if unknown:
-            from .errors import UsageError
+            from ..errors import UsageError
             raise UsageError(Problem("practices/", message=f"practice {unknown[0]!r} not found",
                                      hint=f"available: {', '.join(available) or '(none)'}"))
         practice_dirs = [p for p in practice_dirs if p.name in practices]

@@ -3,7 +3,7 @@
 Options are read from `clinicpress.toml` in the project folder (top-level keys, or a
 `[tool.clinicpress]` table) or, when that file is absent, from `[tool.clinicpress]` in the
 project's `pyproject.toml`. Unknown options and wrong types are errors that name the file
-and line. Every option is documented below; `clinicpress.config.describe()` lists them.
+and line. Every option is documented below; `clinicpress.load.config.describe()` lists them.
 
 Example (pyproject.toml):
 
@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import Problem, UserError, rel
+from ..errors import Problem, UserError, rel
 
 Severity = Literal["error", "warning", "info"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .errors import Problem, UserError, rel
+from ..errors import Problem, UserError, rel
 from .loading import load_json, read_text
 from .schema import CITE_RE
 

@@ -13,8 +13,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from . import __version__
-from .errors import Finding, rel
+from .. import __version__
+from ..errors import Finding, rel
 
 REPORT_VERSION = 1
 """Version of the report.json shape; raised only when a field is removed or changes meaning."""
@@ -28,7 +28,7 @@ def _scores_and_config(findings, project):
     scores = getattr(findings, "scores", None)
     config = getattr(findings, "config", None)
     if scores is None or config is None:
-        from .checks import check_project
+        from ..checks import check_project
 
         again = check_project(project, config)
         scores, config = again.scores, again.config
@@ -36,7 +36,7 @@ def _scores_and_config(findings, project):
 
 
 def _status(items: list[Finding], strict: bool) -> str:
-    from .checks import status
+    from ..checks import status
 
     return status(items, strict=strict)
 
@@ -102,7 +102,7 @@ def build_report(findings: dict[str, list[Finding]], project, *, strict: bool = 
     bib_path = project.root / project.bibliography.path if project.bibliography.path else None
     if bib_path is not None and bib_path.is_file():
         inputs.append({"path": project.bibliography.path, "sha256": hashlib.sha256(bib_path.read_bytes()).hexdigest()})
-    from .config import find_config
+    from ..load.config import find_config
 
     cfg_path, _ = find_config(project.root)
     return {
@@ -130,7 +130,7 @@ def write_report(findings: dict[str, list[Finding]], project, path: Path, *, str
     report = build_report(findings, project, strict=strict)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    from .pipeline import write_atomic  # the one atomic writer: temp file, fsync, 0644, rename
+    from ..pipeline import write_atomic  # the one atomic writer: temp file, fsync, 0644, rename
 
     write_atomic(path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return report

@@ -22,7 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import schema
-from .errors import Problem, UserError, rel
+from ..errors import Problem, UserError, rel
 from .loading import _dotted, load_model, load_yaml, problems_from_validation
 
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")

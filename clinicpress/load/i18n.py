@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.dates import format_date
 
-from .errors import Problem, UserError, rel
+from ..errors import Problem, UserError, rel
 from .loading import load_yaml
 
 
