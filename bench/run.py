@@ -148,7 +148,8 @@ def cpu_scaling(runs: int) -> float:
 
 def warm_renders(root: Path, runs: int, profile: bool) -> dict:
     """Times warm handout and deck renders in this process (as a warm worker does them)."""
-    from clinicpress.pipeline import plan, run_job, warm_up
+    from clinicpress.jobs.model import plan
+    from clinicpress.jobs.run import run_job, warm_up
     from clinicpress.load.project import load_project
 
     project = load_project(root)
@@ -173,7 +174,7 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
             t = time.perf_counter()
             result = run_job(project, job, out)
             deck_times.append(time.perf_counter() - t)
-            from clinicpress.write.index import pptx_slides
+            from clinicpress.render.raster import pptx_slides
             slides = pptx_slides(result.files["pptx"])
     report = {
         "warm_handout_s": median(per_handout), "warm_handout_max_s": round(max(per_handout), 4),

@@ -1,4 +1,4 @@
-"""Command line: parsing and reporting only; the work lives in project, pipeline and checks."""
+"""Command line: parsing and reporting only; it turns the arguments into BuildSettings and calls the API."""
 from __future__ import annotations
 
 import argparse
@@ -93,15 +93,29 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
+def settings_from_args(args: argparse.Namespace):
+    """The BuildSettings a `build` or `check` command line asks for."""
+    from .settings import BuildSettings
+
+    return BuildSettings(
+        root=args.root, output=getattr(args, "output", None), practices=tuple(args.practice or ()),
+        only=tuple(args.only or ()), formats=tuple(getattr(args, "format", None) or ()),
+        variants=tuple(getattr(args, "variant", None) or ()), strict=bool(args.strict),
+        jobs=getattr(args, "jobs", None), no_cache=bool(getattr(args, "no_cache", False)),
+        slide_images=not getattr(args, "no_slide_images", False), quiet=bool(args.quiet),
+        verbose=bool(getattr(args, "verbose", False)),
+    )
+
+
 def _dispatch(args: argparse.Namespace, reporter) -> int:
     if args.command == "build":
-        from .build import build
+        from .builder import build
 
-        return build(args, reporter)
+        return build(settings_from_args(args), reporter)
     if args.command == "check":
-        from .build import check
+        from .builder import check
 
-        return check(args, reporter)
+        return check(settings_from_args(args), reporter)
     if args.command == "new-practice":
         from .scaffold import new_practice
 

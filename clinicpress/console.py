@@ -59,6 +59,24 @@ class Reporter:
             colour = {"error": "bold red", "warning": "yellow"}.get(f.severity, "dim")
             self.console.print(f"[{colour}]{f.severity}[/{colour}]: {_esc(str(f))}")
 
+    def blocked(self, key: str, why: list[Finding], documents: int) -> None:
+        """Says an item was not rendered because of these findings (its earlier outputs are kept)."""
+        where = f" ({documents} document(s); earlier outputs left as they were)" if documents else ""
+        self.console.print(f"[bold red]not rendered:[/bold red] {_esc(key)}{_esc(where)}")
+        self.findings(why)
+
+    def summary(self, s: dict, practices: int, out_root) -> None:
+        """Prints the build's last line: what was rendered, kept, removed, blocked or failed."""
+        parts = [f"{s['rendered']} rendered", f"{s['up_to_date']} up to date"]
+        if s["removed"]:
+            parts.append(f"{s['removed']} removed")
+        if s["blocked"]:
+            parts.append(f"{s['blocked']} not rendered (checks failed)")
+        if s["failed"]:
+            parts.append(f"{s['failed']} failed")
+        how = f", {s['workers']} workers" if s["workers"] else ""
+        self.info(f"{', '.join(parts)} for {practices} practice(s) in {s['seconds']:.2f} s{how} → {out_root}")
+
     def progress(self, total: int, what: str = "rendering") -> "Progress":
         """Returns a progress display: a rich bar with counts and ETA on a terminal, else plain lines."""
         return Progress(self, total, what)

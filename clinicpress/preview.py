@@ -10,7 +10,7 @@ converts decks in a private temporary folder that is removed on exit.
 Who does what:
 
 * the **renderer**, a child process in its own process group, does all the heavy work, one
-  task at a time: load the project, render an item (`pipeline.run_job`, then pypdfium2 for
+  task at a time: load the project, render an item (`jobs.run.run_job`, then pypdfium2 for
   page images, LibreOffice for slides), run the checks (`checks.check_project`). Being a
   process, it can be stopped at once on Ctrl-C, whatever C library it is in;
 * the **conductor** thread decides what the renderer does next: reload after a change,
@@ -246,7 +246,7 @@ class _Work:
 
     def load(self, changed: list[str]):
         """Loads the project; answers ("loaded", info) or ("failed", problems, traceback)."""
-        from .pipeline import plan
+        from .jobs.model import plan
         from .load.project import load_project
 
         if changed:
@@ -279,7 +279,7 @@ class _Work:
 
     def render(self, item_id: str):
         """Renders one item in memory; answers ("rendered", View) or ("failed", problems, traceback)."""
-        from .pipeline import run_job
+        from .jobs.run import run_job
 
         job = self.jobs.get(item_id)
         if job is None:
@@ -695,7 +695,7 @@ def _preview_dirs(root: Path) -> list[Path]:
     return [d for d in dict.fromkeys([root / "templates" / "preview", own]) if d.is_dir()]
 
 
-RENDER_CACHES = (("clinicpress.pipeline", "_TEMPLATES"), ("clinicpress.load.i18n", "_catalogue"),
+RENDER_CACHES = (("clinicpress.jobs.run", "_TEMPLATES"), ("clinicpress.load.i18n", "_catalogue"),
                  ("clinicpress.render.deck", "_layout_spec"), ("clinicpress.render.deck", "_metrics"))
 """Per-process caches of the renderers that read template, catalogue, layout or font files."""
 

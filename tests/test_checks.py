@@ -625,11 +625,13 @@ def test_report_of_failing_fixture_matches_the_schema(proj: Path, report_schema,
     finding = next(f for i in report["items"] if i["key"] == HANDOUT for f in i["findings"]
                    if f["check"] == "readability.section_fkgl")
     assert set(finding) == {"check", "severity", "message", "path", "line", "field", "hint", "data"}
-    # A plain dict (e.g. filtered by the build) still gets its scores.
-    plain = {HANDOUT: results[HANDOUT]}
-    again = build_report(plain, project)
+    # Narrowed results (as `--only` narrows them) keep their scores; a plain dict is refused.
+    again = build_report(results.narrow({HANDOUT}), project)
     _validate(again, report_schema)
+    assert [i["key"] for i in again["items"]] == [HANDOUT]
     assert again["items"][0]["scores"]["fkgl"] == report["items"][0]["scores"]["fkgl"]
+    with pytest.raises(TypeError, match="CheckResults"):
+        build_report({HANDOUT: results[HANDOUT]}, project)
 
 
 def test_terminal_table_lists_items_scores_and_problems(proj: Path):

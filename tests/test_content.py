@@ -132,7 +132,8 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
 
     import pikepdf
 
-    from clinicpress.pipeline import plan, run_job
+    from clinicpress.jobs.model import plan
+    from clinicpress.jobs.run import run_job
     from clinicpress.render.handout import VARIANTS
 
     printed = []

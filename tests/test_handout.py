@@ -50,7 +50,7 @@ class Rendered:
         self.html = render_html(self.source.model, self.practice, project.bibliography, variant,
                                 Templates(root), self.source.path.parent, self.out_dir)
         pdf = print_handout(self.html, base_url=self.out_dir, root=root, practice=self.practice,
-                            reviewed=self.source.model.reviewed.date, source_path=str(self.source.path)).pdf
+                            reviewed=self.source.model.reviewed.date, source_path=str(self.source.path), language=language).pdf
         stem = name or f"{slug}{'' if language == 'en' else '.' + language}{variant.suffix}"
         self.pdf = self.out_dir / f"{stem}.pdf"
         self.pdf.write_bytes(pdf)

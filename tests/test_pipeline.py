@@ -29,7 +29,7 @@ def _digests(out: Path, *, skip=(".clinicpress-cache.json",)) -> dict[str, str]:
 # --------------------------------------------------------------------------- cache keys
 def _keys(root: Path) -> dict[str, str]:
     from clinicpress.write.cache import FileHashes, JobKeys
-    from clinicpress.pipeline import plan
+    from clinicpress.jobs.model import plan
     from clinicpress.load.project import load_project
 
     project = load_project(root)
@@ -56,7 +56,7 @@ def test_job_keys_are_stable_and_unique(keyed):
 
 
 def test_a_cited_reference_changes_only_the_documents_citing_it(keyed):
-    from clinicpress.pipeline import plan
+    from clinicpress.jobs.model import plan
     from clinicpress.load.project import load_project, walk_text
     from clinicpress.load.schema import cite_keys
 
@@ -120,7 +120,7 @@ def test_a_practice_file_changes_only_that_practice(keyed):
 
 # --------------------------------------------------------------------------- writing
 def test_write_atomic_replaces_whole_files_and_cleans_up(tmp_path: Path):
-    from clinicpress.pipeline import TMP_PREFIX, clean_temp_files, write_atomic
+    from clinicpress.write.store import TMP_PREFIX, clean_temp_files, write_atomic
 
     target = tmp_path / "out" / "a.pdf"
     write_atomic(target, b"one")
@@ -135,7 +135,7 @@ def test_write_atomic_replaces_whole_files_and_cleans_up(tmp_path: Path):
 
 def test_an_unwritable_output_is_a_user_error_naming_the_file(tmp_path: Path):
     from clinicpress.errors import BuildError
-    from clinicpress.pipeline import TMP_PREFIX, write_file
+    from clinicpress.write.store import TMP_PREFIX, write_file
 
     blocker = tmp_path / "out"
     blocker.write_text("a file where a folder should be")
@@ -149,7 +149,7 @@ def test_an_unwritable_output_is_a_user_error_naming_the_file(tmp_path: Path):
 def test_portable_project_pickles_without_the_citeproc_style(keyed):
     import pickle
 
-    from clinicpress.pipeline import portable
+    from clinicpress.jobs.pool import portable
     from clinicpress.load.project import load_project
 
     root, _ = keyed
@@ -217,7 +217,7 @@ def test_thumbnail_of_a_pdf():
 
     from PIL import Image
 
-    from clinicpress.write.index import THUMB_WIDTH, pdf_thumbnail
+    from clinicpress.render.raster import THUMB_WIDTH, pdf_thumbnail
 
     import weasyprint
     pdf = weasyprint.HTML(string="<p>one</p><p style='break-before: page'>two</p>").write_pdf()

@@ -57,14 +57,20 @@ class CheckResults(dict):
     """`dict[item key, list[Finding]]` that also carries the scores and the config used.
 
     `scores[key]` is {"scores": {...}, "sections": [...], "pemat_items": [...]} for each
-    handout and deck; the report writer reads it (and recomputes it if it is missing).
+    handout and deck; the report writer reads it.
     """
 
     scores: dict[str, dict]
     config: Config
 
+    def narrow(self, keys: set[str]) -> "CheckResults":
+        """The same results (scores and config included) for these item keys only."""
+        out = CheckResults((k, v) for k, v in self.items() if k in keys)
+        out.scores, out.config = self.scores, self.config
+        return out
 
-def check_project(project, config: Config | None = None) -> dict[str, list[Finding]]:
+
+def check_project(project, config: Config | None = None) -> CheckResults:
     """Runs every check family over the project; returns findings per item key.
 
     `config` defaults to the project's own (`[tool.clinicpress]` / `clinicpress.toml`).

@@ -97,7 +97,7 @@ class SafeFetcher:
 
 
 @functools.cache
-def _font_config():
+def font_config():
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
@@ -359,7 +359,7 @@ def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout
     fetcher = fetcher or SafeFetcher([root])
     try:
         document = weasyprint.HTML(string=html, base_url=str(base_url.resolve()) + os.sep,
-                                   url_fetcher=fetcher).render(font_config=_font_config(), pdf_variant=PDF_VARIANT)
+                                   url_fetcher=fetcher).render(font_config=font_config(), pdf_variant=PDF_VARIANT)
     except BaseException as exc:  # FatalURLFetchingError derives from BaseException
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -387,7 +387,7 @@ class Printed:
 
 
 def print_handout(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
-                  source_path: str) -> Printed:
+                  source_path: str, language: str = "en") -> Printed:
     """Lays out and writes the handout as a tagged PDF/UA-1 document with fixed dates.
 
     A refused file fails the build even where WeasyPrint swallows the error (inside SVG).
@@ -398,7 +398,7 @@ def print_handout(html: str, *, base_url: Path, root: Path, practice: PracticeCo
         pdf_variant=PDF_VARIANT,
         uncompressed_pdf=False,
         custom_metadata=False,
-        finisher=functools.partial(_finish_tags, t=_messages_for(root, practice, html)),
+        finisher=functools.partial(_finish_tags, t=messages(root, language, practice.templates_dir)),
     )
     if fetcher.refused:
         raise _refused(fetcher, source_path)
@@ -455,13 +455,6 @@ def _line_height(style) -> float:
 
 
 # --------------------------------------------------------------------------- PDF/UA finishing
-def _messages_for(root: Path, practice: PracticeContext, html: str):
-    """Returns the message catalogue of the document's language (for link descriptions)."""
-    m = re.search(r'<html lang="([a-z]{2})', html)
-    language = m.group(1) if m and m.group(1) in schema.LANGUAGES else "en"
-    return messages(root, language, practice.templates_dir)
-
-
 def _finish_tags(document, pdf, *, t=None) -> None:
     """Completes WeasyPrint's tagging for PDF/UA-1 before the file is written.
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Iterable
 from .. import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import Job
+    from ..jobs.model import Job
     from ..load.project import Project
 
 STATE_FILE = ".clinicpress-cache.json"
@@ -294,7 +294,7 @@ def load_state(out_root: Path) -> dict:
 
 
 def save_state(out_root: Path, state: dict) -> None:
-    from ..pipeline import write_atomic
+    from .store import write_atomic
 
     state = {"version": STATE_VERSION, **state}
     write_atomic(out_root / STATE_FILE, (json.dumps(state, sort_keys=True, separators=(",", ":")) + "\n").encode())

@@ -10,77 +10,13 @@ built only from the manifest, so the same manifest always gives the same bytes.
 from __future__ import annotations
 
 import html
-import io
 import os
-import shutil
-import subprocess
-import tempfile
-import zipfile
 from pathlib import Path
 from urllib.parse import quote
-
-THUMB_WIDTH = 320
-"""Thumbnail width in pixels (shown at half size, so sharp on high-density screens)."""
-SOFFICE_TIMEOUT = 120
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 KIND_NAMES = {"handout": "Handout", "deck": "Talk deck"}
 VARIANT_NAMES = {"standard": "", "large-print": "Large print", "print-shop": "Print shop (bleed and crop marks)"}
-
-
-# --------------------------------------------------------------------------- thumbnails
-def pdf_thumbnail(pdf: bytes, width: int = THUMB_WIDTH) -> bytes:
-    """Returns page one of a PDF as a small PNG (deterministic bytes)."""
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        page = doc[0]
-        w, _ = page.get_size()
-        bitmap = page.render(scale=width / w, draw_annots=False)
-        image = bitmap.to_pil().convert("RGB")
-        page.close()
-    finally:
-        doc.close()
-    out = io.BytesIO()
-    image.save(out, "PNG", optimize=False, compress_level=9)
-    return out.getvalue()
-
-
-def pptx_slides(pptx: bytes) -> int:
-    """Returns the number of slides in a PPTX (read from the zip, without python-pptx)."""
-    with zipfile.ZipFile(io.BytesIO(pptx)) as z:
-        return sum(1 for n in z.namelist() if n.startswith("ppt/slides/slide") and n.endswith(".xml"))
-
-
-def soffice() -> str | None:
-    """Returns the LibreOffice command, or None when it is not installed."""
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def slide_thumbnail(pptx: bytes, width: int = THUMB_WIDTH) -> bytes | None:
-    """Returns slide one as a PNG via LibreOffice, or None if it is missing or fails."""
-    command = soffice()
-    if command is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="clinicpress-soffice-") as tmp:
-        src = Path(tmp) / "deck.pptx"
-        src.write_bytes(pptx)
-        profile = Path(tmp, "profile").as_uri()
-        try:
-            subprocess.run([command, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                            "--convert-to", "pdf", "--outdir", tmp, str(src)],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=SOFFICE_TIMEOUT, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        pdf = Path(tmp) / "deck.pdf"
-        if not pdf.is_file():
-            return None
-        try:
-            return pdf_thumbnail(pdf.read_bytes(), width)
-        except Exception:  # a broken conversion only costs the picture
-            return None
 
 
 def thumb_path(output: str) -> str:

@@ -1,7 +1,7 @@
 """Check results → `output/report.json` (shape: docs/report.schema.json) and a terminal table.
 
-Both take what `clinicpress.checks.check_project` returns. Scores ride along on that
-result (`CheckResults.scores`); given a plain dict instead, they are computed again.
+Both take what `clinicpress.checks.check_project` returns (a `CheckResults`, possibly
+narrowed with `.narrow(keys)`): the scores and the config ride along on it.
 
     results = check_project(project)
     write_report(results, project, out_root / "report.json", strict=args.strict)
@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from .. import __version__
+from ..checks import CheckResults
 from ..errors import Finding, rel
 
 REPORT_VERSION = 1
@@ -22,17 +23,6 @@ REPORT_VERSION = 1
 SCORE_KEYS = ("words", "sentences", "fkgl", "smog", "smog_low_confidence", "inflesz", "fernandez_huerta",
               "pemat_understandability", "pemat_actionability")
 SECTION_SCORE_KEYS = ("words", "sentences", "fkgl", "smog", "smog_low_confidence", "inflesz", "fernandez_huerta")
-
-
-def _scores_and_config(findings, project):
-    scores = getattr(findings, "scores", None)
-    config = getattr(findings, "config", None)
-    if scores is None or config is None:
-        from ..checks import check_project
-
-        again = check_project(project, config)
-        scores, config = again.scores, again.config
-    return scores, config
 
 
 def _status(items: list[Finding], strict: bool) -> str:
@@ -71,9 +61,11 @@ def _jsonable(value):
     return str(value)
 
 
-def build_report(findings: dict[str, list[Finding]], project, *, strict: bool = False) -> dict:
+def build_report(findings: CheckResults, project, *, strict: bool = False) -> dict:
     """Returns the report as a dict (what write_report writes)."""
-    scores, config = _scores_and_config(findings, project)
+    if not isinstance(findings, CheckResults):
+        raise TypeError("build_report takes check_project()'s CheckResults (use .narrow(keys) to filter it)")
+    scores, config = findings.scores, findings.config
     items = []
     totals = {"pass": 0, "warn": 0, "fail": 0, "errors": 0, "warnings": 0, "infos": 0}
     for key, found in findings.items():
@@ -121,7 +113,7 @@ def build_report(findings: dict[str, list[Finding]], project, *, strict: bool = 
     }
 
 
-def write_report(findings: dict[str, list[Finding]], project, path: Path, *, strict: bool = False) -> dict:
+def write_report(findings: CheckResults, project, path: Path, *, strict: bool = False) -> dict:
     """Writes the report as JSON to `path` atomically (temp file + rename); returns the report.
 
     `findings` is what `check_project` returned (possibly narrowed to some keys); `strict`
@@ -130,7 +122,7 @@ def write_report(findings: dict[str, list[Finding]], project, path: Path, *, str
     report = build_report(findings, project, strict=strict)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    from ..pipeline import write_atomic  # the one atomic writer: temp file, fsync, 0644, rename
+    from .store import write_atomic
 
     write_atomic(path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return report
@@ -145,7 +137,7 @@ def _num(value, fmt: str = "{:.1f}") -> str:
     return "–" if value is None else fmt.format(value)
 
 
-def print_table(findings: dict[str, list[Finding]], project, console, *, strict: bool = False,
+def print_table(findings: CheckResults, project, console, *, strict: bool = False,
                 show_info: bool = False) -> None:
     """Prints one row per item (scores, status, counts), then each error and warning.
 

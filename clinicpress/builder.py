@@ -1,0 +1,386 @@
+"""The build and check commands, top to bottom: load, plan, render + check, write, report.
+
+A build does only the work its inputs call for:
+
+1. remove temporary files an interrupted build left behind;
+2. if the project fingerprint (every input file, the tool, the options, today's date) is the
+   one the last complete build recorded and every file it wrote is intact, stop here: nothing
+   is loaded or imported, the last results are reported again (a no-op build);
+3. load and validate everything (any invalid input: nothing is written);
+4. plan the jobs and compute each one's inputs hash; a job whose hash and outputs match the
+   manifest is up to date; the rest start rendering in a warm worker pool at once;
+5. meanwhile run the quality checks; an item with an error (or, with --strict, a warning) is
+   not rendered and its earlier outputs stay as they were; outputs whose source is gone are
+   removed and listed;
+6. write each rendered file atomically as it arrives (clinicpress.write.writer);
+7. write output/manifest.json, output/report.json and output/index.html; report; save the state.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .console import Reporter
+from .errors import Finding, Problem, UsageError, UserError
+from .settings import BuildSettings
+from .write import manifest as mf
+from .write.cache import FileHashes, load_state, project_fingerprint, save_state
+from .write.store import clean_temp_files
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .checks import CheckResults
+    from .jobs.model import Job, Result, Task
+    from .jobs.pool import Renderer
+    from .load.project import Project
+    from .write.writer import OutputWriter
+
+CHECKPOINT_SECONDS = 10.0
+"""While rendering, the manifest is saved this often, so a killed build resumes where it was."""
+
+
+@dataclass
+class Plan:
+    """Every job of this build and, for each, its inputs hash and whether its outputs are current."""
+
+    jobs: list[Job]
+    keys: dict[str, str]
+    """Job key -> inputs hash (the cache key its outputs are recorded under)."""
+    parts: dict[str, dict[str, str]]
+    """Job key -> the digest of each input (kept to explain the next rebuild with -v)."""
+    current: set[str]
+    old_outputs: dict[str, dict]
+
+    @property
+    def stale(self) -> list[Job]:
+        return [job for job in self.jobs if job.key not in self.current]
+
+
+@dataclass
+class Outcome:
+    """What rendering did: counts, problems, bugs and what the workers used."""
+
+    rendered: int = 0
+    failed: int = 0
+    up_to_date: int = 0
+    blocked: list[Job] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    fresh: set[str] = field(default_factory=set)
+    """Jobs whose outputs now match their current inputs (rendered or up to date)."""
+    planned: set[str] = field(default_factory=set)
+    """Every output path this build's jobs make (rendered, up to date or blocked)."""
+    problems: list[Problem] = field(default_factory=list)
+    bugs: list[tuple[str, str]] = field(default_factory=list)
+    peak: dict[int, float] = field(default_factory=dict)
+    cpu: dict[int, float] = field(default_factory=dict)
+    workers: int = 0
+    summary: dict = field(default_factory=dict)
+    """The numbers the build prints last and keeps in the state file."""
+
+
+def build(settings: BuildSettings, reporter: Reporter) -> int:
+    """Builds what changed; returns the exit code (0 ok, 1 content errors, 3 a bug)."""
+    started = time.perf_counter()
+    out_root = settings.out_root
+    workers = settings.workers()
+    clean_temp_files(out_root)
+    state = {} if settings.no_cache else load_state(out_root)
+    hashes = FileHashes(state.get("hashes"))
+    fingerprint = project_fingerprint(settings.root, hashes, settings.fingerprint_options())
+    if not settings.no_cache and _up_to_date(state, fingerprint, hashes, settings):
+        return _report_up_to_date(state, settings, reporter, started, hashes)
+
+    project = _load(settings, reporter)
+    plan = _plan(project, settings, state, hashes, reporter)
+    renderer = _renderer(project, plan, settings, workers)
+    try:
+        renderer.submit([_task(job, plan, settings) for job in plan.stale])
+        findings = _check(project)
+        failing = _failing(findings, settings.strict)
+        writer, outcome, tasks = _decide(project, plan, findings, failing, settings)
+        _render(renderer, tasks, plan, writer, outcome, reporter)
+    finally:
+        renderer.close(abort=sys.exc_info()[0] is not None)
+
+    written = writer.finish(findings, hashes, strict=settings.strict)
+    selected = _selected(failing, project, settings)
+    code = _report(project, findings, selected, writer, outcome, settings, reporter, started)
+    _save(state, plan, writer, outcome, hashes, {"fingerprint": fingerprint, "written": written, "exit_code": code,
+                                                 "failing": sorted(selected)})
+    return code
+
+
+# --------------------------------------------------------------------------- phases
+def _load(settings: BuildSettings, reporter: Reporter) -> Project:
+    """Loads and validates every input; with --strict, a loading warning stops the build."""
+    from .load.project import load_project
+
+    project = load_project(settings.root, practices=list(settings.practices) or None)
+    for w in project.warnings:
+        reporter.problems([w])
+    if settings.strict and project.warnings:
+        raise UserError([Problem(w.path, w.line, w.col, w.field, w.message, w.hint) for w in project.warnings])
+    return project
+
+
+def _plan(project: Project, settings: BuildSettings, state: dict, hashes: FileHashes, reporter: Reporter) -> Plan:
+    """Plans every job and finds the ones whose outputs are current."""
+    from .jobs.model import plan
+    from .write.cache import JobKeys, explain
+
+    jobs = plan(project, only=list(settings.only) or None, formats=set(settings.formats) or None,
+                variants=list(settings.variants) or None)
+    if settings.only and not jobs:
+        known = sorted({s.slug for s in project.sources})
+        raise UsageError(Problem("content/", message=f"nothing matches --only {' '.join(settings.only)}",
+                                 hint=f"known slugs: {', '.join(known)}"))
+    old_outputs = {} if settings.no_cache else mf.load_manifest(settings.out_root).get("outputs", {})
+    job_keys = JobKeys(project, hashes, settings.out_root)
+    keys, parts = {}, {}
+    for job in jobs:
+        keys[job.key], parts[job.key] = job_keys.key_and_parts(job)
+    current = {job.key for job in jobs if mf.is_current(job, keys[job.key], old_outputs, hashes, settings.out_root)}
+    result = Plan(jobs, keys, parts, current, old_outputs)
+    if settings.verbose:
+        for job in result.stale:
+            reporter.info(f"  to render {job.key}: {explain(state.get('inputs', {}).get(job.key), parts[job.key])}")
+    return result
+
+
+def _renderer(project: Project, plan: Plan, settings: BuildSettings, workers: int) -> Renderer:
+    """The worker pool for the stale jobs (rendering starts while this process runs the checks)."""
+    from .jobs.pool import Renderer
+
+    stale = plan.stale
+    return Renderer(project, settings.out_root, workers=min(workers, len(stale)) if stale else 1,
+                    kinds={j.source.kind for j in stale}, slide_images=settings.slide_images)
+
+
+def _task(job: Job, plan: Plan, settings: BuildSettings) -> Task:
+    """A render task, telling the worker which PDF or PPTX the existing thumbnail shows."""
+    from .jobs.model import Task
+
+    names = job.output_names()
+    main = "pdf" if "pdf" in names else "pptx"
+    entry = plan.old_outputs.get(names[main]) or {}
+    thumb = entry.get("thumbnail") or {}
+    have_thumb = thumb.get("path") and (settings.out_root / thumb["path"]).is_file()
+    return Task(job, thumb.get("of") if have_thumb else None)
+
+
+def _check(project: Project) -> CheckResults:
+    from .checks import check_project
+
+    return check_project(project)
+
+
+def _decide(project: Project, plan: Plan, findings: CheckResults, failing: dict, settings: BuildSettings):
+    """Sorts the jobs into blocked (a failing check), up to date and to render; removes gone outputs."""
+    from .write.writer import OutputWriter
+
+    writer = OutputWriter(settings.out_root, project, {key: [f.to_json() for f in fs] for key, fs in findings.items()})
+    outcome = Outcome()
+    tasks: list[Job] = []
+    for job in plan.jobs:
+        names = job.output_names()
+        outcome.planned.update(names.values())
+        previous = {fmt: plan.old_outputs.get(name) for fmt, name in names.items()}
+        if job.source.key in failing or f"practice:{job.practice.slug}" in failing:
+            outcome.blocked.append(job)
+            writer.keep(job, previous, stale=True)
+        elif job.key in plan.current:
+            outcome.up_to_date += 1
+            outcome.fresh.add(job.key)
+            writer.keep(job, previous, stale=False)
+            writer.repair_thumbnail(job)
+        else:
+            tasks.append(job)
+    outcome.removed = writer.remove_gone(plan.old_outputs, outcome.planned)
+    return writer, outcome, tasks
+
+
+def _render(renderer: Renderer, tasks: list[Job], plan: Plan, writer: OutputWriter, outcome: Outcome,
+            reporter: Reporter) -> None:
+    """Collects the rendered jobs, writing each as it arrives."""
+    try:
+        with reporter.progress(len(tasks)) as progress:
+            collector = _Collector(plan, writer, outcome, progress)
+            outcome.workers = renderer.collect(collector, skip={job.key for job in outcome.blocked})
+    finally:  # also after Ctrl-C or a dead worker: record what was written
+        if tasks or outcome.removed or plan.old_outputs != writer.outputs:
+            writer.save_manifest()
+
+
+class _Collector:
+    """Receives each rendered job in this process: writes it, counts it, checkpoints the manifest."""
+
+    def __init__(self, plan: Plan, writer: OutputWriter, outcome: Outcome, progress):
+        self.plan, self.writer, self.outcome, self.progress = plan, writer, outcome, progress
+        self.last_checkpoint = time.monotonic()
+
+    def __call__(self, task: Task, result: Result) -> None:
+        job, outcome = task.job, self.outcome
+        outcome.peak[result.worker] = max(outcome.peak.get(result.worker, 0.0), result.peak_rss_mib)
+        outcome.cpu[result.worker] = max(outcome.cpu.get(result.worker, 0.0), result.cpu_seconds)
+        if not result.ok:
+            outcome.failed += 1
+            outcome.problems.extend(result.problems)
+            if result.error:
+                outcome.bugs.append((job.key, result.error))
+            self.progress.advance(job.key, ok=False, note=": " + (result.problems[0].message if result.problems
+                                                                 else "internal error (run with --verbose)"))
+            return
+        self.writer.store(task, result, self.plan.keys[job.key])
+        outcome.rendered += 1
+        outcome.fresh.add(job.key)
+        self.progress.advance(job.key, seconds=result.seconds)
+        if time.monotonic() - self.last_checkpoint > CHECKPOINT_SECONDS:
+            self.writer.save_manifest()
+            self.last_checkpoint = time.monotonic()
+
+
+def _report(project: Project, findings: CheckResults, selected: dict, writer: OutputWriter, outcome: Outcome,
+            settings: BuildSettings, reporter: Reporter, started: float) -> int:
+    """Prints the checks, warnings, blocked items, failures and the summary; returns the exit code."""
+    from .jobs.run import cpu_seconds
+
+    if not settings.quiet:
+        keep = {s.key for s in project.sources if settings.wants(s.slug)}
+        keep |= {k for k in findings if k not in {s.key for s in project.sources}}
+        _print_table(findings.narrow(keep) if settings.only else findings, project, reporter, settings.strict)
+    warnings = mf.render_warnings({n: e for n, e in writer.outputs.items() if n in outcome.planned})
+    reporter.findings(warnings)
+    for key in sorted(selected):
+        reporter.blocked(key, selected[key], len([j for j in outcome.blocked
+                                                  if key in (j.source.key, f"practice:{j.practice.slug}")]))
+    if outcome.problems:
+        reporter.problems(outcome.problems, written=True)
+    for key, trace in outcome.bugs:
+        reporter.error(f"internal error while rendering {key}; this is a bug in ClinicPress. "
+                       + ("Traceback:\n" + trace if settings.verbose else "Run again with --verbose."))
+    code = 3 if outcome.bugs else 1 if (outcome.problems or selected or (settings.strict and warnings)) else 0
+    elapsed = time.perf_counter() - started
+    outcome.summary = {
+        "rendered": outcome.rendered, "up_to_date": outcome.up_to_date, "removed": len(outcome.removed),
+        "blocked": len(outcome.blocked), "failed": outcome.failed, "workers": outcome.workers,
+        "worker_peak_rss_mib": round(max(outcome.peak.values()), 1) if outcome.peak else None,
+        "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu_seconds() + sum(v for pid, v in outcome.cpu.items() if pid != os.getpid()), 3),
+        "exit_code": code,
+    }
+    for name in outcome.removed:
+        reporter.info(f"removed {name} (its source is gone)")
+    reporter.summary(outcome.summary, len(project.practices), settings.out_root)
+    return code
+
+
+def _save(state: dict, plan: Plan, writer: OutputWriter, outcome: Outcome, hashes: FileHashes,
+          complete: dict) -> None:
+    """Saves the cache state; only a build without failures records what a no-op build may trust."""
+    # Per-job input digests, kept to explain the next rebuild (-v); jobs outside this build keep theirs.
+    inputs = dict(state.get("inputs", {}))
+    inputs.update({k: plan.parts[k] for k in outcome.fresh})
+    present = {entry.get("job") for entry in writer.outputs.values()}
+    inputs = {k: v for k, v in sorted(inputs.items()) if k in present}
+    base = {"hashes": hashes.state(), "last_build": outcome.summary, "inputs": inputs}
+    if not outcome.problems and not outcome.bugs:
+        save_state(writer.out_root, {**complete, **base})
+    else:
+        save_state(writer.out_root, base)
+
+
+# --------------------------------------------------------------------------- helpers
+def _failing(findings: dict[str, list[Finding]], strict: bool) -> dict[str, list[Finding]]:
+    """Items (and practices) that must not be rendered, with the findings that stop them."""
+    stop = {"error", "warning"} if strict else {"error"}
+    out = {}
+    for key, fs in findings.items():
+        bad = [f for f in fs if f.severity in stop]
+        if bad:
+            out[key] = bad
+    return out
+
+
+def _selected(failing: dict, project: Project, settings: BuildSettings) -> dict:
+    """The failing items this build is about: not filtered out by --only (practices always count)."""
+    sources = {s.key for s in project.sources}
+    wanted = {s.key for s in project.sources if settings.wants(s.slug)}
+    return {k: v for k, v in failing.items() if k in wanted or k not in sources}
+
+
+def _print_table(findings: CheckResults, project: Project, reporter: Reporter, strict: bool) -> None:
+    from .write.report import print_table
+
+    print_table(findings, project, reporter.console, strict=strict)
+
+
+# --------------------------------------------------------------------------- no-op builds
+def _up_to_date(state: dict, fingerprint: str, hashes: FileHashes, settings: BuildSettings) -> bool:
+    """True if the last complete build had these exact inputs and its files are untouched."""
+    if not state.get("fingerprint") or state["fingerprint"] != fingerprint or not state.get("written"):
+        return False
+    return all(hashes.maybe(settings.out_root / name) == sha for name, sha in state["written"].items())
+
+
+def _report_up_to_date(state: dict, settings: BuildSettings, reporter: Reporter, started: float,
+                       hashes: FileHashes) -> int:
+    """Reports the last build's results again without loading anything."""
+    out_root = settings.out_root
+    manifest = mf.load_manifest(out_root)
+    items = manifest.get("items", {})
+    findings = {key: [mf.finding_from_json(f) for f in item.get("findings", [])] for key, item in items.items()}
+    failing = _failing(findings, settings.strict)
+    counts = {"pass": 0, "warn": 0, "fail": 0}
+    for item in items.values():
+        counts[mf.status_of(item.get("findings", []))] += 1
+    if not settings.quiet and items:
+        reporter.info(f"checks (unchanged since the last build): {counts['pass']} pass, {counts['warn']} with "
+                      f"warnings, {counts['fail']} failing; details in output/report.json or `build.py check`")
+    for key in state.get("failing", []):
+        reporter.blocked(key, failing.get(key, []), 0)
+    warnings = mf.render_warnings(manifest.get("outputs", {}))
+    reporter.findings(warnings)
+    code = int(state.get("exit_code", 0)) or (1 if settings.strict and warnings else 0)
+    elapsed = time.perf_counter() - started
+    documents = len({e.get("job") for e in manifest.get("outputs", {}).values()})
+    reporter.info(f"nothing to do: {documents} document(s) for {len(manifest.get('practices', {}))} practice(s) "
+                  f"are up to date ({elapsed:.2f} s) → {out_root}")
+    if hashes.hashed:  # remember the files just re-read, so the next no-op build only stats them
+        last = dict(state.get("last_build") or {})
+        last.update({"rendered": 0, "up_to_date": documents, "removed": 0, "blocked": 0, "failed": 0, "workers": 0,
+                     "seconds": round(elapsed, 3), "worker_peak_rss_mib": None})
+        save_state(out_root, {**state, "hashes": hashes.state(), "last_build": last})
+    return code
+
+
+# --------------------------------------------------------------------------- check
+def check(settings: BuildSettings, reporter: Reporter) -> int:
+    """Validates every input and runs the quality checks; writes nothing."""
+    from .load.project import load_project
+
+    project = load_project(settings.root, practices=list(settings.practices) or None)
+    for w in project.warnings:
+        reporter.problems([w])
+    findings = _check(project)
+    if settings.only:
+        keep = {s.key for s in project.sources if s.slug in settings.only}
+        keep |= {k for k in findings if k not in {s.key for s in project.sources}}
+        findings = findings.narrow(keep)
+    failing = _failing(findings, settings.strict)
+    if not settings.quiet:
+        _print_table(findings, project, reporter, settings.strict)
+    for key, why in sorted(failing.items()):
+        reporter.console.print(f"[bold red]fails[/bold red] {key}:")
+        reporter.findings(why)
+    if settings.strict and project.warnings:
+        return 1
+    counts = {"error": 0, "warning": 0}
+    for fs in findings.values():
+        for f in fs:
+            if f.severity in counts:
+                counts[f.severity] += 1
+    reporter.info(f"checked {len(project.handouts)} handout(s), {len(project.decks)} deck(s), "
+                  f"{len(project.practices)} practice(s): {counts['error']} error(s), {counts['warning']} warning(s)")
+    return 1 if failing else 0

@@ -1,0 +1,144 @@
+"""Renders one job in memory (nothing is written here) and measures the process doing it.
+
+`execute` is the one function both the serial path and the pool's workers run, so serial and
+parallel builds give the same bytes. Caches kept between documents (the compiled templates)
+live here and are cleared by `reset_caches()`.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from ..errors import rel
+from .model import Job, Result, Task
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..load.project import Project
+    from ..render.templating import Templates
+
+
+def run_job(project: "Project", job: Job, out_root: Path) -> Result:
+    """Renders one job in memory; nothing is written here."""
+    src = job.source
+    shown = rel(src.path, project.root)
+    result = Result(job.key)
+    if src.kind == "handout":
+        from ..render.handout import page_budget, print_handout, render_html
+
+        out_dir = out_root / job.practice.slug
+        html = render_html(src.model, job.practice, project.bibliography, job.variant, templates(project.root),
+                           src.path.parent, out_dir)
+        printed = print_handout(html, base_url=out_dir, root=project.root, practice=job.practice,
+                                reviewed=src.model.reviewed.date, source_path=shown, language=src.language)
+        result.files = {"pdf": printed.pdf, "html": html.encode("utf-8")}
+        result.pages = printed.pages
+        result.findings.extend(page_budget(printed, job.variant, job.practice, shown))
+    else:
+        from ..render.deck import render_deck
+
+        pptx, findings = render_deck(src.model, job.practice, project.bibliography, project.root, shown)
+        result.files = {"pptx": pptx}
+        result.findings.extend(findings)
+    return result
+
+
+_TEMPLATES: dict[Path, Templates] = {}
+"""Compiled template environments, one per project root, kept warm between documents."""
+
+
+def templates(root: Path) -> Templates:
+    """Returns the project's template environment, compiled once per process."""
+    from ..render.templating import Templates
+
+    if root not in _TEMPLATES:
+        _TEMPLATES[root] = Templates(root)
+    return _TEMPLATES[root]
+
+
+def reset_caches() -> None:
+    """Forgets every compiled template (after a template or translation changed on disk)."""
+    _TEMPLATES.clear()
+
+
+def execute(project: "Project", task: Task, out_root: Path, *, slide_images: bool = True) -> Result:
+    """Renders a job and adds its page count and thumbnail; failures come back in the Result.
+
+    The one function both the serial path and the workers run.
+    """
+    import traceback
+
+    from ..errors import UserError
+    from ..render import raster
+    from ..write.store import sha256
+
+    started = time.perf_counter()
+    job = task.job
+    try:
+        result = run_job(project, job, out_root)
+        if "pdf" in result.files:
+            pdf = result.files["pdf"]
+            digest = sha256(pdf)
+            if digest != task.thumbnail_of:
+                result.thumbnail, result.thumbnail_of = raster.pdf_thumbnail(pdf), digest
+        elif "pptx" in result.files:
+            pptx = result.files["pptx"]
+            result.slides = raster.pptx_slides(pptx)
+            digest = sha256(pptx)
+            if slide_images and digest != task.thumbnail_of:
+                png = raster.slide_thumbnail(pptx)
+                if png is not None:
+                    result.thumbnail, result.thumbnail_of = png, digest
+    except UserError as exc:
+        result = Result(job.key, problems=list(exc.problems))
+    except Exception:  # a bug: keep the traceback for --verbose, go on with the other jobs
+        result = Result(job.key, error=traceback.format_exc())
+    result.seconds = time.perf_counter() - started
+    result.worker = os.getpid()
+    result.peak_rss_mib = peak_rss_mib()
+    result.cpu_seconds = cpu_seconds()
+    return result
+
+
+def cpu_seconds() -> float:
+    """Returns the CPU time (user + system) this process has used."""
+    try:
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    except (ImportError, OSError):
+        return time.process_time()
+
+
+def peak_rss_mib() -> float:
+    """Returns this process's peak resident memory in MiB (0 where unknown)."""
+    try:
+        import resource
+        import sys
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+    except (ImportError, OSError):
+        return 0.0
+
+
+def warm_up(project: "Project", kinds: Iterable[str]) -> None:
+    """Imports and prepares what rendering needs, once per process (an optimisation only)."""
+    kinds = set(kinds)
+    try:
+        if "handout" in kinds:
+            import weasyprint
+
+            from ..render import handout
+
+            fonts = handout.font_config()
+            # A first tiny document loads Pango, HarfBuzz and the user-agent stylesheet.
+            weasyprint.HTML(string="<p>warm</p>").write_pdf(font_config=fonts)
+            templates(project.root)
+        if "deck" in kinds:
+            import pptx  # noqa: F401
+        import pypdfium2  # noqa: F401  (page counts and thumbnails)
+    except Exception:  # a failed warm-up shows up again, with a proper message, in the job itself
+        pass

@@ -1,0 +1,108 @@
+"""Pictures of rendered documents: PDF pages as PNG (pypdfium2), PPTX slides via LibreOffice.
+
+The one rasteriser: the index's thumbnails and the preview's page images both come from here.
+Drawing is deterministic (same PDF, same PNG bytes).
+"""
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+THUMB_WIDTH = 320
+"""Thumbnail width in pixels (shown at half size, so sharp on high-density screens)."""
+SOFFICE_TIMEOUT = 120
+"""Seconds LibreOffice may take to turn a deck into a PDF."""
+
+
+@dataclass(frozen=True)
+class Image:
+    """One drawn page: PNG bytes and its size in pixels."""
+
+    png: bytes
+    width: int
+    height: int
+
+
+class RasterError(Exception):
+    """A document could not be drawn; the message says why, in words for the user."""
+
+
+def pdf_images(pdf: bytes, *, scale: float | None = None, width: int | None = None, first: int | None = None,
+               compress_level: int = 1) -> list[Image]:
+    """Draws the pages of a PDF (the `first` n, or all) at `scale` or `width` pixels wide."""
+    import pypdfium2 as pdfium
+
+    out: list[Image] = []
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        for index in range(len(doc) if first is None else min(first, len(doc))):
+            page = doc[index]
+            try:
+                w, _ = page.get_size()
+                bitmap = page.render(scale=scale if scale else (width or THUMB_WIDTH) / w, draw_annots=False)
+                image = bitmap.to_pil().convert("RGB")
+            finally:
+                page.close()
+            buf = io.BytesIO()
+            image.save(buf, "PNG", optimize=False, compress_level=compress_level)
+            out.append(Image(buf.getvalue(), image.width, image.height))
+    finally:
+        doc.close()
+    return out
+
+
+def pdf_thumbnail(pdf: bytes, width: int = THUMB_WIDTH) -> bytes:
+    """Returns page one of a PDF as a small PNG (deterministic bytes)."""
+    return pdf_images(pdf, width=width, first=1, compress_level=9)[0].png
+
+
+def pptx_slides(pptx: bytes) -> int:
+    """Returns the number of slides in a PPTX (read from the zip, without python-pptx)."""
+    with zipfile.ZipFile(io.BytesIO(pptx)) as z:
+        return sum(1 for n in z.namelist() if n.startswith("ppt/slides/slide") and n.endswith(".xml"))
+
+
+def soffice() -> str | None:
+    """Returns the LibreOffice command, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def pptx_to_pdf(pptx: bytes, work: Path, *, profile: Path | None = None, timeout: float = SOFFICE_TIMEOUT) -> bytes:
+    """Converts a deck to PDF with LibreOffice in the folder `work`; raises RasterError saying why not."""
+    command = soffice()
+    if command is None:
+        raise RasterError("LibreOffice (soffice) is not installed, so slides are not drawn here. "
+                          "Download the PPTX to look at it, or install LibreOffice.")
+    work.mkdir(parents=True, exist_ok=True)
+    src, pdf = work / "deck.pptx", work / "deck.pdf"
+    pdf.unlink(missing_ok=True)
+    src.write_bytes(pptx)
+    user = (profile or work / "profile").as_uri()
+    try:
+        subprocess.run([command, f"-env:UserInstallation={user}", "--headless", "--norestore",
+                        "--nolockcheck", "--convert-to", "pdf", "--outdir", str(work), str(src)],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise RasterError("LibreOffice took too long to draw the slides; download the PPTX instead.") from None
+    except OSError as exc:
+        raise RasterError(f"LibreOffice could not start ({exc.strerror}); download the PPTX instead.") from None
+    if not pdf.is_file():
+        raise RasterError("LibreOffice could not convert the deck; download the PPTX to look at it.")
+    data = pdf.read_bytes()
+    pdf.unlink(missing_ok=True)
+    return data
+
+
+def slide_thumbnail(pptx: bytes, width: int = THUMB_WIDTH) -> bytes | None:
+    """Returns slide one as a PNG via LibreOffice, or None if it is missing or fails."""
+    with tempfile.TemporaryDirectory(prefix="clinicpress-soffice-") as tmp:
+        try:
+            return pdf_thumbnail(pptx_to_pdf(pptx, Path(tmp)), width)
+        except Exception:  # a missing LibreOffice or a broken conversion only costs the picture
+            return None
