@@ -9,6 +9,14 @@ from typing import Literal
 Severity = Literal["error", "warning", "info"]
 
 
+def dotted(loc: tuple) -> str:
+    """Returns a model path as written in YAML terms: sections[2].bullets[0] ("" for the root)."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One located problem: `path:line:col: field: message` plus an optional hint."""

@@ -6,15 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..load.config import Config
-from ..errors import Finding, Severity, rel
-
-
-def dotted(loc: tuple) -> str | None:
-    """Returns a model path as written in YAML terms: sections[2].bullets[0]."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out or None
+from ..errors import Finding, Severity, dotted, rel
 
 
 @dataclass
@@ -38,7 +30,7 @@ class Context:
            hint: str | None = None, **data) -> Finding:
         """A Finding located in a content file at model path `loc`."""
         return Finding(check, severity, message, self.rel(src.path), src.line_of(*loc) if loc else None,
-                       dotted(loc), hint, data)
+                       dotted(loc) or None, hint, data)
 
     def item_scores(self, key: str) -> dict:
         return self.scores.setdefault(key, {"scores": {}, "sections": []})

@@ -15,7 +15,7 @@ import functools
 import unicodedata
 from pathlib import Path
 
-from ..errors import Finding, rel
+from ..errors import Finding, dotted, rel
 
 BUNDLED_FONTS = "templates/handout/fonts"
 BUNDLED_FAMILY = "Atkinson Hyperlegible"
@@ -86,8 +86,7 @@ def glyph_findings(src, practice, root: Path) -> list[Finding]:
     families = sorted({family for family, _ in fonts_for(practice, root)})
     listed = ", ".join(f"'{ch}' U+{ord(ch):04X}" for ch in missing[:MAX_LISTED])
     more = f" and {len(missing) - MAX_LISTED} more" if len(missing) > MAX_LISTED else ""
-    from ._base import dotted
-
+    
     return [Finding(
         "glyphs.missing", "warning",
         f"{len(missing)} character(s) have no glyph in the fonts of practice {practice.slug} "

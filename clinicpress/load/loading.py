@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem, UserError, rel
+from ..errors import Problem, UserError, dotted, rel
 
 MAX_BYTES = 512 * 1024
 """Largest content or practice file accepted; real handouts are under 40 KiB."""
@@ -145,7 +145,7 @@ def _construct(node: yaml.Node, loc: Loc, pos: _Positions, problems: list[Proble
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
     if node.tag not in _PLAIN_TAGS:
         tag = node.tag.replace(_TAG, "!!")
-        problems.append(Problem(shown, line, col, _dotted(loc) or None,
+        problems.append(Problem(shown, line, col, dotted(loc) or None,
                                 f"YAML tag {tag} is not supported",
                                 hint="content holds plain text, numbers, dates, lists and keys only; "
                                      "remove the tag or quote the value"))
@@ -171,7 +171,7 @@ def _construct(node: yaml.Node, loc: Loc, pos: _Positions, problems: list[Proble
             if key in out:
                 first = pos.get(("__key__",) + loc + (key,), (None, None))[0]
                 problems.append(Problem(shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                        _dotted(loc + (key,)), f"duplicate key (first defined on line {first})",
+                                        dotted(loc + (key,)), f"duplicate key (first defined on line {first})",
                                         hint="remove one of the two; YAML would silently keep only the last"))
                 continue
             pos[("__key__",) + loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -183,7 +183,7 @@ def _construct(node: yaml.Node, loc: Loc, pos: _Positions, problems: list[Proble
     try:
         return _scalar(node)
     except _Bad as exc:
-        problems.append(Problem(shown, line, col, _dotted(loc) or None, f"invalid value: {exc}",
+        problems.append(Problem(shown, line, col, dotted(loc) or None, f"invalid value: {exc}",
                                 hint="quote the value to keep it as text"))
         return None
 
@@ -197,16 +197,6 @@ def _scalar(node: yaml.Node) -> Any:
         raise _Bad(str(exc).splitlines()[0]) from None
     finally:
         loader.dispose()
-
-
-def _dotted(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _model_at(model: type[BaseModel], loc: Loc) -> list[type[BaseModel]]:
@@ -257,7 +247,7 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], posit
             hint = doc
         elif err["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
-        problems.append(Problem(shown, line, col, _dotted(clean) or None, msg, hint))
+        problems.append(Problem(shown, line, col, dotted(clean) or None, msg, hint))
     return _dedupe(problems)
 
 

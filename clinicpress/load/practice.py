@@ -22,8 +22,8 @@ import yaml
 from pydantic import ValidationError
 
 from . import schema
-from ..errors import Problem, UserError, rel
-from .loading import _dotted, load_model, load_yaml, problems_from_validation
+from ..errors import Problem, UserError, dotted, rel
+from .loading import load_model, load_yaml, problems_from_validation
 
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 FONT_MAGIC = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"wOFF", b"wOF2")
@@ -274,7 +274,7 @@ def load_theme(brand_path: Path, folder: Path, project_root: Path, warnings: lis
 
     def warn(loc: tuple, message: str, hint: str | None = None) -> None:
         line = _line(positions, loc)
-        warnings.append(Problem(shown, line, None, _dotted(loc) or None, message, hint, "warning"))
+        warnings.append(Problem(shown, line, None, dotted(loc) or None, message, hint, "warning"))
 
     colors, palette = _resolve_colors(brand, warn)
     typo = brand.typography

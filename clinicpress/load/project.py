@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from . import schema
 from .assets import font_problem, image_problems, template_problems
 from .citations import Bibliography
-from ..errors import Problem, UserError, rel
+from ..errors import Problem, UserError, dotted, rel
 from .loading import load_model
 from .practice import PracticeContext, load_practice
 
@@ -155,13 +155,13 @@ def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
             if key not in bib:
                 import difflib
                 close = difflib.get_close_matches(key, list(bib.items), n=1)
-                problems.append(Problem(shown, src.line_of(*loc), None, _dotted(loc),
+                problems.append(Problem(shown, src.line_of(*loc), None, dotted(loc),
                                         f"unknown citation key [@{key}]",
                                         hint=f"did you mean [@{close[0]}]?" if close else
                                         "add the source to content/references.json"))
     for loc, fig in walk_figures(src.model):
         line = src.line_of(*loc, "src")
-        field_path = _dotted(loc + ("src",))
+        field_path = dotted(loc + ("src",))
         problem, real = _figure_target(src.path.parent, fig.src, root)
         if problem:
             problems.append(Problem(shown, line, None, field_path, f"image {fig.src!r} {problem}",
@@ -251,9 +251,3 @@ def walk_figures(model: Any) -> list[tuple[tuple, schema.Figure]]:
     """Returns (loc, figure) for every figure or slide image in a model."""
     return walk(model, schema.Figure)
 
-
-def _dotted(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out

@@ -29,6 +29,14 @@ from ..errors import Problem, UserError, rel
 from ..load.schema import CITE_RE
 
 DEFAULT_PREFIX = "!default"
+LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+"""The only links content may make (in handouts, also #fragments within the page)."""
+
+
+def safe_link(url: str, *, fragment: bool = False) -> bool:
+    """True if content may link to `url`: web, e-mail or phone (and `#...` where `fragment`)."""
+    url = url.lower()
+    return url.startswith(LINK_SCHEMES) or (fragment and url.startswith("#"))
 
 
 @functools.cache
@@ -36,7 +44,7 @@ def _markdown() -> MarkdownIt:
     """CommonMark without raw HTML or images (content cannot pull in files or markup)."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable(["image", "html_block", "html_inline"])
-    md.validateLink = lambda url: url.lower().startswith(("https://", "http://", "mailto:", "tel:", "#"))
+    md.validateLink = lambda url: safe_link(url, fragment=True)
     return md
 
 
