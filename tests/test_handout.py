@@ -582,7 +582,7 @@ def test_sections_with_tables_are_grouped_as_wide_runs():
 def test_theme_colours_are_checked_for_contrast():
     assert contrast("#ffffff", "#000000") == pytest.approx(21)
     from clinicpress.render.handout import css_variables
-    from clinicpress.load.practice import DEFAULT_COLORS, Theme
+    from clinicpress.load.theme import DEFAULT_COLORS, Theme
 
     theme = Theme(colors={**DEFAULT_COLORS, "primary": "#ffd27a", "foreground": "#1f2933;}body{x:y"})
     values = css_variables(theme, band_dark=True)

@@ -13,7 +13,8 @@ import pytest
 
 from clinicpress.load import schema
 from clinicpress.errors import UserError
-from clinicpress.load.practice import load_practice, parse_color
+from clinicpress.load.practice import load_practice
+from clinicpress.load.theme import parse_color
 from conftest import ROOT, copy_project, require_tool, run_build
 
 HANDOUT = "gut-and-immune-system"

@@ -51,10 +51,16 @@ class Item:
 
 def items(src, ctx) -> list[Item]:
     """Judges every PEMAT-P item this tool knows for one handout."""
+    figures = [s.figure for s in src.model.sections if s.figure is not None and not s.figure.decorative]
+    return _understandable(src, ctx) + _actionable(src, ctx) + _human(src.model, bool(figures))
+
+
+def _understandable(src, ctx) -> list[Item]:
+    """The understandability items a tool can judge: message, terms, chunks, headings, cues, figures."""
     h = src.model
     config = ctx.config
     out: list[Item] = []
-    U, A = UNDERSTANDABILITY, ACTIONABILITY
+    U = UNDERSTANDABILITY
 
     mm_sentences = prose.sentences(" ".join(p.text for p in prose.pieces(h.main_message, ("main_message",))))
     out.append(Item("main_message_first", U, "one main message, shown first", 1 <= len(mm_sentences) <= 2,
@@ -103,7 +109,15 @@ def items(src, ctx) -> list[Item]:
     out.append(Item("simple_tables", U, "tables are short, with header rows", (not complex_) if tables else None,
                     hint="keep tables to 4 columns and 8 rows with a header row",
                     loc=("sections", complex_[0], "table") if complex_ else ()))
+    return out
 
+
+def _actionable(src, ctx) -> list[Item]:
+    """The actionability items a tool can judge: actions present, addressed to the reader, as steps, a checklist."""
+    h = src.model
+    config = ctx.config
+    out: list[Item] = []
+    A = ACTIONABILITY
     out.append(Item("action_present", A, "at least one action the reader can take", bool(h.actions),
                     hint="add what the reader can do", loc=("actions",)))
 
@@ -128,10 +142,15 @@ def items(src, ctx) -> list[Item]:
     out.append(Item("checklist_tool", A, "a tangible tool (question checklist) for the next visit",
                     len(h.questions) >= 2, hint="list two or more questions to ask at the next visit",
                     loc=("questions",)))
+    return out
 
+
+def _human(h, has_figures: bool) -> list[Item]:
+    """The items only a person can judge: met where a reviewer signed them, else unknown."""
+    out: list[Item] = []
     signed = set(h.human_review.items) if h.human_review else set()
     for item_id, (dim, label) in HUMAN_ITEMS.items():
-        if item_id == "clear_illustrations" and not figures:
+        if item_id == "clear_illustrations" and not has_figures:
             out.append(Item(item_id, dim, label, None, human=True))
         else:
             out.append(Item(item_id, dim, label, True if item_id in signed else None, human=True))

@@ -6,6 +6,7 @@ live here and are cleared by `reset_caches()`.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -71,7 +72,6 @@ def execute(project: "Project", task: Task, out_root: Path, *, slide_images: boo
 
     from ..errors import UserError
     from ..render import raster
-    from ..write.store import sha256
 
     started = time.perf_counter()
     job = task.job
@@ -79,13 +79,13 @@ def execute(project: "Project", task: Task, out_root: Path, *, slide_images: boo
         result = run_job(project, job, out_root)
         if "pdf" in result.files:
             pdf = result.files["pdf"]
-            digest = sha256(pdf)
+            digest = hashlib.sha256(pdf).hexdigest()
             if digest != task.thumbnail_of:
                 result.thumbnail, result.thumbnail_of = raster.pdf_thumbnail(pdf), digest
         elif "pptx" in result.files:
             pptx = result.files["pptx"]
             result.slides = raster.pptx_slides(pptx)
-            digest = sha256(pptx)
+            digest = hashlib.sha256(pptx).hexdigest()
             if slide_images and digest != task.thumbnail_of:
                 png = raster.slide_thumbnail(pptx)
                 if png is not None:

@@ -73,75 +73,84 @@ def _raster_problems(path: Path, expected: str) -> list[tuple[int | None, str]]:
 
 def svg_problems(data: bytes) -> list[tuple[int | None, str]]:
     """Returns (line, message) for everything in an SVG that could fetch, run or embed."""
-    from xml.parsers import expat
+    return _SvgAudit().run(data)
 
-    problems: list[tuple[int | None, str]] = []
-    parser = expat.ParserCreate(namespace_separator=" ")
-    in_style: list[bool] = []
 
-    def line() -> int:
-        return parser.CurrentLineNumber
+class _SvgAudit:
+    """One pass of expat over an SVG, collecting what could fetch, run or embed."""
 
-    def check_ref(value: str, what: str) -> None:
+    def __init__(self) -> None:
+        from xml.parsers import expat
+
+        self.expat = expat
+        self.problems: list[tuple[int | None, str]] = []
+        self.in_style: list[bool] = []
+        self.parser = parser = expat.ParserCreate(namespace_separator=" ")
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.chars
+        parser.EntityDeclHandler = self.entity_decl
+        parser.ProcessingInstructionHandler = self.pi
+        parser.ExternalEntityRefHandler = self.external_entity
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def run(self, data: bytes) -> list[tuple[int | None, str]]:
+        try:
+            self.parser.Parse(data, True)
+        except self.expat.ExpatError as exc:
+            if not self.problems:
+                self.problems.append((exc.lineno, f"is not a valid SVG file: {self.expat.ErrorString(exc.code)}"))
+        return self.problems
+
+    def add(self, message: str) -> None:
+        self.problems.append((self.parser.CurrentLineNumber, message))
+
+    def check_ref(self, value: str, what: str) -> None:
         v = value.strip()
         if v and not v.startswith("#"):
-            problems.append((line(), f"{what} refers to {v[:80]!r}; only references to '#id' inside the SVG "
-                                     "are allowed (nothing outside the file is loaded)"))
+            self.add(f"{what} refers to {v[:80]!r}; only references to '#id' inside the SVG "
+                     "are allowed (nothing outside the file is loaded)")
 
-    def check_css(text: str) -> None:
+    def check_css(self, text: str) -> None:
         for m in _CSS_URL_RE.finditer(text):
-            check_ref(next(g for g in m.groups() if g is not None), "url()")
+            self.check_ref(next(g for g in m.groups() if g is not None), "url()")
         for m in _CSS_IMPORT_RE.finditer(text):
-            check_ref(m.group(1) or m.group(2), "@import")
+            self.check_ref(m.group(1) or m.group(2), "@import")
 
-    def start(name: str, attrs: dict) -> None:
+    def start(self, name: str, attrs: dict) -> None:
         local = name.rsplit(" ", 1)[-1]
         if local.lower() == "script":
-            problems.append((line(), "contains a <script>; scripts are not allowed in images"))
+            self.add("contains a <script>; scripts are not allowed in images")
         if local == "foreignObject":
-            problems.append((line(), "contains a <foreignObject>; embedded HTML is not allowed in images"))
+            self.add("contains a <foreignObject>; embedded HTML is not allowed in images")
         for key, value in attrs.items():
             attr = key.rsplit(" ", 1)[-1]
             if attr.lower().startswith("on"):
-                problems.append((line(), f"has an event handler {attr}=; scripts are not allowed in images"))
+                self.add(f"has an event handler {attr}=; scripts are not allowed in images")
             elif attr in ("href", "src"):
-                check_ref(value, f"<{local} {attr}=>")
+                self.check_ref(value, f"<{local} {attr}=>")
             elif "url(" in value.lower() or "@import" in value.lower():
-                check_css(value)
-        in_style.append(local == "style")
+                self.check_css(value)
+        self.in_style.append(local == "style")
 
-    def end(name: str) -> None:
-        if in_style:
-            in_style.pop()
+    def end(self, name: str) -> None:
+        if self.in_style:
+            self.in_style.pop()
 
-    def chars(text: str) -> None:
-        if in_style and in_style[-1]:
-            check_css(text)
+    def chars(self, text: str) -> None:
+        if self.in_style and self.in_style[-1]:
+            self.check_css(text)
 
-    def entity_decl(name, *args) -> None:
-        problems.append((line(), f"declares an entity {name!r}; entity declarations are not allowed"))
+    def entity_decl(self, name, *args) -> None:
+        self.add(f"declares an entity {name!r}; entity declarations are not allowed")
 
-    def pi(target: str, data: str) -> None:
+    def pi(self, target: str, data: str) -> None:
         if target.lower() == "xml-stylesheet":
-            problems.append((line(), "links a stylesheet (<?xml-stylesheet?>); not allowed in images"))
+            self.add("links a stylesheet (<?xml-stylesheet?>); not allowed in images")
 
-    def external_entity(*args) -> int:
-        problems.append((line(), "refers to an external entity; not allowed"))
+    def external_entity(self, *args) -> int:
+        self.add("refers to an external entity; not allowed")
         return 1
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    parser.EntityDeclHandler = entity_decl
-    parser.ProcessingInstructionHandler = pi
-    parser.ExternalEntityRefHandler = external_entity
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        if not problems:
-            problems.append((exc.lineno, f"is not a valid SVG file: {expat.ErrorString(exc.code)}"))
-    return problems
 
 
 def font_problem(path: Path) -> str | None:

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..errors import Problem, UserError, dotted, rel
 from . import schema
 from .assets import font_problem, image_problems, template_problems
 from .citations import Bibliography
-from ..errors import Problem, UserError, dotted, rel
 from .loading import load_model
 from .practice import PracticeContext, load_practice
 

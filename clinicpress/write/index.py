@@ -31,72 +31,89 @@ def render_index(manifest: dict) -> str:
     """Returns the HTML of output/index.html for a manifest (deterministic)."""
     outputs: dict = manifest.get("outputs", {})
     practices: dict = manifest.get("practices", {})
+    jobs = _jobs(outputs)
+    by_practice: dict[str, list[dict]] = {}
+    for job in jobs.values():
+        by_practice.setdefault(job["entry"]["practice"], []).append(job)
+    parts = [_HEAD, _header(jobs, by_practice, practices), "</header>\n<main>\n", _unbuilt(manifest, outputs)]
+    if not jobs:
+        parts.append('<p>No outputs yet. Run <code>python build.py</code>.</p>\n')
+    for slug in sorted(by_practice):
+        parts.append(_practice(slug, practices.get(slug, {}).get("name", slug), by_practice[slug]))
+    parts.append("</main>\n<footer><p>Made by ClinicPress from output/manifest.json. "
+                 "Status comes from the quality checks; see output/report.json for details.</p></footer>\n"
+                 "</body>\n</html>\n")
+    return "".join(parts)
+
+
+def _jobs(outputs: dict) -> dict[str, dict]:
+    """Groups the outputs by document: {job key: {"files": {format: path}, "entry": main entry}}."""
     jobs: dict[str, dict] = {}
     for path, entry in sorted(outputs.items()):
         job = jobs.setdefault(entry.get("job", path), {"files": {}, "entry": entry})
         job["files"][entry["format"]] = path
         if entry["format"] in ("pdf", "pptx"):
             job["entry"] = entry
-    by_practice: dict[str, list[dict]] = {}
-    for key, job in jobs.items():
-        by_practice.setdefault(job["entry"]["practice"], []).append(job)
+    return jobs
 
+
+def _header(jobs: dict, by_practice: dict, practices: dict) -> str:
+    """The page title, the status counts and the list of practices."""
+    e = _e
     counts = {"pass": 0, "warn": 0, "fail": 0}
     for job in jobs.values():
         counts[job["entry"].get("status", "pass")] = counts.get(job["entry"].get("status", "pass"), 0) + 1
-
-    e = _e
-    parts: list[str] = []
-    parts.append(_HEAD)
-    parts.append('<header class="top">\n<h1>ClinicPress outputs</h1>\n')
-    parts.append(f'<p class="summary">{len(jobs)} document{"s" if len(jobs) != 1 else ""} for '
-                 f'{len(by_practice)} practice{"s" if len(by_practice) != 1 else ""}: '
-                 f'{counts["pass"]} pass, {counts["warn"]} with warnings, {counts["fail"]} failing checks.</p>\n')
+    parts = ['<header class="top">\n<h1>ClinicPress outputs</h1>\n',
+             f'<p class="summary">{len(jobs)} document{"s" if len(jobs) != 1 else ""} for '
+             f'{len(by_practice)} practice{"s" if len(by_practice) != 1 else ""}: '
+             f'{counts["pass"]} pass, {counts["warn"]} with warnings, {counts["fail"]} failing checks.</p>\n']
     if by_practice:
         parts.append('<nav aria-label="Practices"><ul class="toc">\n')
         for slug in sorted(by_practice):
             name = practices.get(slug, {}).get("name", slug)
             parts.append(f'<li><a href="#{e(slug)}">{e(name)}</a></li>\n')
         parts.append("</ul></nav>\n")
-    parts.append("</header>\n<main>\n")
+    return "".join(parts)
+
+
+def _unbuilt(manifest: dict, outputs: dict) -> str:
+    """The items that failed their checks and have no output at all, with the first error."""
+    e = _e
     built = {entry.get("item") for entry in outputs.values()}
     unbuilt = [(key, item) for key, item in sorted(manifest.get("items", {}).items())
                if item.get("status") == "fail" and item.get("kind") in ("handout", "deck") and key not in built]
-    if unbuilt:
-        parts.append('<section class="unbuilt" aria-labelledby="unbuilt-h">\n'
-                     '<h2 id="unbuilt-h">Not built: failing checks</h2>\n<ul>\n')
-        for key, item in unbuilt:
-            first = next((f for f in item.get("findings", []) if f.get("severity") == "error"), {})
-            where = first.get("path", item.get("source", "")) + (f":{first['line']}" if first.get("line") else "")
-            parts.append(f'<li><strong>{e(item.get("title") or key)}</strong> ({e(item.get("language", ""))}): '
-                         f'{e(first.get("message", "fails checks"))} <span class="where">{e(where)}</span></li>\n')
-        parts.append("</ul>\n</section>\n")
-    if not jobs:
-        parts.append('<p>No outputs yet. Run <code>python build.py</code>.</p>\n')
-    for slug in sorted(by_practice):
-        info = practices.get(slug, {})
-        name = info.get("name", slug)
-        parts.append(f'<section class="practice" id="{e(slug)}" aria-labelledby="{e(slug)}-h">\n')
-        parts.append(f'<h2 id="{e(slug)}-h">{e(name)}</h2>\n')
-        group = by_practice[slug]
-        languages = sorted({j["entry"].get("language", "en") for j in group}, key=lambda x: (x != "en", x))
-        for lang in languages:
-            items = sorted((j for j in group if j["entry"].get("language", "en") == lang),
-                           key=lambda j: (j["entry"].get("kind", ""), j["entry"].get("title", "").casefold(),
-                                          j["entry"].get("variant", "")))
-            heading = None
-            if len(languages) > 1:
-                heading = f"{slug}-{lang}"
-                parts.append(f'<h3 id="{e(heading)}">{e(LANGUAGE_NAMES.get(lang, lang))}</h3>\n')
-            label = f' aria-labelledby="{e(heading)}"' if heading else ""
-            parts.append(f'<ul class="cards"{label}>\n')
-            for job in items:
-                parts.append(_card(job))
-            parts.append("</ul>\n")
-        parts.append("</section>\n")
-    parts.append("</main>\n<footer><p>Made by ClinicPress from output/manifest.json. "
-                 "Status comes from the quality checks; see output/report.json for details.</p></footer>\n"
-                 "</body>\n</html>\n")
+    if not unbuilt:
+        return ""
+    parts = ['<section class="unbuilt" aria-labelledby="unbuilt-h">\n'
+             '<h2 id="unbuilt-h">Not built: failing checks</h2>\n<ul>\n']
+    for key, item in unbuilt:
+        first = next((f for f in item.get("findings", []) if f.get("severity") == "error"), {})
+        where = first.get("path", item.get("source", "")) + (f":{first['line']}" if first.get("line") else "")
+        parts.append(f'<li><strong>{e(item.get("title") or key)}</strong> ({e(item.get("language", ""))}): '
+                     f'{e(first.get("message", "fails checks"))} <span class="where">{e(where)}</span></li>\n')
+    parts.append("</ul>\n</section>\n")
+    return "".join(parts)
+
+
+def _practice(slug: str, name: str, group: list[dict]) -> str:
+    """One practice's section: its documents as cards, by language."""
+    e = _e
+    parts = [f'<section class="practice" id="{e(slug)}" aria-labelledby="{e(slug)}-h">\n',
+             f'<h2 id="{e(slug)}-h">{e(name)}</h2>\n']
+    languages = sorted({j["entry"].get("language", "en") for j in group}, key=lambda x: (x != "en", x))
+    for lang in languages:
+        items = sorted((j for j in group if j["entry"].get("language", "en") == lang),
+                       key=lambda j: (j["entry"].get("kind", ""), j["entry"].get("title", "").casefold(),
+                                      j["entry"].get("variant", "")))
+        heading = None
+        if len(languages) > 1:
+            heading = f"{slug}-{lang}"
+            parts.append(f'<h3 id="{e(heading)}">{e(LANGUAGE_NAMES.get(lang, lang))}</h3>\n')
+        label = f' aria-labelledby="{e(heading)}"' if heading else ""
+        parts.append(f'<ul class="cards"{label}>\n')
+        parts.extend(_card(job) for job in items)
+        parts.append("</ul>\n")
+    parts.append("</section>\n")
     return "".join(parts)
 
 

@@ -1,0 +1,46 @@
+"""Pydantic models for handouts, decks and practices: the one description of valid input.
+
+Every model forbids unknown keys and documents each field with a docstring, which the
+error messages and `clinicpress schema` reuse. Prose fields are CommonMark and may cite
+sources as `[@key]`, keys into `content/references.json`.
+"""
+
+from __future__ import annotations
+
+from .base import CITE_RE, LANGUAGES, SLUG_RE, Language, Markdown, Model, Slug, cite_keys
+from .deck import Bullet, BulletItem, Chart, Column, Deck, Quote, Series, Slide, SlideLayout
+from .handout import Handout, Section
+from .parts import PEMAT_HUMAN_ITEMS, Callout, Figure, GlossaryEntry, HumanReview, Reviewed, Table
+from .practice import Clinician, Notices, Practice
+
+__all__ = [
+    "Bullet",
+    "BulletItem",
+    "Callout",
+    "Chart",
+    "cite_keys",
+    "CITE_RE",
+    "Clinician",
+    "Column",
+    "Deck",
+    "Figure",
+    "GlossaryEntry",
+    "Handout",
+    "HumanReview",
+    "Language",
+    "LANGUAGES",
+    "Markdown",
+    "Model",
+    "Notices",
+    "PEMAT_HUMAN_ITEMS",
+    "Practice",
+    "Quote",
+    "Reviewed",
+    "Section",
+    "Series",
+    "Slide",
+    "SlideLayout",
+    "Slug",
+    "SLUG_RE",
+    "Table",
+]

@@ -1,0 +1,82 @@
+"""A practice (practice.yml): name, clinicians, contact details, languages, variants."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from .base import Language, Model
+
+
+class Clinician(Model):
+    """A clinician at the practice."""
+
+    name: str = Field(min_length=2)
+    """Full name."""
+    credentials: str | None = None
+    """Degrees and titles, e.g. "MD, FACR"."""
+    role: str | None = None
+    """Role, e.g. "Rheumatologist"."""
+
+
+class Notices(Model):
+    """Legally required or locally expected notices (e.g. US Section 1557 taglines)."""
+
+    language_assistance: str | None = None
+    """Notice that free language assistance is available."""
+    nondiscrimination: str | None = None
+    """Nondiscrimination notice."""
+
+
+class Practice(Model):
+    """One medical practice: who they are, how to reach them, how their handouts print."""
+
+    name: str = Field(min_length=2, max_length=100)
+    """Practice name as shown on handouts and slides."""
+    tagline: str | None = None
+    """Short line under the name, e.g. "Rheumatology and autoimmune care"."""
+    clinicians: list[Clinician] = Field(default_factory=list)
+    """Clinicians who present talks and see patients."""
+    address: list[str] = Field(min_length=1)
+    """Postal address, one line per item."""
+    phone: str = Field(min_length=3)
+    """Main phone number as it should be printed."""
+    fax: str | None = None
+    """Fax number."""
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    """Contact email."""
+    website: str = Field(pattern=r"^https://[^\s]+$")
+    """Practice website (https). The QR code links here unless booking_url is set."""
+    booking_url: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
+    """Online booking page (https); preferred for the QR code."""
+    hours: list[str] = Field(default_factory=list)
+    """Opening hours, one line per item."""
+    languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1)
+    """Languages the practice offers; a handout is built in each one that exists."""
+    paper: Literal["letter", "a4"] = "letter"
+    """Paper size for handouts: letter (US) or a4."""
+    columns: Literal[1, 2] = 1
+    """Handout body in one or two columns."""
+    variants: list[Literal["standard", "large-print", "print-shop"]] = Field(
+        default_factory=lambda: ["standard"], min_length=1)
+    """Handout variants every build makes for this practice: standard, large-print (18 pt, one
+    column) and print-shop (3 mm bleed and crop marks). `--variant` on the command line wins."""
+    reviewer: str | None = None
+    """Clinical reviewer shown on handouts; defaults to each handout's own reviewer."""
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    """ISO country code (US, GB, ...): sets date formats and spelling of built-in texts."""
+    emergency_number: str = "911"
+    """Local emergency number printed in the disclaimer (911 in the US, 999 in the UK)."""
+    notices: Notices | None = None
+    """Optional language-assistance and nondiscrimination notices for the back page."""
+    footer_note: str | None = None
+    """Optional extra line in the footer."""
+    deck_master: str | None = None
+    """Optional PowerPoint master (.pptx or .potx) in the practice folder."""
+
+    @field_validator("languages")
+    @classmethod
+    def _unique_languages(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("a language is listed twice")
+        return v
