@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import Problem, UsageError, UserError
 
@@ -13,7 +14,7 @@ EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError (exit 2, no traceback) instead of exiting."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(Problem(self.prog, message=message, hint=f"run '{self.prog} --help'"))
 
 

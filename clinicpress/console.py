@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from .errors import Finding, Problem
 
@@ -91,8 +92,8 @@ class Progress:
         self.what = what
         self.done = 0
         self.started = time.perf_counter()
-        self._bar = None
-        self._task = None
+        self._bar: Any = None
+        self._task: Any = None
 
     def __enter__(self) -> "Progress":
         if self.reporter.interactive and self.total > 1:

@@ -27,5 +27,10 @@ if ((${#missing[@]})); then
 fi
 
 python -m pip install -q --disable-pip-version-check -e '.[test]'
+if [ "$#" -eq 0 ]; then  # the whole suite: the package must also pass lint, format and type checks
+  python -m ruff check clinicpress tests bench build.py
+  python -m ruff format --check clinicpress
+  python -m mypy
+fi
 export CLINICPRESS_REQUIRE_TOOLS=1   # a test whose tool is missing fails instead of skipping
 exec python -m pytest "$@"

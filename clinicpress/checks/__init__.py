@@ -25,6 +25,8 @@ Families and their check ids (the `check` of each Finding):
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from ..load.config import Config, load_config
 from ..errors import Finding
 from . import accessibility, citations, contrast, glyphs, governance, pemat, plain_language, readability
@@ -46,9 +48,9 @@ CHECK_IDS = (
     "glyphs.missing",
 )
 """Every check id a Finding can carry (the families are documented above)."""
-ITEM_CHECKS = (readability.check, plain_language.check, pemat.check, governance.check, citations.check,
+ITEM_CHECKS: tuple[Callable[..., list[Finding]], ...] = (readability.check, plain_language.check, pemat.check, governance.check, citations.check,
                accessibility.check, glyphs.check)
-PRACTICE_CHECKS = (governance.check_practice, contrast.check_practice, accessibility.check_practice)
+PRACTICE_CHECKS: tuple[Callable[..., list[Finding]], ...] = (governance.check_practice, contrast.check_practice, accessibility.check_practice)
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 

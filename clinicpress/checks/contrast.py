@@ -30,7 +30,7 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
     theme = practice.theme
     brand = practice.root / "_brand.yml"
     shown = ctx.rel(brand) if brand.is_file() else ctx.rel(practice.root / "practice.yml")
-    positions = {}
+    positions: dict = {}
     if brand.is_file():
         try:
             _, positions = load_yaml(brand, ctx.root)

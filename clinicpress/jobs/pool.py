@@ -19,6 +19,9 @@ from .model import Result, Task, job_from_ident
 from .run import execute, warm_up
 
 if TYPE_CHECKING:  # pragma: no cover
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
     from ..load.project import Project
 
 MAX_TASKS_PER_WORKER = 50
@@ -142,7 +145,9 @@ class Renderer:
         self.kinds = tuple(sorted(set(kinds)))
         self.slide_images = slide_images
         self.max_tasks = max_tasks_per_worker
-        self._pool = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
         self._tasks: list[Task] = []
         self._futures: dict = {}
 
@@ -184,11 +189,11 @@ class Renderer:
             self._start_error = exc
 
     def _started_pool(self) -> None:
-        starter = getattr(self, "_starter", None)
+        starter = self._starter
         if starter is not None:
             starter.join()
             self._starter = None
-        error = getattr(self, "_start_error", None)
+        error = self._start_error
         if error is not None:
             self._start_error = None
             raise error
@@ -250,7 +255,7 @@ class Renderer:
 
     def close(self, *, abort: bool = False) -> None:
         """Stops the workers; with `abort` (an error or Ctrl-C) ends them at once."""
-        starter = getattr(self, "_starter", None)
+        starter = self._starter
         if starter is not None:
             starter.join()
             self._starter = None

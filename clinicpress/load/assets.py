@@ -203,7 +203,8 @@ def template_problems(path: Path) -> list[tuple[int, str]]:
         check(m.group(1) or m.group(2), m.start(), "@import")
     for m in re.finditer(r"<[a-zA-Z][^<>]*>", text):
         tag = m.group(0)
-        name = re.match(r"<([a-zA-Z][\w:-]*)", tag).group(1).lower()
+        opening = re.match(r"<([a-zA-Z][\w:-]*)", tag)
+        name = opening.group(1).lower() if opening else ""
         for am in re.finditer(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", tag):
             attr = am.group(1).lower()
             value = next(g for g in am.groups()[1:] if g is not None)

@@ -77,7 +77,7 @@ def load_theme(brand_path: Path, folder: Path, project_root: Path, warnings: lis
     headings = getattr(typo, "headings", None) if typo else None
     family = functools.partial(_family_or_default, usable=usable, why_not=why_not, warn=warn)
     base_family = family(getattr(base, "family", None), ("typography", "base", "family"))
-    if getattr(headings, "family", None):
+    if headings is not None and getattr(headings, "family", None):
         heading_family = family(headings.family, ("typography", "headings", "family"))
     else:
         heading_family = base_family
@@ -226,11 +226,11 @@ def _brand_problems(exc: ValidationError, model, positions, shown: str) -> list[
                 line, col = positions[loc]
         cleaned.append((p, fld, line, col))
     # An error inside a value is more precise than the other union branch's complaint about it.
-    fields = [fld for _, fld, _, _ in cleaned if fld]
+    located: list[str] = [fld for _, fld, _, _ in cleaned if fld]
     out: list[Problem] = []
     seen: set[tuple] = set()
     for p, fld, line, col in cleaned:
-        if fld and any(f.startswith(fld + ".") or f.startswith(fld + "[") for f in fields):
+        if fld and any(f.startswith(fld + ".") or f.startswith(fld + "[") for f in located):
             continue
         if (line, fld, p.message) in seen:
             continue

@@ -84,8 +84,9 @@ def _logo_loc(raw_logo, size: str, variant: str | None) -> tuple:
     """Returns where in `_brand.yml` the file of one logo size/variant is written."""
     if not isinstance(raw_logo, dict):
         return ("logo",)
-    images = raw_logo.get("images") if isinstance(raw_logo.get("images"), dict) else {}
-    value, loc = raw_logo.get(size), ("logo", size)
+    images: dict = raw_logo["images"] if isinstance(raw_logo.get("images"), dict) else {}
+    value = raw_logo.get(size)
+    loc: tuple = ("logo", size)
     for _ in range(4):
         if isinstance(value, str) and value in images:
             value, loc = images[value], ("logo", "images", value)
@@ -109,6 +110,7 @@ def resolve_logos(logo, raw_logo, folder: Path, warn) -> dict[str, Logo]:
             continue
         light = getattr(value, "light", None)
         dark = getattr(value, "dark", None)
+        variants: tuple[str | None, ...]
         if light is None and dark is None:
             light, variants = value, (None,)
         else:

@@ -38,6 +38,8 @@ class Bibliography:
     def __init__(self, items: list[dict], path: str = "content/references.json"):
         self.path = path
         self.items = {item["id"]: item for item in items}
+        self._lines: dict[str, int] = {}
+        """The line of each item in references.json (for messages)."""
 
     @classmethod
     def load(cls, path: Path, root: Path) -> "Bibliography":
@@ -97,7 +99,7 @@ class Bibliography:
             try:
                 self.entry(key)
             except Exception as exc:  # citeproc raises many kinds for bad CSL
-                line = getattr(self, "_lines", {}).get(key)
+                line = self._lines.get(key)
                 problems.append(Problem(self.path, line, None, key,
                                         f"citeproc cannot format this reference ({type(exc).__name__}: {exc})",
                                         hint="check the CSL-JSON fields (author, issued, page)"))

@@ -157,12 +157,14 @@ def load_config(root: Path, **overrides) -> Config:
         problems = []
         for err in exc.errors(include_url=False):
             key = str(err["loc"][0]) if err["loc"] else ""
+            hint: str | None
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(key, list(Config.model_fields), n=1)
                 msg, hint = "unknown option", (f"did you mean '{close[0]}'?" if close
                                                else "see clinicpress/config.py for the options")
             else:
-                msg, hint = err["msg"], Config.model_fields[key].description if key in Config.model_fields else None
+                msg = err["msg"]
+                hint = Config.model_fields[key].description if key in Config.model_fields else None
             problems.append(Problem(shown, _line_of_key(text, key), None, key or None, msg, hint))
         raise UserError(problems) from None
 
@@ -171,7 +173,7 @@ def describe() -> list[tuple[str, object, str]]:
     """Returns (option, default, description) for every option, for docs and `--help`."""
     out = []
     for name, f in Config.model_fields.items():
-        default = f.default_factory() if f.default_factory else f.default
+        default = f.get_default(call_default_factory=True)
         out.append((name, default, " ".join((f.description or "").split())))
     return out
 

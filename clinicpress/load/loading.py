@@ -37,7 +37,7 @@ class _Positions(dict):
 class _Loader(yaml.SafeLoader):
     """Safe loader that refuses aliases (no alias bombs) and limits nesting."""
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.MarkedYAMLError(
@@ -228,7 +228,7 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], posit
                              shown: str) -> list[Problem]:
     """Turns pydantic errors into located Problems with hints."""
     problems: list[Problem] = []
-    for err in _best_branches(exc.errors(include_url=False), model):
+    for err in _best_branches([dict(e) for e in exc.errors(include_url=False)], model):
         clean = _clean_loc(model, tuple(err["loc"]), _names_key(err))
         line, col = _position_for(clean, positions)
         hint = None
@@ -335,7 +335,8 @@ def load_model(path: Path, model: type[M], root: Path | None = None, *, extra: d
     data, positions = load_yaml(path, root)
     shown = rel(path, root)
     if not isinstance(data, dict):
-        found = {list: "a list", str: "a single piece of text"}.get(type(data), type(data).__name__)
+        names: dict[type, str] = {list: "a list", str: "a single piece of text"}
+        found = names.get(type(data), type(data).__name__)
         raise UserError(Problem(shown, 1, 1, message=f"expected a mapping of keys, found {found}",
                                 hint=f"the file should start with keys like: {', '.join(list(model.model_fields)[:3])}"))
     if extra:

@@ -68,7 +68,8 @@ class Project:
         return self.root / "content"
 
 
-CONTENT_DIRS = {"handout": ("content/handouts", schema.Handout), "deck": ("content/decks", schema.Deck)}
+CONTENT_DIRS: dict[str, tuple[str, type[BaseModel]]] = {
+    "handout": ("content/handouts", schema.Handout), "deck": ("content/decks", schema.Deck)}
 
 
 def content_files(root: Path, kind: str) -> list[Path]:
@@ -96,6 +97,7 @@ def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
     for kind, (_, model) in CONTENT_DIRS.items():
         for path in content_files(root, kind):
             try:
+                obj: BaseModel
                 obj, positions = load_model(path, model, root)
             except UserError as exc:
                 problems.extend(exc.problems)
@@ -163,7 +165,7 @@ def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
         line = src.line_of(*loc, "src")
         field_path = dotted(loc + ("src",))
         problem, real = _figure_target(src.path.parent, fig.src, root)
-        if problem:
+        if problem or real is None:
             problems.append(Problem(shown, line, None, field_path, f"image {fig.src!r} {problem}",
                                     hint="put images next to the content file and give a relative path"))
             continue
@@ -206,9 +208,9 @@ def _check_practice_files(ctx: PracticeContext, root: Path) -> list[Problem]:
                 problems.append(Problem(rel(path, root), line, None, None, f"logo ({size}) {message}",
                                         hint=f"fix the logo file or remove it from {brand}"))
     for font in ctx.theme.fonts:
-        message = font_problem(font.path)
-        if message:
-            problems.append(Problem(rel(font.path, root), None, None, None, f"font {font.family!r} {message}",
+        why = font_problem(font.path)
+        if why:
+            problems.append(Problem(rel(font.path, root), None, None, None, f"font {font.family!r} {why}",
                                     hint=f"replace the font file or remove it from {brand}"))
     templates = ctx.templates_dir
     if templates is not None:
@@ -223,8 +225,8 @@ def _check_practice_files(ctx: PracticeContext, root: Path) -> list[Problem]:
                 continue
             if not real.is_file():
                 continue
-            for line, message in template_problems(real):
-                problems.append(Problem(shown, line, None, None, message))
+            for line, why in template_problems(real):
+                problems.append(Problem(shown, line, None, None, why))
     return problems
 
 

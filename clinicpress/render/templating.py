@@ -44,7 +44,7 @@ def _markdown() -> MarkdownIt:
     """CommonMark without raw HTML or images (content cannot pull in files or markup)."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable(["image", "html_block", "html_inline"])
-    md.validateLink = lambda url: safe_link(url, fragment=True)
+    md.validateLink = lambda url: safe_link(url, fragment=True)  # type: ignore[method-assign]  # markdown-it-py's documented hook
     return md
 
 

@@ -234,8 +234,8 @@ class JobKeys:
             ("job", f"{src.kind} {job.key} {job.variant!r} {','.join(job.formats)}"),
             ("content " + self._rel(src.path), self.hashes.file(src.path)),
         ]
-        related = {getattr(src.model, "deck", None), getattr(src.model, "handout", None),
-                   getattr(src.model, "translation_of", None)} - {None}
+        related: set[str] = {s for s in (getattr(src.model, "deck", None), getattr(src.model, "handout", None),
+                                          getattr(src.model, "translation_of", None)) if s is not None}
         for slug in sorted(related):
             for other in sorted(self._by_slug.get(slug, []), key=lambda s: s.key):
                 if other is not src:

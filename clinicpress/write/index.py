@@ -87,7 +87,7 @@ def _unbuilt(manifest: dict, outputs: dict) -> str:
     parts = ['<section class="unbuilt" aria-labelledby="unbuilt-h">\n'
              '<h2 id="unbuilt-h">Not built: failing checks</h2>\n<ul>\n']
     for key, item in unbuilt:
-        first = next((f for f in item.get("findings", []) if f.get("severity") == "error"), {})
+        first: dict = next((f for f in item.get("findings", []) if f.get("severity") == "error"), {})
         where = first.get("path", item.get("source", "")) + (f":{first['line']}" if first.get("line") else "")
         parts.append(f'<li><strong>{e(item.get("title") or key)}</strong> ({e(item.get("language", ""))}): '
                      f'{e(first.get("message", "fails checks"))} <span class="where">{e(where)}</span></li>\n')

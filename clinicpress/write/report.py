@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Literal
 from pathlib import Path
 
 from .. import __version__
@@ -157,6 +158,7 @@ def print_table(findings: CheckResults, project, console, *, strict: bool = Fals
     # The item names must stay readable in an 80-column CI log: the score columns are short
     # and the name column never shrinks below its longest name (up to 44 characters).
     widest = min(44, max((len(label_of(i)) for i in report["items"]), default=4))
+    justify: Literal["left", "right"]
     for name, justify in (("Item", "left"), ("Lang", "left"), ("Status", "left"), ("FK", "right"),
                           ("SMOG", "right"), ("INFLESZ", "right"), ("FH", "right"), ("U%", "right"),
                           ("A%", "right"), ("E", "right"), ("W", "right"), ("I", "right")):

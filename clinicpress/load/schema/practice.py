@@ -8,6 +8,9 @@ from pydantic import Field, field_validator
 from .base import Language, Model
 
 
+VariantName = Literal["standard", "large-print", "print-shop"]
+
+
 class Clinician(Model):
     """A clinician at the practice."""
 
@@ -51,14 +54,13 @@ class Practice(Model):
     """Online booking page (https); preferred for the QR code."""
     hours: list[str] = Field(default_factory=list)
     """Opening hours, one line per item."""
-    languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1)
+    languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]), min_length=1)
     """Languages the practice offers; a handout is built in each one that exists."""
     paper: Literal["letter", "a4"] = "letter"
     """Paper size for handouts: letter (US) or a4."""
     columns: Literal[1, 2] = 1
     """Handout body in one or two columns."""
-    variants: list[Literal["standard", "large-print", "print-shop"]] = Field(
-        default_factory=lambda: ["standard"], min_length=1)
+    variants: list[VariantName] = Field(default_factory=lambda: list[VariantName](["standard"]), min_length=1)
     """Handout variants every build makes for this practice: standard, large-print (18 pt, one
     column) and print-shop (3 mm bleed and crop marks). `--variant` on the command line wins."""
     reviewer: str | None = None
