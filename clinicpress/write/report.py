@@ -145,19 +145,37 @@ def print_table(findings: CheckResults, project, console, *, strict: bool = Fals
     `console` is a rich Console (e.g. `Reporter.console`); `show_info` also lists info
     findings (human-review reminders, missing translations).
     """
+    report = build_report(findings, project, strict=strict)
+    table, low = _scores_table(report)
+    console.print(table)
+    console.print("[dim]FK Flesch-Kincaid grade, FH Fernández Huerta, U%/A% PEMAT-P understandability/"
+                  "actionability, E/W/I errors/warnings/notes.[/dim]")
+    if low:
+        console.print("[dim]* SMOG is low-confidence under "
+                      f"{report['generated-from']['thresholds']['smog_min_sentences']} sentences; "
+                      "the gate uses Flesch-Kincaid.[/dim]")
+    _print_findings(console, report, show_info)
+    sm = report["summary"]
+    console.print(f"\n{sm['items']} item(s): [green]{sm['pass']} pass[/], [yellow]{sm['warn']} warn[/], "
+                  f"[bold red]{sm['fail']} fail[/]; {sm['errors']} error(s), {sm['warnings']} warning(s), "
+                  f"{sm['infos']} note(s)" + ("" if show_info or not sm["infos"] else " (not listed)"))
+
+
+def _label(item: dict) -> str:
+    if item["kind"] in ("practice", "project"):
+        return item["key"]
+    return item["slug"] + (" (deck)" if item["kind"] == "deck" else "")
+
+
+def _scores_table(report: dict):
+    """The rich Table of every item's scores, status and counts; and whether a SMOG is low-confidence."""
     from rich.markup import escape
     from rich.table import Table
 
-    report = build_report(findings, project, strict=strict)
     table = Table(title="Quality checks", title_justify="left", show_lines=False, pad_edge=False)
-    def label_of(item) -> str:
-        if item["kind"] in ("practice", "project"):
-            return item["key"]
-        return item["slug"] + (" (deck)" if item["kind"] == "deck" else "")
-
     # The item names must stay readable in an 80-column CI log: the score columns are short
     # and the name column never shrinks below its longest name (up to 44 characters).
-    widest = min(44, max((len(label_of(i)) for i in report["items"]), default=4))
+    widest = min(44, max((len(_label(i)) for i in report["items"]), default=4))
     justify: Literal["left", "right"]
     for name, justify in (("Item", "left"), ("Lang", "left"), ("Status", "left"), ("FK", "right"),
                           ("SMOG", "right"), ("INFLESZ", "right"), ("FH", "right"), ("U%", "right"),
@@ -176,22 +194,21 @@ def print_table(findings: CheckResults, project, console, *, strict: bool = Fals
         if s.get("smog_low_confidence"):
             smog += "*"
             low = True
-        label = label_of(item)
         st = item["status"]
         c = item["counts"]
-        table.add_row(escape(label), item.get("language") or "", f"[{_STATUS_STYLE[st]}]{st}[/]",
+        table.add_row(escape(_label(item)), item.get("language") or "", f"[{_STATUS_STYLE[st]}]{st}[/]",
                       _num(s.get("fkgl")), smog, _num(s.get("inflesz")), _num(s.get("fernandez_huerta")),
                       _num(s.get("pemat_understandability"), "{:.0f}"),
                       _num(s.get("pemat_actionability"), "{:.0f}"),
                       f"[bold red]{c['error']}[/]" if c["error"] else "0",
                       f"[yellow]{c['warning']}[/]" if c["warning"] else "0", str(c["info"]))
-    console.print(table)
-    console.print("[dim]FK Flesch-Kincaid grade, FH Fernández Huerta, U%/A% PEMAT-P understandability/"
-                  "actionability, E/W/I errors/warnings/notes.[/dim]")
-    if low:
-        console.print("[dim]* SMOG is low-confidence under "
-                      f"{report['generated-from']['thresholds']['smog_min_sentences']} sentences; "
-                      "the gate uses Flesch-Kincaid.[/dim]")
+    return table, low
+
+
+def _print_findings(console, report: dict, show_info: bool) -> None:
+    """Prints each item's errors and warnings (and notes, with `show_info`) with file:line and hint."""
+    from rich.markup import escape
+
     for item in report["items"]:
         shown = [f for f in item["findings"] if show_info or f["severity"] != "info"]
         if not shown:
@@ -205,7 +222,3 @@ def print_table(findings: CheckResults, project, console, *, strict: bool = Fals
                           f"[dim]\\[{escape(f['check'])}][/dim]")
             if f["hint"]:
                 console.print(f"    [dim]hint: {escape(f['hint'])}[/dim]")
-    sm = report["summary"]
-    console.print(f"\n{sm['items']} item(s): [green]{sm['pass']} pass[/], [yellow]{sm['warn']} warn[/], "
-                  f"[bold red]{sm['fail']} fail[/]; {sm['errors']} error(s), {sm['warnings']} warning(s), "
-                  f"{sm['infos']} note(s)" + ("" if show_info or not sm["infos"] else " (not listed)"))
