@@ -124,7 +124,7 @@ def _dispatch(args: argparse.Namespace, reporter) -> int:
         reporter.info(f"created {path}; edit practice.yml and _brand.yml, then run: python build.py --practice {args.slug}")
         return EXIT_OK
     if args.command == "preview":
-        from .preview import serve
+        from .serve import serve
 
         return serve(args.root, practice=args.practice, port=args.port, reporter=reporter, verbose=args.verbose)
     raise UsageError(Problem("build.py", message=f"unknown command {args.command!r}"))

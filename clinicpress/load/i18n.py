@@ -73,6 +73,11 @@ def _catalogue(path: Path, root: Path) -> dict:
     return data
 
 
+def reset_caches() -> None:
+    """Forgets every message catalogue read so far (after a catalogue changed on disk)."""
+    _catalogue.cache_clear()
+
+
 def messages(root: Path, language: str, practice_templates: Path | None = None) -> Messages:
     """Returns the catalogue for `language`: defaults, then the practice's overrides."""
     base = dict(_catalogue(root / "templates" / "i18n" / "en.yml", root))

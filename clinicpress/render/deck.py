@@ -1619,3 +1619,9 @@ def _slide_texts(sl: schema.Slide):
         for row in sl.table.rows:
             yield from row
         yield sl.table.caption or ""
+
+
+def reset_caches() -> None:
+    """Forgets the layout maps and font metrics read so far (after a template or font changed on disk)."""
+    _layout_spec.cache_clear()
+    _metrics.cache_clear()
