@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "clinicpress"
 BASE = {"clinicpress.errors", "clinicpress.settings", "clinicpress.console"}
 STAGES = ["load", "render", "checks", "jobs", "write", "builder", "top"]
 """Bottom to top; a module may import its own stage, lower stages and the base."""
-TOP = {"cli", "scaffold", "serve", "preview"}
+TOP = {"cli", "scaffold", "serve"}
 
 
 def module_name(path: Path) -> str:

@@ -199,13 +199,13 @@ class Preview:
 
     def _after_failed_load(self, changed: list[str], answer: msg.Answer) -> None:
         assert isinstance(answer, msg.Failed)
+        # The terminal hears of the problem before the page does, so neither lags the other.
+        self._say_changed(changed)
+        self._problems(answer)
         with self.cond:
             self.busy = None
             self.load_problems = list(answer.problems)
             self.bump()
-        self._say_changed(changed)
-        self._problems(answer)
-        with self.cond:
             shown = any(v.rev for v in self.views.values())
         self.reporter.info("  the page keeps showing the last good render; save a fix to rebuild" if shown
                            else "  save a fix and the preview builds by itself")
