@@ -1,0 +1,136 @@
+"""HTML → laid-out pages → tagged PDF/UA-1, and how full the pages are (the page budget)."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import BuildError, Problem
+from ...load import schema
+from ...load.citations import Bibliography
+from ...load.i18n import messages
+from ...load.practice import PracticeContext
+from ..templating import Templates
+from .context import handout_context
+from .fetcher import SafeFetcher, font_config
+from .variants import Variant
+
+TEMPLATE = "handout/handout.html.j2"
+STYLESHEET = "handout/handout.css"
+PDF_VARIANT = "pdf/ua-1"
+
+
+def render_html(handout: schema.Handout, practice: PracticeContext, bib: Bibliography, variant: Variant,
+                templates: Templates, content_dir: Path, out_dir: Path) -> str:
+    """Renders the handout's HTML (the same document the PDF is made from)."""
+    ctx = handout_context(handout, practice, bib, variant, templates.root, content_dir, out_dir)
+    return templates.render(TEMPLATE, practice.templates_dir, **ctx)
+
+
+def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout",
+           fetcher: SafeFetcher | None = None):
+    """Lays out the handout HTML into pages (a WeasyPrint Document); files only from `root`."""
+    import weasyprint
+
+    fetcher = fetcher or SafeFetcher([root])
+    try:
+        document = weasyprint.HTML(string=html, base_url=str(base_url.resolve()) + os.sep,
+                                   url_fetcher=fetcher).render(font_config=font_config(), pdf_variant=PDF_VARIANT)
+    except BaseException as exc:  # FatalURLFetchingError derives from BaseException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        if fetcher.refused:
+            raise _refused(fetcher, source_path) from None
+        raise
+    return document
+
+
+def _refused(fetcher: SafeFetcher, source_path: str) -> BuildError:
+    return BuildError(Problem(source_path, message=f"a resource was refused: {fetcher.refused[0]}",
+                              hint="images, fonts and styles must be files inside the project"))
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A rendered handout: the PDF and how its text sits on the pages."""
+
+    pdf: bytes
+    pages: int
+    last_page_lines: float
+    """How much text the last page holds, in lines of body text (its height / body line height)."""
+    page_lines: float
+    """How many lines of body text a full page holds."""
+
+
+def print_handout(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
+                  source_path: str, language: str = "en") -> Printed:
+    """Lays out and writes the handout as a tagged PDF/UA-1 document with fixed dates.
+
+    A refused file fails the build even where WeasyPrint swallows the error (inside SVG).
+    """
+    from .tags import finish_tags  # uses pydyf, which comes with WeasyPrint
+
+    fetcher = SafeFetcher([root])
+    document = layout(html, base_url=base_url, root=root, source_path=source_path, fetcher=fetcher)
+    pdf = document.write_pdf(
+        pdf_variant=PDF_VARIANT,
+        uncompressed_pdf=False,
+        custom_metadata=False,
+        finisher=functools.partial(finish_tags, t=messages(root, language, practice.templates_dir)),
+    )
+    if fetcher.refused:
+        raise _refused(fetcher, source_path)
+    return Printed(pdf, len(document.pages), *_text_lines(document.pages[-1]))
+
+
+def page_budget(printed: Printed, variant: Variant, practice: PracticeContext, source_path: str) -> list:
+    """A `handout.pages` warning when the handout prints on more pages than its variant allows."""
+    from ...errors import Finding
+
+    if printed.pages <= variant.max_pages:
+        return []
+    over = math.ceil((printed.pages - variant.max_pages - 1) * printed.page_lines + printed.last_page_lines)
+    return [Finding(
+        "handout.pages", "warning",
+        f"prints on {printed.pages} pages for {practice.slug} ({variant.name}); the budget is "
+        f"{variant.max_pages}: about {over} lines of body text too many",
+        source_path,
+        hint="shorten the sections, boxes or glossary; boxes and the contact block move as a whole, "
+             "so a little less may do",
+        data={"pages": printed.pages, "max_pages": variant.max_pages, "lines_over": over},
+    )]
+
+
+def _text_lines(page: Any) -> tuple[float, float]:
+    """Height of the flowing content on a page and of the page's content area, in lines of body text."""
+    box = page._page_box
+    html_box = box.children[0] if box.children else None  # margin boxes come after the root box
+    if html_box is None or type(html_box).__name__ == "MarginBox":
+        return 0.0, 0.0
+    top = box.content_box_y()
+    bottom = top
+    stack = [html_box]
+    while stack:
+        b = stack.pop()
+        children = getattr(b, "children", None)
+        if children and type(b).__name__ != "LineBox":  # a line's height is the line's, not its glyphs'
+            stack.extend(children)
+        elif hasattr(b, "margin_height"):
+            bottom = max(bottom, b.position_y + b.margin_height())
+    line = html_box.style["font_size"] * _line_height(html_box.style)
+    if not line:
+        return 0.0, 0.0
+    return round((bottom - top) / line, 1), round(box.height / line, 1)
+
+
+def _line_height(style) -> float:
+    value = style["line_height"]
+    if isinstance(value, (int, float)):
+        return float(value)
+    if getattr(value, "unit", None) == "px":
+        return value.value / style["font_size"]
+    return 1.2  # "normal"
