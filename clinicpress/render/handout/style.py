@@ -61,7 +61,7 @@ def css_variables(theme, band_dark: bool) -> dict[str, Markup]:
     share: a brand colour is printed as text only where it reaches 4.5:1, else a readable
     substitute; tints are lightened until body text is readable on them.
     """
-    from ...load.practice import DEFAULT_COLORS
+    from ...load.theme import DEFAULT_COLORS
 
     c = {name: hex_colour(theme.colors.get(name), default) for name, default in DEFAULT_COLORS.items()}
     heading = hex_colour(theme.heading_color, c["primary"])
