@@ -86,8 +86,10 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
     out_root = settings.out_root
     workers = settings.workers()
     clean_temp_files(out_root)
-    state = {} if settings.no_cache else load_state(out_root)
-    hashes = FileHashes(state.get("hashes"))
+    # --no-cache re-hashes every file and renders every selected job, but still reads what the
+    # last builds recorded, so the outputs outside this build's selection stay valid.
+    state = load_state(out_root)
+    hashes = FileHashes(None if settings.no_cache else state.get("hashes"))
     fingerprint = project_fingerprint(settings.root, hashes, settings.fingerprint_options())
     if not settings.no_cache and _up_to_date(state, fingerprint, hashes, settings):
         return _report_up_to_date(state, settings, reporter, started, hashes)
@@ -136,12 +138,13 @@ def _plan(project: Project, settings: BuildSettings, state: dict, hashes: FileHa
         known = sorted({s.slug for s in project.sources})
         raise UsageError(Problem("content/", message=f"nothing matches --only {' '.join(settings.only)}",
                                  hint=f"known slugs: {', '.join(known)}"))
-    old_outputs = {} if settings.no_cache else mf.load_manifest(settings.out_root).get("outputs", {})
+    old_outputs = mf.load_manifest(settings.out_root).get("outputs", {})
     job_keys = JobKeys(project, hashes, settings.out_root)
     keys, parts = {}, {}
     for job in jobs:
         keys[job.key], parts[job.key] = job_keys.key_and_parts(job)
-    current = {job.key for job in jobs if mf.is_current(job, keys[job.key], old_outputs, hashes, settings.out_root)}
+    current = set() if settings.no_cache else {
+        job.key for job in jobs if mf.is_current(job, keys[job.key], old_outputs, hashes, settings.out_root)}
     result = Plan(jobs, keys, parts, current, old_outputs)
     if settings.verbose:
         for job in result.stale:
@@ -162,9 +165,8 @@ def _task(job: Job, plan: Plan, settings: BuildSettings) -> Task:
     """A render task, telling the worker which PDF or PPTX the existing thumbnail shows."""
     from .jobs.model import Task
 
-    names = job.output_names()
-    main = "pdf" if "pdf" in names else "pptx"
-    entry = plan.old_outputs.get(names[main]) or {}
+    main = job.main_format
+    entry = (plan.old_outputs.get(job.output_names()[main]) or {}) if main else {}
     thumb = entry.get("thumbnail") or {}
     have_thumb = thumb.get("path") and (settings.out_root / thumb["path"]).is_file()
     return Task(job, thumb.get("of") if have_thumb else None)

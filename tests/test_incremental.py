@@ -281,3 +281,33 @@ def _a_worker(build_pid: int) -> int | None:
     servers = {pid for pid, ppid in parents.items() if ppid == build_pid}
     workers = [pid for pid, ppid in parents.items() if ppid in servers and pid != build_pid]
     return workers[0] if workers else None
+
+
+def test_a_forced_partial_build_leaves_the_other_outputs_valid(proj: Path):
+    out = proj / "output"
+    assert build(proj).returncode == 0
+    before = documents(snapshot(out))
+    forced = build(proj, "--only", A, "--practice", PRACTICES[0], "--no-cache")
+    assert forced.returncode == 0, forced.stderr
+    assert last_build(out)["rendered"] == 1
+    again = build(proj, "-v")
+    assert again.returncode == 0, again.stderr
+    assert last_build(out)["rendered"] == 0 and last_build(out)["up_to_date"] == 4
+    assert "to render" not in again.stderr and "not built before" not in again.stderr
+    assert documents(snapshot(out)) == before  # same bytes, and no file was even rewritten
+
+
+def test_format_pdf_writes_only_pdfs_and_html_later_adds_only_html(proj: Path):
+    out = proj / "output"
+    assert build(proj, "--format", "pdf").returncode == 0
+    pdf_only = documents(snapshot(out))
+    assert {k for k in pdf_only if not k.endswith(".png")} == {k for k in outputs_of(A) | outputs_of(B)
+                                                                if k.endswith(".pdf")}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {e["format"] for e in manifest["outputs"].values()} == {"pdf"}
+    assert build(proj).returncode == 0  # the HTML copies are missing, so the jobs render again
+    full = documents(snapshot(out))
+    assert set(full) == outputs_of(A) | outputs_of(B)
+    assert {k: v for k, v in full.items() if k in pdf_only} == pdf_only  # the PDFs were not rewritten
+    assert build(proj, "--format", "html").returncode == 0
+    assert last_build(out)["rendered"] == 0 and documents(snapshot(out)) == full

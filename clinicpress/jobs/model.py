@@ -26,7 +26,7 @@ class Job:
     practice: "PracticeContext"
     variant: "Variant"
     formats: tuple[str, ...]
-    """pdf+html for handouts (rendered together: the PDF is made from the HTML), pptx for decks."""
+    """The files to write: pdf and/or html for handouts (the PDF is made from the HTML), pptx for decks."""
 
     @property
     def stem(self) -> str:
@@ -41,6 +41,11 @@ class Job:
     def ident(self) -> tuple[str, str, str, tuple[str, ...]]:
         """A small picklable id a worker turns back into the job (see `job_from_ident`)."""
         return (self.source.key, self.practice.slug, self.variant.name, self.formats)
+
+    @property
+    def main_format(self) -> str | None:
+        """The format the thumbnail and page count come from (pdf or pptx); None for HTML only."""
+        return next((f for f in ("pdf", "pptx") if f in self.formats), None)
 
     def outputs(self, out_root: Path) -> dict[str, Path]:
         folder = out_root / self.practice.slug
@@ -101,10 +106,11 @@ def plan(project: "Project", *, only: list[str] | None = None, formats: set[str]
             if src.language not in practice.info.languages:
                 continue
             if src.kind == "handout":
-                if formats and "pdf" not in formats and "html" not in formats:
+                wanted = tuple(f for f in ("pdf", "html") if not formats or f in formats)
+                if not wanted:
                     continue
                 for name in variant_names:
-                    jobs.append(Job(src, practice, VARIANTS[name], ("pdf", "html")))
+                    jobs.append(Job(src, practice, VARIANTS[name], wanted))
             else:
                 if formats and "pptx" not in formats:
                     continue

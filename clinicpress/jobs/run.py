@@ -31,11 +31,13 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
         out_dir = out_root / job.practice.slug
         html = render_html(src.model, job.practice, project.bibliography, job.variant, templates(project.root),
                            src.path.parent, out_dir)
-        printed = print_handout(html, base_url=out_dir, root=project.root, practice=job.practice,
-                                reviewed=src.model.reviewed.date, source_path=shown, language=src.language)
-        result.files = {"pdf": printed.pdf, "html": html.encode("utf-8")}
-        result.pages = printed.pages
-        result.findings.extend(page_budget(printed, job.variant, job.practice, shown))
+        result.files = {"html": html.encode("utf-8")}
+        if "pdf" in job.formats:  # an HTML-only job lays out no pages (as `check`, it has no page budget)
+            printed = print_handout(html, base_url=out_dir, root=project.root, practice=job.practice,
+                                    reviewed=src.model.reviewed.date, source_path=shown, language=src.language)
+            result.files["pdf"] = printed.pdf
+            result.pages = printed.pages
+            result.findings.extend(page_budget(printed, job.variant, job.practice, shown))
     else:
         from ..render.deck import render_deck
 

@@ -231,7 +231,8 @@ class JobKeys:
         src, practice = job.source, job.practice
         parts: list[tuple[str, str]] = [
             ("tool", tool_digest()),
-            ("job", f"{src.kind} {job.key} {job.variant!r} {','.join(job.formats)}"),
+            # Not the formats: a PDF's bytes do not depend on whether its HTML copy is written too.
+            ("job", f"{src.kind} {job.key} {job.variant!r}"),
             ("content " + self._rel(src.path), self.hashes.file(src.path)),
         ]
         related: set[str] = {s for s in (getattr(src.model, "deck", None), getattr(src.model, "handout", None),

@@ -61,8 +61,8 @@ class OutputWriter:
         names = job.output_names()
         for fmt, name in names.items():
             write_if_changed(self.out_root / name, result.files[fmt])
-        main = "pdf" if "pdf" in names else "pptx"
-        thumbnail = self._thumbnail(task, result, thumb_path(names[main]), sha256(result.files[main]))
+        main = job.main_format
+        thumbnail = self._thumbnail(task, result, thumb_path(names[main]), sha256(result.files[main])) if main else None
         for fmt, name in names.items():
             entry = mf.new_entry(job, fmt, result.files[fmt], key, result, self.item_json, self.project)
             if fmt == main and thumbnail:
