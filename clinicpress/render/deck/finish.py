@@ -9,28 +9,29 @@ from pptx.util import Pt
 from .. import pptx_adapter as ad
 from ..templating import strip_citations
 from .constants import NOT_CONTENT
-from .layouts import Slots
+from .layouts import Page
 
 if TYPE_CHECKING:
     from .renderer import DeckRenderer
 
 
-def finish(r: DeckRenderer, slide, slots: Slots, all_phs, kind: str, index: int | None, notes: str | None,
-           title: str, *, footer: bool = True, authored: bool | None = None) -> None:
+def finish(r: DeckRenderer, pg: Page, index: int | None, notes: str | None, *, footer: bool = True,
+           authored: bool | None = None) -> None:
     """Removes unused placeholders, adds footer and slide number, notes; checks notes and title.
 
     `authored` says whether the notes came from the YAML (default: whether there are any).
     """
-    for _, shape in slots.free:
+    title = pg.title
+    for _, shape in pg.slots.free:
         ad.remove_shape(shape)
-    slots.free.clear()
+    pg.slots.free.clear()
     number = len(r.prs.slides)
     if footer:
-        _footer(r, slide, all_phs, number)
-    if not (notes if authored is None else authored) and kind not in NOT_CONTENT and index is not None:
+        _footer(r, pg.slide, pg.all_phs, number)
+    if not (notes if authored is None else authored) and pg.kind not in NOT_CONTENT and index is not None:
         r.find("deck.notes", "warning", f"slide {number} ({title!r}) has no speaker notes", index,
                hint="add notes: what to say, in full sentences, and a description of any image")
-    _notes(r, slide, notes or "")
+    _notes(r, pg.slide, notes or "")
     key = title.casefold().strip()
     if key in r.titles and index is not None:
         r.find("deck.title", "warning", f"slide {number} has the same title as slide {r.titles[key]}: "

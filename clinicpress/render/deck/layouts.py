@@ -177,8 +177,24 @@ def _by_placeholders(r: DeckRenderer, layouts, needs: list[str], kind: str):
     return best
 
 
-def new_slide(r: DeckRenderer, kind: str, index: int | None):
-    """Adds a slide of the kind's layout; returns (slide, layout, all placeholders, slots, approximated)."""
+@dataclass
+class Page:
+    """A slide being built: its kind, the slide, all its layout's placeholders (latent ones too),
+    the placeholders still free, whether the layout is an approximation, its number and title."""
+
+    kind: str
+    slide: Any
+    all_phs: list[ad.Ph]
+    slots: Slots
+    approximated: bool
+    n: int
+    title: str = ""
+    title_target: Target | None = None
+
+
+def new_slide(r: DeckRenderer, kind: str, index: int | None) -> Page:
+    """Adds a slide of the kind's layout (placeholders set to the layout's boxes when their idx
+    values clash, so each lands where its layout twin is)."""
     layout, approximated = layout_for(r, kind, index)
     r.master = layout.slide_master
     slide = r.prs.slides.add_slide(layout)
@@ -190,7 +206,7 @@ def new_slide(r: DeckRenderer, kind: str, index: int | None):
         for ph, shape in pairs:
             if ph.box is not None:
                 ad.set_box(shape, ph.box)
-    return slide, layout, all_phs, Slots(pairs), approximated
+    return Page(kind, slide, all_phs, Slots(pairs), approximated, len(r.prs.slides))
 
 
 def body_area(r: DeckRenderer, all_phs: list[ad.Ph]) -> ad.Box:

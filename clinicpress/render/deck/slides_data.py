@@ -14,25 +14,25 @@ from .colours import colour_run
 from .constants import EMU_PER_IN, MAX_TABLE_ROWS, MIN_BODY_PT
 from .finish import finish
 from .fit import table_layout
-from .layouts import Slots, Target, as_target, body_area, new_slide, textbox
+from .layouts import Page, Target, as_target, body_area, textbox
 from .pictures import picture_bytes, place_picture
 from .text import Run
-from .writing import content_slide, plain, put_title, write
+from .writing import content_slide, open_slide, plain, required, write
 
 if TYPE_CHECKING:
     from .renderer import DeckRenderer
 
 
-def graphic_area(r: DeckRenderer, slide, slots: Slots, all_phs, kind: str):
+def graphic_area(r: DeckRenderer, pg: Page, kind: str):
     """Returns (placeholder pair or None, box) for a picture/chart/table, and the caption target."""
-    pair = slots.of_kind(kind) if kind != "picture" else slots.picture(exclude=("logo", "qr"))
+    pair = pg.slots.of_kind(kind) if kind != "picture" else pg.slots.picture(exclude=("logo", "qr"))
     if pair is None:
-        pair = slots.text(largest=True, obj_only=True) or slots.text(largest=True)
-    caption = as_target(slots.text(largest=True))
-    box = pair[0].box if pair else body_area(r, all_phs)
+        pair = pg.slots.text(largest=True, obj_only=True) or pg.slots.text(largest=True)
+    caption = as_target(pg.slots.text(largest=True))
+    box = pair[0].box if pair else body_area(r, pg.all_phs)
     if caption is None:
         cap_h = min(int(box.h * 0.2), r.emu(0.9))
-        caption = textbox(slide, ad.Box(box.x, box.bottom - cap_h, box.w, cap_h), "Caption")
+        caption = textbox(pg.slide, ad.Box(box.x, box.bottom - cap_h, box.w, cap_h), "Caption")
         box = ad.Box(box.x, box.y, box.w, box.h - cap_h - r.emu(0.05))
         if pair is not None:
             ad.set_box(pair[1], box)
@@ -55,65 +55,49 @@ def write_caption(r: DeckRenderer, caption: Target | None, text: str | None, n: 
 def build_image(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """A picture, uncropped, with its caption; its alt text goes into the notes too."""
     sl, title = content_slide(sl)
-    slide, _, all_phs, slots, _ = new_slide(r, "image", index)
-    n = len(r.prs.slides)
-    put_title(r, slide, slots, all_phs, title, index, n)
-    pair, box, caption = graphic_area(r, slide, slots, all_phs, "picture")
-    fig = sl.image
-    assert fig is not None  # the schema requires it
+    pg = open_slide(r, "image", index, title)
+    pair, box, caption = graphic_area(r, pg, "picture")
+    fig = required(sl.image)
     if not fig.caption and caption is not None and caption.ph is not None and caption.box.x >= box.right:
         box = ad.Box(box.x, box.y, caption.box.right - box.x, box.h)  # no caption: the picture takes its place
     path = (r.root / r.source_path).parent / fig.src
-    data = picture_bytes(r, path, max(1200, int(box.w / EMU_PER_IN * 200)), index, f"slide {n} image")
+    data = picture_bytes(r, path, max(1200, int(box.w / EMU_PER_IN * 200)), index, f"slide {pg.n} image")
     if data is not None:
         if pair is not None and pair[0].kind != "picture":
             ad.remove_shape(pair[1])
             pair = None
-        place_picture(slide, pair, box, data, alt=fig.alt, name="Picture", decorative=fig.decorative)
+        place_picture(pg.slide, pair, box, data, alt=fig.alt, name="Picture", decorative=fig.decorative)
     elif pair is not None:
         ad.remove_shape(pair[1])
-    write_caption(r, caption, fig.caption, n, title, index)
+    write_caption(r, caption, fig.caption, pg.n, title, index)
     notes = sl.notes or ""
     if not fig.decorative and fig.alt.casefold() not in notes.casefold():
         notes = (notes + "\n" if notes else "") + r.word("deck_notes_image", alt=fig.alt)
-    finish(r, slide, slots, all_phs, "image", index, notes, title, authored=bool(sl.notes))
+    finish(r, pg, index, notes, authored=bool(sl.notes))
 
 
 def build_chart(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """A native chart (editable in PowerPoint) with its caption."""
     sl, title = content_slide(sl)
-    spec = sl.chart
-    assert spec is not None  # the schema requires it
-    slide, _, all_phs, slots, _ = new_slide(r, "chart", index)
-    n = len(r.prs.slides)
-    put_title(r, slide, slots, all_phs, title, index, n)
-    pair, box, caption = graphic_area(r, slide, slots, all_phs, "chart")
+    spec = required(sl.chart)
+    pg = open_slide(r, "chart", index, title)
+    pair, box, caption = graphic_area(r, pg, "chart")
     chart_type, data = chart_data(spec)
-    if pair is not None:
-        frame = ad.insert_chart(pair[1], chart_type, data)
-    else:
-        frame = slide.shapes.add_chart(chart_type, box.x, box.y, box.w, box.h, data)
+    frame = ad.add_chart(pg.slide, pair[1] if pair else None, box, chart_type, data)
     style_chart(frame.chart, spec)
     ad.set_shape_name(frame, "Chart")
     ad.set_alt_text(frame, chart_summary(title, spec))
-    write_caption(r, caption, spec.caption, n, title, index)
-    finish(r, slide, slots, all_phs, "chart", index, sl.notes, title)
+    write_caption(r, caption, spec.caption, pg.n, title, index)
+    finish(r, pg, index, sl.notes)
 
 
 def build_table(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """A native table, its text as large as fits (24 down to 18 pt), with its caption."""
     sl, title = content_slide(sl)
-    table = sl.table
-    assert table is not None  # the schema requires it
-    slide, _, all_phs, slots, _ = new_slide(r, "table", index)
-    n = len(r.prs.slides)
-    put_title(r, slide, slots, all_phs, title, index, n)
-    pair, box, caption = graphic_area(r, slide, slots, all_phs, "table")
-    rows, cols = len(table.rows) + 1, len(table.header)
-    if pair is not None:
-        frame = ad.insert_table(pair[1], rows, cols)
-    else:
-        frame = slide.shapes.add_table(rows, cols, box.x, box.y, box.w, box.h)
+    table = required(sl.table)
+    pg = open_slide(r, "table", index, title)
+    pair, box, caption = graphic_area(r, pg, "table")
+    frame = ad.add_table(pg.slide, pair[1] if pair else None, box, len(table.rows) + 1, len(table.header))
     ad.set_shape_name(frame, "Table")
     ad.set_alt_text(frame, strip_citations(table.caption or title))
     cells = [[r.runs(h) for h in table.header]] + [[r.runs(c) for c in row] for row in table.rows]
@@ -121,14 +105,8 @@ def build_table(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> 
     _fill_table(r, frame.table, cells, size, widths, heights)
     frame.height = Emu(sum(heights))
     if caption is not None and caption.ph is not None and caption.box.y >= box.bottom - r.emu(0.1):
-        # A short table keeps its caption close under it, below the height the table
-        # reaches in a wider fallback font (a presenter's machine may lack the brand font).
-        top = int(frame.top) + max(sum(heights), fallback_height) + r.emu(0.15)
-        if top < caption.box.y:
-            moved = ad.Box(caption.box.x, top, caption.box.w, caption.box.h)
-            ad.set_box(caption.shape, moved)
-            caption = Target(moved, caption.shape, caption.ph)
-    where = f"slide {n} ({title!r})"
+        caption = _caption_under(r, caption, int(frame.top) + max(sum(heights), fallback_height))
+    where = f"slide {pg.n} ({title!r})"
     if size < MIN_BODY_PT:
         r.find("deck.font_size", "info", f"{where}: table text set at {size:g} pt to fit", index, loc=("table",))
     if not fits:
@@ -141,8 +119,19 @@ def build_table(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> 
     if len(table.rows) > MAX_TABLE_ROWS:
         r.find("deck.table_rows", "warning", f"{where} has {len(table.rows)} table rows; keep to about "
                f"{MAX_TABLE_ROWS}", index, loc=("table", "rows"))
-    write_caption(r, caption, table.caption, n, title, index)
-    finish(r, slide, slots, all_phs, "table", index, sl.notes, title)
+    write_caption(r, caption, table.caption, pg.n, title, index)
+    finish(r, pg, index, sl.notes)
+
+
+def _caption_under(r: DeckRenderer, caption: Target, table_bottom: int) -> Target:
+    """Moves a caption placeholder up to just under a short table. `table_bottom` is where the
+    table ends in a wider fallback font (a presenter's machine may lack the brand font)."""
+    top = table_bottom + r.emu(0.15)
+    if top >= caption.box.y:
+        return caption
+    moved = ad.Box(caption.box.x, top, caption.box.w, caption.box.h)
+    ad.set_box(caption.shape, moved)
+    return Target(moved, caption.shape, caption.ph)
 
 
 def _fill_table(r: DeckRenderer, tbl, cells: list[list[list[Run]]], size: float, widths: list[int],

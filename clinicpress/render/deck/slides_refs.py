@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ...load import schema
 from .finish import finish
 from .fit import paginate
-from .layouts import Target, as_target, body_area, new_slide, textbox
+from .layouts import Page, Target, as_target, body_area, new_slide, textbox
 from .text import Para, html_runs
 from .writing import put_title, write
 
@@ -26,7 +26,7 @@ def build_references(r: DeckRenderer, index: int | None, sl: schema.Slide | None
         return
     numbers = [num for num, _ in entries]
     made = [new_slide(r, "references", index)]
-    target, explicit = _references_target(r, *made[0])
+    target, explicit = _references_target(r, made[0])
     # An explicit size keeps pagination honest on any master (the estimate needs a size).
     paras = [Para(html_runs(entry.html), bullet="autonum", size=11,
                   mar_l=r.emu(0.4) if explicit else None, indent=-r.emu(0.4) if explicit else None,
@@ -36,22 +36,22 @@ def build_references(r: DeckRenderer, index: int | None, sl: schema.Slide | None
     for k, chunk in enumerate(pages):
         if k > 0:
             made.append(new_slide(r, "references", index))
-            target, _ = _references_target(r, *made[k])
-        slide, _, all_phs, slots, _ = made[k]
-        n = len(r.prs.slides)
+            target, _ = _references_target(r, made[k])
+        pg = made[k]
         chunk = [replace(p, autonum=numbers[at]) for p in chunk]
         at += len(chunk)
-        page_title = title if len(pages) == 1 else f"{title} ({k + 1}/{len(pages)})"
-        put_title(r, slide, slots, all_phs, page_title, index, n)
-        write(r, target, chunk, slide_no=n, title=page_title, role="references", index=index)
-        finish(r, slide, slots, all_phs, "references", None if k else index, notes, page_title)
+        pg.title = title if len(pages) == 1 else f"{title} ({k + 1}/{len(pages)})"
+        put_title(r, pg.slide, pg.slots, pg.all_phs, pg.title, index, pg.n)
+        write(r, target, chunk, slide_no=pg.n, title=pg.title, role="references", index=index)
+        finish(r, pg, None if k else index, notes)
 
 
-def _references_target(r: DeckRenderer, slide, layout, all_phs, slots, approx) -> tuple[Target, bool]:
-    """Returns where the list goes and whether its sizes must be explicit (no placeholder, or an approximated layout)."""
-    target = as_target(slots.text(largest=True))
+def _references_target(r: DeckRenderer, pg: Page) -> tuple[Target, bool]:
+    """Returns where the list goes and whether its sizes must be explicit (no placeholder, or an
+    approximated layout)."""
+    target = as_target(pg.slots.text(largest=True))
     if target is None:
-        return textbox(slide, body_area(r, all_phs), "References"), True
-    return target, approx
+        return textbox(pg.slide, body_area(r, pg.all_phs), "References"), True
+    return target, pg.approximated
 
 

@@ -10,10 +10,10 @@ from .. import pptx_adapter as ad
 from .constants import MAX_BULLETS
 from .finish import finish
 from .fit import check_size, shrink
-from .layouts import Slots, Target, as_target, body_area, box_of, new_slide, textbox
+from .layouts import Page, Target, as_target, body_area, box_of, textbox
 from .pictures import logo, place_picture
 from .text import Para, Run
-from .writing import bullet_paras, content_slide, plain, put_title, write
+from .writing import bullet_paras, content_slide, open_slide, plain, required, write
 
 if TYPE_CHECKING:
     from .renderer import DeckRenderer
@@ -21,64 +21,58 @@ if TYPE_CHECKING:
 
 def build_title(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """The title slide: talk title, subtitle, the practice as byline, and its logo."""
-    slide, _, all_phs, slots, _ = new_slide(r, "title", index)
-    n = len(r.prs.slides)
     title = (sl.title if sl and sl.title else None) or r.deck.title
-    put_title(r, slide, slots, all_phs, title, index, n)
+    pg = open_slide(r, "title", index, title)
     subtitle = (sl.subtitle if sl else None) or r.deck.subtitle
-    sub = slots.text(prefer="subTitle")
+    sub = pg.slots.text(prefer="subTitle")
     if subtitle and sub:
-        write(r, as_target(sub), [plain(r, subtitle)], slide_no=n, title=title, role="subtitle",
+        write(r, as_target(sub), [plain(r, subtitle)], slide_no=pg.n, title=title, role="subtitle",
               index=index)
     elif sub:
         ad.remove_shape(sub[1])
-    byline = slots.text()
+    byline = pg.slots.text()
     if byline:
         info = r.practice.info
         paras = [plain(r, info.name, bold=True)]
         if info.tagline:
             paras.append(plain(r, info.tagline))
-        write(r, as_target(byline), paras, slide_no=n, title=title, role="byline", index=index)
+        write(r, as_target(byline), paras, slide_no=pg.n, title=title, role="byline", index=index)
     h = int(r.H * 0.13)
     corner = ad.Box(r.W - int(r.W * 0.05) - int(r.W * 0.3), r.H - h - int(r.H * 0.05),
                     int(r.W * 0.3), h)
-    logo(r, slide, slots, index, corner)
+    logo(r, pg.slide, pg.slots, index, corner)
     notes = (sl.notes if sl else None) or r.word("deck_notes_title", title=title)
-    finish(r, slide, slots, all_phs, "title", index, notes, title, footer=False)
+    finish(r, pg, index, notes, footer=False)
 
 
 def build_section(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """A section divider: title and an optional subtitle."""
     sl, title = content_slide(sl)
-    slide, _, all_phs, slots, _ = new_slide(r, "section", index)
-    n = len(r.prs.slides)
-    put_title(r, slide, slots, all_phs, title, index, n)
+    pg = open_slide(r, "section", index, title)
     if sl.subtitle or sl.text:
-        target = as_target(slots.text(prefer="subTitle"))
+        target = as_target(pg.slots.text(prefer="subTitle"))
         if target is None:
-            area = body_area(r, all_phs)
-            target = textbox(slide, ad.Box(area.x, area.y, area.w, area.h // 3), "Subtitle")
+            area = body_area(r, pg.all_phs)
+            target = textbox(pg.slide, ad.Box(area.x, area.y, area.w, area.h // 3), "Subtitle")
         write(r, target, [plain(r, sl.subtitle or sl.text, size=28 if target.ph is None else None)],
-              slide_no=n, title=title, role="subtitle", index=index)
-    finish(r, slide, slots, all_phs, "section", index, sl.notes, title)
+              slide_no=pg.n, title=title, role="subtitle", index=index)
+    finish(r, pg, index, sl.notes)
 
 
 def build_bullets(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """Bullets (with an optional lead paragraph) under a title."""
     sl, title = content_slide(sl)
-    slide, _, all_phs, slots, _ = new_slide(r, "bullets", index)
-    n = len(r.prs.slides)
-    put_title(r, slide, slots, all_phs, title, index, n)
-    target = as_target(slots.text(largest=True))
+    pg = open_slide(r, "bullets", index, title)
+    target = as_target(pg.slots.text(largest=True))
     explicit = target is None
     if target is None:
-        target = textbox(slide, body_area(r, all_phs), "Content")
+        target = textbox(pg.slide, body_area(r, pg.all_phs), "Content")
     paras = ([plain(r, sl.text, size=28 if explicit else None)] if sl.text else []) + \
         bullet_paras(r, sl.bullets, explicit)
-    write(r, target, paras, slide_no=n, title=title, role="body", index=index)
-    check_size(r, target, paras, slide_no=n, title=title, index=index)
-    count_bullets(r, sl.bullets, n, title, index, "bullets")
-    finish(r, slide, slots, all_phs, "bullets", index, sl.notes, title)
+    write(r, target, paras, slide_no=pg.n, title=title, role="body", index=index)
+    check_size(r, target, paras, slide_no=pg.n, title=title, index=index)
+    count_bullets(r, sl.bullets, pg.n, title, index, "bullets")
+    finish(r, pg, index, sl.notes)
 
 
 def count_bullets(r: DeckRenderer, items: list, n: int, title: str, index: int | None, where: str) -> None:
@@ -93,15 +87,12 @@ def count_bullets(r: DeckRenderer, items: list, n: int, title: str, index: int |
 def build_two_column(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """Two columns of bullets, each with an optional heading."""
     sl, title = content_slide(sl)
-    slide, _, all_phs, slots, _ = new_slide(r, "two_column", index)
-    n = len(r.prs.slides)
-    put_title(r, slide, slots, all_phs, title, index, n)
-    targets, headings, explicit = _columns(r, slide, slots, all_phs)
-    for i, (col, name) in enumerate(((sl.left, "left"), (sl.right, "right"))):
-        assert col is not None  # the schema requires both columns
+    pg = open_slide(r, "two_column", index, title)
+    targets, headings, explicit = _columns(r, pg)
+    for i, (col, name) in enumerate(((required(sl.left), "left"), (required(sl.right), "right"))):
         paras = []
         if col.heading and headings[i] is not None:
-            write(r, as_target(headings[i]), [plain(r, col.heading)], slide_no=n, title=title,
+            write(r, as_target(headings[i]), [plain(r, col.heading)], slide_no=pg.n, title=title,
                   role=f"{name} heading", index=index)
         elif col.heading:
             paras.append(plain(r, col.heading, bold=True, color="accent1",
@@ -110,31 +101,31 @@ def build_two_column(r: DeckRenderer, index: int | None, sl: schema.Slide | None
         if explicit[i]:
             paras = [replace(p, size=min(p.size or 24, 24)) for p in paras]
         if paras:
-            write(r, targets[i], paras, slide_no=n, title=title, role=f"{name} column", index=index)
-            check_size(r, targets[i], paras, slide_no=n, title=title, index=index)
-        count_bullets(r, col.bullets, n, title, index, name)
-    finish(r, slide, slots, all_phs, "two_column", index, sl.notes, title)
+            write(r, targets[i], paras, slide_no=pg.n, title=title, role=f"{name} column", index=index)
+            check_size(r, targets[i], paras, slide_no=pg.n, title=title, index=index)
+        count_bullets(r, col.bullets, pg.n, title, index, name)
+    finish(r, pg, index, sl.notes)
 
 
-def _columns(r: DeckRenderer, slide, slots: Slots, all_phs) -> tuple[list[Target], list, list[bool]]:
+def _columns(r: DeckRenderer, pg: Page) -> tuple[list[Target], list, list[bool]]:
     """Returns the two column targets (the two largest text placeholders, else drawn boxes), the
     heading placeholder above each (or None), and which columns need explicit sizes."""
-    texts = slots.texts()
+    texts = pg.slots.texts()
     columns = sorted(sorted(texts, key=lambda p: -box_of(p).area)[:2], key=lambda p: box_of(p).x)
     for pair in columns:
-        slots.take(pair)
+        pg.slots.take(pair)
     headings: list = [None, None]
-    for pair in sorted(slots.texts(), key=lambda p: (box_of(p).y, box_of(p).x)):
+    for pair in sorted(pg.slots.texts(), key=lambda p: (box_of(p).y, box_of(p).x)):
         for i, col in enumerate(columns):
             cb, hb = box_of(col), box_of(pair)
             if headings[i] is None and hb.y < cb.y and abs(hb.x - cb.x) < cb.w / 2:
                 headings[i] = pair
-                slots.take(pair)
+                pg.slots.take(pair)
                 break
     targets: list[Target] = [t for t in (as_target(c) for c in columns) if t is not None]
     explicit = [False, False]
     if len(targets) < 2:
-        area = body_area(r, all_phs)
+        area = body_area(r, pg.all_phs)
         if targets:
             area = targets[0].box
         gap = r.emu(0.4)
@@ -144,10 +135,10 @@ def _columns(r: DeckRenderer, slide, slots: Slots, all_phs) -> tuple[list[Target
         if targets:
             ad.set_box(targets[0].shape, left_box)
             targets[0] = Target(left_box, targets[0].shape, targets[0].ph)
-            targets.append(textbox(slide, right_box, "Right Content"))
+            targets.append(textbox(pg.slide, right_box, "Right Content"))
             explicit = [False, True]
         else:
-            targets = [textbox(slide, left_box, "Left Content"), textbox(slide, right_box, "Right Content")]
+            targets = [textbox(pg.slide, left_box, "Left Content"), textbox(pg.slide, right_box, "Right Content")]
             explicit = [True, True]
     return targets, headings, explicit
 
@@ -155,94 +146,88 @@ def _columns(r: DeckRenderer, slide, slots: Slots, all_phs) -> tuple[list[Target
 def build_big_number(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """One number or key fact, large, with an explanation."""
     sl, title = content_slide(sl)
-    slide, _, all_phs, slots, _ = new_slide(r, "big_number", index)
-    n = len(r.prs.slides)
-    put_title(r, slide, slots, all_phs, title, index, n)
-    texts = sorted(slots.texts(), key=lambda p: (p[0].box.y, p[0].box.x))
+    pg = open_slide(r, "big_number", index, title)
+    texts = sorted(pg.slots.texts(), key=lambda p: (box_of(p).y, box_of(p).x))
     number_para = plain(r, sl.number)
     text_paras = [plain(r, sl.text)] if sl.text else []
     if len(texts) >= 2:
-        slots.take(texts[0])
-        slots.take(texts[1])
+        pg.slots.take(texts[0])
+        pg.slots.take(texts[1])
         target = as_target(texts[0])
         assert target is not None
-        number_para = shrink(r, target, number_para, (80, 72, 64, 56), n, title, index)
-        write(r, target, [number_para], slide_no=n, title=title, role="number", index=index)
+        number_para = shrink(r, target, number_para, (80, 72, 64, 56), pg.n, title, index)
+        write(r, target, [number_para], slide_no=pg.n, title=title, role="number", index=index)
         if text_paras:
-            write(r, as_target(texts[1]), text_paras, slide_no=n, title=title, role="explanation",
+            write(r, as_target(texts[1]), text_paras, slide_no=pg.n, title=title, role="explanation",
                   index=index)
         else:
             ad.remove_shape(texts[1][1])
     else:
         target = as_target(texts[0]) if texts else None
         if texts:
-            slots.take(texts[0])
+            pg.slots.take(texts[0])
         else:
-            target = textbox(slide, body_area(r, all_phs), "Number")
+            target = textbox(pg.slide, body_area(r, pg.all_phs), "Number")
         number_para = replace(number_para, size=80, bold=True, color="accent1", font="+mj-lt", line=0.9)
         text_paras = [replace(p, size=28, space_before=18) for p in text_paras]
-        write(r, target, [number_para] + text_paras, slide_no=n, title=title, role="number",
+        write(r, target, [number_para] + text_paras, slide_no=pg.n, title=title, role="number",
               index=index)
-    finish(r, slide, slots, all_phs, "big_number", index, sl.notes, title)
+    finish(r, pg, index, sl.notes)
 
 
 def build_quote(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """A quotation and who said it."""
     sl, title = content_slide(sl)
-    slide, _, all_phs, slots, approx = new_slide(r, "quote", index)
-    n = len(r.prs.slides)
-    put_title(r, slide, slots, all_phs, title, index, n)
-    quote = as_target(slots.text(largest=True))
-    attribution = as_target(slots.text())
-    assert sl.quote is not None  # the schema requires it
-    text = sl.quote.text
-    who = f"\u2014 {sl.quote.attribution}" if sl.quote.attribution else None
-    if approx or quote is None:
+    pg = open_slide(r, "quote", index, title)
+    quote = as_target(pg.slots.text(largest=True))
+    attribution = as_target(pg.slots.text())
+    spec = required(sl.quote)
+    text = spec.text
+    who = f"\u2014 {spec.attribution}" if spec.attribution else None
+    if pg.approximated or quote is None:
         text = f"\u201c{text}\u201d"
-    explicit = approx or quote is None
+    explicit = pg.approximated or quote is None
     if quote is None:
-        quote = textbox(slide, body_area(r, all_phs), "Quote")
+        quote = textbox(pg.slide, body_area(r, pg.all_phs), "Quote")
     qpara = plain(r, text, italic=True, size=32 if explicit else None)
     if who and attribution is not None:
-        write(r, quote, [qpara], slide_no=n, title=title, role="quote", index=index)
-        write(r, attribution, [plain(r, who)], slide_no=n, title=title, role="attribution", index=index)
+        write(r, quote, [qpara], slide_no=pg.n, title=title, role="quote", index=index)
+        write(r, attribution, [plain(r, who)], slide_no=pg.n, title=title, role="attribution", index=index)
     else:
         paras = [qpara] + ([plain(r, who, size=24 if explicit else None, bold=True, color="accent1",
                                   space_before=18)] if who else [])
-        write(r, quote, paras, slide_no=n, title=title, role="quote", index=index)
+        write(r, quote, paras, slide_no=pg.n, title=title, role="quote", index=index)
         if attribution is not None:
             ad.remove_shape(attribution.shape)
-    finish(r, slide, slots, all_phs, "quote", index, sl.notes, title)
+    finish(r, pg, index, sl.notes)
 
 
 def build_closing(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
     """The closing slide: thanks, the practice's contact details, a QR code to book, the logo."""
-    slide, _, all_phs, slots, approx = new_slide(r, "closing", index)
-    n = len(r.prs.slides)
     title = (sl.title if sl and sl.title else None) or r.t.closing_title
     subtitle = (sl.subtitle if sl else None) or r.t.closing_subtitle
-    title_target = put_title(r, slide, slots, all_phs, title, index, n)
-    sub = slots.text(prefer="subTitle")
-    if sub is not None and sub[0].type != "subTitle" and len(slots.texts()) < 2:
-        slots.free.append(sub)
+    pg = open_slide(r, "closing", index, title)
+    sub = pg.slots.text(prefer="subTitle")
+    if sub is not None and sub[0].type != "subTitle" and len(pg.slots.texts()) < 2:
+        pg.slots.free.append(sub)
         sub = None
     if sub is not None:
-        write(r, as_target(sub), [plain(r, subtitle)], slide_no=n, title=title, role="subtitle",
+        write(r, as_target(sub), [plain(r, subtitle)], slide_no=pg.n, title=title, role="subtitle",
               index=index)
-    contact = as_target(slots.text(largest=True))
-    qr_pair = slots.picture("qr")
-    qr_caption = as_target(slots.text())
-    area = body_area(r, all_phs)
-    contact = _contact_target(slide, contact, qr_pair, area, title_target, r.emu(0.2))
-    explicit = contact.ph is None or approx
+    contact = as_target(pg.slots.text(largest=True))
+    qr_pair = pg.slots.picture("qr")
+    qr_caption = as_target(pg.slots.text())
+    area = body_area(r, pg.all_phs)
+    contact = _contact_target(pg.slide, contact, qr_pair, area, pg.title_target, r.emu(0.2))
+    explicit = contact.ph is None or pg.approximated
     paras = _contact_paras(r, sl, subtitle if sub is None else None, explicit)
-    write(r, contact, paras, slide_no=n, title=title, role="contact", index=index)
-    _qr_code(r, slide, qr_pair, qr_caption, area, contact, slide_no=n, title=title, index=index)
+    write(r, contact, paras, slide_no=pg.n, title=title, role="contact", index=index)
+    _qr_code(r, pg.slide, qr_pair, qr_caption, area, contact, slide_no=pg.n, title=title, index=index)
     h = int(r.H * 0.13)
     corner = ad.Box(r.W - int(r.W * 0.05) - int(r.W * 0.3), int(r.H * 0.05), int(r.W * 0.3), h)
-    logo(r, slide, slots, index, corner)
+    logo(r, pg.slide, pg.slots, index, corner)
     notes = (sl.notes if sl else None) or r.word("deck_notes_closing")
-    finish(r, slide, slots, all_phs, "closing", index, notes, title, footer=False)
+    finish(r, pg, index, notes, footer=False)
 
 
 def _contact_target(slide, contact: Target | None, qr_pair, area: ad.Box, title_target: Target | None,

@@ -1,7 +1,7 @@
 """Writing paragraphs and runs into placeholders and text boxes, and the paragraphs slides use."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pptx.util import Pt
 
@@ -9,11 +9,13 @@ from ...load import schema
 from .. import pptx_adapter as ad
 from .colours import colour_run, text_colour
 from .fit import check_fit
-from .layouts import Slots, Target, as_target, body_area, textbox
+from .layouts import Page, Slots, Target, as_target, body_area, new_slide, textbox
 from .text import Para, Run
 
 if TYPE_CHECKING:
     from .renderer import DeckRenderer
+
+T = TypeVar("T")
 
 
 def write(r: DeckRenderer, target: Target | None, paras: list[Para], *, slide_no: int, title: str, role: str,
@@ -109,8 +111,22 @@ def put_title(r: DeckRenderer, slide, slots: Slots, all_phs, text: str, index: i
     return target
 
 
+def open_slide(r: DeckRenderer, kind: str, index: int | None, title: str) -> Page:
+    """Adds a slide of `kind` and writes its title."""
+    pg = new_slide(r, kind, index)
+    pg.title = title
+    pg.title_target = put_title(r, pg.slide, pg.slots, pg.all_phs, title, index, pg.n)
+    return pg
+
+
+def required(value: T | None) -> T:
+    """Returns a field the schema requires for the slide's kind (so it is never None here)."""
+    assert value is not None, "the schema requires this field for the slide's kind"
+    return value
+
+
 def content_slide(sl: schema.Slide | None) -> tuple[schema.Slide, str]:
     """Returns a content slide and its title (content kinds always come from the YAML, and the
     schema requires them to have a title)."""
-    assert sl is not None and sl.title is not None, "a content slide needs its YAML slide and title"
-    return sl, sl.title
+    sl = required(sl)
+    return sl, required(sl.title)

@@ -105,15 +105,19 @@ def insert_picture(placeholder, stream):
     return PicturePlaceholder(placeholder._element, placeholder._parent).insert_picture(stream)
 
 
-def insert_chart(placeholder, chart_type, data):
-    """Puts a chart in a slide placeholder (of any type) and returns the graphic frame."""
+def add_chart(slide, placeholder, box: Box, chart_type, data):
+    """Puts a chart in a slide placeholder (of any type), else in `box`; returns the graphic frame."""
     from pptx.shapes.placeholder import ChartPlaceholder
 
+    if placeholder is None:
+        return slide.shapes.add_chart(chart_type, box.x, box.y, box.w, box.h, data)
     return ChartPlaceholder(placeholder._element, placeholder._parent).insert_chart(chart_type, data)
 
 
-def insert_table(placeholder, rows: int, cols: int):
-    """Puts an empty table in a slide placeholder (of any type) and returns the graphic frame."""
+def add_table(slide, placeholder, box: Box, rows: int, cols: int):
+    """Puts an empty table in a slide placeholder (of any type), else in `box`; returns the graphic frame."""
     from pptx.shapes.placeholder import TablePlaceholder
 
+    if placeholder is None:
+        return slide.shapes.add_table(rows, cols, box.x, box.y, box.w, box.h)
     return TablePlaceholder(placeholder._element, placeholder._parent).insert_table(rows, cols)
