@@ -82,7 +82,8 @@ def check_size(r: DeckRenderer, target: Target, paras: list[Para], *, slide_no: 
             r.find("deck.font_size", "warning",
                    f"slide {slide_no} ({title!r}): body text is {size:g} pt (layout {layout!r}); talks "
                    f"need at least {MIN_BODY_PT:g} pt", index,
-                   hint="set the master's body text to 24 pt or more; every slide on this layout is affected")
+                   hint=f"set the master's body text to {MIN_BODY_PT:g} pt or more; every slide on this layout "
+                   "is affected")
             return
 
 
