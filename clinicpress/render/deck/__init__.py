@@ -8,26 +8,11 @@ input. Slide kinds map to master layouts through `templates/deck/layouts.yml` (`
 placeholders are filled by role, so a master made by someone else works too. XML-level work
 lives in `pptx_adapter`; this package decides what goes where.
 """
-from .constants import (
-    BUNDLED_FONTS,
-    DECK_TEMPLATES,
-    MAX_BULLETS,
-    MAX_TABLE_ROWS,
-    MIN_BODY_PT,
-)
+from .constants import DECK_TEMPLATES, MIN_BODY_PT
 from .layouts import layout_spec
 from .pictures import svg_png
-from .renderer import BUILDERS, DeckRenderer, builder_for, render_deck
-from .text import (
-    FontBook,
-    Metrics,
-    Para,
-    Run,
-    count_lines,
-    font_metrics,
-    html_runs,
-    inline_runs,
-)
+from .renderer import BUILDERS, builder_for, render_deck
+from .text import FontBook, Run, count_lines, font_metrics
 
 # preview.RENDER_CACHES clears these two by name; it moves to reset_caches().
 _layout_spec = layout_spec
@@ -45,7 +30,6 @@ def reset_caches() -> None:
 
 
 __all__ = [
-    "BUILDERS", "BUNDLED_FONTS", "DECK_TEMPLATES", "MAX_BULLETS", "MAX_TABLE_ROWS", "MIN_BODY_PT", "DeckRenderer",
-    "FontBook", "Metrics", "Para", "Run", "builder_for", "count_lines", "font_metrics", "html_runs", "inline_runs",
+    "BUILDERS", "DECK_TEMPLATES", "MIN_BODY_PT", "FontBook", "Run", "builder_for", "count_lines", "font_metrics",
     "layout_spec", "render_deck", "reset_caches", "svg_png",
 ]

@@ -203,7 +203,6 @@ class DeckRenderer:
         self.content_masters = [masters[content]] + ([masters[first]] if content != first else []) + others
         self.master = masters[content]
 
-
     def _plan(self) -> list[tuple[str, int | None, schema.Slide | None]]:
         """Slides in order; a references slide is added when the deck cites and has none, and a
         closing slide (contact details, QR code) when the deck has none."""
@@ -221,7 +220,6 @@ class DeckRenderer:
             self.find("deck.closing", "info", "no closing slide in the deck: one with the practice's contact "
                       "details and QR code is added at the end", field_="slides")
         return plan
-
 
     def _properties(self) -> None:
         """Sets the file properties from the deck (dates from its review date, for the same bytes)."""
