@@ -136,20 +136,8 @@ def paragraph_style(ppr) -> TextStyle:
         st.mar_l = int(ppr.get("marL"))
     if ppr.get("indent") is not None:
         st.indent = int(ppr.get("indent"))
-    ln = ppr.find(f"{{{A_NS}}}lnSpc")
-    if ln is not None and len(ln):
-        child = ln[0]
-        if etree.QName(child).localname == "spcPct":
-            st.line_pct = int(child.get("val")) / 100000
-        else:
-            st.line_pts = int(child.get("val")) / 100
-    sb = ppr.find(f"{{{A_NS}}}spcBef")
-    if sb is not None and len(sb):
-        child = sb[0]
-        if etree.QName(child).localname == "spcPts":
-            st.space_before = int(child.get("val")) / 100
-        else:
-            st.space_before_pct = int(child.get("val")) / 100000
+    st.line_pct, st.line_pts = _spacing(ppr, "lnSpc")
+    st.space_before_pct, st.space_before = _spacing(ppr, "spcBef")
     rpr = ppr.find(f"{{{A_NS}}}defRPr")
     if rpr is not None:
         if rpr.get("sz"):
@@ -160,6 +148,17 @@ def paragraph_style(ppr) -> TextStyle:
         if latin is not None:
             st.font = latin.get("typeface")
     return st
+
+
+def _spacing(ppr, tag: str) -> tuple[float | None, float | None]:
+    """Returns (fraction, points) of a:lnSpc or a:spcBef: one is set, by a:spcPct or a:spcPts."""
+    el = ppr.find(f"{{{A_NS}}}{tag}")
+    if el is None or not len(el):
+        return None, None
+    child = el[0]
+    if etree.QName(child).localname == "spcPct":
+        return int(child.get("val")) / 100000, None
+    return None, int(child.get("val")) / 100
 
 
 def inherited_style(layout_sp, master, level: int) -> TextStyle:
