@@ -26,7 +26,7 @@ from pptx.oxml.ns import qn
 from clinicpress.load.colour import contrast
 from clinicpress.load.project import load_project
 from clinicpress.render import pptx_adapter as ad
-from clinicpress.render.deck import count_lines, FontBook, render_deck, _svg_png
+from clinicpress.render.deck import count_lines, FontBook, render_deck, svg_png
 from clinicpress.render.templating import strip_citations
 from conftest import require_tool
 
@@ -445,7 +445,7 @@ def test_svg_rasterises_with_its_aspect():
     from PIL import Image
 
     svg = FIXTURES / "images" / "gut-lining.svg"
-    png = _svg_png(svg, (0,), 960, (REPO,))
+    png = svg_png(svg, (0,), 960, (REPO,))
     with Image.open(io.BytesIO(png)) as im:
         assert im.format == "PNG" and im.size[0] == 960 and abs(im.size[1] - 600) <= 2
 

@@ -2,9 +2,11 @@
 
 Colour contrast lives in `contrast.py`. The handout body size is read from the template
 CSS (`html`/`body` font-size; a practice's own `templates/handout/handout.css` wins) unless
-`handout_body_pt` is set. The slide body size is `slide_body_pt` if set, else the deck
-renderer's `BODY_PT` if it declares one, else read from the slide master each practice uses
-(its `deck_master`, or templates/deck/default-master.pptx): the first two body levels.
+`handout_body_pt` is set. The slide body size is `slide_body_pt` if set, else the size the
+deck renderer's body placeholders inherit from the slide master each practice uses (its
+`deck_master`, or templates/deck/default-master.pptx): the first two levels of its body text
+style, read with python-pptx through `pptx_adapter`. The minimum is `slide_body_pt_min`, whose
+default is the renderer's MIN_BODY_PT (one number, in `clinicpress.load.config`).
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def alt_problem(fig) -> str | None:
     alt = (fig.alt or "").strip()
     if not alt:
         return "has no alt text"
-    if re.search(r"\.(png|jpe?g|svg|gif|webp)$", alt, re.I) or alt == Path(fig.src).name:
+    if re.search(r"\.(png|jpe?g|svg|gif|webp)$", alt, re.IGNORECASE) or alt == Path(fig.src).name:
         return f"alt text {alt!r} is a file name"
     if alt.casefold().strip(" .") in GENERIC_ALT:
         return f"alt text {alt!r} does not say what the image shows"
@@ -52,7 +54,7 @@ _RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 
 def css_body_pt(css: str) -> float | None:
     """Body text size in points from `html { font-size }` / `body { font-size }` (last one wins)."""
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
     root_pt = 12.0
     found: float | None = None
     # Only top-level rules: drop @page and other at-rule blocks first.
@@ -61,9 +63,8 @@ def css_body_pt(css: str) -> float | None:
         names = {s.strip() for s in selectors.split(",")}
         if not names & {"html", "body", ":root"}:
             continue
-        m = None
-        for m in re.finditer(r"(?:^|;)\s*font-size\s*:\s*([\d.]+)\s*(pt|px|em|rem|%)?", body):
-            pass
+        sizes = list(re.finditer(r"(?:^|;)\s*font-size\s*:\s*([\d.]+)\s*(pt|px|em|rem|%)?", body))
+        m = sizes[-1] if sizes else None  # the last declaration wins
         if m is None:
             m = re.search(r"(?:^|;)\s*font\s*:[^;]*?([\d.]+)(pt|px|em|rem|%)", body)
         if m is None:
@@ -113,16 +114,10 @@ def check_practice_fonts(slug: str, practice, ctx) -> list[Finding]:
 
 
 def slide_body_pt(config) -> tuple[float | None, str]:
-    """Returns the slide body size set for the whole renderer and where it came from (None if unset)."""
+    """Returns the slide body size the project sets for every deck and where it came from (None
+    if unset: the renderer has no size of its own, its body text takes the master's)."""
     if config.slide_body_pt is not None:
         return config.slide_body_pt, "slide_body_pt in the project config"
-    try:
-        from ..render import deck as deck_renderer
-        value = getattr(deck_renderer, "BODY_PT", None)
-    except Exception:  # the renderer failing to import is reported by the build itself
-        value = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value), "BODY_PT in clinicpress/render/deck.py"
     return None, ""
 
 
@@ -130,26 +125,17 @@ DEFAULT_MASTER = Path("templates") / "deck" / "default-master.pptx"
 
 
 def master_body_pt(path: Path) -> float | None:
-    """Smallest of the first two body levels (bullets, sub-bullets) in a .pptx/.potx master, in points."""
-    import zipfile
+    """Smallest of the first two body levels (bullets, sub-bullets) of a .pptx/.potx master's
+    body text style, in points; None if the file cannot be opened or sets neither size."""
+    from ..render import pptx_adapter as ad
 
     try:
-        with zipfile.ZipFile(path) as z:
-            names = sorted(n for n in z.namelist() if re.fullmatch(r"ppt/slideMasters/slideMaster\d+\.xml", n))
-            if not names:
-                return None
-            xml = z.read(names[0]).decode("utf-8", errors="replace")
-    except (OSError, zipfile.BadZipFile, KeyError):
+        masters = ad.open_presentation(path).slide_masters
+    except Exception:  # noqa: BLE001 (python-pptx raises many kinds for a bad package)
         return None
-    body = re.search(r"<p:bodyStyle>(.*?)</p:bodyStyle>", xml, re.S)
-    if not body:
+    if not len(masters):
         return None
-    sizes = []
-    for level in (1, 2):
-        m = re.search(rf"<a:lvl{level}pPr\b.*?</a:lvl{level}pPr>", body.group(1), re.S)
-        sz = re.search(r"<a:defRPr\b[^>]*\bsz=\"(\d+)\"", m.group(0)) if m else None
-        if sz:
-            sizes.append(int(sz.group(1)) / 100)
+    sizes = [size for size in (ad.master_body_size(masters[0], level) for level in (0, 1)) if size is not None]
     return min(sizes) if sizes else None
 
 
@@ -165,10 +151,11 @@ def check_practice_slides(slug: str, practice, ctx) -> list[Finding]:
     if size is None:
         return [Finding("accessibility.font_size", "warning", "cannot read the body text size of the slide master",
                         ctx.rel(master), None, None, "set slide_body_pt in [tool.clinicpress] to the size it uses")]
-    if size + 1e-9 < config.slide_body_pt_min:
+    least = config.slide_body_pt_min
+    if size + 1e-9 < least:
         return [Finding("accessibility.font_size", "error", f"slide body text in the master is {size:g} pt; at least "
-                        f"{config.slide_body_pt_min:g} pt is needed", ctx.rel(master), None, "bodyStyle",
-                        "set the master's body text (first two bullet levels) to 24 pt or more", {"pt": size})]
+                        f"{least:g} pt is needed", ctx.rel(master), None, "bodyStyle",
+                        f"set the master's body text (first two bullet levels) to {least:g} pt or more", {"pt": size})]
     return []
 
 
@@ -199,14 +186,14 @@ def check_deck(src, ctx) -> list[Finding]:
     deck = src.model
     findings: list[Finding] = []
     size, origin = slide_body_pt(config)
-    if size is not None and size + 1e-9 < config.slide_body_pt_min:
+    least = config.slide_body_pt_min
+    if size is not None and size + 1e-9 < least:
         findings.append(ctx.at(src, "accessibility.font_size", "error",
-                               f"slide body text is {size:g} pt ({origin}); at least {config.slide_body_pt_min:g} "
-                               "pt is needed", ("slides",), hint="raise the deck body size to 24 pt or more",
-                               pt=size))
+                               f"slide body text is {size:g} pt ({origin}); at least {least:g} pt is needed",
+                               ("slides",), hint=f"raise the deck body size to {least:g} pt or more", pt=size))
     try:
         t = messages(ctx.root, deck.language)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a broken catalogue is reported by the i18n checks; default titles here)
         t = {}
     seen: dict[str, int] = {}
     for i, slide in enumerate(deck.slides):

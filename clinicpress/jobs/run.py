@@ -41,7 +41,8 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
     else:
         from ..render.deck import render_deck
 
-        pptx, findings = render_deck(src.model, job.practice, project.bibliography, project.root, shown)
+        pptx, findings = render_deck(src.model, job.practice, project.bibliography, project.root, shown,
+                                     positions=src.positions)
         result.files = {"pptx": pptx}
         result.findings.extend(findings)
     return result

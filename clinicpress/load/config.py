@@ -108,8 +108,8 @@ class Config(BaseModel):
     slide_body_pt_min: float = 24.0
     """Smallest body text size on slides, in points."""
     slide_body_pt: float | None = None
-    """Body size the deck renderer uses; default: the renderer's BODY_PT if it declares one, else
-    the body text size (first two bullet levels) of the slide master each practice uses."""
+    """Body size every deck uses; default: the body text size (first two bullet levels) of the
+    slide master each practice uses, which the deck renderer's body text inherits."""
     slide_bullets_max: int = Field(6, ge=1)
     """Most bullet lines (sub-bullets included) on one slide or one column."""
     slide_table_rows_max: int = Field(5, ge=1)

@@ -15,7 +15,7 @@ from . import schema
 from .brand import load_theme
 from .brand_files import inside
 from .loading import load_model
-from .theme import DEFAULT_COLORS, DEFAULT_FONT, Theme  # noqa: F401  (DEFAULT_FONT: until the deck imports it from .theme)
+from .theme import DEFAULT_COLORS, Theme
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,182 @@
+"""Measuring text and checking that it fits: text heights from font metrics, overflow and body
+size findings, display text shrunk to fit, table sizes, and lists split over slides."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from .. import pptx_adapter as ad
+from .constants import (
+    EMU_PER_PT,
+    FALLBACK_LINE,
+    FALLBACK_WIDTH,
+    MIN_BODY_PT,
+    TABLE_SIZES,
+)
+from .text import FontBook, Para, Run, count_lines
+
+if TYPE_CHECKING:
+    from .layouts import Target
+    from .renderer import DeckRenderer
+
+CELL_MARGIN_W, CELL_MARGIN_H = 2 * 91440, 2 * 45720
+"""A table cell's left + right and top + bottom text insets (python-pptx defaults), in EMU."""
+
+
+def style(r: DeckRenderer, target: Target, para: Para) -> ad.TextStyle:
+    """Returns the style a paragraph gets in `target`: its own settings, then the placeholder's inherited ones."""
+    if target.ph is not None:
+        st = ad.inherited_style(target.ph.element, r.master, para.level)
+    else:
+        st = ad.TextStyle(size=18, bold=False, font="+mn-lt", mar_l=0, indent=0, space_before=0,
+                          line_pct=1.0)
+    explicit = ad.TextStyle(size=para.size, bold=para.bold, font=para.font, mar_l=para.mar_l,
+                            indent=para.indent, space_before=para.space_before, line_pct=para.line)
+    return explicit.merged(st)
+
+
+def text_height(r: DeckRenderer, target: Target, paras: list[Para], width_emu: int | None = None) -> float:
+    """Estimated height of `paras` in `target`, in points, from the fonts' real metrics."""
+    l_ins, t_ins, r_ins, b_ins = ad.text_insets(target.shape, target.ph, r.master)
+    width = (width_emu if width_emu is not None else target.box.w) - l_ins - r_ins
+    total = (t_ins + b_ins) / EMU_PER_PT
+    for i, para in enumerate(paras):
+        st = style(r, target, para)
+        size = st.size or 18
+        avail = (width - (st.mar_l or 0)) / EMU_PER_PT
+        m = r.book.metrics(st.font, bool(st.bold))
+        factor = m.line if m else 1.2
+        lines = count_lines(para.runs, avail, size, r.book, st.font, bool(st.bold))
+        line_h = st.line_pts if st.line_pts else size * factor * (st.line_pct or 1.0)
+        total += lines * line_h
+        if i > 0:
+            total += st.space_before if st.space_before is not None else (
+                (st.space_before_pct or 0) * size)
+    return total
+
+
+def check_fit(r: DeckRenderer, target: Target, paras: list[Para], *, slide_no: int, title: str, role: str,
+              index: int | None) -> None:
+    """Reports text that needs more height than its box has (3% leeway for the estimate)."""
+    need = text_height(r, target, paras)
+    have = target.box.h / EMU_PER_PT
+    if need > have * 1.03:
+        font = r.book.family(style(r, target, paras[0]).font if paras else None)
+        r.find("deck.overflow", "warning",
+               f"slide {slide_no} ({title!r}): the {role} text does not fit its box "
+               f"(needs about {need / 72:.1f} in, has {have / 72:.1f} in; estimated with {font} metrics)",
+               index, hint="shorten the text or split the slide", slide=slide_no, role=role,
+               need_pt=round(need, 1), have_pt=round(have, 1))
+
+
+def check_size(r: DeckRenderer, target: Target, paras: list[Para], *, slide_no: int, title: str,
+               index: int | None) -> None:
+    """Body text of a talk should be at least MIN_BODY_PT (reported once per master layout)."""
+    layout = ad.layout_name(target.shape) if target.ph is not None else "(text box)"
+    if layout in r.size_warned:
+        return
+    for para in paras:
+        size = style(r, target, para).size or 18
+        if size < MIN_BODY_PT:
+            r.size_warned.add(layout)
+            r.find("deck.font_size", "warning",
+                   f"slide {slide_no} ({title!r}): body text is {size:g} pt (layout {layout!r}); talks "
+                   f"need at least {MIN_BODY_PT:g} pt", index,
+                   hint=f"set the master's body text to {MIN_BODY_PT:g} pt or more; every slide on this layout "
+                   "is affected")
+            return
+
+
+def shrink(r: DeckRenderer, target: Target, para: Para, sizes: tuple[float, ...], n: int, title: str,
+           index: int | None) -> Para:
+    """Returns `para` at the first of `sizes` that fits when its own size does not (display text)."""
+    limit = target.box.h / EMU_PER_PT * 1.03
+    if text_height(r, target, [para]) <= limit:
+        return para
+    for size in sizes:
+        smaller = replace(para, size=size)
+        if text_height(r, target, [smaller]) <= limit:
+            r.find("deck.font_size", "info", f"slide {n} ({title!r}): {para.text!r} set at {size:g} pt "
+                   "to fit its box", index)
+            return smaller
+    return para
+
+
+def table_layout(book: FontBook, cells: list[list[list[Run]]], box: ad.Box):
+    """Picks the largest font size (24 down to 18 pt) at which the table fits; column widths by content.
+
+    Returns (size, column widths, row heights in the brand font, height in a fallback font
+    FALLBACK_WIDTH wider, fits). A size must fit in both fonts; if none does, the largest
+    that fits in the brand font is taken.
+    """
+    tried = []
+    for size in TABLE_SIZES:
+        widths = _column_widths(book, cells, size, box.w)
+        heights = _row_heights(book, cells, widths, size, 1.0)
+        fallback = sum(_row_heights(book, cells, widths, size, FALLBACK_WIDTH, FALLBACK_LINE))
+        tried.append((size, widths, heights, fallback, sum(heights) <= box.h))
+        if fallback <= box.h:
+            return size, widths, heights, fallback, True
+    return next((t for t in tried if t[-1]), tried[-1])
+
+
+def _column_widths(book: FontBook, cells: list[list[list[Run]]], size: float, total: int) -> list[int]:
+    """Shares `total` EMU among the columns by their natural widths, or, when those do not fit,
+    gives every column its longest word and shares the rest by what each still needs."""
+    cols = len(cells[0])
+    natural, minimum = [], []
+    for j in range(cols):
+        nat = mini = 0.0
+        for i, row in enumerate(cells):
+            m = book.metrics(None, i == 0)
+            text = "".join(run.text for run in row[j])
+            nat = max(nat, m.width(text, size) if m else len(text) * size * 0.5)
+            for word in text.split():
+                mini = max(mini, m.width(word, size) if m else len(word) * size * 0.5)
+        natural.append(nat * EMU_PER_PT + CELL_MARGIN_W)
+        minimum.append(mini * EMU_PER_PT + CELL_MARGIN_W)
+    if sum(natural) <= total:
+        widths = [int(w * total / sum(natural)) for w in natural]
+    else:
+        spare = max(total - sum(minimum), 0)
+        extra = [max(n - m, 0) for n, m in zip(natural, minimum, strict=True)]
+        widths = [int(m + (spare * e / sum(extra) if sum(extra) else spare / cols)) for m, e in
+                  zip(minimum, extra, strict=True)]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _row_heights(book: FontBook, cells: list[list[list[Run]]], widths: list[int], size: float, squeeze: float,
+                 tall: float = 1.0) -> list[int]:
+    """Row heights in EMU, with text `squeeze` times wider and lines `tall` times taller than the brand font's."""
+    heights = []
+    for i, row in enumerate(cells):
+        m = book.metrics(None, i == 0)
+        factor = (m.line if m else 1.2) * tall
+        lines = max(count_lines(runs, (widths[j] - CELL_MARGIN_W) / EMU_PER_PT / squeeze, size, book,
+                                None, i == 0) for j, runs in enumerate(row))
+        heights.append(int((lines * size * factor) * EMU_PER_PT + CELL_MARGIN_H))
+    return heights
+
+
+def paginate(r: DeckRenderer, target: Target, paras: list[Para]) -> list[list[Para]]:
+    """Splits a list over as few boxes as it needs, then evens out the pages."""
+    limit = target.box.h / EMU_PER_PT
+
+    def greedy(cap: int) -> list[list[Para]]:
+        pages: list[list[Para]] = [[]]
+        for para in paras:
+            page = pages[-1]
+            if page and (len(page) >= cap or text_height(r, target, page + [para]) > limit):
+                pages.append([])
+            pages[-1].append(para)
+        return pages
+
+    pages = greedy(len(paras))
+    if len(pages) > 1:
+        even = greedy(-(-len(paras) // len(pages)))
+        if len(even) == len(pages):
+            pages = even
+    return pages
+
+

@@ -1,0 +1,143 @@
+"""Pictures on slides: SVG rasterised for PowerPoint, fitted uncropped into a placeholder or box,
+and the practice logo."""
+from __future__ import annotations
+
+import functools
+import io
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import pptx_adapter as ad
+from .colours import text_colour
+from .constants import EMU_PER_IN
+
+if TYPE_CHECKING:
+    from .layouts import Slots
+    from .renderer import DeckRenderer
+
+
+@functools.lru_cache(maxsize=32)
+def svg_png(path: Path, stamp: tuple, width_px: int, roots: tuple[Path, ...]) -> bytes:
+    """Rasterises an SVG to a transparent PNG with WeasyPrint (SVG → PDF) and PDFium."""
+    import pypdfium2 as pdfium
+    from weasyprint import HTML
+
+    from ..handout import SafeFetcher
+
+    w, h = _svg_size(path.read_bytes())
+    page = (f"<!doctype html><html><head><style>@page {{ size: {w}px {h}px; margin: 0 }} "
+            f"html, body {{ margin: 0; padding: 0 }} img {{ display: block; width: {w}px; height: {h}px }}"
+            f"</style></head><body><img src=\"{path.as_uri()}\" alt=\"\"></body></html>")
+    pdf = HTML(string=page, base_url=str(path.parent), url_fetcher=SafeFetcher(list(roots))).write_pdf()
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        scale = width_px / (w * 0.75)
+        bitmap = doc[0].render(scale=scale, fill_color=(255, 255, 255, 0))
+        image = bitmap.to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+        return out.getvalue()
+    finally:
+        doc.close()
+
+
+def _svg_size(data: bytes) -> tuple[float, float]:
+    """Returns the intrinsic (width, height) of an SVG in CSS pixels (viewBox if no width/height)."""
+    head = data[:4000].decode("utf-8", "replace")
+    tag = re.search(r"<svg\b[^>]*>", head, re.DOTALL)
+    attrs = tag.group(0) if tag else ""
+
+    def num(name: str) -> float | None:
+        m = re.search(rf'\s{name}="([\d.]+)(px)?"', attrs)
+        return float(m.group(1)) if m else None
+
+    w, h = num("width"), num("height")
+    vb = re.search(r'viewBox="([-\d.\s,]+)"', attrs)
+    if (w is None or h is None) and vb:
+        parts = [float(p) for p in re.split(r"[\s,]+", vb.group(1).strip())]
+        if len(parts) == 4:
+            if w is None and h is None:
+                w, h = parts[2], parts[3]
+            elif h is not None:
+                w = h * parts[2] / parts[3]
+            elif w is not None:
+                h = w * parts[3] / parts[2]
+    return (w or 300.0, h or 150.0)
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """Returns the (width, height) of a PNG or JPEG in pixels."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return im.size
+
+
+def fit_box(box: ad.Box, img_w: float, img_h: float, align: str = "center") -> ad.Box:
+    """Returns the largest box of the image's aspect inside `box`, aligned left/center/right."""
+    scale = min(box.w / img_w, box.h / img_h)
+    w, h = int(img_w * scale), int(img_h * scale)
+    y = box.y + (box.h - h) // 2
+    x = box.x if align == "left" else box.right - w if align == "right" else box.x + (box.w - w) // 2
+    return ad.Box(x, y, w, h)
+
+
+def picture_bytes(r: DeckRenderer, path: Path, width_px: int, index: int | None, what: str) -> bytes | None:
+    """PNG/JPEG bytes for a picture; SVG is rasterised. None (with a finding) if that fails."""
+    if path.suffix.lower() != ".svg":
+        return path.read_bytes()
+    try:
+        st = path.stat()
+        return svg_png(path.resolve(), (st.st_mtime_ns, st.st_size), width_px,
+                       (r.root.resolve(), r.practice.root.resolve()))
+    except Exception as exc:  # noqa: BLE001 (WeasyPrint/PDFium errors vary)
+        r.find("deck.image", "warning", f"{what}: cannot rasterise SVG {path.name} for PowerPoint ({exc}); "
+               "it is left out", index, hint="give a PNG version of the image")
+        return None
+
+
+def place_picture(slide, pair, box: ad.Box | None, data: bytes, *, alt: str, name: str,
+                  align: str = "center", decorative: bool = False):
+    """Puts a picture in a picture placeholder (kept, so it stays replaceable) or in a box, uncropped."""
+    img_w, img_h = image_size(data)
+    if pair is not None:
+        ph, shape = pair
+        area = box or ph.box
+        pic = ad.insert_picture(shape, io.BytesIO(data))
+        ad.uncrop(pic)
+        ad.set_box(pic, fit_box(area, img_w, img_h, align))
+    else:
+        assert box is not None, "a picture without a placeholder needs a box"
+        fitted = fit_box(box, img_w, img_h, align)
+        pic = slide.shapes.add_picture(io.BytesIO(data), fitted.x, fitted.y, fitted.w, fitted.h)
+    ad.set_shape_name(pic, name)
+    ad.set_alt_text(pic, alt, decorative=decorative)
+    return pic
+
+
+def logo(r: DeckRenderer, slide, slots: Slots, index: int | None, fallback: ad.Box) -> None:
+    """Puts the practice logo in the layout's logo placeholder, or in `fallback`; the reverse
+    logo goes on a dark band."""
+    theme = r.practice.theme
+    logo = theme.logo("large", "medium")
+    pair = slots.picture("logo")
+    if logo is None:
+        if pair:
+            ad.remove_shape(pair[1])
+        return
+    reverse = pair is not None and any(w in pair[0].name.casefold() for w in ("reverse", "dark"))
+    reverse = reverse and text_colour(r, "bg1") == "lt1"  # a pale band (dark text on it) takes the normal logo
+    path = (logo.dark or logo.light) if reverse else logo.light
+    area = pair[0].box if pair else fallback
+    width_px = max(600, int(area.w / EMU_PER_IN * 300))
+    data = picture_bytes(r, path, width_px, index, "logo")
+    if data is None:
+        if pair:
+            ad.remove_shape(pair[1])
+        return
+    align = "left" if (area.x + area.w / 2) < r.W / 2 else "right"
+    alt = logo.alt or r.word("deck_logo_alt", name=r.practice.info.name)
+    place_picture(slide, pair, area, data, alt=alt, name="Logo", align=align)
+
+

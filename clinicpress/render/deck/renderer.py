@@ -1,0 +1,271 @@
+"""The renderer: opens the master and empties it, restyles its theme from the brand, builds
+one slide per planned slide through `BUILDERS`, sets the file properties and returns bytes
+that are the same for the same input."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from ...errors import Finding
+from ...load import schema
+from ...load.citations import Bibliography, Numbering
+from ...load.colour import Inks
+from ...load.config import Severity
+from ...load.practice import PracticeContext
+from .. import pptx_adapter as ad
+from . import slides_data, slides_refs, slides_text
+from .colours import brand_scheme, readable_master_text
+from .constants import DECK_TEMPLATES, DEFAULT_MASTER, EMU_PER_IN, LAYOUT_MAP
+from .layouts import layout_spec
+from .text import FontBook, Run, inline_runs
+
+# Built-in words the message catalogues (templates/i18n) do not have yet; a catalogue key of
+# the same name wins.
+BUILTIN = {
+    "en": {
+        "deck_notes_title": "Welcome everyone and introduce the talk: {title}.",
+        "deck_notes_references": "These are the sources for the facts in this talk, numbered in the order "
+                                 "they appear on the slides.",
+        "deck_notes_closing": "Thank everyone for coming and invite questions. The practice's contact "
+                              "details and a QR code for booking are on this slide.",
+        "deck_notes_image": "The picture shows: {alt}",
+        "deck_qr_alt": "QR code linking to {url}",
+        "deck_logo_alt": "{name} logo",
+    },
+    "es": {
+        "deck_notes_title": "Dé la bienvenida y presente la charla: {title}.",
+        "deck_notes_references": "Estas son las fuentes de los datos de esta charla, numeradas en el orden "
+                                 "en que aparecen en las diapositivas.",
+        "deck_notes_closing": "Agradezca la asistencia e invite a hacer preguntas. Los datos de contacto "
+                              "y un código QR para pedir cita están en esta diapositiva.",
+        "deck_notes_image": "La imagen muestra: {alt}",
+        "deck_qr_alt": "Código QR que enlaza a {url}",
+        "deck_logo_alt": "Logotipo de {name}",
+    },
+}
+
+
+Builder = Callable[["DeckRenderer", "int | None", "schema.Slide | None"], None]
+"""Builds one slide: (renderer, index of the YAML slide or None for an added one, the YAML slide or None)."""
+
+BUILDERS: dict[str, Builder] = {
+    "title": slides_text.build_title,
+    "section": slides_text.build_section,
+    "bullets": slides_text.build_bullets,
+    "two_column": slides_text.build_two_column,
+    "big_number": slides_text.build_big_number,
+    "quote": slides_text.build_quote,
+    "closing": slides_text.build_closing,
+    "image": slides_data.build_image,
+    "chart": slides_data.build_chart,
+    "table": slides_data.build_table,
+    "references": slides_refs.build_references,
+}
+"""Slide kind (a YAML slide's `layout`) → the function that builds that kind of slide."""
+
+
+def builder_for(kind: str) -> Builder:
+    """Returns the builder of a slide kind; an unknown kind is a ValueError that lists the known ones."""
+    try:
+        return BUILDERS[kind]
+    except KeyError:
+        raise ValueError(f"unknown slide kind {kind!r}: no slide builder for it (known kinds: "
+                         f"{', '.join(sorted(BUILDERS))})") from None
+
+
+def render_deck(deck: schema.Deck, practice: PracticeContext, bib: Bibliography, root: Path,
+                source_path: str, positions: dict | None = None) -> tuple[bytes, list[Finding]]:
+    """Builds the deck and returns the PPTX bytes and any findings (overflow, approximated layouts).
+
+    `positions` are the YAML line numbers of the deck (`Source.positions`) for the findings;
+    without them the deck file is read again for them.
+    """
+    return DeckRenderer(deck, practice, bib, root, source_path, positions).render()
+
+
+class DeckRenderer:
+    """One deck for one practice: the state the slide builders share."""
+
+    def __init__(self, deck: schema.Deck, practice: PracticeContext, bib: Bibliography, root: Path,
+                 source_path: str, positions: dict | None = None):
+        from ...load.i18n import messages
+
+        self.deck, self.practice, self.bib, self.root = deck, practice, bib, Path(root)
+        self.source_path = source_path
+        self.findings: list[Finding] = []
+        self.numbering = Numbering(bib)
+        self.lang = f"{deck.language}-{practice.info.country}"
+        self.t = messages(self.root, deck.language, practice.templates_dir)
+        self.positions = positions if positions is not None else self._positions()
+        self.templates = self.root / "templates" / "deck"
+        if not (self.templates / LAYOUT_MAP).is_file():
+            self.templates = DECK_TEMPLATES
+        self.spec = layout_spec(self.templates / LAYOUT_MAP)
+        self.layout_cache: dict[str, tuple[object, bool]] = {}
+        self.titles: dict[str, int] = {}
+        self.size_warned: set[str] = set()
+        self.notes_count = 0
+
+    # ----------------------------------------------------------------- helpers
+    def _positions(self) -> dict:
+        """Reads the deck file again for the line numbers of its keys ({} if that fails)."""
+        from ...load.loading import load_yaml
+
+        path = self.root / self.source_path
+        try:
+            return load_yaml(path, self.root)[1] if path.is_file() else {}
+        except Exception:  # noqa: BLE001 (a deck that loaded once reads again; if not, no line numbers)
+            return {}
+
+    def line(self, index: int | None, *loc) -> int | None:
+        """Returns the YAML line of slide `index` (its field `loc` if it has a line, else the slide's)."""
+        if index is None:
+            return None
+        for n in range(len(loc), -1, -1):
+            key = ("slides", index, *loc[:n])
+            if key in self.positions:
+                return self.positions[key][0]
+        return None
+
+    def find(self, check: str, severity: Severity, message: str, index: int | None = None, field_: str | None = None,
+             hint: str | None = None, loc: tuple = (), **data) -> None:
+        """Records a finding about slide `index` (or the deck), with its YAML line."""
+        fld = field_ or (f"slides[{index}]" if index is not None else None)
+        self.findings.append(Finding(check, severity, message, self.source_path, self.line(index, *loc), fld,
+                                     hint, data))
+
+    def word(self, key: str, **values) -> str:
+        """Returns a message in the deck's language (catalogue first, then the built-in words)."""
+        text = self.t.get(key) or BUILTIN.get(self.deck.language, BUILTIN["en"]).get(key) or BUILTIN["en"][key]
+        return text.format(**values) if values else text
+
+    def emu(self, inches: float) -> int:
+        """Returns `inches` in EMU."""
+        return int(inches * EMU_PER_IN)
+
+    def runs(self, text: str | None) -> list[Run]:
+        """Returns inline Markdown as runs, citations numbered in this deck's order."""
+        return inline_runs(text or "", self.numbering)
+
+    # ----------------------------------------------------------------- build
+    def render(self) -> tuple[bytes, list[Finding]]:
+        """Builds every planned slide on the emptied master; returns the PPTX bytes and the findings."""
+        self.prs = self._open_master()
+        self._pick_masters()
+        ad.remove_all_slides(self.prs)
+        ad.drop_thumbnail(self.prs)
+        theme = self.practice.theme
+        self.major, self.minor = theme.heading_family, theme.base_family
+        self.inks = Inks.of(theme)
+        self.scheme = brand_scheme(theme, self.inks)
+        ad.apply_theme(self.prs, self.scheme, self.major, self.minor, self.practice.info.name)
+        readable_master_text(self)
+        self.book = FontBook(self.practice, self.major, self.minor)
+        self.W, self.H = int(self.prs.slide_width), int(self.prs.slide_height)
+
+        for kind, index, sl in self._plan():
+            builder_for(kind)(self, index, sl)
+
+        self._properties()
+        out = io.BytesIO()
+        self.prs.save(out)
+        return ad.normalise_zip(out.getvalue(), self.deck.reviewed.date), self.findings
+
+    def _open_master(self):
+        """Opens the practice's master (or the default one); a BuildError says why it cannot."""
+        from ...errors import BuildError, Problem, rel
+
+        path = self.practice.master
+        if path is None:
+            path = self.templates / DEFAULT_MASTER
+        try:
+            prs = ad.open_presentation(path)
+            if not len(prs.slide_masters) or not len(prs.slide_masters[0].slide_layouts):
+                raise ValueError("it has no slide master with layouts")
+            return prs
+        except Exception as exc:  # noqa: BLE001 (python-pptx raises many kinds for a bad package)
+            raise BuildError(Problem(rel(path, self.root), message=f"cannot open the deck master: {exc}",
+                                     hint="save the master from PowerPoint or LibreOffice as .pptx or .potx, "
+                                          "or remove deck_master from practice.yml to use the default")) from None
+
+    def _pick_masters(self) -> None:
+        """Learns from the template's sample slides which master is for title slides and which
+        for content (LibreOffice exports one master per page style); else uses the first."""
+        masters = list(self.prs.slide_masters)
+        used = ad.masters_of_slides(self.prs)
+        first = used[0] if used else 0
+        rest = used[1:] or [first]
+        content = max(sorted(set(rest)), key=rest.count)
+        others = [m for i, m in enumerate(masters) if i not in (first, content)]
+        self.title_masters = [masters[first]] + ([masters[content]] if content != first else []) + others
+        self.content_masters = [masters[content]] + ([masters[first]] if content != first else []) + others
+        self.master = masters[content]
+
+    def _plan(self) -> list[tuple[str, int | None, schema.Slide | None]]:
+        """Slides in order; a references slide is added when the deck cites and has none, and a
+        closing slide (contact details, QR code) when the deck has none."""
+        for sl in self.deck.slides:
+            for text in _slide_texts(sl):
+                self.numbering.numbers(schema.cite_keys(text))
+        plan: list[tuple[str, int | None, schema.Slide | None]] = [
+            (sl.layout, i, sl) for i, sl in enumerate(self.deck.slides)]
+        kinds = [k for k, _, _ in plan]
+        if self.numbering.order and "references" not in kinds:
+            at = max((i for i, k in enumerate(kinds) if k == "closing"), default=len(plan))
+            plan.insert(at, ("references", None, None))
+        if "closing" not in kinds:
+            plan.append(("closing", None, None))
+            self.find("deck.closing", "info", "no closing slide in the deck: one with the practice's contact "
+                      "details and QR code is added at the end", field_="slides")
+        return plan
+
+    def _properties(self) -> None:
+        """Sets the file properties from the deck (dates from its review date, for the same bytes)."""
+        deck, info = self.deck, self.practice.info
+        props = self.prs.core_properties
+        stamp = dt.datetime.combine(deck.reviewed.date, dt.time())
+        props.title = deck.title
+        props.author = info.name
+        props.last_modified_by = info.name
+        props.subject = deck.description or deck.subtitle or deck.title
+        props.keywords = ", ".join(deck.keywords)
+        props.comments = deck.description or ""
+        props.category = "Patient talk"
+        props.content_status = f"Reviewed {deck.reviewed.date.isoformat()} by {deck.reviewed.by}"
+        props.identifier = deck.slug
+        props.language = self.lang
+        props.version = ""
+        props.created = props.modified = props.last_printed = stamp
+        props.revision = 1
+        ad.set_app_properties(self.prs, slides=len(self.prs.slides), notes=self.notes_count, company=info.name)
+
+
+def _slide_texts(sl: schema.Slide):
+    """Every prose field of a slide, in the order the renderer writes them (for citation numbers)."""
+    yield sl.title or ""
+    yield sl.subtitle or ""
+    if sl.layout == "big_number":
+        yield sl.number or ""
+    yield sl.text or ""
+    columns = [(None, sl.bullets)] + [(c.heading, c.bullets) for c in (sl.left, sl.right) if c is not None]
+    for heading, items in columns:
+        yield heading or ""
+        for b in items:
+            if isinstance(b, str):
+                yield b
+            else:
+                yield b.text
+                yield from b.sub
+    if sl.image and sl.image.caption:
+        yield sl.image.caption
+    if sl.quote:
+        yield sl.quote.text
+    if sl.chart and sl.chart.caption:
+        yield sl.chart.caption
+    if sl.table:
+        yield from sl.table.header
+        for row in sl.table.rows:
+            yield from row
+        yield sl.table.caption or ""

@@ -1,0 +1,165 @@
+"""The package as a whole: opening a .potx, emptying a template, file properties, same bytes."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+from pptx import Presentation
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.oxml.ns import qn
+
+from .oxml import (
+    P14_SECTIONS,
+    PRESENTATION_MAIN,
+    TEMPLATE_MAIN,
+    THUMBNAIL_RT,
+    xml_escape,
+)
+
+
+def open_presentation(path: Path):
+    """Opens a .pptx or .potx (a .potx gets the presentation content type, python-pptx #1070)."""
+    data = path.read_bytes()
+    if path.suffix.lower() == ".potx":
+        data = _retype_template(data)
+    return Presentation(io.BytesIO(data))
+
+
+def _retype_template(data: bytes) -> bytes:
+    return swap_main_content_type(data, TEMPLATE_MAIN, PRESENTATION_MAIN)
+
+
+def swap_main_content_type(data: bytes, old: str, new: str) -> bytes:
+    """Rewrites the main part's content type in [Content_Types].xml (.potx <-> .pptx, #1070)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            blob = src.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                blob = blob.replace(old.encode(), new.encode())
+            dst.writestr(info, blob)
+    return out.getvalue()
+
+
+def remove_all_slides(prs) -> int:
+    """Removes every slide: sldId and relationship together, then stale sections and custom shows."""
+    pres = prs.part._element
+    sld_id_lst = prs.slides._sldIdLst
+    removed = 0
+    for sld_id in list(sld_id_lst):
+        rid = sld_id.rId
+        sld_id_lst.remove(sld_id)
+        prs.part.drop_rel(rid)
+        removed += 1
+    # Sections (p14:sectionLst) and custom shows name the removed slides: drop them.
+    for section_list in list(pres.iter(P14_SECTIONS)):
+        ext = section_list.getparent()
+        ext.getparent().remove(ext)
+    for ext_lst in pres.findall(qn("p:extLst")):
+        if len(ext_lst) == 0:
+            pres.remove(ext_lst)
+    for cust in pres.findall(qn("p:custShowLst")):
+        for rel_id in cust.iter(qn("p:sld")):
+            rid = rel_id.get(qn("r:id"))
+            if rid:
+                rel_id.getparent().remove(rel_id)
+                prs.part.drop_rel(rid)
+        pres.remove(cust)
+    show = pres.find(qn("p:showPr"))
+    if show is not None:
+        for custom in show.findall(qn("p:custShow")):
+            show.remove(custom)
+    return removed
+
+
+def drop_thumbnail(prs) -> None:
+    """Drops the template's thumbnail (a picture of its sample slides)."""
+    pkg = prs.part.package
+    for rid, rel in list(pkg._rels.items()):
+        if rel.reltype == THUMBNAIL_RT:
+            pkg._rels.pop(rid)
+
+
+def set_app_properties(prs, *, slides: int, notes: int, company: str) -> None:
+    """Rewrites docProps/app.xml so it describes this deck, not the template's sample."""
+    pkg = prs.part.package
+    for rel in pkg._rels.values():
+        if rel.reltype == RT.EXTENDED_PROPERTIES:
+            xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+                   f'<Application>ClinicPress</Application><PresentationFormat>On-screen Show</PresentationFormat>'
+                   f'<Slides>{slides}</Slides><Notes>{notes}</Notes><HiddenSlides>0</HiddenSlides>'
+                   f'<Company>{xml_escape(company)}</Company></Properties>')
+            rel.target_part._blob = xml.encode("utf-8")
+
+
+def normalise_zip(data: bytes, when: dt.date) -> bytes:
+    """Rewrites a saved package with fixed zip dates in the same entry order (same input, same bytes).
+
+    Embedded workbooks (chart data written by XlsxWriter) carry the time of writing in their
+    own core properties and zip entries: those are fixed too.
+    """
+    stamp = (max(when.year, 1980), when.month, when.day, 0, 0, 0)
+    iso = f"{stamp[0]:04d}-{stamp[1]:02d}-{stamp[2]:02d}T00:00:00Z"
+    src = zipfile.ZipFile(io.BytesIO(data))
+    is_workbook = "xl/workbook.xml" in src.namelist()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            blob = src.read(info.filename)
+            if info.filename.endswith(".xlsx"):
+                blob = normalise_zip(blob, when)
+            elif is_workbook and info.filename == "docProps/core.xml":
+                blob = _fix_core_dates(blob, iso)
+            zi = zipfile.ZipInfo(info.filename, stamp)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.create_system = 3
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, blob)
+    return out.getvalue()
+
+
+def _fix_core_dates(blob: bytes, iso: str) -> bytes:
+    return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + iso.encode() + rb"\g<2>",
+                  blob)
+
+
+def reachable_parts(data: bytes) -> tuple[set[str], set[str]]:
+    """Returns (zip entries, parts reachable from the package relationships): for orphan checks."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = set(zf.namelist())
+    seen: set[str] = set()
+    todo = ["/"]
+    while todo:
+        source = todo.pop()
+        folder, _, base = source.rpartition("/")
+        rels_name = f"{folder}/_rels/{base}.rels".lstrip("/") if source != "/" else "_rels/.rels"
+        if rels_name not in names:
+            continue
+        root = etree.fromstring(zf.read(rels_name))
+        for rel in root:
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target")
+            path = _resolve(folder if source != "/" else "", target)
+            if path not in seen:
+                seen.add(path)
+                todo.append("/" + path)
+    return names, seen
+
+
+def _resolve(folder: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = [p for p in folder.strip("/").split("/") if p]
+    for piece in target.split("/"):
+        if piece == "..":
+            parts.pop()
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)

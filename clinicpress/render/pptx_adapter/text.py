@@ -1,0 +1,132 @@
+"""Paragraph and run properties python-pptx has no API for: bullets, spacing, language, fonts."""
+from __future__ import annotations
+
+from lxml import etree
+from pptx.oxml.ns import qn
+
+from .oxml import SLIDENUM_FIELD_ID, scheme_to_rgb, sort_children
+
+
+def set_paragraph(p, *, bullet: str | None = None, autonum_start: int | None = None, mar_l: int | None = None,
+                  indent: int | None = None, align: str | None = None, space_before: float | None = None,
+                  line_pct: float | None = None, bullet_color: str | None = None) -> None:
+    """Sets paragraph properties python-pptx has no API for: bullets, margins, spacing.
+
+    `bullet` is None (inherit), "none", a character, or "autonum" (numbered from `autonum_start`).
+    """
+    ppr = p._p.get_or_add_pPr()
+    if mar_l is not None:
+        ppr.set("marL", str(int(mar_l)))
+    if indent is not None:
+        ppr.set("indent", str(int(indent)))
+    if align:
+        ppr.set("algn", align)
+    replace = []
+    if line_pct is not None:
+        replace.append("lnSpc")
+    if space_before is not None:
+        replace.append("spcBef")
+    if bullet is not None:
+        replace += ["buClr", "buClrTx", "buFont", "buFontTx", "buNone", "buChar", "buAutoNum", "buBlip"]
+    for child in list(ppr):
+        if etree.QName(child).localname in replace:
+            ppr.remove(child)
+    if line_pct is not None:
+        ln = etree.SubElement(ppr, qn("a:lnSpc"))
+        etree.SubElement(ln, qn("a:spcPct")).set("val", str(int(line_pct * 100000)))
+    if space_before is not None:
+        sb = etree.SubElement(ppr, qn("a:spcBef"))
+        etree.SubElement(sb, qn("a:spcPts")).set("val", str(int(space_before * 100)))
+    if bullet and bullet != "none" and bullet_color:
+        bc = etree.SubElement(ppr, qn("a:buClr"))
+        etree.SubElement(bc, qn("a:schemeClr")).set("val", bullet_color)
+    if bullet == "none":
+        etree.SubElement(ppr, qn("a:buNone"))
+    elif bullet == "autonum":
+        etree.SubElement(ppr, qn("a:buFont")).set("typeface", "+mj-lt")
+        an = etree.SubElement(ppr, qn("a:buAutoNum"))
+        an.set("type", "arabicPeriod")
+        if autonum_start and autonum_start > 1:
+            an.set("startAt", str(autonum_start))
+    elif bullet:
+        etree.SubElement(ppr, qn("a:buFontTx"))
+        etree.SubElement(ppr, qn("a:buChar")).set("char", bullet)
+    _sort_ppr(ppr)
+
+
+_PPR_ORDER = ["lnSpc", "spcBef", "spcAft", "buClrTx", "buClr", "buSzTx", "buSzPct", "buSzPts", "buFontTx",
+              "buFont", "buNone", "buAutoNum", "buChar", "buBlip", "tabLst", "defRPr", "extLst"]
+
+
+def _sort_ppr(ppr) -> None:
+    sort_children(ppr, _PPR_ORDER)
+
+
+def set_run_lang(run, lang: str) -> None:
+    run._r.get_or_add_rPr().set("lang", lang)
+
+
+def set_superscript(run) -> None:
+    run._r.get_or_add_rPr().set("baseline", "30000")
+
+
+def set_run_font_ref(run, ref: str) -> None:
+    """Points a run at a theme font: "+mj-lt" (headings) or "+mn-lt" (body)."""
+    rpr = run._r.get_or_add_rPr()
+    for tag in ("a:latin",):
+        for old in rpr.findall(qn(tag)):
+            rpr.remove(old)
+    latin = etree.SubElement(rpr, qn("a:latin"))
+    latin.set("typeface", ref)
+    _sort_rpr(rpr)
+
+
+_RPR_ORDER = ["ln", "noFill", "solidFill", "gradFill", "blipFill", "pattFill", "grpFill", "effectLst",
+              "effectDag", "highlight", "uLnTx", "uLn", "uFillTx", "uFill", "latin", "ea", "cs", "sym",
+              "hlinkClick", "hlinkMouseOver", "rtl", "extLst"]
+
+
+def _sort_rpr(rpr) -> None:
+    sort_children(rpr, _RPR_ORDER)
+
+
+def set_lang_everywhere(text_frame, lang: str) -> None:
+    for p in text_frame.paragraphs:
+        for r in p.runs:
+            set_run_lang(r, lang)
+
+
+def set_body_anchor(text_frame, anchor: str) -> None:
+    text_frame._txBody.get_or_add_bodyPr().set("anchor", anchor)
+
+
+def add_slide_number_field(paragraph, number: int, lang: str) -> None:
+    """Appends a slide-number field to a paragraph of a text box."""
+    fld = etree.SubElement(paragraph._p, qn("a:fld"))
+    fld.set("id", SLIDENUM_FIELD_ID)
+    fld.set("type", "slidenum")
+    etree.SubElement(fld, qn("a:rPr")).set("lang", lang)
+    etree.SubElement(fld, qn("a:t")).text = str(number)
+
+
+def run_color_theme(run, slot: str) -> None:
+    rpr = run._r.get_or_add_rPr()
+    for old in rpr.findall(qn("a:solidFill")):
+        rpr.remove(old)
+    sf = etree.SubElement(rpr, qn("a:solidFill"))
+    etree.SubElement(sf, qn("a:schemeClr")).set("val", slot)
+    _sort_rpr(rpr)
+
+
+def clear_runs(paragraph) -> None:
+    """Removes a paragraph's runs (a placeholder's sample text), keeping its properties."""
+    for r in list(paragraph.runs):
+        r._r.getparent().remove(r._r)
+
+
+def paragraph_colours_rgb(paragraph, colour: str) -> None:
+    """Writes `colour` (#RRGGBB) over every theme colour of the paragraph's properties (a
+    number bullet's colour, which is text too)."""
+    ppr = paragraph._p.pPr
+    for scheme in list(ppr.iter(qn("a:schemeClr")) if ppr is not None else []):
+        scheme_to_rgb(scheme, colour)

@@ -1,0 +1,157 @@
+"""The pptx_adapter API on real python-pptx objects: the shipped default master, changed through
+the adapter, saved to bytes and opened again."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.enum.chart import XL_CHART_TYPE
+
+from clinicpress.checks.accessibility import master_body_pt
+from clinicpress.render import pptx_adapter as ad
+
+MASTER = Path(__file__).resolve().parents[1] / "templates" / "deck" / "default-master.pptx"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def saved(prs) -> bytes:
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
+def reopen(data: bytes):
+    return Presentation(io.BytesIO(data))
+
+
+def layout(prs, name: str):
+    return next(lay for lay in prs.slide_layouts if lay.name == name)
+
+
+def test_open_and_empty_a_template_leaves_no_orphan_parts():
+    prs = ad.open_presentation(MASTER)
+    prs.slides.add_slide(layout(prs, "Title"))
+    prs.slides.add_slide(layout(prs, "Quote"))
+    assert ad.remove_all_slides(prs) == 2
+    data = saved(prs)
+    assert len(reopen(data).slides) == 0
+    names, reachable = ad.reachable_parts(data)
+    assert not [n for n in names if n.startswith("ppt/slides/slide")]
+    assert {n for n in names if n.endswith(".xml") and not n.endswith(".rels")} - {"[Content_Types].xml"} <= reachable
+
+
+def test_a_potx_opens_as_a_presentation(tmp_path: Path):
+    potx = tmp_path / "master.potx"
+    potx.write_bytes(ad.swap_main_content_type(MASTER.read_bytes(), ad.PRESENTATION_MAIN, ad.TEMPLATE_MAIN))
+    with zipfile.ZipFile(potx) as z:
+        assert ad.TEMPLATE_MAIN.encode() in z.read("[Content_Types].xml")
+    prs = ad.open_presentation(potx)
+    assert [lay.name for lay in prs.slide_layouts] == [lay.name for lay in Presentation(str(MASTER)).slide_layouts]
+
+
+def test_layout_placeholders_resolve_boxes_and_master_body_size():
+    prs = ad.open_presentation(MASTER)
+    phs = ad.layout_placeholders(layout(prs, "Title and Bullets"))
+    kinds = [p.kind for p in phs]
+    assert "title" in kinds and "text" in kinds
+    assert all(p.box is not None and p.box.w > 0 for p in phs if p.kind in ("title", "text"))
+    body = next(p for p in phs if p.kind == "text")
+    style = ad.inherited_style(body.element, prs.slide_masters[0], 0)
+    sizes = [ad.master_body_size(prs.slide_masters[0], level) for level in (0, 1)]
+    assert all(s is not None and s >= 24 for s in sizes)
+    assert style.size == sizes[0]  # the layout's body level 1 takes the master's size
+    assert master_body_pt(MASTER) == min(sizes)
+    assert master_body_pt(Path(__file__)) is None  # not a package
+
+
+def test_text_footer_alt_text_and_names_survive_a_save():
+    prs = ad.open_presentation(MASTER)
+    ad.remove_all_slides(prs)
+    lay = layout(prs, "Title and Bullets")
+    slide = prs.slides.add_slide(lay)
+    body = next(s for s in slide.shapes if s.is_placeholder and s.placeholder_format.type != 1)  # not the title
+    p = body.text_frame.paragraphs[0]
+    p.add_run().text = "sample text"
+    ad.clear_runs(p)
+    ad.set_paragraph(p, bullet="autonum", autonum_start=3, mar_l=12700, indent=-12700, space_before=6,
+                     bullet_color="accent1")
+    ad.paragraph_colours_rgb(p, "#12ab34")
+    run = p.add_run()
+    run.text = "Gut microbes"
+    ad.set_run_lang(run, "en-US")
+    ad.set_superscript(run)
+    ad.set_run_font_ref(run, "+mj-lt")
+    box = ad.Box(100000, 6000000, 4000000, 300000)
+    ad.add_latent_placeholder(slide, "ftr", 11, box, "Demo & Clinic", "en-US")
+    pic_box = slide.shapes.add_textbox(0, 0, 100, 100)
+    ad.set_shape_name(pic_box, "Note")
+    ad.set_alt_text(pic_box, "A decorative note", decorative=True)
+
+    again = reopen(saved(prs)).slides[0]
+    para = next(s for s in again.shapes if s.shape_id == body.shape_id).text_frame.paragraphs[0]
+    assert [r.text for r in para.runs] == ["Gut microbes"]  # the sample run is gone
+    ppr = para._p.pPr
+    auto = ppr.find(f"{A}buAutoNum")
+    assert auto is not None and auto.get("startAt") == "3"
+    assert ppr.find(f"{A}buClr/{A}srgbClr").get("val") == "12AB34"
+    assert ppr.find(f"{A}buClr/{A}schemeClr") is None
+    rpr = para.runs[0]._r.rPr
+    assert rpr.get("lang") == "en-US" and rpr.get("baseline") == "30000"
+    assert rpr.find(f"{A}latin").get("typeface") == "+mj-lt"
+    footer = next(s for s in again.placeholders if s.placeholder_format.idx == 11)
+    assert footer.text_frame.text == "Demo & Clinic" and footer.left == box.x and footer.top == box.y
+    note = next(s for s in again.shapes if s.name == "Note")
+    cnvpr = note._element.xpath("./*[1]/p:cNvPr")[0]
+    assert cnvpr.get("descr") == "A decorative note" and b"decorative" in cnvpr.xml.encode()
+
+
+def test_charts_and_tables_go_into_a_placeholder_or_a_box():
+    prs = ad.open_presentation(MASTER)
+    ad.remove_all_slides(prs)
+    data = CategoryChartData()
+    data.categories = ["a", "b"]
+    data.add_series("s", (1, 2))
+    slide = prs.slides.add_slide(layout(prs, "Chart"))
+    holder = next(s for s in slide.placeholders if s.placeholder_format.idx != 0)
+    ad.add_chart(slide, holder, ad.Box(0, 0, 1, 1), XL_CHART_TYPE.BAR_CLUSTERED, data)
+    free = prs.slides.add_slide(layout(prs, "Title"))
+    box = ad.Box(914400, 914400, 4000000, 2000000)
+    ad.add_table(free, None, box, 3, 2)
+    again = reopen(saved(prs))
+    charts = [s for s in again.slides[0].shapes if s.has_chart]
+    assert len(charts) == 1 and charts[0].is_placeholder  # kept in the layout's placeholder
+    tables = [s for s in again.slides[1].shapes if s.has_table]
+    assert len(tables) == 1 and (tables[0].left, tables[0].top) == (box.x, box.y)
+    assert len(tables[0].table.rows) == 3 and len(tables[0].table.columns) == 2
+
+
+def test_theme_and_master_text_colours():
+    prs = ad.open_presentation(MASTER)
+    scheme = {slot: "#102030" for slot in ad.SCHEME_SLOTS}
+    ad.apply_theme(prs, scheme, "Heading Font", "Body Font", "Demo")
+    asked: list[str] = []
+
+    def printed(slot: str) -> str:
+        asked.append(slot)
+        return "#ABCDEF" if slot == "accent1" else slot
+
+    ad.recolour_master_text(prs, printed)
+    again = reopen(saved(prs))
+    assert set(ad.theme_colors(again).values()) == {"102030"}
+    assert ad.theme_fonts(again) == ("Heading Font", "Body Font")
+    assert "accent1" in asked  # the default master colours some text with accent1
+    xml = b"".join(part.blob for m in again.slide_masters for part in [m.part, *(lay.part for lay in m.slide_layouts)])
+    assert b'<a:srgbClr val="ABCDEF"/>' in xml
+
+
+def test_normalise_zip_gives_the_same_bytes_for_the_same_input():
+    day = dt.date(2026, 1, 2)
+    first = ad.normalise_zip(saved(ad.open_presentation(MASTER)), day)
+    second = ad.normalise_zip(saved(ad.open_presentation(MASTER)), day)
+    assert first == second
+    with zipfile.ZipFile(io.BytesIO(first)) as z:
+        assert {info.date_time for info in z.infolist()} == {(2026, 1, 2, 0, 0, 0)}
