@@ -66,7 +66,7 @@ def make_library(dest: Path, handouts: int, practices: int) -> Path:
         slug = src.stem if copy == 0 else f"{src.stem}-{copy + 1}"
         if copy:
             text = re.sub(r"(?m)^slug: .*$", f"slug: {slug}", text, count=1)
-            text = re.sub(r"(?m)^title: (.*)$", lambda m: f"title: {m.group(1)[:100]} ({copy + 1})", text, count=1)
+            text = re.sub(r"(?m)^title: (.*)$", lambda m, n=copy + 1: f"title: {m.group(1)[:100]} ({n})", text, count=1)
         (hdir / f"{slug}.yml").write_text(text, encoding="utf-8")
     pdir = dest / "practices"
     base = sorted(p for p in pdir.iterdir() if p.is_dir() and (p / "practice.yml").exists())
@@ -80,7 +80,7 @@ def make_library(dest: Path, handouts: int, practices: int) -> Path:
         if copy:
             yml = pdir / name / "practice.yml"
             text = yml.read_text(encoding="utf-8")
-            yml.write_text(re.sub(r"(?m)^name: (.*)$", lambda m: f"name: {m.group(1)[:90]} {copy + 1}", text,
+            yml.write_text(re.sub(r"(?m)^name: (.*)$", lambda m, n=copy + 1: f"name: {m.group(1)[:90]} {n}", text,
                                   count=1), encoding="utf-8")
     for p in base:
         shutil.rmtree(dest / f".shipped-{p.name}")
@@ -221,8 +221,8 @@ def phase_times(root: Path) -> dict:
     """Seconds to import, load and check the project (what every non-no-op build pays)."""
     code = ("import time; t0 = time.perf_counter(); from pathlib import Path; "
             "from clinicpress.load.project import load_project; from clinicpress.checks import check_project; "
-            "t1 = time.perf_counter(); p = load_project(Path(%r)); t2 = time.perf_counter(); check_project(p); "
-            "t3 = time.perf_counter(); print(t1 - t0, t2 - t1, t3 - t2)") % str(root)
+            f"t1 = time.perf_counter(); p = load_project(Path({str(root)!r})); t2 = time.perf_counter(); "
+            "check_project(p); t3 = time.perf_counter(); print(t1 - t0, t2 - t1, t3 - t2)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
     return {"import_s": round(float(out[0]), 3), "load_s": round(float(out[1]), 3), "checks_s": round(float(out[2]), 3)}

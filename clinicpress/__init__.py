@@ -13,6 +13,7 @@ return the exit code the CLI would (0 ok, 1 content or check errors, 3 an intern
 invalid input raises `clinicpress.errors.UserError`, whose `.problems` name file, line and field.
 Nothing heavy is imported until a function is called.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,7 +46,7 @@ def build(root: str | Path = ".", *, reporter: Reporter | None = None, **options
 
 def check(root: str | Path = ".", *, reporter: Reporter | None = None, **options: Any) -> int:
     """Validates every input and runs the quality checks, as `python build.py check` does; writes nothing."""
-    from .builder import check as run
+    from .checker import check as run
 
     settings = _settings(root, options)
     return run(settings, reporter or _reporter(settings))

@@ -15,6 +15,7 @@ A build does only the work its inputs call for:
 6. write each rendered file atomically as it arrives (clinicpress.write.writer);
 7. write output/manifest.json, output/report.json and output/index.html; report; save the state.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .checker import failing_items, load, print_table, run_checks, selected_items
 from .console import Reporter
-from .errors import Finding, Problem, UsageError, UserError
+from .errors import Problem, UsageError
 from .settings import BuildSettings
 from .write import manifest as mf
 from .write.cache import FileHashes, load_state, project_fingerprint, save_state
@@ -94,57 +96,63 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
     if not settings.no_cache and _up_to_date(state, fingerprint, hashes, settings):
         return _report_up_to_date(state, settings, reporter, started, hashes)
 
-    project = _load(settings, reporter)
+    project = load(settings, reporter)
     plan = _plan(project, settings, state, hashes, reporter)
     renderer = _renderer(project, plan, settings, workers)
     try:
         renderer.submit([_task(job, plan, settings) for job in plan.stale])
-        findings = _check(project)
-        failing = _failing(findings, settings.strict)
+        findings = run_checks(project)
+        failing = failing_items(findings, settings.strict)
         writer, outcome, tasks = _decide(project, plan, findings, failing, settings)
         _render(renderer, tasks, plan, writer, outcome, reporter)
     finally:
         renderer.close(abort=sys.exc_info()[0] is not None)
 
     written = writer.finish(findings, hashes, strict=settings.strict)
-    selected = _selected(failing, project, settings)
+    selected = selected_items(failing, project, settings)
     code = _report(project, findings, selected, writer, outcome, settings, reporter, started)
-    _save(state, plan, writer, outcome, hashes, {"fingerprint": fingerprint, "written": written, "exit_code": code,
-                                                 "failing": sorted(selected)})
+    _save(
+        state,
+        plan,
+        writer,
+        outcome,
+        hashes,
+        {"fingerprint": fingerprint, "written": written, "exit_code": code, "failing": sorted(selected)},
+    )
     return code
 
 
 # --------------------------------------------------------------------------- phases
-def _load(settings: BuildSettings, reporter: Reporter) -> Project:
-    """Loads and validates every input; with --strict, a loading warning stops the build."""
-    from .load.project import load_project
-
-    project = load_project(settings.root, practices=list(settings.practices) or None)
-    for w in project.warnings:
-        reporter.problems([w])
-    if settings.strict and project.warnings:
-        raise UserError([Problem(w.path, w.line, w.col, w.field, w.message, w.hint) for w in project.warnings])
-    return project
-
-
 def _plan(project: Project, settings: BuildSettings, state: dict, hashes: FileHashes, reporter: Reporter) -> Plan:
     """Plans every job and finds the ones whose outputs are current."""
     from .jobs.model import plan
     from .write.cache import JobKeys, explain
 
-    jobs = plan(project, only=list(settings.only) or None, formats=set(settings.formats) or None,
-                variants=list(settings.variants) or None)
+    jobs = plan(
+        project,
+        only=list(settings.only) or None,
+        formats=set(settings.formats) or None,
+        variants=list(settings.variants) or None,
+    )
     if settings.only and not jobs:
         known = sorted({s.slug for s in project.sources})
-        raise UsageError(Problem("content/", message=f"nothing matches --only {' '.join(settings.only)}",
-                                 hint=f"known slugs: {', '.join(known)}"))
+        raise UsageError(
+            Problem(
+                "content/",
+                message=f"nothing matches --only {' '.join(settings.only)}",
+                hint=f"known slugs: {', '.join(known)}",
+            )
+        )
     old_outputs = mf.load_manifest(settings.out_root).get("outputs", {})
     job_keys = JobKeys(project, hashes, settings.out_root)
     keys, parts = {}, {}
     for job in jobs:
         keys[job.key], parts[job.key] = job_keys.key_and_parts(job)
-    current = set() if settings.no_cache else {
-        job.key for job in jobs if mf.is_current(job, keys[job.key], old_outputs, hashes, settings.out_root)}
+    current = (
+        set()
+        if settings.no_cache
+        else {job.key for job in jobs if mf.is_current(job, keys[job.key], old_outputs, hashes, settings.out_root)}
+    )
     result = Plan(jobs, keys, parts, current, old_outputs)
     if settings.verbose:
         for job in result.stale:
@@ -157,8 +165,13 @@ def _renderer(project: Project, plan: Plan, settings: BuildSettings, workers: in
     from .jobs.pool import Renderer
 
     stale = plan.stale
-    return Renderer(project, settings.out_root, workers=min(workers, len(stale)) if stale else 1,
-                    kinds={j.source.kind for j in stale}, slide_images=settings.slide_images)
+    return Renderer(
+        project,
+        settings.out_root,
+        workers=min(workers, len(stale)) if stale else 1,
+        kinds={j.source.kind for j in stale},
+        slide_images=settings.slide_images,
+    )
 
 
 def _task(job: Job, plan: Plan, settings: BuildSettings) -> Task:
@@ -170,12 +183,6 @@ def _task(job: Job, plan: Plan, settings: BuildSettings) -> Task:
     thumb = entry.get("thumbnail") or {}
     have_thumb = thumb.get("path") and (settings.out_root / thumb["path"]).is_file()
     return Task(job, thumb.get("of") if have_thumb else None)
-
-
-def _check(project: Project) -> CheckResults:
-    from .checks import check_project
-
-    return check_project(project)
 
 
 def _decide(project: Project, plan: Plan, findings: CheckResults, failing: dict, settings: BuildSettings):
@@ -203,8 +210,9 @@ def _decide(project: Project, plan: Plan, findings: CheckResults, failing: dict,
     return writer, outcome, tasks
 
 
-def _render(renderer: Renderer, tasks: list[Job], plan: Plan, writer: OutputWriter, outcome: Outcome,
-            reporter: Reporter) -> None:
+def _render(
+    renderer: Renderer, tasks: list[Job], plan: Plan, writer: OutputWriter, outcome: Outcome, reporter: Reporter
+) -> None:
     """Collects the rendered jobs, writing each as it arrives."""
     try:
         with reporter.progress(len(tasks)) as progress:
@@ -231,8 +239,11 @@ class _Collector:
             outcome.problems.extend(result.problems)
             if result.error:
                 outcome.bugs.append((job.key, result.error))
-            self.progress.advance(job.key, ok=False, note=": " + (result.problems[0].message if result.problems
-                                                                 else "internal error (run with --verbose)"))
+            self.progress.advance(
+                job.key,
+                ok=False,
+                note=": " + (result.problems[0].message if result.problems else "internal error (run with --verbose)"),
+            )
             return
         self.writer.store(task, result, self.plan.keys[job.key])
         outcome.rendered += 1
@@ -243,30 +254,47 @@ class _Collector:
             self.last_checkpoint = time.monotonic()
 
 
-def _report(project: Project, findings: CheckResults, selected: dict, writer: OutputWriter, outcome: Outcome,
-            settings: BuildSettings, reporter: Reporter, started: float) -> int:
+def _report(
+    project: Project,
+    findings: CheckResults,
+    selected: dict,
+    writer: OutputWriter,
+    outcome: Outcome,
+    settings: BuildSettings,
+    reporter: Reporter,
+    started: float,
+) -> int:
     """Prints the checks, warnings, blocked items, failures and the summary; returns the exit code."""
     from .jobs.run import cpu_seconds
 
     if not settings.quiet:
         keep = {s.key for s in project.sources if settings.wants(s.slug)}
         keep |= {k for k in findings if k not in {s.key for s in project.sources}}
-        _print_table(findings.narrow(keep) if settings.only else findings, project, reporter, settings.strict)
+        print_table(findings.narrow(keep) if settings.only else findings, project, reporter, settings.strict)
     warnings = mf.render_warnings({n: e for n, e in writer.outputs.items() if n in outcome.planned})
     reporter.findings(warnings)
     for key in sorted(selected):
-        reporter.blocked(key, selected[key], len([j for j in outcome.blocked
-                                                  if key in (j.source.key, f"practice:{j.practice.slug}")]))
+        reporter.blocked(
+            key,
+            selected[key],
+            len([j for j in outcome.blocked if key in (j.source.key, f"practice:{j.practice.slug}")]),
+        )
     if outcome.problems:
         reporter.problems(outcome.problems, written=True)
     for key, trace in outcome.bugs:
-        reporter.error(f"internal error while rendering {key}; this is a bug in ClinicPress. "
-                       + ("Traceback:\n" + trace if settings.verbose else "Run again with --verbose."))
+        reporter.error(
+            f"internal error while rendering {key}; this is a bug in ClinicPress. "
+            + ("Traceback:\n" + trace if settings.verbose else "Run again with --verbose.")
+        )
     code = 3 if outcome.bugs else 1 if (outcome.problems or selected or (settings.strict and warnings)) else 0
     elapsed = time.perf_counter() - started
     outcome.summary = {
-        "rendered": outcome.rendered, "up_to_date": outcome.up_to_date, "removed": len(outcome.removed),
-        "blocked": len(outcome.blocked), "failed": outcome.failed, "workers": outcome.workers,
+        "rendered": outcome.rendered,
+        "up_to_date": outcome.up_to_date,
+        "removed": len(outcome.removed),
+        "blocked": len(outcome.blocked),
+        "failed": outcome.failed,
+        "workers": outcome.workers,
         "worker_peak_rss_mib": round(max(outcome.peak.values()), 1) if outcome.peak else None,
         "seconds": round(elapsed, 3),
         "cpu_seconds": round(cpu_seconds() + sum(v for pid, v in outcome.cpu.items() if pid != os.getpid()), 3),
@@ -278,8 +306,7 @@ def _report(project: Project, findings: CheckResults, selected: dict, writer: Ou
     return code
 
 
-def _save(state: dict, plan: Plan, writer: OutputWriter, outcome: Outcome, hashes: FileHashes,
-          complete: dict) -> None:
+def _save(state: dict, plan: Plan, writer: OutputWriter, outcome: Outcome, hashes: FileHashes, complete: dict) -> None:
     """Saves the cache state; only a build without failures records what a no-op build may trust."""
     # Per-job input digests, kept to explain the next rebuild (-v); jobs outside this build keep theirs.
     inputs = dict(state.get("inputs", {}))
@@ -293,31 +320,6 @@ def _save(state: dict, plan: Plan, writer: OutputWriter, outcome: Outcome, hashe
         save_state(writer.out_root, base)
 
 
-# --------------------------------------------------------------------------- helpers
-def _failing(findings: dict[str, list[Finding]], strict: bool) -> dict[str, list[Finding]]:
-    """Items (and practices) that must not be rendered, with the findings that stop them."""
-    stop = {"error", "warning"} if strict else {"error"}
-    out = {}
-    for key, fs in findings.items():
-        bad = [f for f in fs if f.severity in stop]
-        if bad:
-            out[key] = bad
-    return out
-
-
-def _selected(failing: dict, project: Project, settings: BuildSettings) -> dict:
-    """The failing items this build is about: not filtered out by --only (practices always count)."""
-    sources = {s.key for s in project.sources}
-    wanted = {s.key for s in project.sources if settings.wants(s.slug)}
-    return {k: v for k, v in failing.items() if k in wanted or k not in sources}
-
-
-def _print_table(findings: CheckResults, project: Project, reporter: Reporter, strict: bool) -> None:
-    from .write.report import print_table
-
-    print_table(findings, project, reporter.console, strict=strict)
-
-
 # --------------------------------------------------------------------------- no-op builds
 def _up_to_date(state: dict, fingerprint: str, hashes: FileHashes, settings: BuildSettings) -> bool:
     """True if the last complete build had these exact inputs and its files are untouched."""
@@ -326,20 +328,23 @@ def _up_to_date(state: dict, fingerprint: str, hashes: FileHashes, settings: Bui
     return all(hashes.maybe(settings.out_root / name) == sha for name, sha in state["written"].items())
 
 
-def _report_up_to_date(state: dict, settings: BuildSettings, reporter: Reporter, started: float,
-                       hashes: FileHashes) -> int:
+def _report_up_to_date(
+    state: dict, settings: BuildSettings, reporter: Reporter, started: float, hashes: FileHashes
+) -> int:
     """Reports the last build's results again without loading anything."""
     out_root = settings.out_root
     manifest = mf.load_manifest(out_root)
     items = manifest.get("items", {})
     findings = {key: [mf.finding_from_json(f) for f in item.get("findings", [])] for key, item in items.items()}
-    failing = _failing(findings, settings.strict)
+    failing = failing_items(findings, settings.strict)
     counts = {"pass": 0, "warn": 0, "fail": 0}
     for item in items.values():
         counts[mf.status_of(item.get("findings", []))] += 1
     if not settings.quiet and items:
-        reporter.info(f"checks (unchanged since the last build): {counts['pass']} pass, {counts['warn']} with "
-                      f"warnings, {counts['fail']} failing; details in output/report.json or `build.py check`")
+        reporter.info(
+            f"checks (unchanged since the last build): {counts['pass']} pass, {counts['warn']} with "
+            f"warnings, {counts['fail']} failing; details in output/report.json or `build.py check`"
+        )
     for key in state.get("failing", []):
         reporter.blocked(key, failing.get(key, []), 0)
     warnings = mf.render_warnings(manifest.get("outputs", {}))
@@ -347,42 +352,23 @@ def _report_up_to_date(state: dict, settings: BuildSettings, reporter: Reporter,
     code = int(state.get("exit_code", 0)) or (1 if settings.strict and warnings else 0)
     elapsed = time.perf_counter() - started
     documents = len({e.get("job") for e in manifest.get("outputs", {}).values()})
-    reporter.info(f"nothing to do: {documents} document(s) for {len(manifest.get('practices', {}))} practice(s) "
-                  f"are up to date ({elapsed:.2f} s) → {out_root}")
+    reporter.info(
+        f"nothing to do: {documents} document(s) for {len(manifest.get('practices', {}))} practice(s) "
+        f"are up to date ({elapsed:.2f} s) → {out_root}"
+    )
     if hashes.hashed:  # remember the files just re-read, so the next no-op build only stats them
         last = dict(state.get("last_build") or {})
-        last.update({"rendered": 0, "up_to_date": documents, "removed": 0, "blocked": 0, "failed": 0, "workers": 0,
-                     "seconds": round(elapsed, 3), "worker_peak_rss_mib": None})
+        last.update(
+            {
+                "rendered": 0,
+                "up_to_date": documents,
+                "removed": 0,
+                "blocked": 0,
+                "failed": 0,
+                "workers": 0,
+                "seconds": round(elapsed, 3),
+                "worker_peak_rss_mib": None,
+            }
+        )
         save_state(out_root, {**state, "hashes": hashes.state(), "last_build": last})
     return code
-
-
-# --------------------------------------------------------------------------- check
-def check(settings: BuildSettings, reporter: Reporter) -> int:
-    """Validates every input and runs the quality checks; writes nothing."""
-    from .load.project import load_project
-
-    project = load_project(settings.root, practices=list(settings.practices) or None)
-    for w in project.warnings:
-        reporter.problems([w])
-    findings = _check(project)
-    if settings.only:
-        keep = {s.key for s in project.sources if s.slug in settings.only}
-        keep |= {k for k in findings if k not in {s.key for s in project.sources}}
-        findings = findings.narrow(keep)
-    failing = _failing(findings, settings.strict)
-    if not settings.quiet:
-        _print_table(findings, project, reporter, settings.strict)
-    for key, why in sorted(failing.items()):
-        reporter.console.print(f"[bold red]fails[/bold red] {key}:")
-        reporter.findings(why)
-    if settings.strict and project.warnings:
-        return 1
-    counts = {"error": 0, "warning": 0}
-    for fs in findings.values():
-        for f in fs:
-            if f.severity in counts:
-                counts[f.severity] += 1
-    reporter.info(f"checked {len(project.handouts)} handout(s), {len(project.decks)} deck(s), "
-                  f"{len(project.practices)} practice(s): {counts['error']} error(s), {counts['warning']} warning(s)")
-    return 1 if failing else 0

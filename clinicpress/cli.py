@@ -1,4 +1,5 @@
 """Command line: parsing and reporting only; it turns the arguments into BuildSettings and calls the API."""
+
 from __future__ import annotations
 
 import argparse
@@ -28,43 +29,78 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="build.py", description="ClinicPress: branded patient handouts (PDF) and talk decks "
-                     "(PPTX) from YAML content, for every practice.")
+    parser = _Parser(
+        prog="build.py",
+        description="ClinicPress: branded patient handouts (PDF) and talk decks "
+        "(PPTX) from YAML content, for every practice.",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
-    b = sub.add_parser("build", help="render every handout and deck for every practice (default)",
-                       description="Render handouts (PDF + HTML) and decks (PPTX) into the output folder.")
-    _common(b)
-    b.add_argument("--format", action="append", choices=["pdf", "html", "pptx"], help="only these formats")
-    b.add_argument("--variant", action="append", choices=["standard", "large-print", "print-shop"],
-                   help="handout variants to build (default: standard)")
-    b.add_argument("-o", "--output", type=Path, default=None, help="output folder (default: ROOT/output)")
-    b.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                   help="worker processes (default: number of cores; 1 renders in this process)")
-    b.add_argument("--no-cache", action="store_true",
-                   help="ignore the manifest and rebuild every output (the results are the same bytes)")
-    b.add_argument("--no-slide-images", action="store_true",
-                   help="skip LibreOffice slide pictures for decks in output/index.html (faster)")
-
-    c = sub.add_parser("check", help="validate content and run the quality checks; write nothing",
-                       description="Validate every input and run the quality gates without rendering.")
+    _build_command(sub)
+    c = sub.add_parser(
+        "check",
+        help="validate content and run the quality checks; write nothing",
+        description="Validate every input and run the quality gates without rendering.",
+    )
     _common(c)
 
-    n = sub.add_parser("new-practice", help="create a practice folder with commented starter files",
-                       description="Scaffold practices/SLUG/ with practice.yml, _brand.yml and a logo.")
+    n = sub.add_parser(
+        "new-practice",
+        help="create a practice folder with commented starter files",
+        description="Scaffold practices/SLUG/ with practice.yml, _brand.yml and a logo.",
+    )
     n.add_argument("slug", help="folder name: lowercase letters, digits and hyphens")
     n.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
     n.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
-    pv = sub.add_parser("preview", help="serve a live preview on 127.0.0.1 that follows every save",
-                        description="Serve a local page (127.0.0.1 only) with each handout's pages, each deck's "
-                                    "slides and their check findings; it rebuilds and refreshes when content/, "
-                                    "templates/ or practices/ change. Nothing is written to the output folder.")
+    pv = sub.add_parser(
+        "preview",
+        help="serve a live preview on 127.0.0.1 that follows every save",
+        description="Serve a local page (127.0.0.1 only) with each handout's pages, each deck's "
+        "slides and their check findings; it rebuilds and refreshes when content/, "
+        "templates/ or practices/ change. Nothing is written to the output folder.",
+    )
     pv.add_argument("--practice", metavar="SLUG", default=None, help="practice to preview (default: the first)")
     pv.add_argument("--port", type=int, default=8765, metavar="N", help="port on 127.0.0.1 (default: 8765)")
     pv.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
     pv.add_argument("-v", "--verbose", action="store_true", help="log requests and show tracebacks")
     return parser
+
+
+def _build_command(sub) -> None:
+    """The build command and its options (the default command)."""
+    b = sub.add_parser(
+        "build",
+        help="render every handout and deck for every practice (default)",
+        description="Render handouts (PDF + HTML) and decks (PPTX) into the output folder.",
+    )
+    _common(b)
+    b.add_argument("--format", action="append", choices=["pdf", "html", "pptx"], help="only these formats")
+    b.add_argument(
+        "--variant",
+        action="append",
+        choices=["standard", "large-print", "print-shop"],
+        help="handout variants to build (default: standard)",
+    )
+    b.add_argument("-o", "--output", type=Path, default=None, help="output folder (default: ROOT/output)")
+    b.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: number of cores; 1 renders in this process)",
+    )
+    b.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="render every selected output again, trusting no cached hash (outputs outside the selection stay valid; the results are the same bytes)",
+    )
+    b.add_argument(
+        "--no-slide-images",
+        action="store_true",
+        help="skip LibreOffice slide pictures for decks in output/index.html (faster)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an unexpected bug: say so plainly, traceback only on request
         if verbose:
             raise
-        reporter.error(f"internal error: {type(exc).__name__}: {exc}. This is a bug in ClinicPress; "
-                       "run again with --verbose and report the traceback.")
+        reporter.error(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in ClinicPress; "
+            "run again with --verbose and report the traceback."
+        )
         return 3
 
 
@@ -99,11 +137,17 @@ def settings_from_args(args: argparse.Namespace):
     from .settings import BuildSettings
 
     return BuildSettings(
-        root=args.root, output=getattr(args, "output", None), practices=tuple(args.practice or ()),
-        only=tuple(args.only or ()), formats=tuple(getattr(args, "format", None) or ()),
-        variants=tuple(getattr(args, "variant", None) or ()), strict=bool(args.strict),
-        jobs=getattr(args, "jobs", None), no_cache=bool(getattr(args, "no_cache", False)),
-        slide_images=not getattr(args, "no_slide_images", False), quiet=bool(args.quiet),
+        root=args.root,
+        output=getattr(args, "output", None),
+        practices=tuple(args.practice or ()),
+        only=tuple(args.only or ()),
+        formats=tuple(getattr(args, "format", None) or ()),
+        variants=tuple(getattr(args, "variant", None) or ()),
+        strict=bool(args.strict),
+        jobs=getattr(args, "jobs", None),
+        no_cache=bool(getattr(args, "no_cache", False)),
+        slide_images=not getattr(args, "no_slide_images", False),
+        quiet=bool(args.quiet),
         verbose=bool(getattr(args, "verbose", False)),
     )
 
@@ -114,14 +158,16 @@ def _dispatch(args: argparse.Namespace, reporter) -> int:
 
         return build(settings_from_args(args), reporter)
     if args.command == "check":
-        from .builder import check
+        from .checker import check
 
         return check(settings_from_args(args), reporter)
     if args.command == "new-practice":
         from .scaffold import new_practice
 
         path = new_practice(args.root.resolve(), args.slug)
-        reporter.info(f"created {path}; edit practice.yml and _brand.yml, then run: python build.py --practice {args.slug}")
+        reporter.info(
+            f"created {path}; edit practice.yml and _brand.yml, then run: python build.py --practice {args.slug}"
+        )
         return EXIT_OK
     if args.command == "preview":
         from .serve import serve

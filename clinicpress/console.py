@@ -1,4 +1,5 @@
 """Terminal output: problems without tracebacks, progress, summaries (rich; plain when quiet)."""
+
 from __future__ import annotations
 
 import sys
@@ -21,8 +22,13 @@ class Reporter:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=True, highlight=False, soft_wrap=True,
-                                    no_color=self.quiet, force_terminal=None if not self.quiet else False)
+            self._console = Console(
+                stderr=True,
+                highlight=False,
+                soft_wrap=True,
+                no_color=self.quiet,
+                force_terminal=None if not self.quiet else False,
+            )
         return self._console
 
     @property
@@ -52,8 +58,11 @@ class Reporter:
             self.console.print(f"{where}: {label}: {field}{_esc(p.message)}{hint}")
         errors = sum(1 for p in problems if p.severity == "error")
         if errors and not written:
-            self.console.print(f"[bold red]{errors} error(s); nothing was written.[/bold red]"
-                               if exit_code == 1 else f"[bold red]{errors} error(s).[/bold red]")
+            self.console.print(
+                f"[bold red]{errors} error(s); nothing was written.[/bold red]"
+                if exit_code == 1
+                else f"[bold red]{errors} error(s).[/bold red]"
+            )
 
     def findings(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -97,15 +106,31 @@ class Progress:
 
     def __enter__(self) -> "Progress":
         if self.reporter.interactive and self.total > 1:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn,
-                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as Bar
             from rich.table import Column
 
-            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24),
-                            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                            TextColumn("[dim]{task.fields[current]}",
-                                       table_column=Column(no_wrap=True, overflow="ellipsis", min_width=10)),
-                            console=self.reporter.console, transient=True)
+            self._bar = Bar(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=24),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn(
+                    "[dim]{task.fields[current]}", table_column=Column(no_wrap=True, overflow="ellipsis", min_width=10)
+                ),
+                console=self.reporter.console,
+                transient=True,
+            )
             self._bar.__enter__()
             self._task = self._bar.add_task(self.what, total=self.total, current="")
         return self
@@ -119,7 +144,7 @@ class Progress:
         self.done += 1
         if self._bar is not None:
             width = max(12, self.reporter.console.width - 62)
-            short = label if len(label) <= width else "…" + label[-(width - 1):]
+            short = label if len(label) <= width else "…" + label[-(width - 1) :]
             self._bar.update(self._task, advance=1, current=short)
             if not ok:
                 self._bar.console.print(f"[bold red]failed[/bold red] {_esc(label)}{_esc(note)}")
@@ -127,8 +152,9 @@ class Progress:
         took = f" ({seconds:.2f} s)" if seconds is not None else ""
         state = "rendered" if ok else "FAILED"
         width = len(str(self.total))
-        self.reporter.console.print(f"[{self.done:>{width}}/{self.total}] {state} {label}{took}{note}",
-                                    markup=False, highlight=False)
+        self.reporter.console.print(
+            f"[{self.done:>{width}}/{self.total}] {state} {label}{took}{note}", markup=False, highlight=False
+        )
 
 
 def _esc(text: str | None) -> str:

@@ -1,4 +1,5 @@
 """Problems the user can fix (shown without a traceback) and check findings."""
+
 from __future__ import annotations
 
 import dataclasses

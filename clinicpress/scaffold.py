@@ -4,6 +4,7 @@ The folder is written to a temporary sibling and renamed into place, so it eithe
 complete or not at all. The starter `_brand.yml` passes the contrast check, and the list of
 blocks a practice can replace is read from the default handout template, so it stays true.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,18 +22,33 @@ def new_practice(root: Path, slug: str) -> Path:
     """Creates `practices/<slug>/` under `root` and returns its path."""
     if not re.fullmatch(SLUG_RE, slug or "") or len(slug) > 80:
         suggestion = re.sub(r"[^a-z0-9]+", "-", (slug or "").lower()).strip("-")[:80]
-        raise UsageError(Problem("new-practice", field="SLUG", message=f"{slug!r} is not a valid practice slug",
-                                 hint="use lowercase letters, digits and single hyphens"
-                                      + (f", e.g. {suggestion!r}" if suggestion and suggestion != slug else "")))
+        raise UsageError(
+            Problem(
+                "new-practice",
+                field="SLUG",
+                message=f"{slug!r} is not a valid practice slug",
+                hint="use lowercase letters, digits and single hyphens"
+                + (f", e.g. {suggestion!r}" if suggestion and suggestion != slug else ""),
+            )
+        )
     if not ((root / "content").is_dir() or (root / "practices").is_dir()):
-        raise UsageError(Problem(str(root), message="this is not a ClinicPress project folder "
-                                 "(no content/ or practices/ folder)",
-                                 hint="run the command in the project folder or pass --root"))
+        raise UsageError(
+            Problem(
+                str(root),
+                message="this is not a ClinicPress project folder (no content/ or practices/ folder)",
+                hint="run the command in the project folder or pass --root",
+            )
+        )
     practices = root / "practices"
     target = practices / slug
     if target.exists() or target.is_symlink():
-        raise UserError(Problem(rel(target, root), message=f"practice {slug!r} already exists; nothing was changed",
-                                hint="choose another slug, or edit the files in that folder"))
+        raise UserError(
+            Problem(
+                rel(target, root),
+                message=f"practice {slug!r} already exists; nothing was changed",
+                hint="choose another slug, or edit the files in that folder",
+            )
+        )
     practices.mkdir(parents=True, exist_ok=True)
     name = " ".join(w.capitalize() for w in slug.split("-"))
     files = {
@@ -222,16 +238,20 @@ def logo_svg(name: str, font: Path | None = None) -> str:
         word = f'  <path d="{path_d}" fill="#1D4E89"/>\n'
         total = int(72 + width + 8)
     else:
-        word = ('  <rect x="72" y="18" width="150" height="10" rx="5" fill="#1D4E89"/>\n'
-                '  <rect x="72" y="36" width="108" height="8" rx="4" fill="#4A5866"/>\n')
+        word = (
+            '  <rect x="72" y="18" width="150" height="10" rx="5" fill="#1D4E89"/>\n'
+            '  <rect x="72" y="36" width="108" height="8" rx="4" fill="#4A5866"/>\n'
+        )
         total = 240
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total} 64" width="{total}" height="64" '
-            f'role="img" aria-labelledby="placeholder-logo-title">\n'
-            f'  <title id="placeholder-logo-title">{title}</title>\n'
-            f'  <!-- Placeholder made by new-practice: replace it with the practice\'s own logo. -->\n'
-            f'  <rect x="4" y="4" width="56" height="56" rx="12" fill="#1D4E89"/>\n'
-            f'  <path d="M26 16h12v10h10v12H38v10H26V38H16V26h10z" fill="#FFFFFF"/>\n'
-            f'{word}</svg>\n')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total} 64" width="{total}" height="64" '
+        f'role="img" aria-labelledby="placeholder-logo-title">\n'
+        f'  <title id="placeholder-logo-title">{title}</title>\n'
+        f"  <!-- Placeholder made by new-practice: replace it with the practice's own logo. -->\n"
+        f'  <rect x="4" y="4" width="56" height="56" rx="12" fill="#1D4E89"/>\n'
+        f'  <path d="M26 16h12v10h10v12H38v10H26V38H16V26h10z" fill="#FFFFFF"/>\n'
+        f"{word}</svg>\n"
+    )
 
 
 def _trace_text(text: str, font_path: Path, *, size: float, x: float, baseline: float) -> tuple[str, float] | None:

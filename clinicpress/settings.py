@@ -1,4 +1,5 @@
 """BuildSettings: what one build or check is asked to do, typed, made by the CLI or the API."""
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,7 @@ class BuildSettings:
     jobs: int | None = None
     """Worker processes; None means one per core this process may use, 1 renders in this process."""
     no_cache: bool = False
-    """Ignore the manifest and the cache: render everything (to the same bytes)."""
+    """Render every selected job again, re-hashing every file (outputs outside the selection stay valid)."""
     slide_images: bool = True
     """Draw each deck's first slide for output/index.html with LibreOffice."""
     quiet: bool = False
@@ -57,15 +58,25 @@ class BuildSettings:
             except (AttributeError, OSError):
                 return os.cpu_count() or 1
         if self.jobs < 1:
-            raise UsageError(Problem("build.py", field="-j", message=f"needs at least 1 worker, got {self.jobs}",
-                                     hint="use -j 1 to render in this process"))
+            raise UsageError(
+                Problem(
+                    "build.py",
+                    field="-j",
+                    message=f"needs at least 1 worker, got {self.jobs}",
+                    hint="use -j 1 to render in this process",
+                )
+            )
         return self.jobs
 
     def fingerprint_options(self) -> dict:
         """The options that change what a build produces (part of the project fingerprint)."""
         return {
-            "practice": sorted(self.practices), "only": sorted(self.only), "format": sorted(self.formats),
-            "variant": sorted(self.variants), "strict": self.strict, "slide_images": self.slide_images,
+            "practice": sorted(self.practices),
+            "only": sorted(self.only),
+            "format": sorted(self.formats),
+            "variant": sorted(self.variants),
+            "strict": self.strict,
+            "slide_images": self.slide_images,
             "output": os.path.relpath(self.out_root, self.root),
         }
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 import yaml
+from conftest import run_build
 from pptx import Presentation
-
-from conftest import copy_project, run_build
 
 HANDOUT = "gut-and-immune-system"
 DECK = "gut-and-autoimmune-disease"

@@ -16,11 +16,11 @@ import pytest
 import yaml
 from rich.console import Console
 
-from clinicpress.load import schema
 from clinicpress.checks import CHECK_IDS, PROJECT_KEY, accessibility, check_project, prose
 from clinicpress.checks.readability import Scores, _gate, score_text
-from clinicpress.load.config import Config, load_config
 from clinicpress.errors import UserError
+from clinicpress.load import schema
+from clinicpress.load.config import Config, load_config
 from clinicpress.load.project import Project, Source, load_project
 from clinicpress.write.report import build_report, print_table, write_report
 
@@ -300,7 +300,7 @@ def test_review_age_warns_after_12_and_fails_after_36_months(proj: Path):
 
 
 def test_review_age_uses_source_date_epoch(proj: Path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc).timestamp())))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2030, 1, 1, tzinfo=dt.UTC).timestamp())))
     assert Config().reference_date() == dt.date(2030, 1, 1)
     results = check_project(load_project(proj), Config())
     assert found(results, HANDOUT, "governance.review_age", "error")

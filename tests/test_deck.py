@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import require_tool
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.dml import MSO_THEME_COLOR
@@ -26,9 +27,8 @@ from pptx.oxml.ns import qn
 from clinicpress.load.colour import contrast
 from clinicpress.load.project import load_project
 from clinicpress.render import pptx_adapter as ad
-from clinicpress.render.deck import count_lines, FontBook, render_deck, svg_png
+from clinicpress.render.deck import FontBook, count_lines, render_deck, svg_png
 from clinicpress.render.templating import strip_citations
-from conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "decks"
@@ -82,8 +82,7 @@ def build(root: Path, practice: str, slug: str, language: str = "en"):
     """Loads the project and renders one deck for one practice; returns (bytes, findings, deck)."""
     project = load_project(root, practices=[practice])
     src = next(s for s in project.decks if s.slug == slug and s.language == language)
-    data, findings = render_deck(src.model, project.practices[practice], project.bibliography, project.root,
-                                 str(src.path.relative_to(project.root)))
+    data, findings = render_deck(src, project.practices[practice], project.bibliography, project.root)
     return data, findings, src.model
 
 
@@ -457,7 +456,7 @@ def test_python_pptx_default_master(project):
     assert len(prs.slides) == len(deck.slides) + 1  # + references; the two sample slides are gone
     assert not any(s.shapes.title is not None and s.shapes.title.text == "Sample slide" for s in prs.slides)
     assert_no_orphans(data)
-    names = {kind: s.slide_layout.name for kind, s in zip(layout_kinds(deck)[:-1], prs.slides)}
+    names = {kind: s.slide_layout.name for kind, s in zip(layout_kinds(deck)[:-1], prs.slides, strict=False)}
     assert names["title"] == "Title Slide" and names["bullets"] == "Title and Content"
     assert names["two_column"] == "Comparison" and names["image"] == "Picture with Caption"
     approximated = sorted(f.data["kind"] for f in checks(findings, "deck.layout"))
@@ -532,7 +531,7 @@ def test_libreoffice_impress_master(tmp_path, impress_master):
     prs = reopen(data)
     assert len(prs.slides) == len(deck.slides) + 1
     assert_no_orphans(data)
-    names = {kind: s.slide_layout.name for kind, s in zip(layout_kinds(deck)[:-1], prs.slides)}
+    names = {kind: s.slide_layout.name for kind, s in zip(layout_kinds(deck)[:-1], prs.slides, strict=False)}
     assert names["bullets"] == "Title, Content" and names["two_column"] == "Title, 2 Content"
     approximated = [f.data["kind"] for f in checks(findings, "deck.layout")]
     assert len(approximated) == len(set(approximated))  # one warning per approximated layout

@@ -42,8 +42,7 @@ def test_rendering_dispatches_through_the_table(monkeypatch):
             called.append((kind, index))
             build(r, index, sl)
         monkeypatch.setitem(deck.BUILDERS, kind, spy)
-    data, _ = deck.render_deck(src.model, project.practices["summit-rheumatology"], project.bibliography,
-                               project.root, str(src.path.relative_to(project.root)), positions=src.positions)
+    data, _ = deck.render_deck(src, project.practices["summit-rheumatology"], project.bibliography, project.root)
     assert [kind for kind, index in called if index is not None] == [sl.layout for sl in src.model.slides]
     assert data[:2] == b"PK"
 
@@ -52,14 +51,12 @@ def test_a_planned_kind_without_a_builder_stops_the_render(monkeypatch):
     project, src = _sample()
     monkeypatch.setattr(renderer.DeckRenderer, "_plan", lambda self: [("timeline", 0, src.model.slides[0])])
     with pytest.raises(ValueError, match="unknown slide kind 'timeline'"):
-        deck.render_deck(src.model, project.practices["summit-rheumatology"], project.bibliography, project.root,
-                         str(src.path.relative_to(project.root)))
+        deck.render_deck(src, project.practices["summit-rheumatology"], project.bibliography, project.root)
 
 
 def test_reset_caches_forgets_the_layout_map_and_font_metrics():
     project, src = _sample()
-    deck.render_deck(src.model, project.practices["summit-rheumatology"], project.bibliography, project.root,
-                     str(src.path.relative_to(project.root)), positions=src.positions)
+    deck.render_deck(src, project.practices["summit-rheumatology"], project.bibliography, project.root)
     assert deck.layout_spec.cache_info().currsize and deck.font_metrics.cache_info().currsize
     deck.reset_caches()
     assert deck.layout_spec.cache_info().currsize == 0 and deck.font_metrics.cache_info().currsize == 0

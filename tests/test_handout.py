@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-
 from conftest import ROOT, copy_project, require_tool, run_build
 
 from clinicpress.load.colour import contrast
@@ -581,8 +580,8 @@ def test_sections_with_tables_are_grouped_as_wide_runs():
 
 def test_theme_colours_are_checked_for_contrast():
     assert contrast("#ffffff", "#000000") == pytest.approx(21)
-    from clinicpress.render.handout import css_variables
     from clinicpress.load.theme import DEFAULT_COLORS, Theme
+    from clinicpress.render.handout import css_variables
 
     theme = Theme(colors={**DEFAULT_COLORS, "primary": "#ffd27a", "foreground": "#1f2933;}body{x:y"})
     values = css_variables(theme, band_dark=True)

@@ -16,7 +16,6 @@ requests, to prove that nothing in a document is ever fetched from the network.
 from __future__ import annotations
 
 import errno
-import hashlib
 import http.server
 import json
 import os
@@ -33,7 +32,6 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-
 from conftest import ROOT, copy_project, require_tool, run_build
 
 PRACTICE = "summit-rheumatology"
@@ -248,7 +246,7 @@ class Trap:
         hits = self.hits = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 hits.append(self.path)
                 body = (FIXTURES / "content" / "references.json").read_bytes()
                 self.send_response(200)
@@ -1167,7 +1165,6 @@ def test_full_disk(case: Case, tmp_path: Path):
     try:
         shutil.copytree(case.out, out, dirs_exist_ok=True)
         before = snapshot(out)
-        env = None
         if mounted:
             fd = os.open(out / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
             try:

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, copy_project, run_build
 
 A = "gut-and-immune-system"

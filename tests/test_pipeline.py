@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, copy_project, run_build
 
 A = "gut-and-immune-system"
@@ -28,9 +27,9 @@ def _digests(out: Path, *, skip=(".clinicpress-cache.json",)) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- cache keys
 def _keys(root: Path) -> dict[str, str]:
-    from clinicpress.write.cache import FileHashes, JobKeys
     from clinicpress.jobs.model import plan
     from clinicpress.load.project import load_project
+    from clinicpress.write.cache import FileHashes, JobKeys
 
     project = load_project(root)
     keys = JobKeys(project, FileHashes(), root / "output")
@@ -154,7 +153,7 @@ def test_portable_project_pickles_without_the_citeproc_style(keyed):
 
     root, _ = keyed
     project = load_project(root)
-    project.bibliography._style  # the cached citeproc style cannot be pickled
+    _ = project.bibliography._style  # the cached citeproc style cannot be pickled
     clone = pickle.loads(portable(project))
     assert clone.bibliography.items == project.bibliography.items
     assert [s.key for s in clone.sources] == [s.key for s in project.sources]
@@ -215,11 +214,10 @@ def test_index_is_deterministic_escaped_and_accessible():
 def test_thumbnail_of_a_pdf():
     import io
 
+    import weasyprint
     from PIL import Image
 
     from clinicpress.render.raster import THUMB_WIDTH, pdf_thumbnail
-
-    import weasyprint
     pdf = weasyprint.HTML(string="<p>one</p><p style='break-before: page'>two</p>").write_pdf()
     png = pdf_thumbnail(pdf)
     assert png == pdf_thumbnail(pdf)

@@ -10,12 +10,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, copy_project, require_tool, run_build
 
-from clinicpress.load import schema
 from clinicpress.errors import UserError
+from clinicpress.load import schema
 from clinicpress.load.practice import load_practice
 from clinicpress.load.theme import parse_color
-from conftest import ROOT, copy_project, require_tool, run_build
 
 HANDOUT = "gut-and-immune-system"
 DECK = "gut-and-autoimmune-disease"
@@ -415,7 +415,8 @@ def override_builds(tmp_path_factory) -> dict[str, Path]:
     (css / "handout.css").write_text(default_css + '\nh1::before { content: "CSS-OVERRIDE "; }\n', encoding="utf-8")
     out = base / "out"
     proc = run_build("--root", str(project), "--practice", "summit-rheumatology", "--practice", "block-override",
-                     "--practice", "css-override", "--only", HANDOUT, "--format", "pdf", "--output", str(out), "-q")
+                     "--practice", "css-override", "--only", HANDOUT, "--format", "pdf", "--format", "html",
+                     "--output", str(out), "-q")
     assert proc.returncode == 0, proc.stderr
     return {slug: out / slug for slug in ("summit-rheumatology", "block-override", "css-override")}
 
@@ -490,7 +491,7 @@ def test_practice_potx_master_gives_the_deck_its_layouts(tmp_path: Path):
 def sample_builds(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("samples")
     args = [a for s in SAMPLES for a in ("--practice", s)]
-    proc = run_build(*args, "--only", HANDOUT, "--format", "pdf", "--output", str(out), "-q")
+    proc = run_build(*args, "--only", HANDOUT, "--format", "pdf", "--format", "html", "--output", str(out), "-q")
     assert proc.returncode == 0, proc.stderr
     return out
 

@@ -12,11 +12,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urljoin
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
-
 from conftest import ROOT, copy_project, require_tool
 
 PRACTICE = "summit-rheumatology"

@@ -15,7 +15,6 @@ from pathlib import Path
 import pikepdf
 import pytest
 import yaml
-
 from conftest import ROOT, copy_project, require_tool, run_build
 
 from clinicpress.checks import check_project, prose
@@ -148,11 +147,11 @@ def test_translation_links_to_an_existing_english_original_with_the_same_citatio
 def test_translated_handout_keeps_the_original_structure(kind, es, original):
     model, english = _load(kind, es), _load(kind, original)
     assert len(model.sections) == len(english.sections)
-    for sec, en_sec in zip(model.sections, english.sections):
+    for sec, en_sec in zip(model.sections, english.sections, strict=True):
         assert sec.no_claims == en_sec.no_claims
         assert len(sec.bullets) == len(en_sec.bullets) and len(sec.steps) == len(en_sec.steps)
         assert (sec.callout is None) == (en_sec.callout is None) and (sec.table is None) == (en_sec.table is None)
-        for cites, en_cites in ((sec.body, en_sec.body), *zip(sec.bullets, en_sec.bullets)):
+        for cites, en_cites in ((sec.body, en_sec.body), *zip(sec.bullets, en_sec.bullets, strict=True)):
             assert set(cite_keys(cites or "")) == set(cite_keys(en_cites or "")), (es.name, sec.heading)
     assert len(model.actions) == len(english.actions)
     assert len(model.questions) == len(english.questions)

@@ -23,34 +23,66 @@ Families and their check ids (the `check` of each Finding):
   accessibility.contrast, accessibility.font_size, accessibility.slide_bullets,
   accessibility.slide_titles, accessibility.slide_notes, accessibility.slide_table_rows
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from ..load.config import Config, load_config
 from ..errors import Finding
+from ..load.config import Config, load_config
 from . import accessibility, citations, contrast, glyphs, governance, pemat, plain_language, readability
 from ._base import Context
 
 PROJECT_KEY = "project"
 CHECK_IDS = (
-    "readability.fkgl", "readability.section_fkgl", "readability.inflesz", "readability.section_inflesz",
-    "readability.notes_fkgl", "readability.notes_inflesz",
-    "plain_language.jargon", "plain_language.long_sentence", "plain_language.long_section",
-    "pemat.understandability", "pemat.actionability", "pemat.item", "pemat.human_review",
-    "governance.reviewed", "governance.review_date", "governance.review_age", "governance.disclaimer",
-    "governance.emergency", "governance.translation_outdated", "governance.translation_original",
+    "readability.fkgl",
+    "readability.section_fkgl",
+    "readability.inflesz",
+    "readability.section_inflesz",
+    "readability.notes_fkgl",
+    "readability.notes_inflesz",
+    "plain_language.jargon",
+    "plain_language.long_sentence",
+    "plain_language.long_section",
+    "pemat.understandability",
+    "pemat.actionability",
+    "pemat.item",
+    "pemat.human_review",
+    "governance.reviewed",
+    "governance.review_date",
+    "governance.review_age",
+    "governance.disclaimer",
+    "governance.emergency",
+    "governance.translation_outdated",
+    "governance.translation_original",
     "governance.translation_missing",
-    "citations.unresolved", "citations.uncited_section", "citations.unused",
-    "accessibility.alt_text", "accessibility.contrast", "accessibility.font_size",
-    "accessibility.slide_bullets", "accessibility.slide_titles", "accessibility.slide_notes",
+    "citations.unresolved",
+    "citations.uncited_section",
+    "citations.unused",
+    "accessibility.alt_text",
+    "accessibility.contrast",
+    "accessibility.font_size",
+    "accessibility.slide_bullets",
+    "accessibility.slide_titles",
+    "accessibility.slide_notes",
     "accessibility.slide_table_rows",
     "glyphs.missing",
 )
 """Every check id a Finding can carry (the families are documented above)."""
-ITEM_CHECKS: tuple[Callable[..., list[Finding]], ...] = (readability.check, plain_language.check, pemat.check, governance.check, citations.check,
-               accessibility.check, glyphs.check)
-PRACTICE_CHECKS: tuple[Callable[..., list[Finding]], ...] = (governance.check_practice, contrast.check_practice, accessibility.check_practice)
+ITEM_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
+    readability.check,
+    plain_language.check,
+    pemat.check,
+    governance.check,
+    citations.check,
+    accessibility.check,
+    glyphs.check,
+)
+PRACTICE_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
+    governance.check_practice,
+    contrast.check_practice,
+    accessibility.check_practice,
+)
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 

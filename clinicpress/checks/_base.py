@@ -1,12 +1,13 @@
 """What every check module shares: the run context and a Finding factory."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..load.config import Config
 from ..errors import Finding, Severity, dotted, rel
+from ..load.config import Config
 
 
 @dataclass
@@ -26,11 +27,20 @@ class Context:
     def rel(self, path: Path | str) -> str:
         return rel(path, self.root)
 
-    def at(self, src, check: str, severity: Severity, message: str, loc: tuple = (), *,
-           hint: str | None = None, **data) -> Finding:
+    def at(
+        self, src, check: str, severity: Severity, message: str, loc: tuple = (), *, hint: str | None = None, **data
+    ) -> Finding:
         """A Finding located in a content file at model path `loc`."""
-        return Finding(check, severity, message, self.rel(src.path), src.line_of(*loc) if loc else None,
-                       dotted(loc) or None, hint, data)
+        return Finding(
+            check,
+            severity,
+            message,
+            self.rel(src.path),
+            src.line_of(*loc) if loc else None,
+            dotted(loc) or None,
+            hint,
+            data,
+        )
 
     def item_scores(self, key: str) -> dict:
         return self.scores.setdefault(key, {"scores": {}, "sections": []})

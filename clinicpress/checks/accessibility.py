@@ -8,18 +8,36 @@ deck renderer's body placeholders inherit from the slide master each practice us
 style, read with python-pptx through `pptx_adapter`. The minimum is `slide_body_pt_min`, whose
 default is the renderer's MIN_BODY_PT (one number, in `clinicpress.load.config`).
 """
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 from ..errors import Finding
-from ..load.i18n import messages
+from ..load.i18n import Messages, messages
 from ..load.project import walk_figures
 from . import prose
 
-GENERIC_ALT = {"image", "picture", "photo", "photograph", "figure", "graphic", "img", "chart", "diagram",
-               "illustration", "icon", "logo", "imagen", "foto", "figura", "gráfico", "ilustración"}
+GENERIC_ALT = {
+    "image",
+    "picture",
+    "photo",
+    "photograph",
+    "figure",
+    "graphic",
+    "img",
+    "chart",
+    "diagram",
+    "illustration",
+    "icon",
+    "logo",
+    "imagen",
+    "foto",
+    "figura",
+    "gráfico",
+    "ilustración",
+}
 
 
 # --------------------------------------------------------------------------- alt text
@@ -42,9 +60,17 @@ def check_alt(src, ctx) -> list[Finding]:
     for loc, fig in walk_figures(src.model):
         problem = alt_problem(fig)
         if problem:
-            findings.append(ctx.at(src, "accessibility.alt_text", "error", f"image {fig.src!r} {problem}",
-                                   loc + ("alt",), hint="describe what the image shows and why it is there, "
-                                   "or set decorative: true if it carries no information"))
+            findings.append(
+                ctx.at(
+                    src,
+                    "accessibility.alt_text",
+                    "error",
+                    f"image {fig.src!r} {problem}",
+                    loc + ("alt",),
+                    hint="describe what the image shows and why it is there, "
+                    "or set decorative: true if it carries no information",
+                )
+            )
     return findings
 
 
@@ -71,8 +97,9 @@ def css_body_pt(css: str) -> float | None:
             continue
         value, unit = float(m.group(1)), (m.group(2) or "px")
         base = found if "body" in names and found is not None else root_pt
-        pt = {"pt": value, "px": value * 0.75, "em": value * base, "rem": value * root_pt,
-              "%": value / 100 * base}[unit]
+        pt = {"pt": value, "px": value * 0.75, "em": value * base, "rem": value * root_pt, "%": value / 100 * base}[
+            unit
+        ]
         if names & {"html", ":root"}:
             root_pt = pt
         found = pt
@@ -96,20 +123,44 @@ def check_practice_fonts(slug: str, practice, ctx) -> list[Finding]:
     elif path.is_file():
         text = path.read_text(encoding="utf-8", errors="replace")
         size, shown = css_body_pt(text), ctx.rel(path)
-        line = next((n for n, ln in enumerate(text.splitlines(), 1)
-                     if re.match(r"\s*(html|body)\b[^{]*\{", ln) and "font" in ln), None)
+        line = next(
+            (
+                n
+                for n, ln in enumerate(text.splitlines(), 1)
+                if re.match(r"\s*(html|body)\b[^{]*\{", ln) and "font" in ln
+            ),
+            None,
+        )
     else:
         return []
     if size is None and isinstance(getattr(practice.theme, "base_size_pt", None), (int, float)):
         # The CSS takes its size from the theme (e.g. var(--base-size)): check the brand's size.
         size, shown, line = float(practice.theme.base_size_pt), ctx.rel(practice.root / "_brand.yml"), None
     if size is None:
-        return [Finding("accessibility.font_size", "warning", "cannot read the body font size from the handout CSS",
-                        shown, None, None, "set html { font-size: 12pt } or handout_body_pt in [tool.clinicpress]")]
+        return [
+            Finding(
+                "accessibility.font_size",
+                "warning",
+                "cannot read the body font size from the handout CSS",
+                shown,
+                None,
+                None,
+                "set html { font-size: 12pt } or handout_body_pt in [tool.clinicpress]",
+            )
+        ]
     if size + 1e-9 < config.handout_body_pt_min:
-        return [Finding("accessibility.font_size", "error", f"handout body text is {size:g} pt; at least "
-                        f"{config.handout_body_pt_min:g} pt is needed", shown, line, "font-size",
-                        "set html { font-size: 12pt } (or larger)", {"pt": size})]
+        return [
+            Finding(
+                "accessibility.font_size",
+                "error",
+                f"handout body text is {size:g} pt; at least {config.handout_body_pt_min:g} pt is needed",
+                shown,
+                line,
+                "font-size",
+                "set html { font-size: 12pt } (or larger)",
+                {"pt": size},
+            )
+        ]
     return []
 
 
@@ -131,7 +182,7 @@ def master_body_pt(path: Path) -> float | None:
 
     try:
         masters = ad.open_presentation(path).slide_masters
-    except Exception:  # noqa: BLE001 (python-pptx raises many kinds for a bad package)
+    except Exception:
         return None
     if not len(masters):
         return None
@@ -149,13 +200,31 @@ def check_practice_slides(slug: str, practice, ctx) -> list[Finding]:
         return []
     size = master_body_pt(master)
     if size is None:
-        return [Finding("accessibility.font_size", "warning", "cannot read the body text size of the slide master",
-                        ctx.rel(master), None, None, "set slide_body_pt in [tool.clinicpress] to the size it uses")]
+        return [
+            Finding(
+                "accessibility.font_size",
+                "warning",
+                "cannot read the body text size of the slide master",
+                ctx.rel(master),
+                None,
+                None,
+                "set slide_body_pt in [tool.clinicpress] to the size it uses",
+            )
+        ]
     least = config.slide_body_pt_min
     if size + 1e-9 < least:
-        return [Finding("accessibility.font_size", "error", f"slide body text in the master is {size:g} pt; at least "
-                        f"{least:g} pt is needed", ctx.rel(master), None, "bodyStyle",
-                        f"set the master's body text (first two bullet levels) to {least:g} pt or more", {"pt": size})]
+        return [
+            Finding(
+                "accessibility.font_size",
+                "error",
+                f"slide body text in the master is {size:g} pt; at least {least:g} pt is needed",
+                ctx.rel(master),
+                None,
+                "bodyStyle",
+                f"set the master's body text (first two bullet levels) to {least:g} pt or more",
+                {"pt": size},
+            )
+        ]
     return []
 
 
@@ -188,47 +257,86 @@ def check_deck(src, ctx) -> list[Finding]:
     size, origin = slide_body_pt(config)
     least = config.slide_body_pt_min
     if size is not None and size + 1e-9 < least:
-        findings.append(ctx.at(src, "accessibility.font_size", "error",
-                               f"slide body text is {size:g} pt ({origin}); at least {least:g} pt is needed",
-                               ("slides",), hint=f"raise the deck body size to {least:g} pt or more", pt=size))
+        findings.append(
+            ctx.at(
+                src,
+                "accessibility.font_size",
+                "error",
+                f"slide body text is {size:g} pt ({origin}); at least {least:g} pt is needed",
+                ("slides",),
+                hint=f"raise the deck body size to {least:g} pt or more",
+                pt=size,
+            )
+        )
     try:
         t = messages(ctx.root, deck.language)
-    except Exception:  # noqa: BLE001 (a broken catalogue is reported by the i18n checks; default titles here)
-        t = {}
+    except Exception:  # a broken catalogue is reported by loading; titles then use the plain texts
+        t = Messages()
     seen: dict[str, int] = {}
     for i, slide in enumerate(deck.slides):
         title = slide_title(slide, deck, t)
         key = re.sub(r"\s+", " ", prose.strip_cites(title)).casefold().strip()
         if key in seen:
-            findings.append(ctx.at(src, "accessibility.slide_titles", "error",
-                                   f"slide {i + 1} has the same title as slide {seen[key] + 1}: {title!r}",
-                                   ("slides", i, "title") if slide.title else ("slides", i),
-                                   hint="give every slide its own title (screen readers list slides by title)"))
+            findings.append(
+                ctx.at(
+                    src,
+                    "accessibility.slide_titles",
+                    "error",
+                    f"slide {i + 1} has the same title as slide {seen[key] + 1}: {title!r}",
+                    ("slides", i, "title") if slide.title else ("slides", i),
+                    hint="give every slide its own title (screen readers list slides by title)",
+                )
+            )
         else:
             seen[key] = i
-        columns = [("bullets", slide.bullets)]
-        if slide.left is not None:
-            columns.append(("left", slide.left.bullets))
-        if slide.right is not None:
-            columns.append(("right", slide.right.bullets))
-        for name, bullets in columns:
-            n = _lines(bullets)
-            if n > config.slide_bullets_max:
-                where = "" if name == "bullets" else f" ({name} column)"
-                findings.append(ctx.at(src, "accessibility.slide_bullets", "warning",
-                                       f"slide {i + 1}{where} has {n} bullet lines; at most "
-                                       f"{config.slide_bullets_max}", ("slides", i, name),
-                                       hint="split the slide in two or cut bullets (one idea per slide)", lines=n))
-        if slide.table is not None and len(slide.table.rows) > config.slide_table_rows_max:
-            findings.append(ctx.at(src, "accessibility.slide_table_rows", "warning",
-                                   f"slide {i + 1} table has {len(slide.table.rows)} rows; at most "
-                                   f"{config.slide_table_rows_max}", ("slides", i, "table", "rows"),
-                                   hint="split the table or move details to the handout"))
-        if slide.layout != "references" and not (slide.notes or "").strip():
-            findings.append(ctx.at(src, "accessibility.slide_notes", "warning",
-                                   f"slide {i + 1} ({title or slide.layout!r}) has no speaker notes",
-                                   ("slides", i), hint="add notes: what to say, and a description of any image"))
+        findings.extend(_slide_findings(src, ctx, i, slide, title))
     return findings
+
+
+def _slide_findings(src, ctx, i: int, slide, title: str) -> list[Finding]:
+    """One slide's bullets per column, table rows and speaker notes."""
+    config = ctx.config
+    found: list[Finding] = []
+    columns = [("bullets", slide.bullets)]
+    columns += [(name, col.bullets) for name, col in (("left", slide.left), ("right", slide.right)) if col is not None]
+    for name, bullets in columns:
+        n = _lines(bullets)
+        if n > config.slide_bullets_max:
+            where = "" if name == "bullets" else f" ({name} column)"
+            found.append(
+                ctx.at(
+                    src,
+                    "accessibility.slide_bullets",
+                    "warning",
+                    f"slide {i + 1}{where} has {n} bullet lines; at most {config.slide_bullets_max}",
+                    ("slides", i, name),
+                    hint="split the slide in two or cut bullets (one idea per slide)",
+                    lines=n,
+                )
+            )
+    if slide.table is not None and len(slide.table.rows) > config.slide_table_rows_max:
+        found.append(
+            ctx.at(
+                src,
+                "accessibility.slide_table_rows",
+                "warning",
+                f"slide {i + 1} table has {len(slide.table.rows)} rows; at most {config.slide_table_rows_max}",
+                ("slides", i, "table", "rows"),
+                hint="split the table or move details to the handout",
+            )
+        )
+    if slide.layout != "references" and not (slide.notes or "").strip():
+        found.append(
+            ctx.at(
+                src,
+                "accessibility.slide_notes",
+                "warning",
+                f"slide {i + 1} ({title or slide.layout!r}) has no speaker notes",
+                ("slides", i),
+                hint="add notes: what to say, and a description of any image",
+            )
+        )
+    return found
 
 
 def check(src, ctx) -> list[Finding]:
@@ -242,7 +350,15 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
     findings = check_practice_fonts(slug, practice, ctx) + check_practice_slides(slug, practice, ctx)
     for size, logo in sorted(practice.theme.logos.items()):
         if not (logo.alt or "").strip():
-            findings.append(Finding("accessibility.alt_text", "warning", f"the {size} logo has no alt text",
-                                    ctx.rel(practice.root / "_brand.yml"), None, f"logo.{size}",
-                                    "add alt: <practice name> to the logo entry"))
+            findings.append(
+                Finding(
+                    "accessibility.alt_text",
+                    "warning",
+                    f"the {size} logo has no alt text",
+                    ctx.rel(practice.root / "_brand.yml"),
+                    None,
+                    f"logo.{size}",
+                    "add alt: <practice name> to the logo entry",
+                )
+            )
     return findings

@@ -1,4 +1,5 @@
 """Citations: every `[@key]` resolves, every reference is used, claims carry a citation."""
+
 from __future__ import annotations
 
 import re
@@ -19,10 +20,19 @@ def check(src, ctx) -> list[Finding]:
             if key not in bib and key not in reported:
                 reported.add(key)
                 import difflib
+
                 close = difflib.get_close_matches(key, list(bib.items), n=1)
-                findings.append(ctx.at(src, "citations.unresolved", "error", f"unknown citation key [@{key}]", loc,
-                                       hint=f"did you mean [@{close[0]}]?" if close
-                                       else "add the source to content/references.json", key=key))
+                findings.append(
+                    ctx.at(
+                        src,
+                        "citations.unresolved",
+                        "error",
+                        f"unknown citation key [@{key}]",
+                        loc,
+                        hint=f"did you mean [@{close[0]}]?" if close else "add the source to content/references.json",
+                        key=key,
+                    )
+                )
     if src.kind != "handout":
         return findings
     for i, section in enumerate(src.model.sections):
@@ -31,10 +41,17 @@ def check(src, ctx) -> list[Finding]:
         has_prose = prose.word_count(prose.section_pieces(section, i)) > 0 or section.table is not None
         cited = any(cite_keys(text) for _, text in walk_text(section))
         if has_prose and not cited:
-            findings.append(ctx.at(src, "citations.uncited_section", "warning",
-                                   f"section {section.heading!r} has no citation", ("sections", i, "heading"),
-                                   hint="cite the source of each claim as [@key], or set no_claims: true if the "
-                                        "section states no facts"))
+            findings.append(
+                ctx.at(
+                    src,
+                    "citations.uncited_section",
+                    "warning",
+                    f"section {section.heading!r} has no citation",
+                    ("sections", i, "heading"),
+                    hint="cite the source of each claim as [@key], or set no_claims: true if the "
+                    "section states no facts",
+                )
+            )
     return findings
 
 
@@ -52,7 +69,16 @@ def check_project(ctx) -> list[Finding]:
         if key not in used:
             m = re.search(r'"id"\s*:\s*"' + re.escape(key) + '"', text)
             line = text.count("\n", 0, m.start()) + 1 if m else None
-            findings.append(Finding("citations.unused", "warning", f"reference {key!r} is not cited by any "
-                                    "handout or deck", bib.path, line, key,
-                                    "cite it where it supports a claim, or remove it", {"key": key}))
+            findings.append(
+                Finding(
+                    "citations.unused",
+                    "warning",
+                    f"reference {key!r} is not cited by any handout or deck",
+                    bib.path,
+                    line,
+                    key,
+                    "cite it where it supports a claim, or remove it",
+                    {"key": key},
+                )
+            )
     return findings

@@ -9,6 +9,7 @@ characters and their code points, located at the first field that uses one.
 
 Check id: `glyphs.missing` (warning).
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,8 +45,11 @@ def cmap_of(path: Path) -> frozenset[int]:
 
 def fonts_for(practice, root: Path) -> list[tuple[str, Path]]:
     """Returns (family, file) for every font a handout of `practice` ships."""
-    fonts = [(BUNDLED_FAMILY, p) for p in sorted((root / BUNDLED_FONTS).glob("*")) if
-             p.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2")]
+    fonts = [
+        (BUNDLED_FAMILY, p)
+        for p in sorted((root / BUNDLED_FONTS).glob("*"))
+        if p.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2")
+    ]
     fonts += [(f.family, f.path) for f in practice.theme.fonts]
     return fonts
 
@@ -86,17 +90,22 @@ def glyph_findings(src, practice, root: Path) -> list[Finding]:
     families = sorted({family for family, _ in fonts_for(practice, root)})
     listed = ", ".join(f"'{ch}' U+{ord(ch):04X}" for ch in missing[:MAX_LISTED])
     more = f" and {len(missing) - MAX_LISTED} more" if len(missing) > MAX_LISTED else ""
-    
-    return [Finding(
-        "glyphs.missing", "warning",
-        f"{len(missing)} character(s) have no glyph in the fonts of practice {practice.slug} "
-        f"({', '.join(families)}): {listed}{more}; they print in a system fallback font if the "
-        "build machine has one, otherwise as empty boxes",
-        rel(src.path, root), src.line_of(*loc) if loc else None, dotted(loc) if loc else None,
-        hint="add a font that covers these characters to the practice's _brand.yml (typography.fonts, "
-             "source: file), or remove them",
-        data={"practice": practice.slug, "missing": [f"U+{ord(ch):04X}" for ch in missing]},
-    )]
+
+    return [
+        Finding(
+            "glyphs.missing",
+            "warning",
+            f"{len(missing)} character(s) have no glyph in the fonts of practice {practice.slug} "
+            f"({', '.join(families)}): {listed}{more}; they print in a system fallback font if the "
+            "build machine has one, otherwise as empty boxes",
+            rel(src.path, root),
+            src.line_of(*loc) if loc else None,
+            dotted(loc) if loc else None,
+            hint="add a font that covers these characters to the practice's _brand.yml (typography.fonts, "
+            "source: file), or remove them",
+            data={"practice": practice.slug, "missing": [f"U+{ord(ch):04X}" for ch in missing]},
+        )
+    ]
 
 
 def check(src, ctx) -> list[Finding]:

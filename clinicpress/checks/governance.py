@@ -3,6 +3,7 @@
 Review age is measured from `Config.reference_date()` (the `today` option, else
 SOURCE_DATE_EPOCH, else the real date) so a build is reproducible.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -29,8 +30,9 @@ def age_months(reviewed: dt.date, today: dt.date) -> int:
     return n - (1 if today.day < reviewed.day else 0)
 
 
-def _catalogue_line(root: Path, language: str, key: str,
-                    practice_templates: Path | None = None) -> tuple[str, int | None, bool]:
+def _catalogue_line(
+    root: Path, language: str, key: str, practice_templates: Path | None = None
+) -> tuple[str, int | None, bool]:
     """Returns (path, line, found) for `key` in the catalogues of `language` itself.
 
     The practice's override is looked at first, then templates/i18n/<language>.yml; the
@@ -60,19 +62,45 @@ def catalogue_findings(ctx, language: str, practice=None) -> list[Finding]:
         t = messages(ctx.root, language, templates)
     except UserError as exc:
         p = exc.problems[0]
-        return [Finding("governance.disclaimer", "error", f"message catalogue for {language!r} cannot be read: "
-                        f"{p.message}", p.path, p.line, None, "fix the catalogue file")]
+        return [
+            Finding(
+                "governance.disclaimer",
+                "error",
+                f"message catalogue for {language!r} cannot be read: {p.message}",
+                p.path,
+                p.line,
+                None,
+                "fix the catalogue file",
+            )
+        ]
     for key, label in (("disclaimer", "disclaimer"), ("emergency", "emergency line")):
         path, line, own = _catalogue_line(ctx.root, language, key, templates)
         value = (t.get(key) or "").strip()
         if not value or not own:
             fallback = " (the English text would be printed)" if value and not own else ""
-            out.append(Finding(f"governance.{key}", "error", f"no {label} text for language {language!r}{fallback}",
-                               path, line, key, f"set '{key}' in {path}"))
+            out.append(
+                Finding(
+                    f"governance.{key}",
+                    "error",
+                    f"no {label} text for language {language!r}{fallback}",
+                    path,
+                    line,
+                    key,
+                    f"set '{key}' in {path}",
+                )
+            )
         elif key == "emergency" and "{number}" not in value:
-            out.append(Finding("governance.emergency", "error", f"the emergency line for {language!r} does not "
-                               "show the practice's emergency number", path, line, key,
-                               "put {number} where the emergency number goes"))
+            out.append(
+                Finding(
+                    "governance.emergency",
+                    "error",
+                    f"the emergency line for {language!r} does not show the practice's emergency number",
+                    path,
+                    line,
+                    key,
+                    "put {number} where the emergency number goes",
+                )
+            )
     return out
 
 
@@ -84,22 +112,29 @@ def check(src, ctx) -> list[Finding]:
     findings: list[Finding] = []
     rv = m.reviewed
     if PLACEHOLDER_RE.match(rv.by or ""):
-        findings.append(ctx.at(src, "governance.reviewed", "error", f"reviewer {rv.by!r} is a placeholder",
-                               ("reviewed", "by"), hint="name the clinician who reviewed it, e.g. \"Dana Ortiz, MD\""))
+        findings.append(
+            ctx.at(
+                src,
+                "governance.reviewed",
+                "error",
+                f"reviewer {rv.by!r} is a placeholder",
+                ("reviewed", "by"),
+                hint='name the clinician who reviewed it, e.g. "Dana Ortiz, MD"',
+            )
+        )
     if rv.date > today:
-        findings.append(ctx.at(src, "governance.review_date", "warning",
-                               f"reviewed date {rv.date.isoformat()} is after {today.isoformat()}",
-                               ("reviewed", "date"), hint="use the date the review actually happened"))
-    elif rv.date < months_before(today, config.review_error_months):
-        findings.append(ctx.at(src, "governance.review_age", "error",
-                               f"last reviewed {rv.date.isoformat()}, {age_months(rv.date, today)} months ago "
-                               f"(more than {config.review_error_months})", ("reviewed", "date"),
-                               hint="have a clinician review it against current evidence and update reviewed.date"))
-    elif rv.date < months_before(today, config.review_warn_months):
-        findings.append(ctx.at(src, "governance.review_age", "warning",
-                               f"last reviewed {rv.date.isoformat()}, {age_months(rv.date, today)} months ago "
-                               f"(more than {config.review_warn_months})", ("reviewed", "date"),
-                               hint="schedule a review; update reviewed.date when it is done"))
+        findings.append(
+            ctx.at(
+                src,
+                "governance.review_date",
+                "warning",
+                f"reviewed date {rv.date.isoformat()} is after {today.isoformat()}",
+                ("reviewed", "date"),
+                hint="use the date the review actually happened",
+            )
+        )
+    else:
+        findings.extend(_review_age(ctx, src, rv.date, today))
 
     if src.kind == "handout":
         key = ("catalogue", src.language)
@@ -107,26 +142,52 @@ def check(src, ctx) -> list[Finding]:
             ctx.cache[key] = catalogue_findings(ctx, src.language)
         findings.extend(ctx.cache[key])
 
-    if m.translation_of:
-        original = _original(ctx.project, src)
-        if original is None:
-            findings.append(ctx.at(src, "governance.translation_original", "warning",
-                                   f"translation_of {m.translation_of!r}: no {src.kind} with that slug in another "
-                                   "language", ("translation_of",), hint="give the slug of the original"))
-        elif m.translated_from_review is None:
-            findings.append(ctx.at(src, "governance.translation_outdated", "warning",
-                                   "translation does not say which review of the original it follows",
-                                   ("translation_of",),
-                                   hint=f"set translated_from_review: {original.model.reviewed.date.isoformat()} "
-                                        "once it matches that version"))
-        elif m.translated_from_review < original.model.reviewed.date:
-            findings.append(ctx.at(src, "governance.translation_outdated", "warning",
-                                   f"outdated translation: based on the {m.translated_from_review.isoformat()} "
-                                   f"review, but {ctx.rel(original.path)} was reviewed "
-                                   f"{original.model.reviewed.date.isoformat()}", ("translated_from_review",),
-                                   hint="update the translation, then set translated_from_review to the "
-                                        "original's reviewed date"))
+    findings.extend(_translation(ctx, src))
     return findings
+
+
+def _translation(ctx, src) -> list[Finding]:
+    """A translation names its original and the review it follows, and that review is the latest."""
+    m = src.model
+    if not m.translation_of:
+        return []
+    original = _original(ctx.project, src)
+    if original is None:
+        return [
+            ctx.at(
+                src,
+                "governance.translation_original",
+                "warning",
+                f"translation_of {m.translation_of!r}: no {src.kind} with that slug in another language",
+                ("translation_of",),
+                hint="give the slug of the original",
+            )
+        ]
+    reviewed = original.model.reviewed.date
+    if m.translated_from_review is None:
+        return [
+            ctx.at(
+                src,
+                "governance.translation_outdated",
+                "warning",
+                "translation does not say which review of the original it follows",
+                ("translation_of",),
+                hint=f"set translated_from_review: {reviewed.isoformat()} once it matches that version",
+            )
+        ]
+    if m.translated_from_review < reviewed:
+        return [
+            ctx.at(
+                src,
+                "governance.translation_outdated",
+                "warning",
+                f"outdated translation: based on the {m.translated_from_review.isoformat()} "
+                f"review, but {ctx.rel(original.path)} was reviewed {reviewed.isoformat()}",
+                ("translated_from_review",),
+                hint="update the translation, then set translated_from_review to the original's reviewed date",
+            )
+        ]
+    return []
 
 
 def _original(project, src):
@@ -143,40 +204,72 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
     findings: list[Finding] = []
     line = _yaml_line(practice.root / "practice.yml", ctx.root, "emergency_number")
     if not (info.emergency_number or "").strip():
-        findings.append(Finding("governance.emergency", "error", "emergency_number is empty", shown, line,
-                                "emergency_number", "set the local emergency number, e.g. \"911\" or \"999\""))
+        findings.append(
+            Finding(
+                "governance.emergency",
+                "error",
+                "emergency_number is empty",
+                shown,
+                line,
+                "emergency_number",
+                'set the local emergency number, e.g. "911" or "999"',
+            )
+        )
 
     for language in info.languages:
         if practice.templates_dir is not None and (practice.templates_dir / "i18n" / f"{language}.yml").is_file():
-            findings.extend(f for f in catalogue_findings(ctx, language, practice)
-                            if f.path.startswith("practices/"))
+            findings.extend(f for f in catalogue_findings(ctx, language, practice) if f.path.startswith("practices/"))
     override = practice.templates_dir / "handout" / "handout.html.j2" if practice.templates_dir else None
     if override is not None and override.is_file():
         text = override.read_text(encoding="utf-8", errors="replace")
         extends_default = "!default/handout/handout.html.j2" in text
         replaces_block = re.search(r"\{%-?\s*block\s+disclaimer\b", text)
         if (not extends_default or replaces_block) and not ("t.disclaimer" in text and "emergency_line" in text):
-            findings.append(Finding("governance.disclaimer", "error",
-                                    "the practice's handout template leaves out the disclaimer or the "
-                                    "emergency line", ctx.rel(override), None, None,
-                                    "keep {{ t.disclaimer }} and {{ emergency_line }} in the template"))
+            findings.append(
+                Finding(
+                    "governance.disclaimer",
+                    "error",
+                    "the practice's handout template leaves out the disclaimer or the emergency line",
+                    ctx.rel(override),
+                    None,
+                    None,
+                    "keep {{ t.disclaimer }} and {{ emergency_line }} in the template",
+                )
+            )
 
+    findings.extend(_missing_translations(ctx, practice, shown))
+    return findings
+
+
+def _missing_translations(ctx, practice, shown: str) -> list[Finding]:
+    """For each language the practice offers, the original handouts that have no version in it."""
     originals = [s for s in ctx.project.handouts if not s.model.translation_of]
-    for language in info.languages:
-        missing = []
-        for orig in originals:
-            if orig.language == language:
-                continue
-            if not any(s.language == language and (s.slug == orig.slug or s.model.translation_of == orig.slug)
-                       for s in ctx.project.handouts):
-                missing.append(orig.slug)
+    findings = []
+    for language in practice.info.languages:
+        missing = [
+            orig.slug
+            for orig in originals
+            if orig.language != language
+            and not any(
+                s.language == language and (s.slug == orig.slug or s.model.translation_of == orig.slug)
+                for s in ctx.project.handouts
+            )
+        ]
         if missing:
-            lines = _yaml_line(practice.root / "practice.yml", ctx.root, "languages")
-            findings.append(Finding("governance.translation_missing", ctx.config.missing_translation_severity,
-                                    f"the practice offers {language!r} but {len(missing)} handout(s) have no "
-                                    f"{language!r} version: {', '.join(missing)}", shown, lines, "languages",
-                                    f"add content/handouts/{language}/<slug>.yml with translation_of: <slug>",
-                                    {"language": language, "slugs": missing}))
+            line = _yaml_line(practice.root / "practice.yml", ctx.root, "languages")
+            findings.append(
+                Finding(
+                    "governance.translation_missing",
+                    ctx.config.missing_translation_severity,
+                    f"the practice offers {language!r} but {len(missing)} handout(s) have no "
+                    f"{language!r} version: {', '.join(missing)}",
+                    shown,
+                    line,
+                    "languages",
+                    f"add content/handouts/{language}/<slug>.yml with translation_of: <slug>",
+                    {"language": language, "slugs": missing},
+                )
+            )
     return findings
 
 
@@ -186,3 +279,22 @@ def _yaml_line(path: Path, root: Path, key: str) -> int | None:
     except UserError:
         return None
     return positions.get((key,), (None,))[0]
+
+
+def _review_age(ctx, src, reviewed, today) -> list:
+    """An error past `review_error_months` since the review, a warning past `review_warn_months`."""
+    config = ctx.config
+    for severity, months, hint in (
+        (
+            "error",
+            config.review_error_months,
+            "have a clinician review it against current evidence and update reviewed.date",
+        ),
+        ("warning", config.review_warn_months, "schedule a review; update reviewed.date when it is done"),
+    ):
+        if reviewed < months_before(today, months):
+            message = (
+                f"last reviewed {reviewed.isoformat()}, {age_months(reviewed, today)} months ago (more than {months})"
+            )
+            return [ctx.at(src, "governance.review_age", severity, message, ("reviewed", "date"), hint=hint)]
+    return []

@@ -7,6 +7,7 @@ entry in that handout. Matching is case-insensitive on whole words, a plural -s/
 as the same word, and spaces and hyphens inside a term match each other. A longer term
 is matched first, so "autoimmune hepatitis" does not also count as "autoimmune".
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,17 @@ CHECK_JARGON = "plain_language.jargon"
 CHECK_SENTENCE = "plain_language.long_sentence"
 CHECK_SECTION = "plain_language.long_section"
 
-_HIDDEN_TOP = {"slug", "language", "translation_of", "translated_from_review", "description", "keywords",
-               "reviewed", "human_review", "deck"}
+_HIDDEN_TOP = {
+    "slug",
+    "language",
+    "translation_of",
+    "translated_from_review",
+    "description",
+    "keywords",
+    "reviewed",
+    "human_review",
+    "deck",
+}
 _HIDDEN_LEAF = {"src", "kind"}
 
 
@@ -77,15 +87,24 @@ def _read_terms(ctx, path) -> list[Term]:
     if data is None:
         data = []
     if not isinstance(data, list):
-        raise UserError(Problem(ctx.rel(path), 1, None, None, "the jargon list must be a YAML list of "
-                                "{term, plain} entries"))
+        raise UserError(
+            Problem(ctx.rel(path), 1, None, None, "the jargon list must be a YAML list of {term, plain} entries")
+        )
     for i, entry in enumerate(data):
         if isinstance(entry, str):
             entry = {"term": entry}
         line = positions.get((i,), (None,))[0]
         if not isinstance(entry, dict) or not isinstance(entry.get("term"), str) or not entry["term"].strip():
-            raise UserError(Problem(ctx.rel(path), line, None, f"[{i}]", "each jargon entry needs a 'term'",
-                                    hint="- term: dysbiosis\n  plain: A change in the usual mix of gut bacteria."))
+            raise UserError(
+                Problem(
+                    ctx.rel(path),
+                    line,
+                    None,
+                    f"[{i}]",
+                    "each jargon entry needs a 'term'",
+                    hint="- term: dysbiosis\n  plain: A change in the usual mix of gut bacteria.",
+                )
+            )
         terms.append(Term(entry["term"].strip(), entry.get("plain"), line))
     return terms
 
@@ -110,7 +129,7 @@ def undefined_jargon(handout, terms: list[Term]) -> list[tuple[Term, tuple, str]
     masked = {loc: text for loc, text in texts}
     found: dict[str, tuple[Term, tuple, str]] = {}
     for term in terms:  # longest first: mask what a longer term matched
-        for loc, text in texts:
+        for loc, _text in texts:
             m = term.pattern.search(masked[loc])
             if m is None:
                 continue
@@ -131,11 +150,17 @@ def check(src, ctx) -> list[Finding]:
     findings: list[Finding] = []
     for term, loc, used in undefined_jargon(handout, load_jargon(ctx, src.language)):
         plain = f" (suggested: {term.plain})" if term.plain else ""
-        findings.append(ctx.at(src, CHECK_JARGON, config.jargon_severity,
-                               f"{used!r} is a medical term from {config.jargon_file} but the glossary does not "
-                               f"define {term.term!r}", loc,
-                               hint=f"add a glossary entry for {term.term!r}{plain}, or use a plain word",
-                               term=term.term))
+        findings.append(
+            ctx.at(
+                src,
+                CHECK_JARGON,
+                config.jargon_severity,
+                f"{used!r} is a medical term from {config.jargon_file} but the glossary does not define {term.term!r}",
+                loc,
+                hint=f"add a glossary entry for {term.term!r}{plain}, or use a plain word",
+                term=term.term,
+            )
+        )
     for piece in prose.handout_pieces(handout):
         if not piece.is_prose:
             continue
@@ -143,17 +168,31 @@ def check(src, ctx) -> list[Finding]:
             n = len(prose.words(sentence))
             if n > config.long_sentence_words:
                 start = " ".join(sentence.split()[:8])
-                findings.append(ctx.at(src, CHECK_SENTENCE, "warning",
-                                       f"sentence of {n} words (more than {config.long_sentence_words}): "
-                                       f"\"{start} ...\"", piece.loc,
-                                       hint="split it into two short sentences", words=n))
+                findings.append(
+                    ctx.at(
+                        src,
+                        CHECK_SENTENCE,
+                        "warning",
+                        f'sentence of {n} words (more than {config.long_sentence_words}): "{start} ..."',
+                        piece.loc,
+                        hint="split it into two short sentences",
+                        words=n,
+                    )
+                )
     for i, section in enumerate(handout.sections):
         n = prose.word_count(prose.section_pieces(section, i))
         if n > config.long_section_words:
-            findings.append(ctx.at(src, CHECK_SECTION, "warning",
-                                   f"section {section.heading!r} has {n} words (more than "
-                                   f"{config.long_section_words})", ("sections", i, "heading"),
-                                   hint="split it into two sections with their own headings, or cut it", words=n))
+            findings.append(
+                ctx.at(
+                    src,
+                    CHECK_SECTION,
+                    "warning",
+                    f"section {section.heading!r} has {n} words (more than {config.long_section_words})",
+                    ("sections", i, "heading"),
+                    hint="split it into two sections with their own headings, or cut it",
+                    words=n,
+                )
+            )
     return findings
 
 
@@ -164,8 +203,16 @@ def check_project(ctx) -> list[Finding]:
     for language in languages:
         path = jargon_path(ctx, language)
         if not path.is_file():
-            out.append(Finding(CHECK_JARGON, "info", f"no jargon list for {language!r} handouts, so their medical "
-                               "terms are not checked", ctx.rel(path), None, None,
-                               f"create {ctx.rel(path)} (a list of term/plain entries, like {ctx.config.jargon_file})",
-                               {"language": language}))
+            out.append(
+                Finding(
+                    CHECK_JARGON,
+                    "info",
+                    f"no jargon list for {language!r} handouts, so their medical terms are not checked",
+                    ctx.rel(path),
+                    None,
+                    None,
+                    f"create {ctx.rel(path)} (a list of term/plain entries, like {ctx.config.jargon_file})",
+                    {"language": language},
+                )
+            )
     return out

@@ -10,6 +10,7 @@ A list item counts as a sentence when it has at least three words and ends with 
 (a program cannot find a verb reliably offline, so the closing punctuation stands for it:
 "Belly pain" and "Fever over 101 F" are fragments, "You see blood in your stool." is not).
 """
+
 from __future__ import annotations
 
 import functools
@@ -87,8 +88,34 @@ def _inline_text(tok) -> str:
     return re.sub(r"\s+", " ", "".join(parts))
 
 
-_TITLE_ABBREV = ("Dr", "Drs", "Dra", "Mr", "Mrs", "Ms", "Prof", "Sr", "Sra", "Srta", "Jr", "St", "No", "Nos",
-                 "vs", "approx", "fig", "Fig", "Ud", "Uds", "Vd", "Vds", "aprox", "núm", "Núm", "pág")
+_TITLE_ABBREV = (
+    "Dr",
+    "Drs",
+    "Dra",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Prof",
+    "Sr",
+    "Sra",
+    "Srta",
+    "Jr",
+    "St",
+    "No",
+    "Nos",
+    "vs",
+    "approx",
+    "fig",
+    "Fig",
+    "Ud",
+    "Uds",
+    "Vd",
+    "Vds",
+    "aprox",
+    "núm",
+    "Núm",
+    "pág",
+)
 _ABBREV_RE = re.compile(r"\b(" + "|".join(_TITLE_ABBREV) + r")\.(?=\s|$)")
 _SPACED_ABBREV = {"p. ej.": "p ej", "EE. UU.": "EE UU", "EE.UU.": "EE UU"}
 _DOTTED_RE = re.compile(r"\b((?:[A-Za-z]\.){2,})")
@@ -103,7 +130,7 @@ def prepare(text: str) -> str:
 
     def dotted(m: re.Match) -> str:
         letters = m.group(1).replace(".", "")
-        after = text[m.end():]
+        after = text[m.end() :]
         ends = (not after.strip() or re.match(r"\s+[A-Z¿¡]", after)) and letters.lower() not in _NEVER_FINAL
         return letters + ("." if ends else "")
 

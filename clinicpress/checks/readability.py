@@ -1,4 +1,5 @@
 """Readability scores for patient prose (textstat), working fully offline."""
+
 from __future__ import annotations
 
 import functools
@@ -75,10 +76,19 @@ def score_text(text: str, language: str, min_sentences: int = 30) -> Scores:
     ts = textstat_for(language)
     n_sent = ts.sentence_count(text)
     if language == "es":
-        return Scores(n_words, n_sent, inflesz=round(ts.szigriszt_pazos(text), 1),
-                      fernandez_huerta=round(ts.fernandez_huerta(text), 1))
-    return Scores(n_words, n_sent, fkgl=round(ts.flesch_kincaid_grade(text), 1),
-                  smog=round(ts.smog_index(text), 1), smog_low_confidence=n_sent < min_sentences)
+        return Scores(
+            n_words,
+            n_sent,
+            inflesz=round(ts.szigriszt_pazos(text), 1),
+            fernandez_huerta=round(ts.fernandez_huerta(text), 1),
+        )
+    return Scores(
+        n_words,
+        n_sent,
+        fkgl=round(ts.flesch_kincaid_grade(text), 1),
+        smog=round(ts.smog_index(text), 1),
+        smog_low_confidence=n_sent < min_sentences,
+    )
 
 
 def score_pieces(pieces: list, language: str, min_sentences: int = 30) -> Scores:
@@ -119,39 +129,43 @@ def check(src, ctx) -> list:
     """Readability per handout and per section; for decks, of the speaker notes (warning only)."""
     config = ctx.config
     lang = src.language
-    findings = []
     store = ctx.item_scores(src.key)
     suffix = "inflesz" if lang == "es" else "fkgl"
-    hint = "use shorter sentences and shorter, common words; explain terms in the glossary"
     if src.kind == "deck":
         scores = score_pieces(prose.deck_note_pieces(src.model), lang, config.smog_min_sentences)
         store["scores"].update(scores.as_dict())
-        severity, desc = _gate(scores, lang, config)
-        if severity:
-            findings.append(ctx.at(src, f"readability.notes_{suffix}", "warning",
-                                   f"speaker notes: {desc}; {_limits(lang, config)}", ("slides",),
-                                   hint=hint, **scores.as_dict()))
-        return findings
+        return _finding(ctx, src, scores, f"readability.notes_{suffix}", "speaker notes", ("slides",), "warning")
 
     handout = src.model
     scores = score_pieces(prose.handout_pieces(handout), lang, config.smog_min_sentences)
     store["scores"].update(scores.as_dict())
-    severity, desc = _gate(scores, lang, config)
-    if severity:
-        findings.append(ctx.at(src, f"readability.{suffix}", severity,
-                               f"handout: {desc}; {_limits(lang, config)}", ("title",),
-                               hint=hint, **scores.as_dict()))
+    findings = _finding(ctx, src, scores, f"readability.{suffix}", "handout", ("title",))
     for i, section in enumerate(handout.sections):
         sec = score_pieces(prose.section_pieces(section, i), lang, config.smog_min_sentences)
         gated = config.readability_sections and sec.words >= config.min_scored_words
-        store["sections"].append({"index": i, "heading": section.heading,
-                                  "line": src.line_of("sections", i, "heading"),
-                                  "gated": gated, "scores": sec.as_dict()})
-        if not gated:
-            continue
-        severity, desc = _gate(sec, lang, config)
-        if severity:
-            findings.append(ctx.at(src, f"readability.section_{suffix}", severity,
-                                   f"section {section.heading!r}: {desc}; {_limits(lang, config)}",
-                                   ("sections", i, "heading"), hint=hint, **sec.as_dict()))
+        line = src.line_of("sections", i, "heading")
+        store["sections"].append(
+            {"index": i, "heading": section.heading, "line": line, "gated": gated, "scores": sec.as_dict()}
+        )
+        if gated:
+            label = f"section {section.heading!r}"
+            findings += _finding(ctx, src, sec, f"readability.section_{suffix}", label, ("sections", i, "heading"))
     return findings
+
+
+def _finding(ctx, src, scores: Scores, check_id: str, label: str, loc: tuple, severity: str | None = None) -> list:
+    """A finding when `scores` miss the gate (at most `severity`, e.g. warning for speaker notes)."""
+    level, desc = _gate(scores, src.language, ctx.config)
+    if not level:
+        return []
+    return [
+        ctx.at(
+            src,
+            check_id,
+            severity or level,
+            f"{label}: {desc}; {_limits(src.language, ctx.config)}",
+            loc,
+            hint="use shorter sentences and shorter, common words; explain terms in the glossary",
+            **scores.as_dict(),
+        )
+    ]

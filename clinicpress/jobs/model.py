@@ -4,6 +4,7 @@ A job is rendered to its formats together (a handout's PDF is made from its HTML
 one PPTX). Each job has a stable key (`<practice>/<stem>`) and an inputs hash
 (`clinicpress.write.cache.JobKeys`). Nothing heavy is imported here: a no-op build stays fast.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -92,13 +93,18 @@ class Task:
     """sha256 of the file the existing thumbnail shows; None if there is none."""
 
 
-def plan(project: "Project", *, only: list[str] | None = None, formats: set[str] | None = None,
-         variants: list[str] | None = None) -> list[Job]:
+def plan(
+    project: "Project",
+    *,
+    only: list[str] | None = None,
+    formats: set[str] | None = None,
+    variants: list[str] | None = None,
+) -> list[Job]:
     """Returns every job, in a stable order: practice, kind, slug, language, variant."""
     from ..render.handout import VARIANTS
 
     jobs: list[Job] = []
-    for pslug, practice in sorted(project.practices.items()):
+    for _, practice in sorted(project.practices.items()):
         variant_names = variants or list(dict.fromkeys(practice.info.variants))
         for src in sorted(project.sources, key=lambda s: (s.kind, s.slug, s.language)):
             if only and src.slug not in only:

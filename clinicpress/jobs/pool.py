@@ -7,12 +7,14 @@ killed worker leaves nothing behind and an interrupted build never loses an outp
 worker everything runs in this process, through the same `execute`, so serial and parallel
 builds give the same bytes.
 """
+
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import BuildError, Problem
 from .model import Result, Task, job_from_ident
@@ -26,11 +28,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_TASKS_PER_WORKER = 50
 """A worker is replaced after this many jobs, which bounds any slow growth of its memory."""
-PRELOAD = ("clinicpress.jobs.run", "clinicpress.render.raster", "weasyprint", "pypdfium2", "pptx",
-           "clinicpress.render.handout", "clinicpress.render.deck")
+PRELOAD = (
+    "clinicpress.jobs.run",
+    "clinicpress.render.raster",
+    "weasyprint",
+    "pypdfium2",
+    "pptx",
+    "clinicpress.render.handout",
+    "clinicpress.render.deck",
+)
 """Modules the fork server imports once, so each new worker starts warm."""
 
 _WORKER: dict = {}
+
 
 def _init_worker(project_blob: bytes, kinds: tuple[str, ...], slide_images: bool, build_pid: int) -> None:
     """Runs once in each new worker: ignore Ctrl-C (the main process handles it), load, warm up."""
@@ -113,8 +123,13 @@ def portable(project: "Project") -> bytes:
     try:
         return pickle.dumps(clone, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
-        raise BuildError(Problem("build.py", message=f"cannot hand the project to worker processes: {exc}",
-                                 hint="build with -j 1 and report this as a bug")) from None
+        raise BuildError(
+            Problem(
+                "build.py",
+                message=f"cannot hand the project to worker processes: {exc}",
+                hint="build with -j 1 and report this as a bug",
+            )
+        ) from None
 
 
 def _context():
@@ -137,8 +152,16 @@ class Renderer:
     cancelled if they have not started; a result that arrives anyway is dropped unwritten).
     """
 
-    def __init__(self, project: "Project", out_root: Path, *, workers: int, kinds: Iterable[str] = ("handout", "deck"),
-                 slide_images: bool = True, max_tasks_per_worker: int = MAX_TASKS_PER_WORKER):
+    def __init__(
+        self,
+        project: "Project",
+        out_root: Path,
+        *,
+        workers: int,
+        kinds: Iterable[str] = ("handout", "deck"),
+        slide_images: bool = True,
+        max_tasks_per_worker: int = MAX_TASKS_PER_WORKER,
+    ):
         self.project = project
         self.out_root = out_root
         self.workers = max(1, workers)
@@ -177,8 +200,12 @@ class Renderer:
         try:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
-                    initargs=(blob, self.kinds, self.slide_images, os.getpid()), max_tasks_per_child=self.max_tasks)
+                    max_workers=self.workers,
+                    mp_context=_context(),
+                    initializer=_init_worker,
+                    initargs=(blob, self.kinds, self.slide_images, os.getpid()),
+                    max_tasks_per_child=self.max_tasks,
+                )
             tasks = self._tasks
             # Decks take longest: start them first so no worker is left with one at the end.
             for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].job.source.kind != "deck", i)):
@@ -233,12 +260,16 @@ class Renderer:
                         result = future.result()
                     except BrokenProcessPool:
                         left = [task.job.key] + [t.job.key for _, t in pending.values()]
-                        raise BuildError(Problem(
-                            "build.py", message="a worker process stopped unexpectedly (killed, or out of memory?); "
-                            f"{len(left)} document(s) not rendered: {', '.join(sorted(left)[:5])}"
-                            + (" …" if len(left) > 5 else ""),
-                            hint="outputs already written are complete; build again, with fewer workers (-j 1) "
-                                 "if memory is short")) from None
+                        raise BuildError(
+                            Problem(
+                                "build.py",
+                                message="a worker process stopped unexpectedly (killed, or out of memory?); "
+                                f"{len(left)} document(s) not rendered: {', '.join(sorted(left)[:5])}"
+                                + (" …" if len(left) > 5 else ""),
+                                hint="outputs already written are complete; build again, with fewer workers (-j 1) "
+                                "if memory is short",
+                            )
+                        ) from None
                     on_result(task, result)
         except BaseException:
             self.close(abort=True)
@@ -268,7 +299,6 @@ class Renderer:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(abort=exc_type is not None)
-
 
 
 def _shutdown(pool, *, abort: bool) -> None:

@@ -4,13 +4,15 @@
 parallel builds give the same bytes. Caches kept between documents (the compiled templates)
 live here and are cleared by `reset_caches()`.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import rel
 from .model import Job, Result, Task
@@ -29,20 +31,33 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
         from ..render.handout import page_budget, print_handout, render_html
 
         out_dir = out_root / job.practice.slug
-        html = render_html(src.model, job.practice, project.bibliography, job.variant, templates(project.root),
-                           src.path.parent, out_dir)
+        html = render_html(
+            src.model,
+            job.practice,
+            project.bibliography,
+            job.variant,
+            templates(project.root),
+            src.path.parent,
+            out_dir,
+        )
         result.files = {"html": html.encode("utf-8")}
         if "pdf" in job.formats:  # an HTML-only job lays out no pages (as `check`, it has no page budget)
-            printed = print_handout(html, base_url=out_dir, root=project.root, practice=job.practice,
-                                    reviewed=src.model.reviewed.date, source_path=shown, language=src.language)
+            printed = print_handout(
+                html,
+                base_url=out_dir,
+                root=project.root,
+                practice=job.practice,
+                reviewed=src.model.reviewed.date,
+                source_path=shown,
+                language=src.language,
+            )
             result.files["pdf"] = printed.pdf
             result.pages = printed.pages
             result.findings.extend(page_budget(printed, job.variant, job.practice, shown))
     else:
         from ..render.deck import render_deck
 
-        pptx, findings = render_deck(src.model, job.practice, project.bibliography, project.root, shown,
-                                     positions=src.positions)
+        pptx, findings = render_deck(src, job.practice, project.bibliography, project.root)
         result.files = {"pptx": pptx}
         result.findings.extend(findings)
     return result

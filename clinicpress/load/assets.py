@@ -12,6 +12,7 @@ rendered, so every such file is either known good or reported with its path and 
   anything the renderer fetches (CSS `url()`, `@import`, `src=`, `<link href>`), nor
   `rel="attachment"` links.
 """
+
 from __future__ import annotations
 
 import re
@@ -108,8 +109,10 @@ class _SvgAudit:
     def check_ref(self, value: str, what: str) -> None:
         v = value.strip()
         if v and not v.startswith("#"):
-            self.add(f"{what} refers to {v[:80]!r}; only references to '#id' inside the SVG "
-                     "are allowed (nothing outside the file is loaded)")
+            self.add(
+                f"{what} refers to {v[:80]!r}; only references to '#id' inside the SVG "
+                "are allowed (nothing outside the file is loaded)"
+            )
 
     def check_css(self, text: str) -> None:
         for m in _CSS_URL_RE.finditer(text):
@@ -186,16 +189,20 @@ def template_problems(path: Path) -> list[tuple[int, str]]:
         if not v or v.startswith(("#", "{{", "{%")) or "{{" in v:
             return
         if _SCHEME_RE.match(v):
-            why = "remote and data: URLs are never fetched" if not v.lower().startswith("file:") else \
-                "file: URLs are not allowed"
+            why = (
+                "remote and data: URLs are never fetched"
+                if not v.lower().startswith("file:")
+                else "file: URLs are not allowed"
+            )
         elif v.startswith(("/", "\\")):
             why = "absolute paths are not allowed"
         elif ".." in re.split(r"[/\\]", v):
             why = "paths may not climb out with '..'"
         else:
             return
-        problems.append((lineno(pos), f"{what} {v[:80]!r}: {why}; use the files and variables ClinicPress "
-                                      "passes to templates"))
+        problems.append(
+            (lineno(pos), f"{what} {v[:80]!r}: {why}; use the files and variables ClinicPress passes to templates")
+        )
 
     for m in _CSS_URL_RE.finditer(text):
         check(next(g for g in m.groups() if g is not None), m.start(), "url()")
@@ -210,10 +217,10 @@ def template_problems(path: Path) -> list[tuple[int, str]]:
             value = next(g for g in am.groups()[1:] if g is not None)
             pos = m.start() + am.start()
             if attr == "rel" and "attachment" in value.lower().split():
-                problems.append((lineno(pos), f"<{name} rel=\"attachment\"> would embed a file in the PDF; "
-                                              "not allowed"))
-            fetched = attr in ("src", "srcset", "data", "poster") or \
-                (attr in ("href", "xlink:href") and name in ("link", "image", "use", "feimage", "object"))
+                problems.append((lineno(pos), f'<{name} rel="attachment"> would embed a file in the PDF; not allowed'))
+            fetched = attr in ("src", "srcset", "data", "poster") or (
+                attr in ("href", "xlink:href") and name in ("link", "image", "use", "feimage", "object")
+            )
             if fetched:
                 check(value, pos, f"<{name} {attr}=>")
             elif attr == "style":

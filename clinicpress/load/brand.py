@@ -6,6 +6,7 @@ are missing or not installed) becomes a warning and a fallback; a brand file tha
 line of `_brand.yml` where the value is written. Colours are normalised to `#RRGGBB`;
 whether text colours have enough contrast is checked in `checks/contrast.py`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 
 from ..errors import Problem, UserError, dotted, rel
 from .brand_files import font_weight, resolve_fonts, resolve_logos
-from .loading import load_yaml, problems_from_validation
+from .loading import load_yaml
 from .theme import (
     BASE_SIZE_PT,
     DEFAULT_COLORS,
@@ -30,6 +31,7 @@ from .theme import (
     over_white,
     parse_color,
 )
+from .validation import problems_from_validation
 
 
 def _normalise_brand(data: dict, shown: str, positions, warnings: list[Problem]) -> dict:
@@ -51,10 +53,17 @@ def _normalise_brand(data: dict, shown: str, positions, warnings: list[Problem])
                     if logo.get(size) == name:
                         logo[size] = copy.deepcopy(pair)
                 line = positions.get(("logo", "images", name), (None, None))[0]
-                warnings.append(Problem(shown, line, None, f"logo.images.{name}",
-                                        "light/dark pair inside logo.images resolved by image name",
-                                        hint="brand_yml reads such pairs under logo.small/medium/large",
-                                        severity="warning"))
+                warnings.append(
+                    Problem(
+                        shown,
+                        line,
+                        None,
+                        f"logo.images.{name}",
+                        "light/dark pair inside logo.images resolved by image name",
+                        hint="brand_yml reads such pairs under logo.small/medium/large",
+                        severity="warning",
+                    )
+                )
     return data
 
 
@@ -109,13 +118,15 @@ def _read_brand(brand_path: Path, shown: str, project_root: Path, warnings: list
         data, positions = load_yaml(brand_path, project_root)
     except UserError as exc:
         if [p.message for p in exc.problems] == ["file is empty"]:
-            warnings.append(Problem(shown, 1, None, None, "_brand.yml is empty; the default theme is used",
-                                    severity="warning"))
+            warnings.append(
+                Problem(shown, 1, None, None, "_brand.yml is empty; the default theme is used", severity="warning")
+            )
             return None
         raise
     if not isinstance(data, dict):
-        raise UserError(Problem(shown, 1, 1, message="expected a mapping (brand.yml keys: meta, color, logo, "
-                                "typography, defaults)"))
+        raise UserError(
+            Problem(shown, 1, 1, message="expected a mapping (brand.yml keys: meta, color, logo, typography, defaults)")
+        )
     normalised = _normalise_brand(data, shown, positions, warnings)
     try:
         brand = Brand.from_yaml_str(yaml.safe_dump(normalised, sort_keys=False), path=brand_path)
@@ -123,10 +134,15 @@ def _read_brand(brand_path: Path, shown: str, project_root: Path, warnings: list
         raise UserError(_brand_problems(exc, Brand, positions, shown)) from None
     except Exception as exc:  # brand_yml raises its own errors, e.g. CircularReferenceError
         message = " ".join(str(exc).split())
-        raise UserError(Problem(shown, message=f"brand.yml rejected: {message}",
-                                hint="check color.palette: names must not refer to each other in a loop")
-                        if "ircular" in type(exc).__name__ else
-                        Problem(shown, message=f"brand.yml rejected: {type(exc).__name__}: {message}")) from None
+        raise UserError(
+            Problem(
+                shown,
+                message=f"brand.yml rejected: {message}",
+                hint="check color.palette: names must not refer to each other in a loop",
+            )
+            if "ircular" in type(exc).__name__
+            else Problem(shown, message=f"brand.yml rejected: {type(exc).__name__}: {message}")
+        ) from None
     return brand, data, positions
 
 
@@ -137,8 +153,11 @@ def _family_or_default(value: str | None, where: tuple, *, usable: set[str], why
     if value in usable or value == DEFAULT_FONT:
         return value
     reason = why_not.get(value, "is not installed on this computer and has no files in typography.fonts")
-    warn(where, f"font family {value!r} {reason}; {DEFAULT_FONT} is used instead",
-         hint="list the font files under typography.fonts with source: file")
+    warn(
+        where,
+        f"font family {value!r} {reason}; {DEFAULT_FONT} is used instead",
+        hint="list the font files under typography.fonts with source: file",
+    )
     return DEFAULT_FONT
 
 
@@ -147,8 +166,11 @@ def _line_height(raw, warn) -> float:
     if raw is None:
         return MIN_LINE_HEIGHT
     if float(raw) < MIN_LINE_HEIGHT:
-        warn(("typography", "base", "line-height"), f"line-height {raw} is below {MIN_LINE_HEIGHT}; "
-             f"{MIN_LINE_HEIGHT} is used (patient handouts need at least 1.5)")
+        warn(
+            ("typography", "base", "line-height"),
+            f"line-height {raw} is below {MIN_LINE_HEIGHT}; "
+            f"{MIN_LINE_HEIGHT} is used (patient handouts need at least 1.5)",
+        )
         return MIN_LINE_HEIGHT
     return float(raw)
 
@@ -160,16 +182,25 @@ def _base_size(raw, warn) -> float:
     size = _size_pt(str(raw))
     where = ("typography", "base", "size")
     if size is None:
-        warn(where, f"size {raw!r} is not a length ClinicPress understands; {BASE_SIZE_PT:g}pt is used",
-             hint="write it as 12pt, 16px or 1rem")
+        warn(
+            where,
+            f"size {raw!r} is not a length ClinicPress understands; {BASE_SIZE_PT:g}pt is used",
+            hint="write it as 12pt, 16px or 1rem",
+        )
         return BASE_SIZE_PT
     if size < BASE_SIZE_PT:
-        warn(where, f"size {raw!r} is {size:g}pt, below the {BASE_SIZE_PT:g}pt minimum for patient "
-             f"handouts; {BASE_SIZE_PT:g}pt is used")
+        warn(
+            where,
+            f"size {raw!r} is {size:g}pt, below the {BASE_SIZE_PT:g}pt minimum for patient "
+            f"handouts; {BASE_SIZE_PT:g}pt is used",
+        )
         return BASE_SIZE_PT
     if size > MAX_BASE_SIZE_PT:
-        warn(where, f"size {raw!r} is {size:g}pt; {MAX_BASE_SIZE_PT:g}pt is used "
-             "(build the large-print variant for bigger type)")
+        warn(
+            where,
+            f"size {raw!r} is {size:g}pt; {MAX_BASE_SIZE_PT:g}pt is used "
+            "(build the large-print variant for bigger type)",
+        )
         return MAX_BASE_SIZE_PT
     return size
 
@@ -180,8 +211,11 @@ def _heading_color(raw, warn) -> str | None:
         return None
     parsed = parse_color(raw)
     if parsed is None:
-        warn(("typography", "headings", "color"), f"heading colour {raw!r} is not a colour or a "
-             "palette name; primary is used", hint="use #RRGGBB, a color.palette name or a theme colour name")
+        warn(
+            ("typography", "headings", "color"),
+            f"heading colour {raw!r} is not a colour or a palette name; primary is used",
+            hint="use #RRGGBB, a color.palette name or a theme colour name",
+        )
         return None
     return parsed[0] if parsed[1] >= 1 else over_white(*parsed)
 
@@ -214,8 +248,12 @@ def _brand_problems(exc: ValidationError, model, positions, shown: str) -> list[
     # and drop "required field is missing" for the other form, which misleads.
     fields = {p.field for p in problems if p.message == "unknown key"}
     if fields:
-        problems = [p for p in problems if p.message != "required field is missing" or
-                    not any(f and p.field and p.field.split(".")[0] == f.split(".")[0] for f in fields)]
+        problems = [
+            p
+            for p in problems
+            if p.message != "required field is missing"
+            or not any(f and p.field and p.field.split(".")[0] == f.split(".")[0] for f in fields)
+        ]
     cleaned = []
     for p in problems:
         fld, line, col = p.field, p.line, p.col
@@ -238,8 +276,17 @@ def _brand_problems(exc: ValidationError, model, positions, shown: str) -> list[
         hint = p.hint if p.hint and not p.hint.rstrip().endswith(":") else None
         if hint is None and fld and fld.startswith("color."):
             hint = "write a colour as a quoted '#RRGGBB', a CSS colour name or a name from color.palette"
-        out.append(Problem(p.path, line, col, fld, p.message,
-                           hint or "see https://posit-dev.github.io/brand-yml/ for the format", p.severity))
+        out.append(
+            Problem(
+                p.path,
+                line,
+                col,
+                fld,
+                p.message,
+                hint or "see https://posit-dev.github.io/brand-yml/ for the format",
+                p.severity,
+            )
+        )
     return out
 
 
@@ -260,8 +307,11 @@ def _resolve_colors(brand, warn) -> tuple[dict[str, str], dict[str, str]]:
             continue
         parsed = parse_color(value)
         if parsed is None:
-            warn(("color", name), f"colour {value!r} is not a colour or a palette name; the default "
-                 f"{DEFAULT_COLORS[name]} is used", hint="use #RRGGBB, a CSS colour name or a color.palette name")
+            warn(
+                ("color", name),
+                f"colour {value!r} is not a colour or a palette name; the default {DEFAULT_COLORS[name]} is used",
+                hint="use #RRGGBB, a CSS colour name or a color.palette name",
+            )
             continue
         hexa, alpha = parsed
         if alpha < 1:
@@ -278,6 +328,4 @@ def _size_pt(text: str) -> float | None:
     if not m:
         return None
     value, unit = float(m.group(1)), m.group(2)
-    return round({"pt": value, "px": value * 0.75, "rem": value * 12, "em": value * 12,
-                  "%": value * 12 / 100}[unit], 2)
-
+    return round({"pt": value, "px": value * 0.75, "rem": value * 12, "em": value * 12, "%": value * 12 / 100}[unit], 2)

@@ -3,6 +3,7 @@
 Fonts must be files in the practice folder (or installed on this computer); fonts from
 Google or Bunny are not fetched. Logos must be SVG, PNG or JPEG files in the folder.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -35,9 +36,12 @@ def resolve_fonts(typo, folder: Path, warn) -> tuple[list[FontFile], set[str], d
         source = getattr(font, "source", "system")
         where = ("typography", "fonts", i)
         if source in ("google", "bunny"):
-            warn(where, f"font {font.family!r} comes from {source.title()} Fonts and cannot be fetched "
-                 f"offline; {DEFAULT_FONT} is used instead",
-                 hint="download the font files into the practice folder and list them with source: file")
+            warn(
+                where,
+                f"font {font.family!r} comes from {source.title()} Fonts and cannot be fetched "
+                f"offline; {DEFAULT_FONT} is used instead",
+                hint="download the font files into the practice folder and list them with source: file",
+            )
             why_not[font.family] = f"comes from {source.title()} Fonts (see typography.fonts[{i}])"
             continue
         if source == "system":
@@ -50,20 +54,27 @@ def resolve_fonts(typo, folder: Path, warn) -> tuple[list[FontFile], set[str], d
         for j, f in enumerate(font.files):
             loc = (*where, "files", j, "path")
             path_text = str(f.path)
-            local = inside(folder, path_text)
+            local = _local_file(
+                folder,
+                path_text,
+                loc,
+                warn,
+                what="font file",
+                instead="skipped",
+                hint="download it into the practice folder (with its licence) and give a relative path",
+            )
             if local is None:
-                warn(loc, f"font file {path_text!r} is remote or outside the practice folder; skipped",
-                     hint="download it into the practice folder (with its licence) and give a relative path")
-            elif not local.is_file():
-                warn(loc, f"font file {path_text!r} not found; skipped",
-                     hint=f"add the file to practices/{folder.name}/ or fix the path")
-            elif not _is_font(local):
+                continue
+            if not _is_font(local):
                 warn(loc, f"font file {path_text!r} is not a TrueType, OpenType or WOFF font; skipped")
             else:
                 weight = f.weight.root if hasattr(f.weight, "root") else f.weight
                 if isinstance(weight, tuple):
-                    warn((*where, "files", j, "weight"), f"weight range {weight[0]}..{weight[1]} (a variable "
-                         "font) is used at weight 400 only; PDF output needs one file per weight")
+                    warn(
+                        (*where, "files", j, "weight"),
+                        f"weight range {weight[0]}..{weight[1]} (a variable "
+                        "font) is used at weight 400 only; PDF output needs one file per weight",
+                    )
                 fonts.append(FontFile(font.family, local, font_weight(weight), f.style))
                 usable.add(font.family)
         if font.family not in usable:
@@ -71,13 +82,17 @@ def resolve_fonts(typo, folder: Path, warn) -> tuple[list[FontFile], set[str], d
     return fonts, usable, why_not
 
 
-def _is_font(path: Path) -> bool:
+def _head(path: Path, size: int) -> bytes | None:
+    """The first `size` bytes of a file, or None if it cannot be read."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(4)
+            return fh.read(size)
     except OSError:
-        return False
-    return head in FONT_MAGIC
+        return None
+
+
+def _is_font(path: Path) -> bool:
+    return _head(path, 4) in FONT_MAGIC
 
 
 def _logo_loc(raw_logo, size: str, variant: str | None) -> tuple:
@@ -116,7 +131,7 @@ def resolve_logos(logo, raw_logo, folder: Path, warn) -> dict[str, Logo]:
         else:
             variants = ("light", "dark")
         found: dict[str, Path | None] = {}
-        for variant, resource in zip(("light", "dark"), (light, dark)):
+        for variant, resource in zip(("light", "dark"), (light, dark), strict=True):
             if resource is None:
                 found[variant] = None
                 continue
@@ -125,8 +140,11 @@ def resolve_logos(logo, raw_logo, folder: Path, warn) -> dict[str, Logo]:
             if plain and found[variant] is None:
                 return {}
         if found["light"] is None and found["dark"] is not None:
-            warn(_logo_loc(raw_logo, size, "dark"), f"logo.{size} has only a dark-background variant usable; "
-                 "no logo is shown on light pages", hint="add a light variant")
+            warn(
+                _logo_loc(raw_logo, size, "dark"),
+                f"logo.{size} has only a dark-background variant usable; no logo is shown on light pages",
+                hint="add a light variant",
+            )
             continue
         if found["light"] is not None:
             alt = getattr(light, "alt", None) or getattr(dark, "alt", None)
@@ -136,14 +154,18 @@ def resolve_logos(logo, raw_logo, folder: Path, warn) -> dict[str, Logo]:
 
 def _logo_file(resource, folder: Path, loc: tuple, warn) -> Path | None:
     path_text = str(resource.path)
-    local = inside(folder, path_text)
+    local = _local_file(
+        folder,
+        path_text,
+        loc,
+        warn,
+        what="logo",
+        instead="the practice name is shown instead",
+        hint="save the image in the practice folder and give a relative path",
+    )
     if local is None:
-        warn(loc, f"logo {path_text!r} is remote or outside the practice folder; the practice name is shown "
-             "instead", hint="save the image in the practice folder and give a relative path")
-    elif not local.is_file():
-        warn(loc, f"logo file {path_text!r} not found; the practice name is shown instead",
-             hint=f"add the file to practices/{folder.name}/ or fix the path")
-    elif local.suffix.lower() not in IMAGE_SUFFIXES:
+        return None
+    if local.suffix.lower() not in IMAGE_SUFFIXES:
         warn(loc, f"logo {path_text!r} is not SVG, PNG or JPEG; skipped")
     elif not _is_image(local):
         warn(loc, f"logo {path_text!r} is not a valid {local.suffix.lstrip('.').upper()} image; skipped")
@@ -152,11 +174,26 @@ def _logo_file(resource, folder: Path, loc: tuple, warn) -> Path | None:
     return None
 
 
+def _local_file(folder: Path, path_text: str, loc: tuple, warn, *, what: str, instead: str, hint: str) -> Path | None:
+    """The file a brand entry names inside the practice folder, or None after a warning (remote, outside, missing)."""
+    local = inside(folder, path_text)
+    if local is None:
+        warn(loc, f"{what} {path_text!r} is remote or outside the practice folder; {instead}", hint=hint)
+    elif not local.is_file():
+        file = what if what.endswith("file") else f"{what} file"
+        warn(
+            loc,
+            f"{file} {path_text!r} not found; {instead}",
+            hint=f"add the file to practices/{folder.name}/ or fix the path",
+        )
+    else:
+        return local
+    return None
+
+
 def _is_image(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(65536)
-    except OSError:
+    head = _head(path, 65536)
+    if head is None:
         return False
     suffix = path.suffix.lower()
     if suffix == ".png":
@@ -167,15 +204,26 @@ def _is_image(path: Path) -> bool:
 
 
 def font_weight(value) -> int | str:
-    names = {"thin": 100, "extra-light": 200, "ultra-light": 200, "light": 300, "normal": 400,
-             "regular": 400, "medium": 500, "semi-bold": 600, "demi-bold": 600, "bold": 700,
-             "extra-bold": 800, "ultra-bold": 800, "black": 900}
+    names = {
+        "thin": 100,
+        "extra-light": 200,
+        "ultra-light": 200,
+        "light": 300,
+        "normal": 400,
+        "regular": 400,
+        "medium": 500,
+        "semi-bold": 600,
+        "demi-bold": 600,
+        "bold": 700,
+        "extra-bold": 800,
+        "ultra-bold": 800,
+        "black": 900,
+    }
     if isinstance(value, int):
         return value
     if isinstance(value, str):
         return int(value) if value.isdigit() else names.get(value, 400)
     return 400
-
 
 
 def inside(folder: Path, relpath: str) -> Path | None:
@@ -188,4 +236,3 @@ def inside(folder: Path, relpath: str) -> Path | None:
     except ValueError:
         return None
     return p
-

@@ -4,6 +4,7 @@ Each entry is formatted once (citeproc is slow) and numbered per document in ord
 first citation, as AMA style requires. citeproc-py does not escape HTML (#97), so every
 CSL field is escaped before formatting and the result is then safe to mark up.
 """
+
 from __future__ import annotations
 
 import html
@@ -17,8 +18,19 @@ from .loading import load_json, read_text
 from .schema import CITE_RE
 
 STYLE = "american-medical-association"
-_NAME_FIELDS = ("author", "editor", "translator", "container-author", "collection-editor", "director",
-                "interviewer", "recipient", "reviewed-author", "composer", "illustrator")
+_NAME_FIELDS = (
+    "author",
+    "editor",
+    "translator",
+    "container-author",
+    "collection-editor",
+    "director",
+    "interviewer",
+    "recipient",
+    "reviewed-author",
+    "composer",
+    "illustrator",
+)
 _DATE_FIELDS = ("issued", "accessed", "submitted", "event-date", "original-date")
 
 
@@ -55,40 +67,32 @@ class Bibliography:
         text = read_text(path, root)
         problems: list[Problem] = []
         if not isinstance(data, list):
-            raise UserError(Problem(shown, 1, 1, message="expected a JSON array of CSL-JSON items",
-                                    hint="the file should start with [ and hold objects with an \"id\""))
+            raise UserError(
+                Problem(
+                    shown,
+                    1,
+                    1,
+                    message="expected a JSON array of CSL-JSON items",
+                    hint='the file should start with [ and hold objects with an "id"',
+                )
+            )
         lines = _item_lines(text)
         seen: dict[str, int] = {}
         items = []
         for i, item in enumerate(data):
-            line = lines[i] if i < len(lines) else None
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"].strip():
-                problems.append(Problem(shown, line, None, f"[{i}].id", "each item needs a string \"id\""))
-                continue
-            if item["id"] in seen:
-                first = seen[item["id"]]
-                problems.append(Problem(shown, line, None, f"[{i}].id", f"duplicate id {item['id']!r}",
-                                        hint=f"item [{first}] on line {lines[first] if first < len(lines) else '?'} "
-                                             "has the same id; give each source its own id"))
-                continue
-            seen[item["id"]] = i
-            if not isinstance(item.get("title"), str) or not item["title"].strip() \
-                    or not isinstance(item.get("type"), str):
-                problems.append(Problem(shown, line, None, f"[{i}]",
-                                        f"item {item['id']!r} needs a text \"type\" and \"title\""))
-                continue
-            shape = _shape_problem(item)
-            if shape:
-                problems.append(Problem(shown, line, None, f"[{i}].{shape[0]}", f"item {item['id']!r}: {shape[1]}",
-                                        hint="see the CSL-JSON schema: names are objects with family/given, "
-                                             "dates are {\"date-parts\": [[year, month, day]]}"))
-                continue
-            items.append(item)
+            problem = _item_problem(item, i, lines, seen, shown)
+            if problem is not None:
+                problems.append(problem)
+            else:
+                items.append(item)
         if problems:
             raise UserError(problems)
         bib = cls(items, shown)
-        bib._lines = {item["id"]: lines[i] for i, item in enumerate(data)
-                      if isinstance(item, dict) and i < len(lines) and isinstance(item.get("id"), str)}
+        bib._lines = {
+            item["id"]: lines[i]
+            for i, item in enumerate(data)
+            if isinstance(item, dict) and i < len(lines) and isinstance(item.get("id"), str)
+        }
         bib.check_formats()
         return bib
 
@@ -100,9 +104,16 @@ class Bibliography:
                 self.entry(key)
             except Exception as exc:  # citeproc raises many kinds for bad CSL
                 line = self._lines.get(key)
-                problems.append(Problem(self.path, line, None, key,
-                                        f"citeproc cannot format this reference ({type(exc).__name__}: {exc})",
-                                        hint="check the CSL-JSON fields (author, issued, page)"))
+                problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        None,
+                        key,
+                        f"citeproc cannot format this reference ({type(exc).__name__}: {exc})",
+                        hint="check the CSL-JSON fields (author, issued, page)",
+                    )
+                )
         if problems:
             raise UserError(problems)
 
@@ -188,12 +199,45 @@ def _escape_all(value):
 def _shape_problem(item: dict) -> tuple[str, str] | None:
     """Returns (field, message) for a name or date field citeproc would crash on."""
     for name in _NAME_FIELDS:
-        if name in item and (not isinstance(item[name], list)
-                             or not all(isinstance(a, dict) for a in item[name])):
-            return name, f"\"{name}\" must be a list of objects like {{\"family\": \"Smith\", \"given\": \"A\"}}"
+        if name in item and (not isinstance(item[name], list) or not all(isinstance(a, dict) for a in item[name])):
+            return name, f'"{name}" must be a list of objects like {{"family": "Smith", "given": "A"}}'
     for name in _DATE_FIELDS:
         if name in item and not isinstance(item[name], dict):
-            return name, f"\"{name}\" must be an object like {{\"date-parts\": [[2020, 5]]}}"
+            return name, f'"{name}" must be an object like {{"date-parts": [[2020, 5]]}}'
+    return None
+
+
+def _item_problem(item, i: int, lines: list[int], seen: dict[str, int], shown: str) -> Problem | None:
+    """Why item `i` of references.json cannot be used (no id, a repeated id, no type or title, a bad
+    shape), or None; records its id in `seen`."""
+    line = lines[i] if i < len(lines) else None
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"].strip():
+        return Problem(shown, line, None, f"[{i}].id", 'each item needs a string "id"')
+    if item["id"] in seen:
+        first = seen[item["id"]]
+        return Problem(
+            shown,
+            line,
+            None,
+            f"[{i}].id",
+            f"duplicate id {item['id']!r}",
+            hint=f"item [{first}] on line {lines[first] if first < len(lines) else '?'} "
+            "has the same id; give each source its own id",
+        )
+    seen[item["id"]] = i
+    if not isinstance(item.get("title"), str) or not item["title"].strip() or not isinstance(item.get("type"), str):
+        return Problem(shown, line, None, f"[{i}]", f'item {item["id"]!r} needs a text "type" and "title"')
+    shape = _shape_problem(item)
+    if shape:
+        return Problem(
+            shown,
+            line,
+            None,
+            f"[{i}].{shape[0]}",
+            f"item {item['id']!r}: {shape[1]}",
+            hint="see the CSL-JSON schema: names are objects with family/given, "
+            'dates are {"date-parts": [[year, month, day]]}',
+        )
     return None
 
 

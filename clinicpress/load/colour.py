@@ -14,6 +14,7 @@
   `Inks.substitute` tells the contrast check, for one text/background pair, what the
   renderers print instead of a failing brand pair.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,6 +57,7 @@ def to_hex(colour: str) -> str:
 
 def luminance(colour: str) -> float:
     """WCAG 2.x relative luminance of an sRGB colour (0 black to 1 white)."""
+
     def channel(c: int) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
@@ -92,7 +94,7 @@ def readable_on(background: str | Iterable[str], *candidates: str, minimum: floa
 
 def mix(a: str, b: str, amount: float) -> str:
     """`a` moved `amount` (0 to 1) of the way towards `b`, as `#RRGGBB`."""
-    return "#" + "".join(f"{round(x + (y - x) * amount):02X}" for x, y in zip(parse(a), parse(b)))
+    return "#" + "".join(f"{round(x + (y - x) * amount):02X}" for x, y in zip(parse(a), parse(b), strict=True))
 
 
 def legible_surface(surface: str, text: str, towards: str, minimum: float = TEXT_MIN) -> str:

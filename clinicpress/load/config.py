@@ -13,6 +13,7 @@ Example (pyproject.toml):
     long_sentence_words = 25
     today = 2026-11-25
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -77,11 +78,31 @@ class Config(BaseModel):
     # -------------------------------------------------------------- PEMAT-P
     pemat_min: float = Field(70.0, ge=0, le=100)
     """PEMAT-P understandability or actionability below this percentage is an error."""
-    generic_headings: list[str] = Field(default_factory=lambda: [
-        "introduction", "intro", "other", "others", "overview", "background", "general", "misc",
-        "miscellaneous", "more", "more information", "details", "information", "notes", "section",
-        "introducción", "otros", "otro", "información", "más información", "resumen general",
-    ])
+    generic_headings: list[str] = Field(
+        default_factory=lambda: [
+            "introduction",
+            "intro",
+            "other",
+            "others",
+            "overview",
+            "background",
+            "general",
+            "misc",
+            "miscellaneous",
+            "more",
+            "more information",
+            "details",
+            "information",
+            "notes",
+            "section",
+            "introducción",
+            "otros",
+            "otro",
+            "información",
+            "más información",
+            "resumen general",
+        ]
+    )
     """Headings that say nothing about their section (compared case-insensitively)."""
 
     # -------------------------------------------------------------- governance
@@ -121,7 +142,7 @@ class Config(BaseModel):
             return self.today
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
         if epoch.isdigit():
-            return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
         return dt.date.today()
 
 
@@ -160,8 +181,10 @@ def load_config(root: Path, **overrides) -> Config:
             hint: str | None
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(key, list(Config.model_fields), n=1)
-                msg, hint = "unknown option", (f"did you mean '{close[0]}'?" if close
-                                               else "see clinicpress/config.py for the options")
+                msg, hint = (
+                    "unknown option",
+                    (f"did you mean '{close[0]}'?" if close else "see clinicpress/config.py for the options"),
+                )
             else:
                 msg = err["msg"]
                 hint = Config.model_fields[key].description if key in Config.model_fields else None
@@ -183,8 +206,9 @@ def _read_toml(path: Path, root: Path) -> dict:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise UserError(Problem(rel(path, root), int(m.group(1)) if m else None, None, None,
-                                f"invalid TOML: {exc}")) from None
+        raise UserError(
+            Problem(rel(path, root), int(m.group(1)) if m else None, None, None, f"invalid TOML: {exc}")
+        ) from None
 
 
 def _line_of_key(text: str, key: str) -> int | None:

@@ -1,4 +1,5 @@
 """Per-language message catalogues (templates/i18n/<lang>.yml) and locale-aware dates."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,8 +44,14 @@ class Messages(dict):
         try:
             return _FORMATTER.vformat(self[key], (), values)
         except (KeyError, ValueError, IndexError) as exc:
-            raise UserError(Problem("templates/i18n", field=key, message=f"message {key!r} cannot be filled in: {exc}",
-                                    hint=f"it may use only these fields: {', '.join('{' + v + '}' for v in values)}")) from None
+            raise UserError(
+                Problem(
+                    "templates/i18n",
+                    field=key,
+                    message=f"message {key!r} cannot be filled in: {exc}",
+                    hint=f"it may use only these fields: {', '.join('{' + v + '}' for v in values)}",
+                )
+            ) from None
 
 
 def _field_problem(text: str) -> str | None:
@@ -65,9 +72,18 @@ def _catalogue(path: Path, root: Path) -> dict:
     data, positions = load_yaml(path, root)
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise UserError(Problem(rel(path, root), 1, None, None, "a message catalogue maps keys to strings"))
-    problems = [Problem(rel(path, root), positions.get((key,), (None, None))[0], None, str(key), why,
-                        hint="messages may only use plain fields such as {number}; write {{ and }} for braces")
-                for key, text in data.items() if (why := _field_problem(text))]
+    problems = [
+        Problem(
+            rel(path, root),
+            positions.get((key,), (None, None))[0],
+            None,
+            str(key),
+            why,
+            hint="messages may only use plain fields such as {number}; write {{ and }} for braces",
+        )
+        for key, text in data.items()
+        if (why := _field_problem(text))
+    ]
     if problems:
         raise UserError(problems)
     return data

@@ -2,17 +2,15 @@
 
 YAML is read with PyYAML's safe loader at the node level, so every value keeps its
 line and column; duplicate keys, anchors/aliases (alias bombs) and absurd nesting are
-refused before anything is built. Pydantic validation errors are mapped back to the line
-of the offending key, with a "did you mean" for misspelled keys.
+refused before anything is built. `load_model` validates with pydantic; its errors are
+mapped back to the line of the offending key by `clinicpress.load.validation`.
 """
+
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import stat
-import types
-import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, UserError, dotted, rel
+from .validation import Loc, problems_from_validation
 
 MAX_BYTES = 512 * 1024
 """Largest content or practice file accepted; real handouts are under 40 KiB."""
@@ -27,7 +26,6 @@ MAX_DEPTH = 40
 """Deepest nesting accepted; real content nests at most about 6 levels."""
 
 M = TypeVar("M", bound=BaseModel)
-Loc = tuple[Any, ...]
 
 
 class _Positions(dict):
@@ -64,8 +62,13 @@ def read_text(path: Path, root: Path | None = None) -> str:
     if root is not None:
         real = Path(os.path.realpath(path))
         if not real.is_relative_to(Path(os.path.realpath(root))):
-            raise UserError(Problem(shown, message="is a link to a file outside the project folder",
-                                    hint="copy the file into the project instead of linking to it"))
+            raise UserError(
+                Problem(
+                    shown,
+                    message="is a link to a file outside the project folder",
+                    hint="copy the file into the project instead of linking to it",
+                )
+            )
     try:
         st = path.stat()
     except OSError as exc:
@@ -90,8 +93,12 @@ def read_text(path: Path, root: Path | None = None) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise UserError(
-            Problem(shown, line, message=f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-                    hint="save the file as UTF-8 in your editor")
+            Problem(
+                shown,
+                line,
+                message=f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                hint="save the file as UTF-8 in your editor",
+            )
         ) from None
     return text
 
@@ -114,8 +121,13 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[Any, _Positions]:
         elif "nesting deeper" in str(msg):
             hint = "content nests a few levels at most; check for runaway brackets or indentation"
         raise UserError(
-            Problem(shown, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
-                    message=f"YAML syntax error: {msg}", hint=hint or "check indentation and quoting near this line")
+            Problem(
+                shown,
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+                message=f"YAML syntax error: {msg}",
+                hint=hint or "check indentation and quoting near this line",
+            )
         ) from None
     except yaml.YAMLError as exc:
         raise UserError(Problem(shown, message=f"YAML error: {exc}")) from None
@@ -140,52 +152,62 @@ class _Bad(Exception):
     """A node that cannot become plain data; the Problem is already recorded."""
 
 
+def _at(shown: str, node: yaml.Node, message: str, loc: Loc | None = None, hint: str | None = None) -> Problem:
+    """A problem at a node's line and column (with the field, where `loc` is given)."""
+    field = dotted(loc) or None if loc is not None else None
+    return Problem(shown, node.start_mark.line + 1, node.start_mark.column + 1, field, message, hint)
+
+
 def _construct(node: yaml.Node, loc: Loc, pos: _Positions, problems: list[Problem], shown: str) -> Any:
     pos.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
     if node.tag not in _PLAIN_TAGS:
         tag = node.tag.replace(_TAG, "!!")
-        problems.append(Problem(shown, line, col, dotted(loc) or None,
-                                f"YAML tag {tag} is not supported",
-                                hint="content holds plain text, numbers, dates, lists and keys only; "
-                                     "remove the tag or quote the value"))
+        hint = "content holds plain text, numbers, dates, lists and keys only; remove the tag or quote the value"
+        problems.append(_at(shown, node, f"YAML tag {tag} is not supported", loc, hint))
         return None
     if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
-                problems.append(Problem(shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                        message="keys must be plain words"))
-                continue
-            try:
-                key = _scalar(key_node)
-            except _Bad as exc:
-                problems.append(Problem(shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                        message=f"invalid key: {exc}"))
-                continue
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                problems.append(Problem(shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                        message=f"keys must be plain words, not {key_node.value!r}",
-                                        hint=f"quote the key: \"{key_node.value}\":" if key_node.value else None))
-                continue
-            if key in out:
-                first = pos.get(("__key__",) + loc + (key,), (None, None))[0]
-                problems.append(Problem(shown, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                        dotted(loc + (key,)), f"duplicate key (first defined on line {first})",
-                                        hint="remove one of the two; YAML would silently keep only the last"))
-                continue
-            pos[("__key__",) + loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _construct(value_node, loc + (key,), pos, problems, shown)
-            pos[loc + (key,)] = pos[("__key__",) + loc + (key,)]
-        return out
+        return _mapping(node, loc, pos, problems, shown)
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, loc + (i,), pos, problems, shown) for i, item in enumerate(node.value)]
     try:
         return _scalar(node)
     except _Bad as exc:
-        problems.append(Problem(shown, line, col, dotted(loc) or None, f"invalid value: {exc}",
-                                hint="quote the value to keep it as text"))
+        problems.append(_at(shown, node, f"invalid value: {exc}", loc, "quote the value to keep it as text"))
         return None
+
+
+def _mapping(node: yaml.MappingNode, loc: Loc, pos: _Positions, problems: list[Problem], shown: str) -> dict:
+    """A mapping of plain keys; odd, unquotable and duplicate keys are problems at their line."""
+    out: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+            problems.append(_at(shown, key_node, "keys must be plain words"))
+            continue
+        try:
+            key = _scalar(key_node)
+        except _Bad as exc:
+            problems.append(_at(shown, key_node, f"invalid key: {exc}"))
+            continue
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            hint = f'quote the key: "{key_node.value}":' if key_node.value else None
+            problems.append(_at(shown, key_node, f"keys must be plain words, not {key_node.value!r}", hint=hint))
+            continue
+        if key in out:
+            first = pos.get(("__key__",) + loc + (key,), (None, None))[0]
+            problems.append(
+                _at(
+                    shown,
+                    key_node,
+                    f"duplicate key (first defined on line {first})",
+                    loc + (key,),
+                    "remove one of the two; YAML would silently keep only the last",
+                )
+            )
+            continue
+        pos[("__key__",) + loc + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        out[key] = _construct(value_node, loc + (key,), pos, problems, shown)
+        pos[loc + (key,)] = pos[("__key__",) + loc + (key,)]
+    return out
 
 
 def _scalar(node: yaml.Node) -> Any:
@@ -199,146 +221,24 @@ def _scalar(node: yaml.Node) -> Any:
         loader.dispose()
 
 
-def _model_at(model: type[BaseModel], loc: Loc) -> list[type[BaseModel]]:
-    """Returns the model classes that can stand at `loc` inside `model`."""
-    current: list[Any] = [model]
-    for part in loc:
-        nxt: list[Any] = []
-        for tp in current:
-            for t in _unwrap(tp):
-                if isinstance(part, int):
-                    if typing.get_origin(t) in (list, tuple):
-                        nxt.extend(typing.get_args(t)[:1])
-                elif isinstance(t, type) and issubclass(t, BaseModel) and part in t.model_fields:
-                    nxt.append(t.model_fields[part].annotation)
-        current = nxt
-    return [t for tp in current for t in _unwrap(tp) if isinstance(t, type) and issubclass(t, BaseModel)]
-
-
-def _unwrap(tp: Any) -> list[Any]:
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [x for a in typing.get_args(tp) for x in _unwrap(a)]
-    return [tp]
-
-
-def problems_from_validation(exc: ValidationError, model: type[BaseModel], positions: _Positions,
-                             shown: str) -> list[Problem]:
-    """Turns pydantic errors into located Problems with hints."""
-    problems: list[Problem] = []
-    for err in _best_branches([dict(e) for e in exc.errors(include_url=False)], model):
-        clean = _clean_loc(model, tuple(err["loc"]), _names_key(err))
-        line, col = _position_for(clean, positions)
-        hint = None
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            parents = _model_at(model, clean[:-1])
-            allowed = sorted({f for m in parents for f in m.model_fields})
-            close = difflib.get_close_matches(str(clean[-1]), allowed, n=1)
-            msg = "unknown key"
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
-        elif err["type"] == "missing":
-            parents = _model_at(model, clean[:-1])
-            doc = next((m.model_fields[clean[-1]].description for m in parents
-                        if clean[-1] in m.model_fields and m.model_fields[clean[-1]].description), None)
-            msg = "required field is missing"
-            hint = doc
-        elif err["type"] == "value_error":
-            msg = msg.removeprefix("Value error, ")
-        problems.append(Problem(shown, line, col, dotted(clean) or None, msg, hint))
-    return _dedupe(problems)
-
-
-_TYPE_TAGS = {"str", "int", "float", "bool", "date", "dict", "list"}
-
-
-def _tag_positions(model: type[BaseModel], loc: Loc, keep_last: bool = False) -> list[int]:
-    """Indexes of pydantic's union-member tags in an error loc (`keep_last`: the last part is a key)."""
-    out, clean = [], []
-    for i, part in enumerate(loc):
-        if keep_last and i == len(loc) - 1:
-            clean.append(part)
-        elif _is_union_tag(part) and not any(part in m.model_fields for m in _model_at(model, tuple(clean))):
-            out.append(i)
-        else:
-            clean.append(part)
-    return out
-
-
-def _best_branches(errors: list[dict], model: type[BaseModel]) -> list[dict]:
-    """Keeps, for each union, only the errors of the member that matched furthest.
-
-    A value that fits no member of a union gets errors from every member; the member whose
-    errors go deepest is the one the writer meant (ties keep every tied member).
-    """
-    errors = [dict(e, loc=tuple(e["loc"]), _tags=_tag_positions(model, tuple(e["loc"]), _names_key(e)))
-              for e in errors]
-    for level in sorted({i for e in errors for i in e["_tags"]}):
-        groups: dict[Loc, dict[Any, list[dict]]] = {}
-        for e in errors:
-            if level in e["_tags"]:
-                groups.setdefault(e["loc"][:level], {}).setdefault(e["loc"][level], []).append(e)
-        drop: set[int] = set()
-        for branches in groups.values():
-            if len(branches) < 2:
-                continue
-            depth = {b: max(len(e["loc"]) for e in es) for b, es in branches.items()}
-            deepest = max(depth.values())
-            drop.update(id(e) for b, es in branches.items() if depth[b] < deepest for e in es)
-        errors = [e for e in errors if id(e) not in drop]
-    return errors
-
-
-def _names_key(err: dict) -> bool:
-    """True when the last part of an error's loc is a key the writer typed (never a union tag)."""
-    return err["type"] in ("extra_forbidden", "missing")
-
-
-def _clean_loc(model: type[BaseModel], loc: Loc, keep_last: bool = False) -> Loc:
-    """Drops pydantic's union-member tags from an error loc, keeping real field names.
-
-    A field may be called like a tag (`reviewed.date`), so a part is dropped only when no
-    model at that position has a field of that name.
-    """
-    drop = set(_tag_positions(model, loc, keep_last))
-    return tuple(part for i, part in enumerate(loc) if i not in drop)
-
-
-def _is_union_tag(part: Any) -> bool:
-    """True for the type tags pydantic puts in an error's loc for union members."""
-    return isinstance(part, str) and (part in _TYPE_TAGS or "[" in part or part[:1].isupper())
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: set[tuple] = set()
-    out = []
-    for p in problems:
-        key = (p.line, p.field, p.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
-
-
-def _position_for(loc: Loc, positions: _Positions) -> tuple[int | None, int | None]:
-    for n in range(len(loc), -1, -1):
-        key = loc[:n]
-        if key in positions:
-            return positions[key]
-    return None, None
-
-
-def load_model(path: Path, model: type[M], root: Path | None = None, *, extra: dict | None = None) -> tuple[M, _Positions]:
+def load_model(
+    path: Path, model: type[M], root: Path | None = None, *, extra: dict | None = None
+) -> tuple[M, _Positions]:
     """Loads and validates one YAML file as `model`; raises UserError with every problem."""
     data, positions = load_yaml(path, root)
     shown = rel(path, root)
     if not isinstance(data, dict):
         names: dict[type, str] = {list: "a list", str: "a single piece of text"}
         found = names.get(type(data), type(data).__name__)
-        raise UserError(Problem(shown, 1, 1, message=f"expected a mapping of keys, found {found}",
-                                hint=f"the file should start with keys like: {', '.join(list(model.model_fields)[:3])}"))
+        raise UserError(
+            Problem(
+                shown,
+                1,
+                1,
+                message=f"expected a mapping of keys, found {found}",
+                hint=f"the file should start with keys like: {', '.join(list(model.model_fields)[:3])}",
+            )
+        )
     if extra:
         data = {**extra, **data}
     try:
@@ -354,8 +254,15 @@ def load_json(path: Path, root: Path | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(Problem(shown, exc.lineno, exc.colno, message=f"JSON syntax error: {exc.msg}",
-                                hint="check commas and quotes near this line")) from None
+        raise UserError(
+            Problem(
+                shown,
+                exc.lineno,
+                exc.colno,
+                message=f"JSON syntax error: {exc.msg}",
+                hint="check commas and quotes near this line",
+            )
+        ) from None
     except RecursionError:
         raise UserError(Problem(shown, 1, message="JSON nesting is too deep")) from None
     except ValueError as exc:  # e.g. an integer with thousands of digits

@@ -4,6 +4,7 @@ What `_brand.yml` may say, and how it is read, lives in `clinicpress.load.brand`
 itself in `clinicpress.load.theme`. A deck master named in practice.yml must be a
 PowerPoint package inside the practice folder.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -62,9 +63,16 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
         problem = _check_master(folder, info.deck_master)
         if problem:
             line = positions.get(("deck_master",), (None, None))[0]
-            problems.append(Problem(rel(practice_yml, project_root), line, None, "deck_master", problem,
-                                    hint=f"give a .pptx or .potx file inside practices/{slug}/, "
-                                         "e.g. deck_master: master.potx"))
+            problems.append(
+                Problem(
+                    rel(practice_yml, project_root),
+                    line,
+                    None,
+                    "deck_master",
+                    problem,
+                    hint=f"give a .pptx or .potx file inside practices/{slug}/, e.g. deck_master: master.potx",
+                )
+            )
     theme = Theme(colors=dict(DEFAULT_COLORS))
     brand_path = folder / "_brand.yml"
     if brand_path.exists():
@@ -75,9 +83,14 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
     else:
         for other in ("_brand.yaml", "brand.yml", "_brand.yml.txt"):
             if (folder / other).exists():
-                warnings.append(Problem(rel(folder / other, project_root), message="this file is not read; "
-                                        "the default theme is used", hint="rename it to _brand.yml",
-                                        severity="warning"))
+                warnings.append(
+                    Problem(
+                        rel(folder / other, project_root),
+                        message="this file is not read; the default theme is used",
+                        hint="rename it to _brand.yml",
+                        severity="warning",
+                    )
+                )
     if problems:
         raise UserError(problems)
     assert info is not None
@@ -102,4 +115,3 @@ def _check_master(folder: Path, relpath: str) -> str | None:
     if "[Content_Types].xml" not in names or "ppt/presentation.xml" not in names:
         return f"master {relpath!r} is not a PowerPoint presentation or template"
     return None
-

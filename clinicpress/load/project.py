@@ -3,6 +3,7 @@
 Nothing is rendered or written here. A project with any error raises one UserError that
 lists them all (as MkDocs does), so a writer fixes a batch of mistakes in one go.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,7 +70,9 @@ class Project:
 
 
 CONTENT_DIRS: dict[str, tuple[str, type[BaseModel]]] = {
-    "handout": ("content/handouts", schema.Handout), "deck": ("content/decks", schema.Deck)}
+    "handout": ("content/handouts", schema.Handout),
+    "deck": ("content/decks", schema.Deck),
+}
 
 
 def content_files(root: Path, kind: str) -> list[Path]:
@@ -77,22 +80,32 @@ def content_files(root: Path, kind: str) -> list[Path]:
     base = root / CONTENT_DIRS[kind][0]
     if not base.is_dir():
         return []
-    return sorted(p for p in base.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()
-                  and not p.name.startswith(("_", ".")))
+    return sorted(
+        p
+        for p in base.rglob("*")
+        if p.suffix in (".yml", ".yaml") and p.is_file() and not p.name.startswith(("_", "."))
+    )
 
 
 def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
     """Loads content, bibliography and practices; raises UserError listing every problem."""
     root = root.resolve()
     problems: list[Problem] = []
-    warnings: list[Problem] = []
-
     try:
         bib = Bibliography.load(root / "content" / "references.json", root)
     except UserError as exc:
         problems.extend(exc.problems)
         bib = Bibliography([])
+    loaded = _load_content(root, bib, problems)
+    loaded_practices = _load_practices(root, practices, problems)
+    if problems:
+        raise UserError(sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0)))
+    warnings = [w for ctx in loaded_practices.values() for w in ctx.warnings]
+    return Project(root, loaded["handout"], loaded["deck"], loaded_practices, bib, warnings)
 
+
+def _load_content(root: Path, bib: Bibliography, problems: list[Problem]) -> dict[str, list[Source]]:
+    """Every handout and deck, validated and cross-checked; two items may not share a slug and language."""
     loaded: dict[str, list[Source]] = {"handout": [], "deck": []}
     for kind, (_, model) in CONTENT_DIRS.items():
         for path in content_files(root, kind):
@@ -105,30 +118,48 @@ def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
             src = Source(kind, path, obj, positions)
             problems.extend(_cross_check(src, root, bib))
             loaded[kind].append(src)
-
     seen: dict[tuple[str, str], Path] = {}
     for src in loaded["handout"] + loaded["deck"]:
         key = (src.slug, src.language)
         if key in seen:
-            problems.append(Problem(rel(src.path, root), src.line_of("slug"), None, "slug",
-                                    f"slug {src.slug!r} ({src.language}) is also used by {rel(seen[key], root)}",
-                                    hint="every handout and deck needs its own slug per language"))
+            problems.append(
+                Problem(
+                    rel(src.path, root),
+                    src.line_of("slug"),
+                    None,
+                    "slug",
+                    f"slug {src.slug!r} ({src.language}) is also used by {rel(seen[key], root)}",
+                    hint="every handout and deck needs its own slug per language",
+                )
+            )
         seen[key] = src.path
+    return loaded
 
-    practice_dirs = sorted(p for p in (root / "practices").glob("*") if p.is_dir() and (p / "practice.yml").exists()) \
-        if (root / "practices").is_dir() else []
+
+def _load_practices(root: Path, wanted: list[str] | None, problems: list[Problem]) -> dict[str, PracticeContext]:
+    """The practices (all, or the `wanted` ones: an unknown slug is a usage error) with their files checked."""
+    folder = root / "practices"
+    practice_dirs = (
+        sorted(p for p in folder.glob("*") if p.is_dir() and (p / "practice.yml").exists()) if folder.is_dir() else []
+    )
     available = [p.name for p in practice_dirs]
-    if practices:
-        unknown = [s for s in practices if s not in available]
+    if wanted:
+        unknown = [s for s in wanted if s not in available]
         if unknown:
             from ..errors import UsageError
-            raise UsageError(Problem("practices/", message=f"practice {unknown[0]!r} not found",
-                                     hint=f"available: {', '.join(available) or '(none)'}"))
-        practice_dirs = [p for p in practice_dirs if p.name in practices]
-    loaded_practices: dict[str, PracticeContext] = {}
-    for folder in practice_dirs:
+
+            raise UsageError(
+                Problem(
+                    "practices/",
+                    message=f"practice {unknown[0]!r} not found",
+                    hint=f"available: {', '.join(available) or '(none)'}",
+                )
+            )
+        practice_dirs = [p for p in practice_dirs if p.name in wanted]
+    loaded: dict[str, PracticeContext] = {}
+    for path in practice_dirs:
         try:
-            ctx = load_practice(folder, root)
+            ctx = load_practice(path, root)
         except UserError as exc:
             problems.extend(exc.problems)
             continue
@@ -136,12 +167,8 @@ def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
         if practice_problems:
             problems.extend(practice_problems)
             continue
-        loaded_practices[folder.name] = ctx
-        warnings.extend(ctx.warnings)
-
-    if problems:
-        raise UserError(sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0)))
-    return Project(root, loaded["handout"], loaded["deck"], loaded_practices, bib, warnings)
+        loaded[path.name] = ctx
+    return loaded
 
 
 def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
@@ -149,37 +176,64 @@ def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
     shown = rel(src.path, root)
     problems: list[Problem] = []
     if src.path.stem != src.slug:
-        problems.append(Problem(shown, src.line_of("slug"), None, "slug",
-                                f"slug {src.slug!r} does not match the file name {src.path.name!r}",
-                                hint=f"rename the file to {src.slug}.yml or set slug: {src.path.stem}"))
+        problems.append(
+            Problem(
+                shown,
+                src.line_of("slug"),
+                None,
+                "slug",
+                f"slug {src.slug!r} does not match the file name {src.path.name!r}",
+                hint=f"rename the file to {src.slug}.yml or set slug: {src.path.stem}",
+            )
+        )
     for loc, text in walk_text(src.model):
         for key in schema.cite_keys(text):
             if key not in bib:
                 import difflib
+
                 close = difflib.get_close_matches(key, list(bib.items), n=1)
-                problems.append(Problem(shown, src.line_of(*loc), None, dotted(loc),
-                                        f"unknown citation key [@{key}]",
-                                        hint=f"did you mean [@{close[0]}]?" if close else
-                                        "add the source to content/references.json"))
+                problems.append(
+                    Problem(
+                        shown,
+                        src.line_of(*loc),
+                        None,
+                        dotted(loc),
+                        f"unknown citation key [@{key}]",
+                        hint=f"did you mean [@{close[0]}]?" if close else "add the source to content/references.json",
+                    )
+                )
     for loc, fig in walk_figures(src.model):
         line = src.line_of(*loc, "src")
         field_path = dotted(loc + ("src",))
         problem, real = _figure_target(src.path.parent, fig.src, root)
         if problem or real is None:
-            problems.append(Problem(shown, line, None, field_path, f"image {fig.src!r} {problem}",
-                                    hint="put images next to the content file and give a relative path"))
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    None,
+                    field_path,
+                    f"image {fig.src!r} {problem}",
+                    hint="put images next to the content file and give a relative path",
+                )
+            )
             continue
         for inner_line, message in image_problems(real):
             where = f"{rel(real, root)}" + (f":{inner_line}" if inner_line else "")
-            problems.append(Problem(shown, line, None, field_path, f"image {where} {message}",
-                                    hint="fix or replace the image file"))
+            problems.append(
+                Problem(shown, line, None, field_path, f"image {where} {message}", hint="fix or replace the image file")
+            )
     return problems
 
 
 def _figure_target(folder: Path, src: str, root: Path) -> tuple[str | None, Path | None]:
     """Resolves a figure path; returns (problem, None) or (None, the real file)."""
-    if "://" in src or src.lower().startswith(("data:", "file:")) or src.startswith(("/", "\\", "~")) \
-            or Path(src).is_absolute():
+    if (
+        "://" in src
+        or src.lower().startswith(("data:", "file:"))
+        or src.startswith(("/", "\\", "~"))
+        or Path(src).is_absolute()
+    ):
         return "must be a relative path to a file inside the project", None
     try:
         real = (folder / src).resolve()
@@ -205,13 +259,29 @@ def _check_practice_files(ctx: PracticeContext, root: Path) -> list[Problem]:
                 continue
             seen.add(path)
             for line, message in image_problems(path):
-                problems.append(Problem(rel(path, root), line, None, None, f"logo ({size}) {message}",
-                                        hint=f"fix the logo file or remove it from {brand}"))
+                problems.append(
+                    Problem(
+                        rel(path, root),
+                        line,
+                        None,
+                        None,
+                        f"logo ({size}) {message}",
+                        hint=f"fix the logo file or remove it from {brand}",
+                    )
+                )
     for font in ctx.theme.fonts:
         why = font_problem(font.path)
         if why:
-            problems.append(Problem(rel(font.path, root), None, None, None, f"font {font.family!r} {why}",
-                                    hint=f"replace the font file or remove it from {brand}"))
+            problems.append(
+                Problem(
+                    rel(font.path, root),
+                    None,
+                    None,
+                    None,
+                    f"font {font.family!r} {why}",
+                    hint=f"replace the font file or remove it from {brand}",
+                )
+            )
     templates = ctx.templates_dir
     if templates is not None:
         for path in sorted(templates.rglob("*")):
@@ -220,8 +290,16 @@ def _check_practice_files(ctx: PracticeContext, root: Path) -> list[Problem]:
             shown = rel(path, root)
             real = path.resolve()
             if not real.is_relative_to(templates.resolve()):
-                problems.append(Problem(shown, None, None, None, "is a link to a file outside the practice's "
-                                        "templates folder", hint="copy the file in instead of linking to it"))
+                problems.append(
+                    Problem(
+                        shown,
+                        None,
+                        None,
+                        None,
+                        "is a link to a file outside the practice's templates folder",
+                        hint="copy the file in instead of linking to it",
+                    )
+                )
                 continue
             if not real.is_file():
                 continue
@@ -252,4 +330,3 @@ def walk_text(model: Any) -> list[tuple[tuple, str]]:
 def walk_figures(model: Any) -> list[tuple[tuple, schema.Figure]]:
     """Returns (loc, figure) for every figure or slide image in a model."""
     return walk(model, schema.Figure)
-

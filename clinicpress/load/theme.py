@@ -3,6 +3,7 @@
 `clinicpress.load.brand` makes a Theme from `_brand.yml`; the renderers read it. The
 defaults here are what a practice without `_brand.yml` gets.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ DEFAULT_COLORS = {
     "light": "#F5F7FA",
     "dark": "#1F2933",
 }
+
 
 @dataclass(frozen=True)
 class FontFile:
@@ -98,5 +100,5 @@ def parse_color(value: object) -> tuple[str, float] | None:
 def over_white(hex_color: str, alpha: float) -> str:
     """Composites a translucent colour over white paper."""
     h = hex_color.lstrip("#")
-    rgb = [int(h[i:i + 2], 16) for i in (0, 2, 4)]
+    rgb = [int(h[i : i + 2], 16) for i in (0, 2, 4)]
     return "#" + "".join(f"{round(c * alpha + 255 * (1 - alpha)):02X}" for c in rgb)

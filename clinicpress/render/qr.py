@@ -1,4 +1,5 @@
 """QR codes (segno): inline vector SVG for handouts, PNG for slides."""
+
 from __future__ import annotations
 
 import io
@@ -18,8 +19,21 @@ def qr_svg(url: str, *, dark: str = "#000000", light: str = "#ffffff", title: st
     """
     qr = segno.make(url, error="m", micro=False)
     out = io.BytesIO()
-    qr.save(out, kind="svg", xmldecl=False, svgns=True, nl=False, dark=dark, light=light, border=QUIET_ZONE,
-            scale=1, title=title or f"QR code for {url}", svgclass="qr", lineclass=None, omitsize=True)
+    qr.save(
+        out,
+        kind="svg",
+        xmldecl=False,
+        svgns=True,
+        nl=False,
+        dark=dark,
+        light=light,
+        border=QUIET_ZONE,
+        scale=1,
+        title=title or f"QR code for {url}",
+        svgclass="qr",
+        lineclass=None,
+        omitsize=True,
+    )
     return Markup(out.getvalue().decode("utf-8"))
 
 

@@ -3,6 +3,7 @@
 The one rasteriser: the index's thumbnails and the preview's page images both come from here.
 Drawing is deterministic (same PDF, same PNG bytes).
 """
+
 from __future__ import annotations
 
 import io
@@ -32,8 +33,14 @@ class RasterError(Exception):
     """A document could not be drawn; the message says why, in words for the user."""
 
 
-def pdf_images(pdf: bytes, *, scale: float | None = None, width: int | None = None, first: int | None = None,
-               compress_level: int = 1) -> list[Image]:
+def pdf_images(
+    pdf: bytes,
+    *,
+    scale: float | None = None,
+    width: int | None = None,
+    first: int | None = None,
+    compress_level: int = 1,
+) -> list[Image]:
     """Draws the pages of a PDF (the `first` n, or all) at `scale` or `width` pixels wide."""
     import pypdfium2 as pdfium
 
@@ -76,18 +83,35 @@ def pptx_to_pdf(pptx: bytes, work: Path, *, profile: Path | None = None, timeout
     """Converts a deck to PDF with LibreOffice in the folder `work`; raises RasterError saying why not."""
     command = soffice()
     if command is None:
-        raise RasterError("LibreOffice (soffice) is not installed, so slides are not drawn here. "
-                          "Download the PPTX to look at it, or install LibreOffice.")
+        raise RasterError(
+            "LibreOffice (soffice) is not installed, so slides are not drawn here. "
+            "Download the PPTX to look at it, or install LibreOffice."
+        )
     work.mkdir(parents=True, exist_ok=True)
     src, pdf = work / "deck.pptx", work / "deck.pdf"
     pdf.unlink(missing_ok=True)
     src.write_bytes(pptx)
     user = (profile or work / "profile").as_uri()
     try:
-        subprocess.run([command, f"-env:UserInstallation={user}", "--headless", "--norestore",
-                        "--nolockcheck", "--convert-to", "pdf", "--outdir", str(work), str(src)],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=timeout, check=False)
+        subprocess.run(
+            [
+                command,
+                f"-env:UserInstallation={user}",
+                "--headless",
+                "--norestore",
+                "--nolockcheck",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(work),
+                str(src),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise RasterError("LibreOffice took too long to draw the slides; download the PPTX instead.") from None
     except OSError as exc:

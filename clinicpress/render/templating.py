@@ -9,6 +9,7 @@ compiled as a template, so `{{ ... }}` typed in content is shown as text. A prac
 override of `handout/base.html.j2` replaces the default; it can also
 `{% extends "!default/handout/base.html.j2" %}` and replace one block.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,8 +25,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from ..load.citations import Numbering, compress
 from ..errors import Problem, UserError, rel
+from ..load.citations import Numbering, compress
 from ..load.schema import CITE_RE
 
 DEFAULT_PREFIX = "!default"
@@ -72,8 +73,7 @@ def render_markdown(text: str, numbering: Numbering | None, *, inline: bool = Fa
         if not nums:
             return ""
         label = compress(nums)
-        return (f'<sup class="cite"><a href="#ref-{nums[0]}" '
-                f'aria-label="references {label}">{label}</a></sup>')
+        return f'<sup class="cite"><a href="#ref-{nums[0]}" aria-label="references {label}">{label}</a></sup>'
 
     # Drop the space before a citation so the number hugs the word it supports.
     out = re.sub(r"\s+(?=\ue000)", "", out)
@@ -88,8 +88,16 @@ def strip_citations(text: str) -> str:
 _MAX_REPEAT = 100_000
 """Longest string or list a template may build with `*`, and the largest `**` result."""
 
-_UNSAFE_TYPES = (PurePath, io.IOBase, types.ModuleType, type, types.FrameType, types.CodeType,
-                 types.TracebackType, types.GeneratorType)
+_UNSAFE_TYPES = (
+    PurePath,
+    io.IOBase,
+    types.ModuleType,
+    type,
+    types.FrameType,
+    types.CodeType,
+    types.TracebackType,
+    types.GeneratorType,
+)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -127,8 +135,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if isinstance(left, PurePath) or isinstance(right, PurePath):
             raise SecurityError("templates cannot build file paths")
         if operator == "**":
-            if isinstance(right, (int, float)) and abs(right) > 64 or \
-                    isinstance(left, (int, float)) and abs(left) > _MAX_REPEAT:
+            if (
+                isinstance(right, (int, float))
+                and abs(right) > 64
+                or isinstance(left, (int, float))
+                and abs(left) > _MAX_REPEAT
+            ):
                 raise SecurityError("power too large for a template")
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
@@ -187,15 +199,17 @@ class Templates:
         self.root = project_root
         self.default_dir = project_root / "templates"
 
-    @functools.lru_cache(maxsize=64)
+    @functools.lru_cache(maxsize=64)  # noqa: B019  (one Templates per project root lives as long as the process)
     def environment(self, practice_templates: Path | None) -> jinja2.Environment:
         """Returns the environment for one practice (cached per folder)."""
         search = [str(practice_templates)] if practice_templates else []
         search.append(str(self.default_dir))
-        loader = jinja2.ChoiceLoader([
-            jinja2.PrefixLoader({DEFAULT_PREFIX: _ContainedLoader(str(self.default_dir))}, delimiter="/"),
-            _ContainedLoader(search, followlinks=False),
-        ])
+        loader = jinja2.ChoiceLoader(
+            [
+                jinja2.PrefixLoader({DEFAULT_PREFIX: _ContainedLoader(str(self.default_dir))}, delimiter="/"),
+                _ContainedLoader(search, followlinks=False),
+            ]
+        )
         env = _Sandbox(
             loader=loader,
             autoescape=True,
@@ -205,10 +219,10 @@ class Templates:
             keep_trailing_newline=False,
             auto_reload=False,
         )
-        env.filters["md"] = jinja2.pass_context(
-            lambda ctx, text: render_markdown(text, ctx.get("numbering")))
+        env.filters["md"] = jinja2.pass_context(lambda ctx, text: render_markdown(text, ctx.get("numbering")))
         env.filters["md_inline"] = jinja2.pass_context(
-            lambda ctx, text: render_markdown(text, ctx.get("numbering"), inline=True))
+            lambda ctx, text: render_markdown(text, ctx.get("numbering"), inline=True)
+        )
         env.filters["plain"] = strip_citations
         env.globals["escape"] = escape
         return env
@@ -216,40 +230,48 @@ class Templates:
     def render(self, name: str, practice_templates: Path | None, **context) -> str:
         """Renders template `name`; every template error names the template file and line."""
         env = self.environment(practice_templates)
-        where = rel(practice_templates or self.default_dir, self.root)
         try:
             template = env.get_template(name)
             html = template.render(**context)
-        except jinja2.TemplateSyntaxError as exc:
-            path = exc.filename or exc.name or name
-            raise UserError(Problem(rel(path, self.root), exc.lineno, None, None,
-                                    f"template syntax error: {exc.message}",
-                                    hint="check the {% %} and {{ }} tags near this line")) from None
-        except jinja2.TemplateNotFound as exc:
-            file, line = _template_frame(exc, self.root)
-            raise UserError(Problem(file or where, line, None, None,
-                                    f"template {exc.name!r} not found on the search path",
-                                    hint="templates can only include files inside the practice's templates/ "
-                                         "folder or the defaults (prefix !default/)")) from None
-        except SecurityError as exc:
-            file, line = _template_frame(exc, self.root)
-            raise UserError(Problem(file or where, line, None, None, f"template tried an unsafe operation: {exc}",
-                                    hint="templates may only read the values they are given")) from None
-        except jinja2.UndefinedError as exc:
-            file, line = _template_frame(exc, self.root)
-            raise UserError(Problem(file or name, line, None, None, f"template error: {exc.message}",
-                                    hint="check the variable name; see templates/README.md for what templates get")) from None
         except UserError:
             raise
         except (Exception, RecursionError) as exc:  # anything a template expression can raise
-            file, line = _template_frame(exc, self.root)
-            if file is None:
+            problem = self._problem(exc, name, rel(practice_templates or self.default_dir, self.root))
+            if problem is None:  # not raised by a template: a bug, shown as one
                 raise
-            raise UserError(Problem(file, line, None, None,
-                                    f"template error: {type(exc).__name__}: {str(exc)[:200]}")) from None
+            raise UserError(problem) from None
         if name.endswith((".html", ".html.j2")):
             _refuse_attachments(html, rel(template.filename or name, self.root), practice_templates, self)
         return html
+
+    def _problem(self, exc: BaseException, name: str, where: str) -> Problem | None:
+        """The located problem for an error raised while rendering template `name` (None: not a template's)."""
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            path = rel(exc.filename or exc.name or name, self.root)
+            return Problem(path, exc.lineno, message=f"template syntax error: {exc.message}", hint=_HINTS["syntax"])
+        file, line = _template_frame(exc, self.root)
+        found: tuple[str, str, str | None]
+        if isinstance(exc, jinja2.TemplateNotFound):
+            found = (file or where, f"template {exc.name!r} not found on the search path", _HINTS["not_found"])
+        elif isinstance(exc, SecurityError):
+            found = (file or where, f"template tried an unsafe operation: {exc}", _HINTS["unsafe"])
+        elif isinstance(exc, jinja2.UndefinedError):
+            found = (file or name, f"template error: {exc.message}", _HINTS["undefined"])
+        elif file is not None:
+            found = (file, f"template error: {type(exc).__name__}: {str(exc)[:200]}", None)
+        else:
+            return None
+        return Problem(found[0], line, message=found[1], hint=found[2])
+
+
+_HINTS = {
+    "syntax": "check the {% %} and {{ }} tags near this line",
+    "not_found": "templates can only include files inside the practice's templates/ folder or the defaults "
+    "(prefix !default/)",
+    "unsafe": "templates may only read the values they are given",
+    "undefined": "check the variable name; see templates/README.md for what templates get",
+}
+"""What to do about each kind of template error."""
 
 
 def _refuse_attachments(html: str, name: str, practice_templates: Path | None, templates: "Templates") -> None:
@@ -271,9 +293,16 @@ def _refuse_attachments(html: str, name: str, practice_templates: Path | None, t
                 break
         if file:
             break
-    raise UserError(Problem(file or name, line, None, None,
-                            "a link with rel=\"attachment\" would embed a file in the PDF; not allowed",
-                            hint="remove the rel=\"attachment\" link from the template"))
+    raise UserError(
+        Problem(
+            file or name,
+            line,
+            None,
+            None,
+            'a link with rel="attachment" would embed a file in the PDF; not allowed',
+            hint='remove the rel="attachment" link from the template',
+        )
+    )
 
 
 def _template_frame(exc: BaseException, root: Path) -> tuple[str | None, int | None]:

@@ -2,6 +2,7 @@
 
 This is the top stage: it may import anything of the tool, and nothing imports it but the CLI.
 """
+
 from __future__ import annotations
 
 from .preview.app import serve

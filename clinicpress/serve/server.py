@@ -17,6 +17,7 @@ no-referrer; HTML pages also get a Content-Security-Policy that lets the browser
 but this server. A request whose Host header is not this loopback server is refused (421), which
 defeats DNS rebinding.
 """
+
 from __future__ import annotations
 
 import html
@@ -32,12 +33,19 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 HOST = "127.0.0.1"
 """Local pages listen on loopback only; they are never reachable from another computer."""
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
 """The kinds of static file a page may have, with their content types; anything else is 404."""
-PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self'; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
 """The browser may load nothing but this server: no network beyond loopback."""
 
 RouteHandler = Callable[["Request"], None]
@@ -57,7 +65,7 @@ class Route:
             return None
         if self.pattern.endswith("*"):
             prefix = self.pattern[:-1]
-            return path[len(prefix):] if path.startswith(prefix) else None
+            return path[len(prefix) :] if path.startswith(prefix) else None
         return "" if path == self.pattern else None
 
 
@@ -107,18 +115,18 @@ class Request(http.server.BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return f"{self.server.software} {self.sys_version}"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.head_only = True
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
     def _dispatch(self, method: str) -> None:
@@ -127,8 +135,11 @@ class Request(http.server.BaseHTTPRequestHandler):
             return
         if not self.host_ok():
             port = self.server.server_port
-            self.send(421, f"wrong host: open the {self.server.title} at http://{HOST}:{port}/\n".encode(),
-                      "text/plain; charset=utf-8")
+            self.send(
+                421,
+                f"wrong host: open the {self.server.title} at http://{HOST}:{port}/\n".encode(),
+                "text/plain; charset=utf-8",
+            )
             return
         parts = urlsplit(self.path)
         self.url_path, self.query = unquote(parts.path), parse_qs(parts.query)
@@ -146,8 +157,9 @@ class Request(http.server.BaseHTTPRequestHandler):
         """Refuses requests whose Host is not this loopback server (DNS rebinding)."""
         host = (self.headers.get("Host") or "").lower()
         port = self.server.server_port
-        return host in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"} or \
-            (port == 80 and host in {"127.0.0.1", "localhost"})
+        return host in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"} or (
+            port == 80 and host in {"127.0.0.1", "localhost"}
+        )
 
     def param(self, name: str) -> str | None:
         """Returns the first value of a query parameter, or None."""
@@ -155,8 +167,16 @@ class Request(http.server.BaseHTTPRequestHandler):
         return values[0] if values else None
 
     # ------------------------------------------------------------ answers
-    def send(self, status: int, body: bytes, ctype: str, *, cache: str = "no-store", csp: bool = False,
-             extra: dict[str, str] | None = None) -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str,
+        *,
+        cache: str = "no-store",
+        csp: bool = False,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         """Answers with `body` and the security headers (the page's CSP when `csp`)."""
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -183,8 +203,10 @@ class Request(http.server.BaseHTTPRequestHandler):
 
     def not_found(self, what: str = "nothing here") -> None:
         """Answers 404 with a short page that says `what` and links back to the start page."""
-        body = (f"<!doctype html><meta charset=utf-8><title>Not found</title><p>{html.escape(what)}. "
-                f"<a href='/'>Back to the {html.escape(self.server.title)}</a></p>")
+        body = (
+            f"<!doctype html><meta charset=utf-8><title>Not found</title><p>{html.escape(what)}. "
+            f"<a href='/'>Back to the {html.escape(self.server.title)}</a></p>"
+        )
         self.send_html(body, 404)
 
     def send_static(self, name: str, folders: Iterable[Path]) -> None:
@@ -241,8 +263,16 @@ class LocalServer(http.server.ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, port: int, routes: Routes, *, title: str = "page", software: str = "ClinicPress",
-                 verbose: bool = False, host: str = HOST):
+    def __init__(
+        self,
+        port: int,
+        routes: Routes,
+        *,
+        title: str = "page",
+        software: str = "ClinicPress",
+        verbose: bool = False,
+        host: str = HOST,
+    ):
         """Binds at once (raising OSError if the port is taken); refuses any host but loopback."""
         if host != HOST:
             raise ValueError(f"a local page listens on {HOST} only, not on {host!r}")
@@ -261,8 +291,9 @@ class LocalServer(http.server.ThreadingHTTPServer):
 
     def start(self, name: str = "http") -> threading.Thread:
         """Answers requests in a daemon thread named `name` until `close()`."""
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, name=name,
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.2}, name=name, daemon=True
+        )
         self._thread.start()
         return self._thread
 

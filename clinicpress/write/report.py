@@ -7,12 +7,13 @@ narrowed with `.narrow(keys)`): the scores and the config ride along on it.
     write_report(results, project, out_root / "report.json", strict=args.strict)
     print_table(results, project, reporter.console, strict=args.strict)
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 
 from .. import __version__
 from ..checks import CheckResults
@@ -21,8 +22,17 @@ from ..errors import Finding, rel
 REPORT_VERSION = 1
 """Version of the report.json shape; raised only when a field is removed or changes meaning."""
 
-SCORE_KEYS = ("words", "sentences", "fkgl", "smog", "smog_low_confidence", "inflesz", "fernandez_huerta",
-              "pemat_understandability", "pemat_actionability")
+SCORE_KEYS = (
+    "words",
+    "sentences",
+    "fkgl",
+    "smog",
+    "smog_low_confidence",
+    "inflesz",
+    "fernandez_huerta",
+    "pemat_understandability",
+    "pemat_actionability",
+)
 SECTION_SCORE_KEYS = ("words", "sentences", "fkgl", "smog", "smog_low_confidence", "inflesz", "fernandez_huerta")
 
 
@@ -36,20 +46,38 @@ def _describe_key(key: str, project) -> dict:
     """kind, slug, language, path and title of an item key."""
     for src in project.sources:
         if src.key == key:
-            return {"kind": src.kind, "slug": src.slug, "language": src.language,
-                    "path": rel(src.path, project.root), "title": src.model.title}
+            return {
+                "kind": src.kind,
+                "slug": src.slug,
+                "language": src.language,
+                "path": rel(src.path, project.root),
+                "title": src.model.title,
+            }
     if key.startswith("practice:"):
         slug = key.split(":", 1)[1]
         practice = project.practices.get(slug)
-        return {"kind": "practice", "slug": slug, "language": None,
-                "path": f"practices/{slug}", "title": practice.info.name if practice else None}
+        return {
+            "kind": "practice",
+            "slug": slug,
+            "language": None,
+            "path": f"practices/{slug}",
+            "title": practice.info.name if practice else None,
+        }
     return {"kind": "project", "slug": None, "language": None, "path": ".", "title": None}
 
 
 def finding_json(f: Finding) -> dict:
     """One finding in the report's fixed shape (every key present, null when unknown)."""
-    return {"check": f.check, "severity": f.severity, "message": f.message, "path": f.path or None,
-            "line": f.line, "field": f.field, "hint": f.hint, "data": _jsonable(f.data or {})}
+    return {
+        "check": f.check,
+        "severity": f.severity,
+        "message": f.message,
+        "path": f.path or None,
+        "line": f.line,
+        "field": f.field,
+        "hint": f.hint,
+        "data": _jsonable(f.data or {}),
+    }
 
 
 def _jsonable(value):
@@ -82,8 +110,13 @@ def build_report(findings: CheckResults, project, *, strict: bool = False) -> di
             s = scores.get(key, {})
             item["scores"] = {k: s.get("scores", {}).get(k) for k in SCORE_KEYS}
             item["sections"] = [
-                {"index": sec["index"], "heading": sec["heading"], "line": sec["line"], "gated": sec["gated"],
-                 "scores": {k: sec["scores"].get(k) for k in SECTION_SCORE_KEYS}}
+                {
+                    "index": sec["index"],
+                    "heading": sec["heading"],
+                    "line": sec["line"],
+                    "gated": sec["gated"],
+                    "scores": {k: sec["scores"].get(k) for k in SECTION_SCORE_KEYS},
+                }
                 for sec in s.get("sections", [])
             ]
             item["pemat_items"] = list(s.get("pemat_items", []))
@@ -91,7 +124,9 @@ def build_report(findings: CheckResults, project, *, strict: bool = False) -> di
         items.append(item)
     inputs = []
     for src in project.sources:
-        inputs.append({"path": rel(src.path, project.root), "sha256": hashlib.sha256(src.path.read_bytes()).hexdigest()})
+        inputs.append(
+            {"path": rel(src.path, project.root), "sha256": hashlib.sha256(src.path.read_bytes()).hexdigest()}
+        )
     bib_path = project.root / project.bibliography.path if project.bibliography.path else None
     if bib_path is not None and bib_path.is_file():
         inputs.append({"path": project.bibliography.path, "sha256": hashlib.sha256(bib_path.read_bytes()).hexdigest()})
@@ -138,8 +173,7 @@ def _num(value, fmt: str = "{:.1f}") -> str:
     return "–" if value is None else fmt.format(value)
 
 
-def print_table(findings: CheckResults, project, console, *, strict: bool = False,
-                show_info: bool = False) -> None:
+def print_table(findings: CheckResults, project, console, *, strict: bool = False, show_info: bool = False) -> None:
     """Prints one row per item (scores, status, counts), then each error and warning.
 
     `console` is a rich Console (e.g. `Reporter.console`); `show_info` also lists info
@@ -148,17 +182,23 @@ def print_table(findings: CheckResults, project, console, *, strict: bool = Fals
     report = build_report(findings, project, strict=strict)
     table, low = _scores_table(report)
     console.print(table)
-    console.print("[dim]FK Flesch-Kincaid grade, FH Fernández Huerta, U%/A% PEMAT-P understandability/"
-                  "actionability, E/W/I errors/warnings/notes.[/dim]")
+    console.print(
+        "[dim]FK Flesch-Kincaid grade, FH Fernández Huerta, U%/A% PEMAT-P understandability/"
+        "actionability, E/W/I errors/warnings/notes.[/dim]"
+    )
     if low:
-        console.print("[dim]* SMOG is low-confidence under "
-                      f"{report['generated-from']['thresholds']['smog_min_sentences']} sentences; "
-                      "the gate uses Flesch-Kincaid.[/dim]")
+        console.print(
+            "[dim]* SMOG is low-confidence under "
+            f"{report['generated-from']['thresholds']['smog_min_sentences']} sentences; "
+            "the gate uses Flesch-Kincaid.[/dim]"
+        )
     _print_findings(console, report, show_info)
     sm = report["summary"]
-    console.print(f"\n{sm['items']} item(s): [green]{sm['pass']} pass[/], [yellow]{sm['warn']} warn[/], "
-                  f"[bold red]{sm['fail']} fail[/]; {sm['errors']} error(s), {sm['warnings']} warning(s), "
-                  f"{sm['infos']} note(s)" + ("" if show_info or not sm["infos"] else " (not listed)"))
+    console.print(
+        f"\n{sm['items']} item(s): [green]{sm['pass']} pass[/], [yellow]{sm['warn']} warn[/], "
+        f"[bold red]{sm['fail']} fail[/]; {sm['errors']} error(s), {sm['warnings']} warning(s), "
+        f"{sm['infos']} note(s)" + ("" if show_info or not sm["infos"] else " (not listed)")
+    )
 
 
 def _label(item: dict) -> str:
@@ -177,17 +217,30 @@ def _scores_table(report: dict):
     # and the name column never shrinks below its longest name (up to 44 characters).
     widest = min(44, max((len(_label(i)) for i in report["items"]), default=4))
     justify: Literal["left", "right"]
-    for name, justify in (("Item", "left"), ("Lang", "left"), ("Status", "left"), ("FK", "right"),
-                          ("SMOG", "right"), ("INFLESZ", "right"), ("FH", "right"), ("U%", "right"),
-                          ("A%", "right"), ("E", "right"), ("W", "right"), ("I", "right")):
+    for name, justify in (
+        ("Item", "left"),
+        ("Lang", "left"),
+        ("Status", "left"),
+        ("FK", "right"),
+        ("SMOG", "right"),
+        ("INFLESZ", "right"),
+        ("FH", "right"),
+        ("U%", "right"),
+        ("A%", "right"),
+        ("E", "right"),
+        ("W", "right"),
+        ("I", "right"),
+    ):
         if name == "Item":
             table.add_column(name, justify=justify, min_width=widest, overflow="fold")
         else:
             table.add_column(name, justify=justify, no_wrap=True)
     low = False
     kind_order = {"handout": 0, "deck": 1, "practice": 2, "project": 3}
-    rows = sorted(report["items"], key=lambda i: (kind_order.get(i["kind"], 9), i.get("language") or "",
-                                                  i.get("slug") or i["key"]))
+    rows = sorted(
+        report["items"],
+        key=lambda i: (kind_order.get(i["kind"], 9), i.get("language") or "", i.get("slug") or i["key"]),
+    )
     for item in rows:
         s = item.get("scores") or {}
         smog = _num(s.get("smog"))
@@ -196,12 +249,20 @@ def _scores_table(report: dict):
             low = True
         st = item["status"]
         c = item["counts"]
-        table.add_row(escape(_label(item)), item.get("language") or "", f"[{_STATUS_STYLE[st]}]{st}[/]",
-                      _num(s.get("fkgl")), smog, _num(s.get("inflesz")), _num(s.get("fernandez_huerta")),
-                      _num(s.get("pemat_understandability"), "{:.0f}"),
-                      _num(s.get("pemat_actionability"), "{:.0f}"),
-                      f"[bold red]{c['error']}[/]" if c["error"] else "0",
-                      f"[yellow]{c['warning']}[/]" if c["warning"] else "0", str(c["info"]))
+        table.add_row(
+            escape(_label(item)),
+            item.get("language") or "",
+            f"[{_STATUS_STYLE[st]}]{st}[/]",
+            _num(s.get("fkgl")),
+            smog,
+            _num(s.get("inflesz")),
+            _num(s.get("fernandez_huerta")),
+            _num(s.get("pemat_understandability"), "{:.0f}"),
+            _num(s.get("pemat_actionability"), "{:.0f}"),
+            f"[bold red]{c['error']}[/]" if c["error"] else "0",
+            f"[yellow]{c['warning']}[/]" if c["warning"] else "0",
+            str(c["info"]),
+        )
     return table, low
 
 
@@ -218,7 +279,9 @@ def _print_findings(console, report: dict, show_info: bool) -> None:
             where = (f["path"] or "") + (f":{f['line']}" if f["line"] else "")
             field = f"[cyan]{escape(f['field'])}[/cyan]: " if f["field"] else ""
             sev = f["severity"]
-            console.print(f"  {escape(where)}: [{_SEV_STYLE[sev]}]{sev}[/]: {field}{escape(f['message'])} "
-                          f"[dim]\\[{escape(f['check'])}][/dim]")
+            console.print(
+                f"  {escape(where)}: [{_SEV_STYLE[sev]}]{sev}[/]: {field}{escape(f['message'])} "
+                f"[dim]\\[{escape(f['check'])}][/dim]"
+            )
             if f["hint"]:
                 console.print(f"    [dim]hint: {escape(f['hint'])}[/dim]")

@@ -3,6 +3,7 @@
 A reader never sees half a file and an interrupted build never loses an earlier output;
 `clean_temp_files` removes what a killed build left behind.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,7 @@ from pathlib import Path
 from ..errors import BuildError, Problem, rel
 
 TMP_PREFIX = ".clinicpress-tmp-"
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Writes `data` to `path` via a temporary file and a rename; never leaves half a file."""
@@ -34,14 +36,14 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-
 def write_file(path: Path, data: bytes) -> None:
     """write_atomic, with an OSError turned into a BuildError naming the file and the fix."""
     try:
         write_atomic(path, data)
     except OSError as exc:
-        raise BuildError(Problem(rel(path), message=f"cannot write output: {exc.strerror or exc}",
-                                 hint=_write_hint(exc))) from None
+        raise BuildError(
+            Problem(rel(path), message=f"cannot write output: {exc.strerror or exc}", hint=_write_hint(exc))
+        ) from None
 
 
 def _write_hint(exc: OSError) -> str:

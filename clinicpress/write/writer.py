@@ -5,6 +5,7 @@ unchanged file keeps its mtime), keeps the manifest entries of everything in the
 removes outputs whose source is gone, and at the end writes manifest.json, report.json and
 index.html. Nothing here renders or checks.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

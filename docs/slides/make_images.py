@@ -39,8 +39,7 @@ def main(practices: list[str]) -> int:
             f'<dir>{REPO / "templates" / "handout" / "fonts"}</dir><dir>{REPO / "practices"}</dir>'
             f'<cachedir>{tmp / "fc"}</cachedir></fontconfig>', encoding="utf-8")
         for slug in practices:
-            data, _ = render_deck(src.model, project.practices[slug], project.bibliography, REPO,
-                                  str(src.path.relative_to(REPO)))
+            data, _ = render_deck(src, project.practices[slug], project.bibliography, REPO)
             pptx = tmp / f"{slug}.pptx"
             pptx.write_bytes(data)
             subprocess.run(["soffice", f"-env:UserInstallation={(tmp / 'profile').as_uri()}", "--headless",

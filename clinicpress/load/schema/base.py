@@ -1,4 +1,5 @@
 """The base model, slugs, languages and citation keys every input model shares."""
+
 from __future__ import annotations
 
 import re
@@ -16,12 +17,7 @@ LANGUAGES = ("en", "es")
 class Model(BaseModel):
     """Base for every input model: unknown keys are errors, docstrings describe fields."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        use_attribute_docstrings=True,
-        str_strip_whitespace=True,
-        frozen=True,
-    )
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, str_strip_whitespace=True, frozen=True)
 
 
 CITE_RE = re.compile(r"\[(@[A-Za-z0-9_:.\-]+(?:\s*;\s*@[A-Za-z0-9_:.\-]+)*)\]")

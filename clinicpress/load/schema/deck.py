@@ -1,8 +1,9 @@
 """A talk deck: its slides, each of one kind (title, bullets, chart, table, ...)."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -19,7 +20,7 @@ class Bullet(Model):
     """Sub-bullets shown one level down."""
 
 
-BulletItem = Union[Markdown, Bullet]
+BulletItem = Markdown | Bullet
 
 
 class Column(Model):
@@ -67,9 +68,7 @@ class Chart(Model):
     def _shape(self) -> "Chart":
         for s in self.series:
             if len(s.values) != len(self.categories):
-                raise ValueError(
-                    f"series {s.name!r} has {len(s.values)} values for {len(self.categories)} categories"
-                )
+                raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(self.categories)} categories")
         if self.type == "pie" and len(self.series) != 1:
             raise ValueError("a pie chart takes exactly one series")
         return self

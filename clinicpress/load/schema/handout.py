@@ -1,4 +1,5 @@
 """A handout: what one printed patient sheet says, section by section."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Parts handouts and decks share: review record, figures, tables, callouts, glossary entries."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,9 +66,7 @@ class Table(Model):
     def _rows_match_header(self) -> "Table":
         for i, row in enumerate(self.rows):
             if len(row) != len(self.header):
-                raise ValueError(
-                    f"row {i + 1} has {len(row)} cells but the header has {len(self.header)}"
-                )
+                raise ValueError(f"row {i + 1} has {len(row)} cells but the header has {len(self.header)}")
         return self
 
 

@@ -1,4 +1,5 @@
 """A practice (practice.yml): name, clinicians, contact details, languages, variants."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -6,7 +7,6 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .base import Language, Model
-
 
 VariantName = Literal["standard", "large-print", "print-shop"]
 

@@ -8,6 +8,7 @@ input. Slide kinds map to master layouts through `templates/deck/layouts.yml` (`
 placeholders are filled by role, so a master made by someone else works too. XML-level work
 lives in `pptx_adapter`; this package decides what goes where.
 """
+
 from .constants import DECK_TEMPLATES, MIN_BODY_PT
 from .layouts import layout_spec
 from .pictures import svg_png
@@ -26,6 +27,16 @@ def reset_caches() -> None:
 
 
 __all__ = [
-    "BUILDERS", "DECK_TEMPLATES", "MIN_BODY_PT", "FontBook", "Run", "builder_for", "count_lines", "font_metrics",
-    "layout_spec", "render_deck", "reset_caches", "svg_png",
+    "BUILDERS",
+    "DECK_TEMPLATES",
+    "MIN_BODY_PT",
+    "FontBook",
+    "Run",
+    "builder_for",
+    "count_lines",
+    "font_metrics",
+    "layout_spec",
+    "render_deck",
+    "reset_caches",
+    "svg_png",
 ]

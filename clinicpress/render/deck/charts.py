@@ -1,4 +1,5 @@
 """Native charts: data from the YAML spec, styled from the theme, and their alt text."""
+
 from __future__ import annotations
 
 from pptx.chart.data import CategoryChartData
@@ -10,14 +11,24 @@ from ...load import schema
 from .. import pptx_adapter as ad
 from ..templating import strip_citations
 
-ACCENTS = [MSO_THEME_COLOR.ACCENT_1, MSO_THEME_COLOR.ACCENT_2, MSO_THEME_COLOR.ACCENT_3,
-           MSO_THEME_COLOR.ACCENT_4, MSO_THEME_COLOR.ACCENT_5, MSO_THEME_COLOR.ACCENT_6]
+ACCENTS = [
+    MSO_THEME_COLOR.ACCENT_1,
+    MSO_THEME_COLOR.ACCENT_2,
+    MSO_THEME_COLOR.ACCENT_3,
+    MSO_THEME_COLOR.ACCENT_4,
+    MSO_THEME_COLOR.ACCENT_5,
+    MSO_THEME_COLOR.ACCENT_6,
+]
 
 
 def chart_data(chart: schema.Chart):
     """Returns the python-pptx chart type and data for a chart spec."""
-    types = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "column": XL_CHART_TYPE.COLUMN_CLUSTERED,
-             "line": XL_CHART_TYPE.LINE_MARKERS, "pie": XL_CHART_TYPE.PIE}
+    types = {
+        "bar": XL_CHART_TYPE.BAR_CLUSTERED,
+        "column": XL_CHART_TYPE.COLUMN_CLUSTERED,
+        "line": XL_CHART_TYPE.LINE_MARKERS,
+        "pie": XL_CHART_TYPE.PIE,
+    }
     data = CategoryChartData(number_format=chart.number_format)
     data.categories = chart.categories
     for s in chart.series:
@@ -104,4 +115,3 @@ def chart_summary(title: str, chart: schema.Chart) -> str:
         values = "; ".join(f"{c}: {v:g}" for c, v in zip(chart.categories, s.values, strict=False))
         parts.append(f"{s.name}: {values}")
     return f"{kind}, {strip_citations(title)}. " + ". ".join(parts)
-

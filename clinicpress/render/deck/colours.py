@@ -1,4 +1,5 @@
 """Theme colours from the brand, and the readable colour text in each theme slot is printed in."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -20,11 +21,18 @@ def brand_scheme(theme, inks: Inks) -> dict[str, str]:
     c = theme.colors
     heading = theme.heading_color or c["dark"]
     return {
-        "dk1": c["foreground"], "lt1": c["background"],
-        "dk2": inks.text(heading, on="background"), "lt2": inks.surfaces["tertiary"],
-        "accent1": c["primary"], "accent2": c["secondary"], "accent3": c["info"], "accent4": c["success"],
-        "accent5": c["warning"], "accent6": c["danger"],
-        "hlink": inks.text("info", on="background"), "folHlink": inks.text("secondary", on="background"),
+        "dk1": c["foreground"],
+        "lt1": c["background"],
+        "dk2": inks.text(heading, on="background"),
+        "lt2": inks.surfaces["tertiary"],
+        "accent1": c["primary"],
+        "accent2": c["secondary"],
+        "accent3": c["info"],
+        "accent4": c["success"],
+        "accent5": c["warning"],
+        "accent6": c["danger"],
+        "hlink": inks.text("info", on="background"),
+        "folHlink": inks.text("secondary", on="background"),
     }
 
 
@@ -63,5 +71,3 @@ def colour_run(r: DeckRenderer, run, slot: str) -> None:
         run.font.color.rgb = RGBColor.from_string(printed.lstrip("#"))
     else:
         ad.run_color_theme(run, slot)
-
-

@@ -3,6 +3,7 @@
 The limits that the quality checks share (body size, bullets, table rows) are the defaults of
 `clinicpress.load.config.Config`, so each number is written once.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """What every slide gets last: unused placeholders removed, footer and slide number, speaker
 notes, and the notes and title checks."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -15,8 +16,15 @@ if TYPE_CHECKING:
     from .renderer import DeckRenderer
 
 
-def finish(r: DeckRenderer, pg: Page, index: int | None, notes: str | None, *, footer: bool = True,
-           authored: bool | None = None) -> None:
+def finish(
+    r: DeckRenderer,
+    pg: Page,
+    index: int | None,
+    notes: str | None,
+    *,
+    footer: bool = True,
+    authored: bool | None = None,
+) -> None:
     """Removes unused placeholders, adds footer and slide number, notes; checks notes and title.
 
     `authored` says whether the notes came from the YAML (default: whether there are any).
@@ -29,13 +37,24 @@ def finish(r: DeckRenderer, pg: Page, index: int | None, notes: str | None, *, f
     if footer:
         _footer(r, pg.slide, pg.all_phs, number)
     if not (notes if authored is None else authored) and pg.kind not in NOT_CONTENT and index is not None:
-        r.find("deck.notes", "warning", f"slide {number} ({title!r}) has no speaker notes", index,
-               hint="add notes: what to say, in full sentences, and a description of any image")
+        r.find(
+            "deck.notes",
+            "warning",
+            f"slide {number} ({title!r}) has no speaker notes",
+            index,
+            hint="add notes: what to say, in full sentences, and a description of any image",
+        )
     _notes(r, pg.slide, notes or "")
     key = title.casefold().strip()
     if key in r.titles and index is not None:
-        r.find("deck.title", "warning", f"slide {number} has the same title as slide {r.titles[key]}: "
-               f"{title!r}", index, loc=("title",), hint="give every slide its own title")
+        r.find(
+            "deck.title",
+            "warning",
+            f"slide {number} has the same title as slide {r.titles[key]}: {title!r}",
+            index,
+            loc=("title",),
+            hint="give every slide its own title",
+        )
     r.titles.setdefault(key, number)
 
 
@@ -50,9 +69,11 @@ def _footer(r: DeckRenderer, slide, all_phs: list[ad.Ph], number: int) -> None:
         box = ad.master_placeholder_box(r.master, ph_type)
         if box is None:
             h = int(r.H * 0.06)
-            box = (ad.Box(int(r.W * 0.05), r.H - h - int(r.H * 0.02), int(r.W * 0.6), h)
-                   if kind == "ftr" else
-                   ad.Box(int(r.W * 0.85), r.H - h - int(r.H * 0.02), int(r.W * 0.1), h))
+            box = (
+                ad.Box(int(r.W * 0.05), r.H - h - int(r.H * 0.02), int(r.W * 0.6), h)
+                if kind == "ftr"
+                else ad.Box(int(r.W * 0.85), r.H - h - int(r.H * 0.02), int(r.W * 0.1), h)
+            )
         tb = slide.shapes.add_textbox(box.x, box.y, box.w, box.h)
         ad.set_shape_name(tb, "Footer" if kind == "ftr" else "Slide Number")
         tf = tb.text_frame
@@ -76,5 +97,3 @@ def _notes(r: DeckRenderer, slide, text: str) -> None:
     tf.text = strip_citations(text).strip()
     ad.set_lang_everywhere(tf, r.lang)
     r.notes_count += 1
-
-

@@ -1,18 +1,13 @@
 """Measuring text and checking that it fits: text heights from font metrics, overflow and body
 size findings, display text shrunk to fit, table sizes, and lists split over slides."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import pptx_adapter as ad
-from .constants import (
-    EMU_PER_PT,
-    FALLBACK_LINE,
-    FALLBACK_WIDTH,
-    MIN_BODY_PT,
-    TABLE_SIZES,
-)
+from .constants import EMU_PER_PT, FALLBACK_LINE, FALLBACK_WIDTH, MIN_BODY_PT, TABLE_SIZES
 from .text import FontBook, Para, Run, count_lines
 
 if TYPE_CHECKING:
@@ -28,10 +23,9 @@ def style(r: DeckRenderer, target: Target, para: Para) -> ad.TextStyle:
     if target.ph is not None:
         st = ad.inherited_style(target.ph.element, r.master, para.level)
     else:
-        st = ad.TextStyle(size=18, bold=False, font="+mn-lt", mar_l=0, indent=0, space_before=0,
-                          line_pct=1.0)
-    explicit = ad.TextStyle(size=para.size, bold=para.bold, font=para.font, mar_l=para.mar_l,
-                            indent=para.indent, space_before=para.space_before, line_pct=para.line)
+        st = ad.TextStyle(size=18, bold=False, font="+mn-lt", mar_l=0, indent=0, space_before=0, line_pct=1.0)
+    p = para  # the paragraph's own settings, in TextStyle's field order
+    explicit = ad.TextStyle(p.size, p.bold, p.font, p.mar_l, p.indent, p.space_before, line_pct=p.line)
     return explicit.merged(st)
 
 
@@ -50,27 +44,35 @@ def text_height(r: DeckRenderer, target: Target, paras: list[Para], width_emu: i
         line_h = st.line_pts if st.line_pts else size * factor * (st.line_pct or 1.0)
         total += lines * line_h
         if i > 0:
-            total += st.space_before if st.space_before is not None else (
-                (st.space_before_pct or 0) * size)
+            total += st.space_before if st.space_before is not None else ((st.space_before_pct or 0) * size)
     return total
 
 
-def check_fit(r: DeckRenderer, target: Target, paras: list[Para], *, slide_no: int, title: str, role: str,
-              index: int | None) -> None:
+def check_fit(
+    r: DeckRenderer, target: Target, paras: list[Para], *, slide_no: int, title: str, role: str, index: int | None
+) -> None:
     """Reports text that needs more height than its box has (3% leeway for the estimate)."""
     need = text_height(r, target, paras)
     have = target.box.h / EMU_PER_PT
     if need > have * 1.03:
         font = r.book.family(style(r, target, paras[0]).font if paras else None)
-        r.find("deck.overflow", "warning",
-               f"slide {slide_no} ({title!r}): the {role} text does not fit its box "
-               f"(needs about {need / 72:.1f} in, has {have / 72:.1f} in; estimated with {font} metrics)",
-               index, hint="shorten the text or split the slide", slide=slide_no, role=role,
-               need_pt=round(need, 1), have_pt=round(have, 1))
+        r.find(
+            "deck.overflow",
+            "warning",
+            f"slide {slide_no} ({title!r}): the {role} text does not fit its box "
+            f"(needs about {need / 72:.1f} in, has {have / 72:.1f} in; estimated with {font} metrics)",
+            index,
+            hint="shorten the text or split the slide",
+            slide=slide_no,
+            role=role,
+            need_pt=round(need, 1),
+            have_pt=round(have, 1),
+        )
 
 
-def check_size(r: DeckRenderer, target: Target, paras: list[Para], *, slide_no: int, title: str,
-               index: int | None) -> None:
+def check_size(
+    r: DeckRenderer, target: Target, paras: list[Para], *, slide_no: int, title: str, index: int | None
+) -> None:
     """Body text of a talk should be at least MIN_BODY_PT (reported once per master layout)."""
     layout = ad.layout_name(target.shape) if target.ph is not None else "(text box)"
     if layout in r.size_warned:
@@ -79,16 +81,21 @@ def check_size(r: DeckRenderer, target: Target, paras: list[Para], *, slide_no: 
         size = style(r, target, para).size or 18
         if size < MIN_BODY_PT:
             r.size_warned.add(layout)
-            r.find("deck.font_size", "warning",
-                   f"slide {slide_no} ({title!r}): body text is {size:g} pt (layout {layout!r}); talks "
-                   f"need at least {MIN_BODY_PT:g} pt", index,
-                   hint=f"set the master's body text to {MIN_BODY_PT:g} pt or more; every slide on this layout "
-                   "is affected")
+            r.find(
+                "deck.font_size",
+                "warning",
+                f"slide {slide_no} ({title!r}): body text is {size:g} pt (layout {layout!r}); talks "
+                f"need at least {MIN_BODY_PT:g} pt",
+                index,
+                hint=f"set the master's body text to {MIN_BODY_PT:g} pt or more; every slide on this layout "
+                "is affected",
+            )
             return
 
 
-def shrink(r: DeckRenderer, target: Target, para: Para, sizes: tuple[float, ...], n: int, title: str,
-           index: int | None) -> Para:
+def shrink(
+    r: DeckRenderer, target: Target, para: Para, sizes: tuple[float, ...], n: int, title: str, index: int | None
+) -> Para:
     """Returns `para` at the first of `sizes` that fits when its own size does not (display text)."""
     limit = target.box.h / EMU_PER_PT * 1.03
     if text_height(r, target, [para]) <= limit:
@@ -96,8 +103,12 @@ def shrink(r: DeckRenderer, target: Target, para: Para, sizes: tuple[float, ...]
     for size in sizes:
         smaller = replace(para, size=size)
         if text_height(r, target, [smaller]) <= limit:
-            r.find("deck.font_size", "info", f"slide {n} ({title!r}): {para.text!r} set at {size:g} pt "
-                   "to fit its box", index)
+            r.find(
+                "deck.font_size",
+                "info",
+                f"slide {n} ({title!r}): {para.text!r} set at {size:g} pt to fit its box",
+                index,
+            )
             return smaller
     return para
 
@@ -140,21 +151,26 @@ def _column_widths(book: FontBook, cells: list[list[list[Run]]], size: float, to
     else:
         spare = max(total - sum(minimum), 0)
         extra = [max(n - m, 0) for n, m in zip(natural, minimum, strict=True)]
-        widths = [int(m + (spare * e / sum(extra) if sum(extra) else spare / cols)) for m, e in
-                  zip(minimum, extra, strict=True)]
+        widths = [
+            int(m + (spare * e / sum(extra) if sum(extra) else spare / cols))
+            for m, e in zip(minimum, extra, strict=True)
+        ]
     widths[-1] += total - sum(widths)
     return widths
 
 
-def _row_heights(book: FontBook, cells: list[list[list[Run]]], widths: list[int], size: float, squeeze: float,
-                 tall: float = 1.0) -> list[int]:
+def _row_heights(
+    book: FontBook, cells: list[list[list[Run]]], widths: list[int], size: float, squeeze: float, tall: float = 1.0
+) -> list[int]:
     """Row heights in EMU, with text `squeeze` times wider and lines `tall` times taller than the brand font's."""
     heights = []
     for i, row in enumerate(cells):
         m = book.metrics(None, i == 0)
         factor = (m.line if m else 1.2) * tall
-        lines = max(count_lines(runs, (widths[j] - CELL_MARGIN_W) / EMU_PER_PT / squeeze, size, book,
-                                None, i == 0) for j, runs in enumerate(row))
+        lines = max(
+            count_lines(runs, (widths[j] - CELL_MARGIN_W) / EMU_PER_PT / squeeze, size, book, None, i == 0)
+            for j, runs in enumerate(row)
+        )
         heights.append(int((lines * size * factor) * EMU_PER_PT + CELL_MARGIN_H))
     return heights
 
@@ -178,5 +194,3 @@ def paginate(r: DeckRenderer, target: Target, paras: list[Para]) -> list[list[Pa
         if len(even) == len(pages):
             pages = even
     return pages
-
-

@@ -1,5 +1,6 @@
 """Master layouts for slide kinds (by name from `layouts.yml`, else by placeholders), new slides,
 and handing out their placeholders by role."""
+
 from __future__ import annotations
 
 import functools
@@ -50,8 +51,7 @@ def as_target(pair) -> Target | None:
     if pair is None:
         return None
     ph, shape = pair
-    return Target(ph.box or ad.Box(int(shape.left), int(shape.top), int(shape.width), int(shape.height)),
-                  shape, ph)
+    return Target(ph.box or ad.Box(int(shape.left), int(shape.top), int(shape.width), int(shape.height)), shape, ph)
 
 
 def box_of(pair: tuple[ad.Ph, Any]) -> ad.Box:
@@ -85,6 +85,7 @@ class Slots:
             if p.kind != "picture" or any(w in name for w in exclude):
                 return False
             return all(w in name for w in words) if words else True
+
         return self._pop(ok)
 
     def of_kind(self, kind: str):
@@ -92,8 +93,10 @@ class Slots:
 
     def text(self, *, largest: bool = False, prefer: str | None = None, obj_only: bool = False):
         """Next text placeholder in reading order (or the largest); `prefer` a ph type first."""
+
         def ok(p: ad.Ph) -> bool:
             return p.kind == "text" and p.box is not None and (not obj_only or p.type == "obj")
+
         if prefer:
             got = self._pop(lambda p: ok(p) and p.type == prefer, key=lambda p: (p.box.y, p.box.x))
             if got:
@@ -135,13 +138,18 @@ def layout_for(r: DeckRenderer, kind: str, index: int | None):
     approximated = how != "exact"
     if approximated:
         wanted = spec.get("names", [kind])[0]
-        why = ("its name is a near fit" if how == "name" else "its placeholders are the closest match")
-        r.find("deck.layout", "warning",
-               f"slide kind {kind!r}: the master has no {wanted!r} layout; approximated with "
-               f"{chosen.name!r} ({why})", index, field_=f"slides[{index}].layout" if index is not None
-               else None, loc=("layout",),
-               hint=f"add a layout named {wanted!r} to the master (see templates/deck/layouts.yml)",
-               kind=kind, layout=chosen.name)
+        why = "its name is a near fit" if how == "name" else "its placeholders are the closest match"
+        r.find(
+            "deck.layout",
+            "warning",
+            f"slide kind {kind!r}: the master has no {wanted!r} layout; approximated with {chosen.name!r} ({why})",
+            index,
+            field_=f"slides[{index}].layout" if index is not None else None,
+            loc=("layout",),
+            hint=f"add a layout named {wanted!r} to the master (see templates/deck/layouts.yml)",
+            kind=kind,
+            layout=chosen.name,
+        )
     r.layout_cache[kind] = (chosen, approximated)
     return chosen, approximated
 
@@ -220,5 +228,3 @@ def body_area(r: DeckRenderer, all_phs: list[ad.Ph]) -> ad.Box:
     if bottom - top < r.H * 0.25:
         top, bottom = int(r.H * 0.2), int(r.H * 0.9)
     return ad.Box(left, top, right - left, bottom - top)
-
-

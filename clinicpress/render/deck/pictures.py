@@ -1,5 +1,6 @@
 """Pictures on slides: SVG rasterised for PowerPoint, fitted uncropped into a placeholder or box,
 and the practice logo."""
+
 from __future__ import annotations
 
 import functools
@@ -26,9 +27,11 @@ def svg_png(path: Path, stamp: tuple, width_px: int, roots: tuple[Path, ...]) ->
     from ..handout import SafeFetcher
 
     w, h = _svg_size(path.read_bytes())
-    page = (f"<!doctype html><html><head><style>@page {{ size: {w}px {h}px; margin: 0 }} "
-            f"html, body {{ margin: 0; padding: 0 }} img {{ display: block; width: {w}px; height: {h}px }}"
-            f"</style></head><body><img src=\"{path.as_uri()}\" alt=\"\"></body></html>")
+    page = (
+        f"<!doctype html><html><head><style>@page {{ size: {w}px {h}px; margin: 0 }} "
+        f"html, body {{ margin: 0; padding: 0 }} img {{ display: block; width: {w}px; height: {h}px }}"
+        f'</style></head><body><img src="{path.as_uri()}" alt=""></body></html>'
+    )
     pdf = HTML(string=page, base_url=str(path.parent), url_fetcher=SafeFetcher(list(roots))).write_pdf()
     doc = pdfium.PdfDocument(pdf)
     try:
@@ -89,16 +92,31 @@ def picture_bytes(r: DeckRenderer, path: Path, width_px: int, index: int | None,
         return path.read_bytes()
     try:
         st = path.stat()
-        return svg_png(path.resolve(), (st.st_mtime_ns, st.st_size), width_px,
-                       (r.root.resolve(), r.practice.root.resolve()))
-    except Exception as exc:  # noqa: BLE001 (WeasyPrint/PDFium errors vary)
-        r.find("deck.image", "warning", f"{what}: cannot rasterise SVG {path.name} for PowerPoint ({exc}); "
-               "it is left out", index, hint="give a PNG version of the image")
+        return svg_png(
+            path.resolve(), (st.st_mtime_ns, st.st_size), width_px, (r.root.resolve(), r.practice.root.resolve())
+        )
+    except Exception as exc:
+        r.find(
+            "deck.image",
+            "warning",
+            f"{what}: cannot rasterise SVG {path.name} for PowerPoint ({exc}); it is left out",
+            index,
+            hint="give a PNG version of the image",
+        )
         return None
 
 
-def place_picture(slide, pair, box: ad.Box | None, data: bytes, *, alt: str, name: str,
-                  align: str = "center", decorative: bool = False):
+def place_picture(
+    slide,
+    pair,
+    box: ad.Box | None,
+    data: bytes,
+    *,
+    alt: str,
+    name: str,
+    align: str = "center",
+    decorative: bool = False,
+):
     """Puts a picture in a picture placeholder (kept, so it stays replaceable) or in a box, uncropped."""
     img_w, img_h = image_size(data)
     if pair is not None:
@@ -139,5 +157,3 @@ def logo(r: DeckRenderer, slide, slots: Slots, index: int | None, fallback: ad.B
     align = "left" if (area.x + area.w / 2) < r.W / 2 else "right"
     alt = logo.alt or r.word("deck_logo_alt", name=r.practice.info.name)
     place_picture(slide, pair, area, data, alt=alt, name="Logo", align=align)
-
-

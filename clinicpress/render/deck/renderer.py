@@ -1,6 +1,7 @@
 """The renderer: opens the master and empties it, restyles its theme from the brand, builds
 one slide per planned slide through `BUILDERS`, sets the file properties and returns bytes
 that are the same for the same input."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,12 +9,13 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-from ...errors import Finding
+from ...errors import Finding, rel
 from ...load import schema
 from ...load.citations import Bibliography, Numbering
 from ...load.colour import Inks
 from ...load.config import Severity
 from ...load.practice import PracticeContext
+from ...load.project import Source
 from .. import pptx_adapter as ad
 from . import slides_data, slides_refs, slides_text
 from .colours import brand_scheme, readable_master_text
@@ -27,9 +29,9 @@ BUILTIN = {
     "en": {
         "deck_notes_title": "Welcome everyone and introduce the talk: {title}.",
         "deck_notes_references": "These are the sources for the facts in this talk, numbered in the order "
-                                 "they appear on the slides.",
+        "they appear on the slides.",
         "deck_notes_closing": "Thank everyone for coming and invite questions. The practice's contact "
-                              "details and a QR code for booking are on this slide.",
+        "details and a QR code for booking are on this slide.",
         "deck_notes_image": "The picture shows: {alt}",
         "deck_qr_alt": "QR code linking to {url}",
         "deck_logo_alt": "{name} logo",
@@ -37,9 +39,9 @@ BUILTIN = {
     "es": {
         "deck_notes_title": "Dé la bienvenida y presente la charla: {title}.",
         "deck_notes_references": "Estas son las fuentes de los datos de esta charla, numeradas en el orden "
-                                 "en que aparecen en las diapositivas.",
+        "en que aparecen en las diapositivas.",
         "deck_notes_closing": "Agradezca la asistencia e invite a hacer preguntas. Los datos de contacto "
-                              "y un código QR para pedir cita están en esta diapositiva.",
+        "y un código QR para pedir cita están en esta diapositiva.",
         "deck_notes_image": "La imagen muestra: {alt}",
         "deck_qr_alt": "Código QR que enlaza a {url}",
         "deck_logo_alt": "Logotipo de {name}",
@@ -71,34 +73,31 @@ def builder_for(kind: str) -> Builder:
     try:
         return BUILDERS[kind]
     except KeyError:
-        raise ValueError(f"unknown slide kind {kind!r}: no slide builder for it (known kinds: "
-                         f"{', '.join(sorted(BUILDERS))})") from None
+        raise ValueError(
+            f"unknown slide kind {kind!r}: no slide builder for it (known kinds: {', '.join(sorted(BUILDERS))})"
+        ) from None
 
 
-def render_deck(deck: schema.Deck, practice: PracticeContext, bib: Bibliography, root: Path,
-                source_path: str, positions: dict | None = None) -> tuple[bytes, list[Finding]]:
-    """Builds the deck and returns the PPTX bytes and any findings (overflow, approximated layouts).
-
-    `positions` are the YAML line numbers of the deck (`Source.positions`) for the findings;
-    without them the deck file is read again for them.
-    """
-    return DeckRenderer(deck, practice, bib, root, source_path, positions).render()
+def render_deck(src: Source, practice: PracticeContext, bib: Bibliography, root: Path) -> tuple[bytes, list[Finding]]:
+    """Builds the deck of `src` (a loaded deck) and returns the PPTX bytes and any findings (overflow,
+    approximated layouts), which point at the lines of the deck's YAML."""
+    return DeckRenderer(src, practice, bib, root).render()
 
 
 class DeckRenderer:
     """One deck for one practice: the state the slide builders share."""
 
-    def __init__(self, deck: schema.Deck, practice: PracticeContext, bib: Bibliography, root: Path,
-                 source_path: str, positions: dict | None = None):
+    def __init__(self, src: Source, practice: PracticeContext, bib: Bibliography, root: Path):
         from ...load.i18n import messages
 
+        deck = src.model
         self.deck, self.practice, self.bib, self.root = deck, practice, bib, Path(root)
-        self.source_path = source_path
+        self.source_path = rel(src.path, self.root)
         self.findings: list[Finding] = []
         self.numbering = Numbering(bib)
         self.lang = f"{deck.language}-{practice.info.country}"
         self.t = messages(self.root, deck.language, practice.templates_dir)
-        self.positions = positions if positions is not None else self._positions()
+        self.positions = src.positions
         self.templates = self.root / "templates" / "deck"
         if not (self.templates / LAYOUT_MAP).is_file():
             self.templates = DECK_TEMPLATES
@@ -109,16 +108,6 @@ class DeckRenderer:
         self.notes_count = 0
 
     # ----------------------------------------------------------------- helpers
-    def _positions(self) -> dict:
-        """Reads the deck file again for the line numbers of its keys ({} if that fails)."""
-        from ...load.loading import load_yaml
-
-        path = self.root / self.source_path
-        try:
-            return load_yaml(path, self.root)[1] if path.is_file() else {}
-        except Exception:  # noqa: BLE001 (a deck that loaded once reads again; if not, no line numbers)
-            return {}
-
     def line(self, index: int | None, *loc) -> int | None:
         """Returns the YAML line of slide `index` (its field `loc` if it has a line, else the slide's)."""
         if index is None:
@@ -129,12 +118,22 @@ class DeckRenderer:
                 return self.positions[key][0]
         return None
 
-    def find(self, check: str, severity: Severity, message: str, index: int | None = None, field_: str | None = None,
-             hint: str | None = None, loc: tuple = (), **data) -> None:
+    def find(
+        self,
+        check: str,
+        severity: Severity,
+        message: str,
+        index: int | None = None,
+        field_: str | None = None,
+        hint: str | None = None,
+        loc: tuple = (),
+        **data,
+    ) -> None:
         """Records a finding about slide `index` (or the deck), with its YAML line."""
         fld = field_ or (f"slides[{index}]" if index is not None else None)
-        self.findings.append(Finding(check, severity, message, self.source_path, self.line(index, *loc), fld,
-                                     hint, data))
+        self.findings.append(
+            Finding(check, severity, message, self.source_path, self.line(index, *loc), fld, hint, data)
+        )
 
     def word(self, key: str, **values) -> str:
         """Returns a message in the deck's language (catalogue first, then the built-in words)."""
@@ -185,10 +184,15 @@ class DeckRenderer:
             if not len(prs.slide_masters) or not len(prs.slide_masters[0].slide_layouts):
                 raise ValueError("it has no slide master with layouts")
             return prs
-        except Exception as exc:  # noqa: BLE001 (python-pptx raises many kinds for a bad package)
-            raise BuildError(Problem(rel(path, self.root), message=f"cannot open the deck master: {exc}",
-                                     hint="save the master from PowerPoint or LibreOffice as .pptx or .potx, "
-                                          "or remove deck_master from practice.yml to use the default")) from None
+        except Exception as exc:
+            raise BuildError(
+                Problem(
+                    rel(path, self.root),
+                    message=f"cannot open the deck master: {exc}",
+                    hint="save the master from PowerPoint or LibreOffice as .pptx or .potx, "
+                    "or remove deck_master from practice.yml to use the default",
+                )
+            ) from None
 
     def _pick_masters(self) -> None:
         """Learns from the template's sample slides which master is for title slides and which
@@ -210,15 +214,20 @@ class DeckRenderer:
             for text in _slide_texts(sl):
                 self.numbering.numbers(schema.cite_keys(text))
         plan: list[tuple[str, int | None, schema.Slide | None]] = [
-            (sl.layout, i, sl) for i, sl in enumerate(self.deck.slides)]
+            (sl.layout, i, sl) for i, sl in enumerate(self.deck.slides)
+        ]
         kinds = [k for k, _, _ in plan]
         if self.numbering.order and "references" not in kinds:
             at = max((i for i, k in enumerate(kinds) if k == "closing"), default=len(plan))
             plan.insert(at, ("references", None, None))
         if "closing" not in kinds:
             plan.append(("closing", None, None))
-            self.find("deck.closing", "info", "no closing slide in the deck: one with the practice's contact "
-                      "details and QR code is added at the end", field_="slides")
+            self.find(
+                "deck.closing",
+                "info",
+                "no closing slide in the deck: one with the practice's contact details and QR code is added at the end",
+                field_="slides",
+            )
         return plan
 
     def _properties(self) -> None:

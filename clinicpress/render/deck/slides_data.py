@@ -1,4 +1,5 @@
 """Builders of the data slides: image, chart and table, each with an optional caption."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -40,16 +41,24 @@ def graphic_area(r: DeckRenderer, pg: Page, kind: str):
     return pair, box, caption
 
 
-def write_caption(r: DeckRenderer, caption: Target | None, text: str | None, n: int, title: str,
-                  index: int | None) -> None:
+def write_caption(
+    r: DeckRenderer, caption: Target | None, text: str | None, n: int, title: str, index: int | None
+) -> None:
     """Writes a caption, or removes its placeholder when there is no caption."""
     if caption is None:
         return
     if not text:
         ad.remove_shape(caption.shape)
         return
-    write(r, caption, [plain(r, text, size=18 if caption.ph is None else None)], slide_no=n, title=title,
-          role="caption", index=index)
+    write(
+        r,
+        caption,
+        [plain(r, text, size=18 if caption.ph is None else None)],
+        slide_no=n,
+        title=title,
+        role="caption",
+        index=index,
+    )
 
 
 def build_image(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
@@ -110,15 +119,32 @@ def build_table(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> 
     if size < MIN_BODY_PT:
         r.find("deck.font_size", "info", f"{where}: table text set at {size:g} pt to fit", index, loc=("table",))
     if not fits:
-        r.find("deck.overflow", "warning", f"{where}: the table does not fit its area even at {size:g} pt", index,
-               loc=("table",), hint="fewer rows or shorter cells; split the table")
+        r.find(
+            "deck.overflow",
+            "warning",
+            f"{where}: the table does not fit its area even at {size:g} pt",
+            index,
+            loc=("table",),
+            hint="fewer rows or shorter cells; split the table",
+        )
     elif fallback_height > box.h:
-        r.find("deck.overflow", "info", f"{where}: the table fits in the brand font, but may run into the caption "
-               "on a computer without that font (PPTX files do not carry fonts)", index, loc=("table",),
-               hint="shorter cells, or install the brand fonts where the talk is given")
+        r.find(
+            "deck.overflow",
+            "info",
+            f"{where}: the table fits in the brand font, but may run into the caption "
+            "on a computer without that font (PPTX files do not carry fonts)",
+            index,
+            loc=("table",),
+            hint="shorter cells, or install the brand fonts where the talk is given",
+        )
     if len(table.rows) > MAX_TABLE_ROWS:
-        r.find("deck.table_rows", "warning", f"{where} has {len(table.rows)} table rows; keep to about "
-               f"{MAX_TABLE_ROWS}", index, loc=("table", "rows"))
+        r.find(
+            "deck.table_rows",
+            "warning",
+            f"{where} has {len(table.rows)} table rows; keep to about {MAX_TABLE_ROWS}",
+            index,
+            loc=("table", "rows"),
+        )
     write_caption(r, caption, table.caption, pg.n, title, index)
     finish(r, pg, index, sl.notes)
 
@@ -134,8 +160,9 @@ def _caption_under(r: DeckRenderer, caption: Target, table_bottom: int) -> Targe
     return Target(moved, caption.shape, caption.ph)
 
 
-def _fill_table(r: DeckRenderer, tbl, cells: list[list[list[Run]]], size: float, widths: list[int],
-                heights: list[int]) -> None:
+def _fill_table(
+    r: DeckRenderer, tbl, cells: list[list[list[Run]]], size: float, widths: list[int], heights: list[int]
+) -> None:
     """Writes the cells at `size` pt (header bold on accent1, body rows banded) and sets the sizes."""
     tbl.first_row = True
     tbl.horz_banding = True

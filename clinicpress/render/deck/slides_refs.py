@@ -1,4 +1,5 @@
 """The references slide(s): every cited source, numbered in order of first citation."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -28,9 +29,17 @@ def build_references(r: DeckRenderer, index: int | None, sl: schema.Slide | None
     made = [new_slide(r, "references", index)]
     target, explicit = _references_target(r, made[0])
     # An explicit size keeps pagination honest on any master (the estimate needs a size).
-    paras = [Para(html_runs(entry.html), bullet="autonum", size=11,
-                  mar_l=r.emu(0.4) if explicit else None, indent=-r.emu(0.4) if explicit else None,
-                  space_before=3) for _, entry in entries]
+    paras = [
+        Para(
+            html_runs(entry.html),
+            bullet="autonum",
+            size=11,
+            mar_l=r.emu(0.4) if explicit else None,
+            indent=-r.emu(0.4) if explicit else None,
+            space_before=3,
+        )
+        for _, entry in entries
+    ]
     pages = paginate(r, target, paras)
     at = 0
     for k, chunk in enumerate(pages):
@@ -53,5 +62,3 @@ def _references_target(r: DeckRenderer, pg: Page) -> tuple[Target, bool]:
     if target is None:
         return textbox(pg.slide, body_area(r, pg.all_phs), "References"), True
     return target, pg.approximated
-
-

@@ -1,4 +1,5 @@
 """Builders of the text slides: title, section, bullets, two columns, big number, quote, closing."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,7 @@ def build_title(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> 
     subtitle = (sl.subtitle if sl else None) or r.deck.subtitle
     sub = pg.slots.text(prefer="subTitle")
     if subtitle and sub:
-        write(r, as_target(sub), [plain(r, subtitle)], slide_no=pg.n, title=title, role="subtitle",
-              index=index)
+        write(r, as_target(sub), [plain(r, subtitle)], slide_no=pg.n, title=title, role="subtitle", index=index)
     elif sub:
         ad.remove_shape(sub[1])
     byline = pg.slots.text()
@@ -38,8 +38,7 @@ def build_title(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> 
             paras.append(plain(r, info.tagline))
         write(r, as_target(byline), paras, slide_no=pg.n, title=title, role="byline", index=index)
     h = int(r.H * 0.13)
-    corner = ad.Box(r.W - int(r.W * 0.05) - int(r.W * 0.3), r.H - h - int(r.H * 0.05),
-                    int(r.W * 0.3), h)
+    corner = ad.Box(r.W - int(r.W * 0.05) - int(r.W * 0.3), r.H - h - int(r.H * 0.05), int(r.W * 0.3), h)
     logo(r, pg.slide, pg.slots, index, corner)
     notes = (sl.notes if sl else None) or r.word("deck_notes_title", title=title)
     finish(r, pg, index, notes, footer=False)
@@ -54,8 +53,15 @@ def build_section(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -
         if target is None:
             area = body_area(r, pg.all_phs)
             target = textbox(pg.slide, ad.Box(area.x, area.y, area.w, area.h // 3), "Subtitle")
-        write(r, target, [plain(r, sl.subtitle or sl.text, size=28 if target.ph is None else None)],
-              slide_no=pg.n, title=title, role="subtitle", index=index)
+        write(
+            r,
+            target,
+            [plain(r, sl.subtitle or sl.text, size=28 if target.ph is None else None)],
+            slide_no=pg.n,
+            title=title,
+            role="subtitle",
+            index=index,
+        )
     finish(r, pg, index, sl.notes)
 
 
@@ -67,8 +73,9 @@ def build_bullets(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -
     explicit = target is None
     if target is None:
         target = textbox(pg.slide, body_area(r, pg.all_phs), "Content")
-    paras = ([plain(r, sl.text, size=28 if explicit else None)] if sl.text else []) + \
-        bullet_paras(r, sl.bullets, explicit)
+    paras = ([plain(r, sl.text, size=28 if explicit else None)] if sl.text else []) + bullet_paras(
+        r, sl.bullets, explicit
+    )
     write(r, target, paras, slide_no=pg.n, title=title, role="body", index=index)
     check_size(r, target, paras, slide_no=pg.n, title=title, index=index)
     count_bullets(r, sl.bullets, pg.n, title, index, "bullets")
@@ -79,9 +86,15 @@ def count_bullets(r: DeckRenderer, items: list, n: int, title: str, index: int |
     """Reports more than MAX_BULLETS bullet lines (sub-bullets count) in one list."""
     count = sum(1 + (0 if isinstance(b, str) else len(b.sub)) for b in items)
     if count > MAX_BULLETS:
-        r.find("deck.bullets", "warning", f"slide {n} ({title!r}) has {count} bullet lines in {where}; "
-               f"keep to {MAX_BULLETS} or fewer", index, loc=(where,),
-               hint="split the slide or merge points", count=count)
+        r.find(
+            "deck.bullets",
+            "warning",
+            f"slide {n} ({title!r}) has {count} bullet lines in {where}; keep to {MAX_BULLETS} or fewer",
+            index,
+            loc=(where,),
+            hint="split the slide or merge points",
+            count=count,
+        )
 
 
 def build_two_column(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
@@ -92,11 +105,17 @@ def build_two_column(r: DeckRenderer, index: int | None, sl: schema.Slide | None
     for i, (col, name) in enumerate(((required(sl.left), "left"), (required(sl.right), "right"))):
         paras = []
         if col.heading and headings[i] is not None:
-            write(r, as_target(headings[i]), [plain(r, col.heading)], slide_no=pg.n, title=title,
-                  role=f"{name} heading", index=index)
+            write(
+                r,
+                as_target(headings[i]),
+                [plain(r, col.heading)],
+                slide_no=pg.n,
+                title=title,
+                role=f"{name} heading",
+                index=index,
+            )
         elif col.heading:
-            paras.append(plain(r, col.heading, bold=True, color="accent1",
-                               size=28 if explicit[i] else None))
+            paras.append(plain(r, col.heading, bold=True, color="accent1", size=28 if explicit[i] else None))
         paras += bullet_paras(r, col.bullets, explicit[i])
         if explicit[i]:
             paras = [replace(p, size=min(p.size or 24, 24)) for p in paras]
@@ -158,8 +177,7 @@ def build_big_number(r: DeckRenderer, index: int | None, sl: schema.Slide | None
         number_para = shrink(r, target, number_para, (80, 72, 64, 56), pg.n, title, index)
         write(r, target, [number_para], slide_no=pg.n, title=title, role="number", index=index)
         if text_paras:
-            write(r, as_target(texts[1]), text_paras, slide_no=pg.n, title=title, role="explanation",
-                  index=index)
+            write(r, as_target(texts[1]), text_paras, slide_no=pg.n, title=title, role="explanation", index=index)
         else:
             ad.remove_shape(texts[1][1])
     else:
@@ -170,8 +188,7 @@ def build_big_number(r: DeckRenderer, index: int | None, sl: schema.Slide | None
             target = textbox(pg.slide, body_area(r, pg.all_phs), "Number")
         number_para = replace(number_para, size=80, bold=True, color="accent1", font="+mj-lt", line=0.9)
         text_paras = [replace(p, size=28, space_before=18) for p in text_paras]
-        write(r, target, [number_para] + text_paras, slide_no=pg.n, title=title, role="number",
-              index=index)
+        write(r, target, [number_para] + text_paras, slide_no=pg.n, title=title, role="number", index=index)
     finish(r, pg, index, sl.notes)
 
 
@@ -194,8 +211,9 @@ def build_quote(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> 
         write(r, quote, [qpara], slide_no=pg.n, title=title, role="quote", index=index)
         write(r, attribution, [plain(r, who)], slide_no=pg.n, title=title, role="attribution", index=index)
     else:
-        paras = [qpara] + ([plain(r, who, size=24 if explicit else None, bold=True, color="accent1",
-                                  space_before=18)] if who else [])
+        paras = [qpara] + (
+            [plain(r, who, size=24 if explicit else None, bold=True, color="accent1", space_before=18)] if who else []
+        )
         write(r, quote, paras, slide_no=pg.n, title=title, role="quote", index=index)
         if attribution is not None:
             ad.remove_shape(attribution.shape)
@@ -212,8 +230,7 @@ def build_closing(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -
         pg.slots.free.append(sub)
         sub = None
     if sub is not None:
-        write(r, as_target(sub), [plain(r, subtitle)], slide_no=pg.n, title=title, role="subtitle",
-              index=index)
+        write(r, as_target(sub), [plain(r, subtitle)], slide_no=pg.n, title=title, role="subtitle", index=index)
     contact = as_target(pg.slots.text(largest=True))
     qr_pair = pg.slots.picture("qr")
     qr_caption = as_target(pg.slots.text())
@@ -230,8 +247,9 @@ def build_closing(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -
     finish(r, pg, index, notes, footer=False)
 
 
-def _contact_target(slide, contact: Target | None, qr_pair, area: ad.Box, title_target: Target | None,
-                    gap: int) -> Target:
+def _contact_target(
+    slide, contact: Target | None, qr_pair, area: ad.Box, title_target: Target | None, gap: int
+) -> Target:
     """Returns where the contact details go: the largest text placeholder (narrowed to leave room
     for the QR code when the layout has no place for one), else a box under the title."""
     if contact is None:
@@ -257,15 +275,39 @@ def _contact_paras(r: DeckRenderer, sl: schema.Slide | None, subtitle: str | Non
     paras.append(plain(r, ", ".join(info.address), size=size))
     paras.append(Para([Run(f"{r.t.phone}: {info.phone}")], bullet="none", mar_l=0, indent=0, size=size))
     if info.email:
-        paras.append(Para([Run(f"{r.t.email}: "), Run(info.email, link=f"mailto:{info.email}")],
-                          bullet="none", mar_l=0, indent=0, size=size))
-    paras.append(Para([Run(f"{r.t.web}: "), Run(re.sub(r"^https://", "", info.website), link=info.website)],
-                      bullet="none", mar_l=0, indent=0, size=size))
+        paras.append(
+            Para(
+                [Run(f"{r.t.email}: "), Run(info.email, link=f"mailto:{info.email}")],
+                bullet="none",
+                mar_l=0,
+                indent=0,
+                size=size,
+            )
+        )
+    paras.append(
+        Para(
+            [Run(f"{r.t.web}: "), Run(re.sub(r"^https://", "", info.website), link=info.website)],
+            bullet="none",
+            mar_l=0,
+            indent=0,
+            size=size,
+        )
+    )
     return paras
 
 
-def _qr_code(r: DeckRenderer, slide, qr_pair, qr_caption: Target | None, area: ad.Box, contact: Target, *,
-             slide_no: int, title: str, index: int | None) -> None:
+def _qr_code(
+    r: DeckRenderer,
+    slide,
+    qr_pair,
+    qr_caption: Target | None,
+    area: ad.Box,
+    contact: Target,
+    *,
+    slide_no: int,
+    title: str,
+    index: int | None,
+) -> None:
     """QR code to the booking page (or website), beside the contact details, with its caption."""
     from ..qr import qr_png
 
@@ -277,7 +319,17 @@ def _qr_code(r: DeckRenderer, slide, qr_pair, qr_caption: Target | None, area: a
     data = qr_png(web, dark=r.practice.theme.colors["foreground"])
     place_picture(slide, qr_pair, qr_box, data, alt=r.word("deck_qr_alt", url=web), name="QR Code")
     if qr_caption is None:
-        qr_caption = textbox(slide, ad.Box(qr_box.x - r.emu(0.4), qr_box.bottom + r.emu(0.05),
-                                           qr_box.w + r.emu(0.8), r.emu(0.7)), "QR Caption")
-    write(r, qr_caption, [plain(r, r.t.scan, size=14 if qr_caption.ph is None else None, align="ctr")],
-          slide_no=slide_no, title=title, role="QR caption", index=index)
+        qr_caption = textbox(
+            slide,
+            ad.Box(qr_box.x - r.emu(0.4), qr_box.bottom + r.emu(0.05), qr_box.w + r.emu(0.8), r.emu(0.7)),
+            "QR Caption",
+        )
+    write(
+        r,
+        qr_caption,
+        [plain(r, r.t.scan, size=14 if qr_caption.ph is None else None, align="ctr")],
+        slide_no=slide_no,
+        title=title,
+        role="QR caption",
+        index=index,
+    )

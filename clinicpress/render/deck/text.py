@@ -1,5 +1,6 @@
 """The text model (runs and paragraphs), inline Markdown and reference HTML to runs, and font
 metrics for measuring how many lines text takes."""
+
 from __future__ import annotations
 
 import functools
@@ -10,8 +11,8 @@ from pathlib import Path
 
 from ...load.citations import Numbering, compress
 from ...load.practice import PracticeContext
-from ...load.theme import DEFAULT_FONT
 from ...load.schema import CITE_RE
+from ...load.theme import DEFAULT_FONT
 from ..templating import safe_link
 from .constants import BUNDLED_FONTS
 
@@ -33,15 +34,15 @@ class Para:
 
     runs: list[Run]
     level: int = 0
-    bullet: str | None = None        # None inherit, "none", a character, "autonum"
+    bullet: str | None = None  # None inherit, "none", a character, "autonum"
     autonum: int | None = None
     size: float | None = None
     bold: bool | None = None
     italic: bool | None = None
-    color: str | None = None         # theme slot
-    font: str | None = None          # "+mj-lt" / "+mn-lt"
+    color: str | None = None  # theme slot
+    font: str | None = None  # "+mj-lt" / "+mn-lt"
     align: str | None = None
-    mar_l: int | None = None         # EMU
+    mar_l: int | None = None  # EMU
     indent: int | None = None
     space_before: float | None = None
     line: float | None = None
@@ -80,7 +81,7 @@ def inline_runs(text: str, numbering: Numbering) -> list[Run]:
         pos = 0
         for m in _CITE_MARK.finditer(s):
             if m.start() > pos:
-                runs.append(Run(s[pos:m.start()], bold > 0, italic > 0, False, link))
+                runs.append(Run(s[pos : m.start()], bold > 0, italic > 0, False, link))
             nums = numbering.numbers(groups[int(m.group(1))])
             if nums:
                 runs.append(Run(compress(nums), bold > 0, italic > 0, True, None))
@@ -110,8 +111,12 @@ def inline_runs(text: str, numbering: Numbering) -> list[Run]:
             link = None
     merged: list[Run] = []
     for r in runs:
-        if merged and (merged[-1].bold, merged[-1].italic, merged[-1].sup, merged[-1].link) == \
-                (r.bold, r.italic, r.sup, r.link):
+        if merged and (merged[-1].bold, merged[-1].italic, merged[-1].sup, merged[-1].link) == (
+            r.bold,
+            r.italic,
+            r.sup,
+            r.link,
+        ):
             merged[-1] = replace(merged[-1], text=merged[-1].text + r.text)
         else:
             merged.append(r)
@@ -171,8 +176,12 @@ class FontBook:
         for f in practice.theme.fonts:
             weight = f.weight if isinstance(f.weight, int) else 400
             files.setdefault(f.family, []).append((weight, f.style, f.path))
-        bundled = {"Regular": (400, "normal"), "Bold": (700, "normal"), "Italic": (400, "italic"),
-                   "BoldItalic": (700, "italic")}
+        bundled = {
+            "Regular": (400, "normal"),
+            "Bold": (700, "normal"),
+            "Italic": (400, "italic"),
+            "BoldItalic": (700, "italic"),
+        }
         for suffix, (weight, style) in bundled.items():
             path = BUNDLED_FONTS / f"AtkinsonHyperlegible-{suffix}.ttf"
             if path.is_file():
@@ -197,8 +206,7 @@ class FontBook:
         return font_metrics(best[2])
 
 
-def count_lines(runs: list[Run], width_pt: float, size: float, book: FontBook, font: str | None,
-                bold: bool) -> int:
+def count_lines(runs: list[Run], width_pt: float, size: float, book: FontBook, font: str | None, bold: bool) -> int:
     """Greedy word wrap of `runs` in `width_pt`; returns the number of lines."""
     if width_pt <= 0:
         return 99
@@ -227,5 +235,3 @@ def count_lines(runs: list[Run], width_pt: float, size: float, book: FontBook, f
             lines += 1
             x = w if w <= width_pt else w % width_pt
     return lines
-
-

@@ -1,4 +1,5 @@
 """Writing paragraphs and runs into placeholders and text boxes, and the paragraphs slides use."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
@@ -18,8 +19,17 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def write(r: DeckRenderer, target: Target | None, paras: list[Para], *, slide_no: int, title: str, role: str,
-          index: int | None, anchor: str | None = None) -> None:
+def write(
+    r: DeckRenderer,
+    target: Target | None,
+    paras: list[Para],
+    *,
+    slide_no: int,
+    title: str,
+    role: str,
+    index: int | None,
+    anchor: str | None = None,
+) -> None:
     """Writes paragraphs into a placeholder or text box, then checks that they fit."""
     if target is None:
         return
@@ -33,9 +43,17 @@ def write(r: DeckRenderer, target: Target | None, paras: list[Para], *, slide_no
         ad.clear_runs(p)
         if para.level:
             p.level = para.level
-        ad.set_paragraph(p, bullet=para.bullet, autonum_start=para.autonum, mar_l=para.mar_l,
-                         indent=para.indent, align=para.align, space_before=para.space_before,
-                         line_pct=para.line, bullet_color="accent1" if para.bullet == "autonum" else None)
+        ad.set_paragraph(
+            p,
+            bullet=para.bullet,
+            autonum_start=para.autonum,
+            mar_l=para.mar_l,
+            indent=para.indent,
+            align=para.align,
+            space_before=para.space_before,
+            line_pct=para.line,
+            bullet_color="accent1" if para.bullet == "autonum" else None,
+        )
         if para.bullet == "autonum" and text_colour(r, "accent1").startswith("#"):
             ad.paragraph_colours_rgb(p, text_colour(r, "accent1"))  # the numbers are text too
         _write_runs(r, p, para)
@@ -86,10 +104,8 @@ def _bullet(r: DeckRenderer, runs: list[Run], level: int, explicit: bool) -> Par
     if not explicit:
         return Para(runs, level=level)
     if level == 0:
-        return Para(runs, 0, bullet="\u2022", size=28, mar_l=r.emu(0.4), indent=-r.emu(0.4),
-                    space_before=14)
-    return Para(runs, 1, bullet="\u2013", size=24, mar_l=r.emu(0.9), indent=-r.emu(0.35),
-                space_before=6)
+        return Para(runs, 0, bullet="\u2022", size=28, mar_l=r.emu(0.4), indent=-r.emu(0.4), space_before=14)
+    return Para(runs, 1, bullet="\u2013", size=24, mar_l=r.emu(0.9), indent=-r.emu(0.35), space_before=6)
 
 
 def plain(r: DeckRenderer, text: str | None, *, size: float | None = None, **kw) -> Para:

@@ -11,6 +11,7 @@ which refuses anything outside the project folder and every network scheme.
 - `pdf`: HTML, layout, the PDF and the page budget;
 - `tags`: the PDF/UA-1 finishing of WeasyPrint's tagging.
 """
+
 from .context import box_split, section_groups
 from .fetcher import SafeFetcher, font_config
 from .pdf import PDF_VARIANT, STYLESHEET, TEMPLATE, layout, page_budget, print_handout, render_html
@@ -18,7 +19,20 @@ from .style import css_counter_content, css_str, css_variables
 from .variants import VARIANTS, Variant
 
 __all__ = [
-    "PDF_VARIANT", "STYLESHEET", "TEMPLATE", "VARIANTS", "SafeFetcher", "Variant", "box_split",
-    "css_counter_content", "css_str", "css_variables", "font_config", "layout", "page_budget",
-    "print_handout", "render_html", "section_groups",
+    "PDF_VARIANT",
+    "STYLESHEET",
+    "TEMPLATE",
+    "VARIANTS",
+    "SafeFetcher",
+    "Variant",
+    "box_split",
+    "css_counter_content",
+    "css_str",
+    "css_variables",
+    "font_config",
+    "layout",
+    "page_budget",
+    "print_handout",
+    "render_html",
+    "section_groups",
 ]

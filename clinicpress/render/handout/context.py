@@ -1,4 +1,5 @@
 """What the handout template receives: texts, geometry, colours, logo, fonts and layout hints."""
+
 from __future__ import annotations
 
 import os
@@ -18,13 +19,21 @@ Url = Callable[[Path], str]
 """Turns a file path into the URL the HTML uses for it."""
 
 
-def handout_context(handout: schema.Handout, practice: PracticeContext, bib: Bibliography,
-                    variant: Variant, root: Path, content_dir: Path, out_dir: Path) -> dict:
+def handout_context(
+    handout: schema.Handout,
+    practice: PracticeContext,
+    bib: Bibliography,
+    variant: Variant,
+    root: Path,
+    content_dir: Path,
+    out_dir: Path,
+) -> dict:
     """Returns everything the handout template receives (documented in templates/handout/README.md).
 
     File URLs are relative to `out_dir`, where the HTML is written next to the PDF, so the
     HTML opens in a browser from the output folder and the PDF is made from the same text.
     """
+
     def url(path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
 
@@ -70,8 +79,9 @@ def _review_and_emergency(handout: schema.Handout, practice: PracticeContext, t)
     info = practice.info
     reviewer = info.reviewer or handout.reviewed.by
     return {
-        "reviewed_line": t.fmt("last_reviewed", date=long_date(handout.reviewed.date, handout.language, info.country),
-                               name=reviewer),
+        "reviewed_line": t.fmt(
+            "last_reviewed", date=long_date(handout.reviewed.date, handout.language, info.country), name=reviewer
+        ),
         "reviewed_iso": handout.reviewed.date.isoformat(),
         "emergency_line": t.fmt("emergency", number=info.emergency_number),
     }
@@ -83,8 +93,11 @@ def _qr(practice: PracticeContext, t) -> dict:
 
     qr_label = practice.qr_url.removeprefix("https://").rstrip("/")
     return {
-        "qr_svg": qr_svg(practice.qr_url, dark=hex_colour(practice.theme.colors.get("foreground"), "#000000"),
-                         title=t.fmt("qr_alt", url=qr_label)),
+        "qr_svg": qr_svg(
+            practice.qr_url,
+            dark=hex_colour(practice.theme.colors.get("foreground"), "#000000"),
+            title=t.fmt("qr_alt", url=qr_label),
+        ),
         "qr_url": practice.qr_url,
         "qr_label": qr_label,
     }
@@ -92,8 +105,12 @@ def _qr(practice: PracticeContext, t) -> dict:
 
 def html_classes(paper: str, columns: int, variant: Variant, band_is_dark: bool) -> str:
     """Returns the classes of the <html> element, which the stylesheet selects paper, columns and variant by."""
-    classes = [f"paper-{paper}", f"cols-{columns}", f"variant-{variant.name}",
-               "band-dark" if band_is_dark else "band-light"]
+    classes = [
+        f"paper-{paper}",
+        f"cols-{columns}",
+        f"variant-{variant.name}",
+        "band-dark" if band_is_dark else "band-light",
+    ]
     if variant.large_print:
         classes.append("large-print")
     return " ".join(classes)
@@ -110,9 +127,13 @@ def notices(practice: PracticeContext) -> list[str]:
 
 def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: str) -> str:
     """Grid columns of the action and question boxes; larger body text fits fewer characters a line."""
-    return box_split(handout.actions, handout.questions, t.what_you_can_do, t.questions,
-                     line_chars=round((80 if paper == "a4" else 84) * MIN_BODY_PT
-                                      / base_size_pt(practice.theme)))
+    return box_split(
+        handout.actions,
+        handout.questions,
+        t.what_you_can_do,
+        t.questions,
+        line_chars=round((80 if paper == "a4" else 84) * MIN_BODY_PT / base_size_pt(practice.theme)),
+    )
 
 
 def section_groups(sections) -> list[dict]:
@@ -126,13 +147,13 @@ def section_groups(sections) -> list[dict]:
     return groups
 
 
-def box_split(left: list[str], right: list[str], left_title: str, right_title: str, *,
-              line_chars: int = 84) -> str:
+def box_split(left: list[str], right: list[str], left_title: str, right_title: str, *, line_chars: int = 84) -> str:
     """Returns grid columns ("1.1fr 0.9fr") that give two side-by-side boxes about equal height.
 
     `line_chars` is about how many characters of 12 pt text fit across both boxes; each
     split is scored by the estimated number of lines of the taller box.
     """
+
     def lines(items: list[str], title: str, chars: float) -> int:
         body = sum(-(-len(strip_citations(i)) // max(8, int(chars - 4))) for i in items)
         return body + -(-int(len(title) * 1.2) // max(8, int(chars)))
@@ -150,8 +171,11 @@ def logo(practice: PracticeContext, url: Url) -> dict | None:
     found = practice.theme.logo("medium", "large")
     if found is None:
         return None
-    return {"uri": url(found.light), "dark_uri": url(found.dark) if found.dark else None,
-            "alt": found.alt or f"{practice.info.name} logo"}
+    return {
+        "uri": url(found.light),
+        "dark_uri": url(found.dark) if found.dark else None,
+        "alt": found.alt or f"{practice.info.name} logo",
+    }
 
 
 def band_dark(practice: PracticeContext, the_logo: dict | None) -> bool:
@@ -166,8 +190,12 @@ def band_dark(practice: PracticeContext, the_logo: dict | None) -> bool:
 def font_faces(practice: PracticeContext, url: Url) -> list[dict]:
     """Returns the theme's fonts as @font-face values: family, file URL, checked weight and style."""
     return [
-        {"family": f.family, "uri": url(f.path), "weight": _font_weight(f.weight),
-         "style": f.style if f.style in ("normal", "italic", "oblique") else "normal"}
+        {
+            "family": f.family,
+            "uri": url(f.path),
+            "weight": _font_weight(f.weight),
+            "style": f.style if f.style in ("normal", "italic", "oblique") else "normal",
+        }
         for f in practice.theme.fonts
     ]
 

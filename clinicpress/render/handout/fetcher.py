@@ -1,4 +1,5 @@
 """What WeasyPrint may read: files under the project folder only, with one shared font setup."""
+
 from __future__ import annotations
 
 import functools

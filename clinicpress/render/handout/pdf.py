@@ -1,4 +1,5 @@
 """HTML → laid-out pages → tagged PDF/UA-1, and how full the pages are (the page budget)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,22 +25,29 @@ STYLESHEET = "handout/handout.css"
 PDF_VARIANT = "pdf/ua-1"
 
 
-def render_html(handout: schema.Handout, practice: PracticeContext, bib: Bibliography, variant: Variant,
-                templates: Templates, content_dir: Path, out_dir: Path) -> str:
+def render_html(
+    handout: schema.Handout,
+    practice: PracticeContext,
+    bib: Bibliography,
+    variant: Variant,
+    templates: Templates,
+    content_dir: Path,
+    out_dir: Path,
+) -> str:
     """Renders the handout's HTML (the same document the PDF is made from)."""
     ctx = handout_context(handout, practice, bib, variant, templates.root, content_dir, out_dir)
     return templates.render(TEMPLATE, practice.templates_dir, **ctx)
 
 
-def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout",
-           fetcher: SafeFetcher | None = None):
+def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout", fetcher: SafeFetcher | None = None):
     """Lays out the handout HTML into pages (a WeasyPrint Document); files only from `root`."""
     import weasyprint
 
     fetcher = fetcher or SafeFetcher([root])
     try:
-        document = weasyprint.HTML(string=html, base_url=str(base_url.resolve()) + os.sep,
-                                   url_fetcher=fetcher).render(font_config=font_config(), pdf_variant=PDF_VARIANT)
+        document = weasyprint.HTML(string=html, base_url=str(base_url.resolve()) + os.sep, url_fetcher=fetcher).render(
+            font_config=font_config(), pdf_variant=PDF_VARIANT
+        )
     except BaseException as exc:  # FatalURLFetchingError derives from BaseException
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -50,8 +58,13 @@ def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout
 
 
 def _refused(fetcher: SafeFetcher, source_path: str) -> BuildError:
-    return BuildError(Problem(source_path, message=f"a resource was refused: {fetcher.refused[0]}",
-                              hint="images, fonts and styles must be files inside the project"))
+    return BuildError(
+        Problem(
+            source_path,
+            message=f"a resource was refused: {fetcher.refused[0]}",
+            hint="images, fonts and styles must be files inside the project",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -66,8 +79,16 @@ class Printed:
     """How many lines of body text a full page holds."""
 
 
-def print_handout(html: str, *, base_url: Path, root: Path, practice: PracticeContext, reviewed: dt.date,
-                  source_path: str, language: str = "en") -> Printed:
+def print_handout(
+    html: str,
+    *,
+    base_url: Path,
+    root: Path,
+    practice: PracticeContext,
+    reviewed: dt.date,
+    source_path: str,
+    language: str = "en",
+) -> Printed:
     """Lays out and writes the handout as a tagged PDF/UA-1 document with fixed dates.
 
     A refused file fails the build even where WeasyPrint swallows the error (inside SVG).
@@ -94,15 +115,18 @@ def page_budget(printed: Printed, variant: Variant, practice: PracticeContext, s
     if printed.pages <= variant.max_pages:
         return []
     over = math.ceil((printed.pages - variant.max_pages - 1) * printed.page_lines + printed.last_page_lines)
-    return [Finding(
-        "handout.pages", "warning",
-        f"prints on {printed.pages} pages for {practice.slug} ({variant.name}); the budget is "
-        f"{variant.max_pages}: about {over} lines of body text too many",
-        source_path,
-        hint="shorten the sections, boxes or glossary; boxes and the contact block move as a whole, "
-             "so a little less may do",
-        data={"pages": printed.pages, "max_pages": variant.max_pages, "lines_over": over},
-    )]
+    return [
+        Finding(
+            "handout.pages",
+            "warning",
+            f"prints on {printed.pages} pages for {practice.slug} ({variant.name}); the budget is "
+            f"{variant.max_pages}: about {over} lines of body text too many",
+            source_path,
+            hint="shorten the sections, boxes or glossary; boxes and the contact block move as a whole, "
+            "so a little less may do",
+            data={"pages": printed.pages, "max_pages": variant.max_pages, "lines_over": over},
+        )
+    ]
 
 
 def _text_lines(page: Any) -> tuple[float, float]:

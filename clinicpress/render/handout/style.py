@@ -1,4 +1,5 @@
 """CSS values the handout stylesheet receives: quoted strings, counters and the checked theme."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,7 @@ def css_str(text: str) -> Markup:
     """Returns `text` as a quoted CSS string, safe inside a <style> element."""
     out = []
     for ch in str(text):
-        if ch in '"\\<>&\'' or ord(ch) < 0x20 or ord(ch) == 0x7F:
+        if ch in "\"\\<>&'" or ord(ch) < 0x20 or ord(ch) == 0x7F:
             out.append(f"\\{ord(ch):x} ")
         else:
             out.append(ch)
@@ -45,11 +46,11 @@ def hex_colour(value: str | None, fallback: str) -> str:
 
 
 TEXT_SURFACES = {
-    "c-heading": ("background", "tertiary"),           # headings; main-message label, action box on the tint
-    "c-link": ("background", "tertiary", "light"),      # links anywhere
-    "c-muted": ("background", "tertiary", "light"),     # footer, captions, citation numbers, review line
-    "c-secondary-text": ("background",),                # questions box heading
-    "c-danger": ("background", "light"),                # help box, call line; emergency line in the disclaimer
+    "c-heading": ("background", "tertiary"),  # headings; main-message label, action box on the tint
+    "c-link": ("background", "tertiary", "light"),  # links anywhere
+    "c-muted": ("background", "tertiary", "light"),  # footer, captions, citation numbers, review line
+    "c-secondary-text": ("background",),  # questions box heading
+    "c-danger": ("background", "light"),  # help box, call line; emergency line in the disclaimer
 }
 """The page surfaces each text colour variable of handout.css is printed on."""
 
@@ -70,9 +71,15 @@ def css_variables(theme, band_dark: bool) -> dict[str, Markup]:
     danger = inks.text("danger", on=on["c-danger"])  # also the emergency band and the help box's border
     on_primary = inks.text("background", on="primary")
     values = {
-        "c-fg": c["foreground"], "c-bg": c["background"], "c-primary": c["primary"], "c-secondary": c["secondary"],
-        "c-tint": inks.surfaces["tertiary"], "c-light": inks.surfaces["light"], "c-success": c["success"],
-        "c-warning": c["warning"], "c-danger": danger,
+        "c-fg": c["foreground"],
+        "c-bg": c["background"],
+        "c-primary": c["primary"],
+        "c-secondary": c["secondary"],
+        "c-tint": inks.surfaces["tertiary"],
+        "c-light": inks.surfaces["light"],
+        "c-success": c["success"],
+        "c-warning": c["warning"],
+        "c-danger": danger,
         "c-heading": inks.text("heading", on=on["c-heading"]),
         "c-link": inks.text("primary", on=on["c-link"]),
         "c-muted": inks.text("secondary", on=on["c-muted"]),

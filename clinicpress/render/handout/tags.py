@@ -1,4 +1,5 @@
 """PDF/UA-1 finishing: the tagging WeasyPrint leaves incomplete, fixed before the file is written."""
+
 from __future__ import annotations
 
 import re
@@ -70,7 +71,7 @@ def _reachable(objects: list, tree: Any) -> set[int]:
         kids = node.get("K") if isinstance(node, pydyf.Dictionary) else None
         if kids is None:
             continue
-        for kid in (kids if isinstance(kids, list) else [kids]):
+        for kid in kids if isinstance(kids, list) else [kids]:
             child = _deref(objects, kid)
             if isinstance(child, pydyf.Dictionary) and child.number not in reachable:
                 reachable.add(child.number)
@@ -97,8 +98,13 @@ def _mark_orphans_as_artifacts(objects: list, page: Any, mcid_refs: list, reacha
     ops = _deref(objects, page["Contents"]).stream
     done = set()
     for i, op in enumerate(ops):
-        if (isinstance(op, pydyf.Dictionary) and op.get("MCID") in orphans and i >= 1 and i + 1 < len(ops)
-                and ops[i + 1] == b"BDC"):
+        if (
+            isinstance(op, pydyf.Dictionary)
+            and op.get("MCID") in orphans
+            and i >= 1
+            and i + 1 < len(ops)
+            and ops[i + 1] == b"BDC"
+        ):
             ops[i - 1] = "/Artifact"
             ops[i] = pydyf.Dictionary({"Type": "/Pagination", "Subtype": "/Footer"})
             done.add(op["MCID"])

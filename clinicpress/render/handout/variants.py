@@ -1,4 +1,5 @@
 """Print variants of a handout (standard, large print, print shop) and their page geometry."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,7 +55,15 @@ def page_setup(paper: str, variant: Variant) -> PageSetup:
     """Returns the page geometry for a paper size and variant (large print: wider margins)."""
     size = "A4" if paper == "a4" else "letter"
     if variant.large_print:
-        return PageSetup(size, margin_top="20mm", margin_x="20mm", margin_bottom="34mm", first_top="14mm",
-                         footer_size="12pt", footer_gap="3mm")
-    return PageSetup(size, margin_top="11mm", margin_x="13mm", margin_bottom="17mm", first_top="11mm",
-                     footer_size="8.5pt")
+        return PageSetup(
+            size,
+            margin_top="20mm",
+            margin_x="20mm",
+            margin_bottom="34mm",
+            first_top="14mm",
+            footer_size="12pt",
+            footer_gap="3mm",
+        )
+    return PageSetup(
+        size, margin_top="11mm", margin_x="13mm", margin_bottom="17mm", first_top="11mm", footer_size="8.5pt"
+    )

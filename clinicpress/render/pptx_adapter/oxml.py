@@ -1,4 +1,5 @@
 """Namespaces, part types and element helpers the adapter modules share."""
+
 from __future__ import annotations
 
 from lxml import etree
@@ -18,15 +19,36 @@ SLIDENUM_FIELD_ID = "{F5A1C6C2-7B1D-5C8E-9E0A-3C1B2D4E5F60}"
 def _theme_slots() -> dict:
     from pptx.enum.dml import MSO_THEME_COLOR as C
 
-    return {"tx1": C.TEXT_1, "tx2": C.TEXT_2, "bg1": C.BACKGROUND_1, "bg2": C.BACKGROUND_2,
-            "accent1": C.ACCENT_1, "accent2": C.ACCENT_2, "accent3": C.ACCENT_3, "accent4": C.ACCENT_4,
-            "accent5": C.ACCENT_5, "accent6": C.ACCENT_6}
+    return {
+        "tx1": C.TEXT_1,
+        "tx2": C.TEXT_2,
+        "bg1": C.BACKGROUND_1,
+        "bg2": C.BACKGROUND_2,
+        "accent1": C.ACCENT_1,
+        "accent2": C.ACCENT_2,
+        "accent3": C.ACCENT_3,
+        "accent4": C.ACCENT_4,
+        "accent5": C.ACCENT_5,
+        "accent6": C.ACCENT_6,
+    }
 
 
 THEME_SLOTS = _theme_slots()
 
-SCHEME_SLOTS = ("dk1", "lt1", "dk2", "lt2", "accent1", "accent2", "accent3", "accent4", "accent5", "accent6",
-                "hlink", "folHlink")
+SCHEME_SLOTS = (
+    "dk1",
+    "lt1",
+    "dk2",
+    "lt2",
+    "accent1",
+    "accent2",
+    "accent3",
+    "accent4",
+    "accent5",
+    "accent6",
+    "hlink",
+    "folHlink",
+)
 
 TITLE_TYPES = ("title", "ctrTitle", "vertTitle")
 TEXT_TYPES = ("body", "obj", "subTitle", "vertBody")

@@ -1,4 +1,5 @@
 """The package as a whole: opening a .potx, emptying a template, file properties, same bytes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,13 +13,7 @@ from pptx import Presentation
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 
-from .oxml import (
-    P14_SECTIONS,
-    PRESENTATION_MAIN,
-    TEMPLATE_MAIN,
-    THUMBNAIL_RT,
-    xml_escape,
-)
+from .oxml import P14_SECTIONS, PRESENTATION_MAIN, TEMPLATE_MAIN, THUMBNAIL_RT, xml_escape
 
 
 def open_presentation(path: Path):
@@ -90,11 +85,13 @@ def set_app_properties(prs, *, slides: int, notes: int, company: str) -> None:
     pkg = prs.part.package
     for rel in pkg._rels.values():
         if rel.reltype == RT.EXTENDED_PROPERTIES:
-            xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                   '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-                   f'<Application>ClinicPress</Application><PresentationFormat>On-screen Show</PresentationFormat>'
-                   f'<Slides>{slides}</Slides><Notes>{notes}</Notes><HiddenSlides>0</HiddenSlides>'
-                   f'<Company>{xml_escape(company)}</Company></Properties>')
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+                f"<Application>ClinicPress</Application><PresentationFormat>On-screen Show</PresentationFormat>"
+                f"<Slides>{slides}</Slides><Notes>{notes}</Notes><HiddenSlides>0</HiddenSlides>"
+                f"<Company>{xml_escape(company)}</Company></Properties>"
+            )
             rel.target_part._blob = xml.encode("utf-8")
 
 
@@ -125,8 +122,9 @@ def normalise_zip(data: bytes, when: dt.date) -> bytes:
 
 
 def _fix_core_dates(blob: bytes, iso: str) -> bytes:
-    return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + iso.encode() + rb"\g<2>",
-                  blob)
+    return re.sub(
+        rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + iso.encode() + rb"\g<2>", blob
+    )
 
 
 def reachable_parts(data: bytes) -> tuple[set[str], set[str]]:

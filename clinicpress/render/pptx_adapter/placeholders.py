@@ -1,4 +1,5 @@
 """Layout placeholders as the renderer sees them, and the text style they hand down."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -74,8 +75,18 @@ def xfrm_box(sp) -> Box | None:
 
 def master_placeholder(master, type_: str):
     """Returns the master's p:sp a layout placeholder of `type_` inherits from."""
-    want = {"ctrTitle": "title", "vertTitle": "title", "subTitle": "body", "obj": "body", "vertBody": "body",
-            "pic": "body", "chart": "body", "tbl": "body", "clipArt": "body", "media": "body"}.get(type_, type_)
+    want = {
+        "ctrTitle": "title",
+        "vertTitle": "title",
+        "subTitle": "body",
+        "obj": "body",
+        "vertBody": "body",
+        "pic": "body",
+        "chart": "body",
+        "tbl": "body",
+        "clipArt": "body",
+        "media": "body",
+    }.get(type_, type_)
     for sp in master._element.iter(qn("p:sp")):
         if ph_type(sp) == want:
             return sp
@@ -103,20 +114,24 @@ def has_duplicate_idx(phs: list[Ph]) -> bool:
 class TextStyle:
     """What a paragraph level resolves to, after walking slide → layout → master → text styles."""
 
-    size: float | None = None        # points
+    size: float | None = None  # points
     bold: bool | None = None
-    font: str | None = None          # "+mj-lt", "+mn-lt" or a family name
-    mar_l: int | None = None         # EMU
-    indent: int | None = None        # EMU
+    font: str | None = None  # "+mj-lt", "+mn-lt" or a family name
+    mar_l: int | None = None  # EMU
+    indent: int | None = None  # EMU
     space_before: float | None = None  # points
     space_before_pct: float | None = None
-    line_pct: float | None = None    # 1.0 = single
+    line_pct: float | None = None  # 1.0 = single
     line_pts: float | None = None
 
     def merged(self, other: TextStyle) -> TextStyle:
         """Fills this style's gaps from `other` (a more general level)."""
-        return TextStyle(**{f.name: getattr(self, f.name) if getattr(self, f.name) is not None
-                            else getattr(other, f.name) for f in fields(self)})
+        return TextStyle(
+            **{
+                f.name: getattr(self, f.name) if getattr(self, f.name) is not None else getattr(other, f.name)
+                for f in fields(self)
+            }
+        )
 
 
 def _level_style(container, level: int) -> TextStyle:

@@ -1,19 +1,12 @@
 """Shapes on a slide: names, alt text, boxes, footer placeholders, fills, chart axes."""
+
 from __future__ import annotations
 
 from lxml import etree
 from pptx.oxml.ns import qn
 from pptx.util import Emu
 
-from .oxml import (
-    A_NS,
-    DECORATIVE_EXT,
-    DECORATIVE_NS,
-    P_NS,
-    SLIDENUM_FIELD_ID,
-    THEME_SLOTS,
-    xml_escape,
-)
+from .oxml import A_NS, DECORATIVE_EXT, DECORATIVE_NS, P_NS, SLIDENUM_FIELD_ID, THEME_SLOTS, xml_escape
 from .placeholders import Box
 
 
@@ -56,8 +49,9 @@ def _next_shape_id(slide) -> int:
     return max(ids + [1]) + 1
 
 
-def add_latent_placeholder(slide, kind: str, idx: int, box: Box, text: str | None, lang: str,
-                           number: int | None = None) -> None:
+def add_latent_placeholder(
+    slide, kind: str, idx: int, box: Box, text: str | None, lang: str, number: int | None = None
+) -> None:
     """Adds a footer (`ftr`) or slide-number (`sldNum`) placeholder to a slide.
 
     python-pptx never copies these from the layout (#64); the position is written out so the
@@ -66,14 +60,18 @@ def add_latent_placeholder(slide, kind: str, idx: int, box: Box, text: str | Non
     sp_id = _next_shape_id(slide)
     name = {"ftr": "Footer", "sldNum": "Slide Number"}[kind] + f" Placeholder {sp_id}"
     if kind == "sldNum":
-        para = (f'<a:p><a:fld id="{SLIDENUM_FIELD_ID}" type="slidenum"><a:rPr lang="{lang}"/>'
-                f'<a:t>{number}</a:t></a:fld><a:endParaRPr lang="{lang}"/></a:p>')
+        para = (
+            f'<a:p><a:fld id="{SLIDENUM_FIELD_ID}" type="slidenum"><a:rPr lang="{lang}"/>'
+            f'<a:t>{number}</a:t></a:fld><a:endParaRPr lang="{lang}"/></a:p>'
+        )
     else:
         para = f'<a:p><a:r><a:rPr lang="{lang}"/><a:t>{xml_escape(text or "")}</a:t></a:r></a:p>'
-    xml = (f'<p:sp xmlns:a="{A_NS}" xmlns:p="{P_NS}"><p:nvSpPr><p:cNvPr id="{sp_id}" name="{name}"/>'
-           f'<p:cNvSpPr><a:spLocks noGrp="1"/></p:cNvSpPr><p:nvPr><p:ph type="{kind}" sz="quarter" idx="{idx}"/>'
-           f'</p:nvPr></p:nvSpPr><p:spPr><a:xfrm><a:off x="{box.x}" y="{box.y}"/><a:ext cx="{box.w}" '
-           f'cy="{box.h}"/></a:xfrm></p:spPr><p:txBody><a:bodyPr/><a:lstStyle/>{para}</p:txBody></p:sp>')
+    xml = (
+        f'<p:sp xmlns:a="{A_NS}" xmlns:p="{P_NS}"><p:nvSpPr><p:cNvPr id="{sp_id}" name="{name}"/>'
+        f'<p:cNvSpPr><a:spLocks noGrp="1"/></p:cNvSpPr><p:nvPr><p:ph type="{kind}" sz="quarter" idx="{idx}"/>'
+        f'</p:nvPr></p:nvSpPr><p:spPr><a:xfrm><a:off x="{box.x}" y="{box.y}"/><a:ext cx="{box.w}" '
+        f'cy="{box.h}"/></a:xfrm></p:spPr><p:txBody><a:bodyPr/><a:lstStyle/>{para}</p:txBody></p:sp>'
+    )
     slide.shapes._spTree.append(etree.fromstring(xml))
 
 

@@ -1,4 +1,5 @@
 """Paragraph and run properties python-pptx has no API for: bullets, spacing, language, fonts."""
+
 from __future__ import annotations
 
 from lxml import etree
@@ -6,10 +7,29 @@ from pptx.oxml.ns import qn
 
 from .oxml import SLIDENUM_FIELD_ID, scheme_to_rgb, sort_children
 
+# The schema order of the children of a:pPr and a:rPr (ECMA-376); PowerPoint refuses other orders.
+_PPR_ORDER = (
+    "lnSpc spcBef spcAft buClrTx buClr buSzTx buSzPct buSzPts buFontTx buFont buNone buAutoNum buChar "
+    "buBlip tabLst defRPr extLst"
+).split()
+_RPR_ORDER = (
+    "ln noFill solidFill gradFill blipFill pattFill grpFill effectLst effectDag highlight uLnTx uLn "
+    "uFillTx uFill latin ea cs sym hlinkClick hlinkMouseOver rtl extLst"
+).split()
 
-def set_paragraph(p, *, bullet: str | None = None, autonum_start: int | None = None, mar_l: int | None = None,
-                  indent: int | None = None, align: str | None = None, space_before: float | None = None,
-                  line_pct: float | None = None, bullet_color: str | None = None) -> None:
+
+def set_paragraph(
+    p,
+    *,
+    bullet: str | None = None,
+    autonum_start: int | None = None,
+    mar_l: int | None = None,
+    indent: int | None = None,
+    align: str | None = None,
+    space_before: float | None = None,
+    line_pct: float | None = None,
+    bullet_color: str | None = None,
+) -> None:
     """Sets paragraph properties python-pptx has no API for: bullets, margins, spacing.
 
     `bullet` is None (inherit), "none", a character, or "autonum" (numbered from `autonum_start`).
@@ -51,14 +71,6 @@ def set_paragraph(p, *, bullet: str | None = None, autonum_start: int | None = N
     elif bullet:
         etree.SubElement(ppr, qn("a:buFontTx"))
         etree.SubElement(ppr, qn("a:buChar")).set("char", bullet)
-    _sort_ppr(ppr)
-
-
-_PPR_ORDER = ["lnSpc", "spcBef", "spcAft", "buClrTx", "buClr", "buSzTx", "buSzPct", "buSzPts", "buFontTx",
-              "buFont", "buNone", "buAutoNum", "buChar", "buBlip", "tabLst", "defRPr", "extLst"]
-
-
-def _sort_ppr(ppr) -> None:
     sort_children(ppr, _PPR_ORDER)
 
 
@@ -78,15 +90,6 @@ def set_run_font_ref(run, ref: str) -> None:
             rpr.remove(old)
     latin = etree.SubElement(rpr, qn("a:latin"))
     latin.set("typeface", ref)
-    _sort_rpr(rpr)
-
-
-_RPR_ORDER = ["ln", "noFill", "solidFill", "gradFill", "blipFill", "pattFill", "grpFill", "effectLst",
-              "effectDag", "highlight", "uLnTx", "uLn", "uFillTx", "uFill", "latin", "ea", "cs", "sym",
-              "hlinkClick", "hlinkMouseOver", "rtl", "extLst"]
-
-
-def _sort_rpr(rpr) -> None:
     sort_children(rpr, _RPR_ORDER)
 
 
@@ -115,7 +118,7 @@ def run_color_theme(run, slot: str) -> None:
         rpr.remove(old)
     sf = etree.SubElement(rpr, qn("a:solidFill"))
     etree.SubElement(sf, qn("a:schemeClr")).set("val", slot)
-    _sort_rpr(rpr)
+    sort_children(rpr, _RPR_ORDER)
 
 
 def clear_runs(paragraph) -> None:

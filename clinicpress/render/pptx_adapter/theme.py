@@ -1,4 +1,5 @@
 """The theme: colour scheme and fonts, and text the masters colour through it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -81,8 +82,7 @@ def theme_fonts(prs) -> tuple[str | None, str | None]:
     root = etree.fromstring(part.blob)
     major = root.find(f".//{{{A_NS}}}majorFont/{{{A_NS}}}latin")
     minor = root.find(f".//{{{A_NS}}}minorFont/{{{A_NS}}}latin")
-    return (major.get("typeface") if major is not None else None,
-            minor.get("typeface") if minor is not None else None)
+    return (major.get("typeface") if major is not None else None, minor.get("typeface") if minor is not None else None)
 
 
 TEXT_PROPS = ("defRPr", "rPr", "endParaRPr")

@@ -1,4 +1,5 @@
 """The preview's routes on the local server, and `serve`, the `preview` command."""
+
 from __future__ import annotations
 
 import signal
@@ -13,8 +14,10 @@ from .page import PageTemplates, page_dirs, state_json
 from .watcher import WATCHED, watch
 from .worker import PREVIEW_OUT, STOP_SECONDS
 
-DOWNLOAD_TYPES = {"pdf": "application/pdf",
-                  "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
+DOWNLOAD_TYPES = {
+    "pdf": "application/pdf",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
 
 
 class PreviewRoutes:
@@ -91,14 +94,16 @@ class PreviewRoutes:
         if data is None:
             return req.not_found("this file has not been rendered yet")
         disposition = "inline" if fmt == "pdf" else "attachment"
-        req.send(200, data, DOWNLOAD_TYPES[fmt], extra={"Content-Disposition": f'{disposition}; filename="{stem}.{fmt}"'})
+        req.send(
+            200, data, DOWNLOAD_TYPES[fmt], extra={"Content-Disposition": f'{disposition}; filename="{stem}.{fmt}"'}
+        )
 
     def file(self, req: Request) -> None:
         """Project files under /files/: the HTML view (from memory) and the assets it links to."""
         preview = self.preview
         parts = Path(req.rest).parts
         html_view = PREVIEW_OUT.parts + (preview.practice,)
-        if parts[:len(html_view)] == html_view and len(parts) == len(html_view) + 1 and req.rest.endswith(".html"):
+        if parts[: len(html_view)] == html_view and len(parts) == len(html_view) + 1 and req.rest.endswith(".html"):
             view = preview.wait_for_view(parts[-1].removesuffix(".html"), timeout=60)
             if view is None or view.html is None:
                 return req.not_found("no handout of that name (or it has not rendered yet)")
@@ -122,13 +127,19 @@ def _chosen_practice(root: Path, practice: str | None) -> str:
     """Returns the practice to preview (the first when none is named); a wrong name is a UsageError."""
     practices = available_practices(root)
     if not practices:
-        raise UsageError(Problem("practices/", message="there is no practice to preview",
-                                 hint="create one with: python build.py new-practice SLUG"))
+        raise UsageError(
+            Problem(
+                "practices/",
+                message="there is no practice to preview",
+                hint="create one with: python build.py new-practice SLUG",
+            )
+        )
     if practice is None:
         return practices[0]
     if practice not in practices:
-        raise UsageError(Problem("--practice", message=f"practice {practice!r} not found",
-                                 hint=f"available: {', '.join(practices)}"))
+        raise UsageError(
+            Problem("--practice", message=f"practice {practice!r} not found", hint=f"available: {', '.join(practices)}")
+        )
     return practice
 
 
@@ -141,12 +152,18 @@ def serve(root: Path, *, practice: str | None, port: int, reporter, verbose: boo
 
     preview = Preview(root, practice, reporter, verbose=verbose)
     try:
-        server = LocalServer(port, PreviewRoutes(preview).table(), title="preview", software="ClinicPressPreview",
-                             verbose=verbose)
+        server = LocalServer(
+            port, PreviewRoutes(preview).table(), title="preview", software="ClinicPressPreview", verbose=verbose
+        )
     except OSError as exc:
         preview.close()
-        raise UsageError(Problem("--port", message=f"cannot listen on {HOST}:{port}: {exc.strerror or exc}",
-                                 hint="another program (or preview) uses that port; choose one with --port N")) from None
+        raise UsageError(
+            Problem(
+                "--port",
+                message=f"cannot listen on {HOST}:{port}: {exc.strerror or exc}",
+                hint="another program (or preview) uses that port; choose one with --port N",
+            )
+        ) from None
     return _run(preview, server, reporter)
 
 
@@ -159,8 +176,10 @@ def _run(preview: Preview, server: LocalServer, reporter) -> int:
         preview.stopping.set()
 
     old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    threads = [threading.Thread(target=preview.conduct, name="preview-conductor", daemon=True),
-               threading.Thread(target=watch, args=(preview,), name="preview-watch", daemon=True)]
+    threads = [
+        threading.Thread(target=preview.conduct, name="preview-conductor", daemon=True),
+        threading.Thread(target=watch, args=(preview,), name="preview-watch", daemon=True),
+    ]
     try:
         threads.insert(0, server.start("preview-http"))
         for t in threads[1:]:
@@ -182,6 +201,8 @@ def _run(preview: Preview, server: LocalServer, reporter) -> int:
     if not stop_signal:  # the conductor gave up (it printed why)
         return 3
     left = [t.name for t in threads if t.is_alive()]
-    reporter.info(f"preview stopped ({'Ctrl-C' if stop_signal[0] == signal.SIGINT else 'SIGTERM'})"
-                  + (f"; not yet finished: {', '.join(left)}" if left else ""))
+    reporter.info(
+        f"preview stopped ({'Ctrl-C' if stop_signal[0] == signal.SIGINT else 'SIGTERM'})"
+        + (f"; not yet finished: {', '.join(left)}" if left else "")
+    )
     return 0

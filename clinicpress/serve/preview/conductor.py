@@ -4,6 +4,7 @@ Reload after a change, then the item on screen, then the checks, then other open
 item is re-rendered only if its cache key (`clinicpress.write.cache.JobKeys`, the build cache's
 key) moved. The watcher and HTTP threads only note what happened and read the state, under `cond`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -134,9 +135,16 @@ class Preview:
                 except RendererGone as exc:
                     self.renderer.stop()
                     crashes += 1
-                    answer = msg.Failed([Problem("(preview)", message=f"the renderer process stopped ({exc})",
-                                             hint="it restarts with the next change; if this repeats, run "
-                                                  "with --verbose and report it")])
+                    answer = msg.Failed(
+                        [
+                            Problem(
+                                "(preview)",
+                                message=f"the renderer process stopped ({exc})",
+                                hint="it restarts with the next change; if this repeats, run "
+                                "with --verbose and report it",
+                            )
+                        ]
+                    )
                     with self.cond:
                         # A new renderer must load the project first (unless it keeps crashing).
                         self.reload_pending = crashes < MAX_CRASHES
@@ -156,8 +164,9 @@ class Preview:
     def _next_request(self) -> msg.Request | None:
         """Waits for work and takes the most urgent; None when the preview is stopping."""
         with self.cond:
-            self.cond.wait_for(lambda: self.stopping.is_set() or self.reload_pending or self.todo
-                               or self.checks_pending)
+            self.cond.wait_for(
+                lambda: self.stopping.is_set() or self.reload_pending or self.todo or self.checks_pending
+            )
             if self.stopping.is_set():
                 return None
             request: msg.Request
@@ -207,8 +216,11 @@ class Preview:
             self.load_problems = list(answer.problems)
             self.bump()
             shown = any(v.rev for v in self.views.values())
-        self.reporter.info("  the page keeps showing the last good render; save a fix to rebuild" if shown
-                           else "  save a fix and the preview builds by itself")
+        self.reporter.info(
+            "  the page keeps showing the last good render; save a fix to rebuild"
+            if shown
+            else "  save a fix and the preview builds by itself"
+        )
 
     def _after_load(self, changed: list[str], info: msg.Loaded) -> None:
         with self.cond:
@@ -274,8 +286,7 @@ class Preview:
             self.views[item_id] = view
             self.bump()
         if isinstance(answer, msg.Rendered):
-            what = f"{len(view.pages)} {'page' if 'pdf' in view.files else 'slide'}(s)" if view.pages \
-                else "no pictures"
+            what = f"{len(view.pages)} {'page' if 'pdf' in view.files else 'slide'}(s)" if view.pages else "no pictures"
             self.reporter.info(f"  {item_id}: rendered in {view.seconds:.2f} s ({what})")
         else:
             self._problems(answer)

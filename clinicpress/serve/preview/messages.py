@@ -4,6 +4,7 @@ The conductor sends a request (`Reload`, `Render`, `Check`); the renderer answer
 `Rendered`, `Checked`, or `Failed` for any of them. `Item` and `View` travel inside the answers
 and are what the page shows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """What the preview page shows: its templates (templates/preview/) and the state they are filled from."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,9 +33,14 @@ class PageTemplates:
         if self._env is None:
             import jinja2
 
-            env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in page_dirs(self.root)]),
-                                     autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                     lstrip_blocks=True, auto_reload=True)
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader([str(d) for d in page_dirs(self.root)]),
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                auto_reload=True,
+            )
             env.filters["clock"] = lambda t: dt.datetime.fromtimestamp(t).strftime("%H:%M:%S") if t else ""
             env.filters["seconds"] = lambda s: f"{s:.1f} s" if s >= 0.95 else f"{s * 1000:.0f} ms"
             env.globals["quote"] = lambda s: quote(str(s), safe="")
@@ -52,8 +58,7 @@ def snapshot(preview: Preview, item_id: str | None) -> dict[str, Any]:
     with p.cond:
         item = next((i for i in p.items if i.id == item_id), None)
         view = p.views.get(item_id) if item and item_id else None
-        findings = (list(view.findings if view else []) + list(p.findings.get(item.source_key, []))) \
-            if item else []
+        findings = (list(view.findings if view else []) + list(p.findings.get(item.source_key, []))) if item else []
         return {
             "version": p.version,
             "practice": {"slug": p.practice, "name": p.practice_name},
@@ -85,10 +90,18 @@ def state_json(preview: Preview) -> dict[str, Any]:
             "practice": p.practice,
             "busy": p.busy,
             "load_problems": [dataclasses.asdict(x) for x in p.load_problems],
-            "items": [{"id": i.id, "kind": i.kind, "title": i.title, "language": i.language, "path": i.path,
-                       "rev": p.views[i.id].rev if i.id in p.views else None,
-                       "problems": [dataclasses.asdict(x) for x in p.views[i.id].problems] if i.id in p.views else []}
-                      for i in p.items],
+            "items": [
+                {
+                    "id": i.id,
+                    "kind": i.kind,
+                    "title": i.title,
+                    "language": i.language,
+                    "path": i.path,
+                    "rev": p.views[i.id].rev if i.id in p.views else None,
+                    "problems": [dataclasses.asdict(x) for x in p.views[i.id].problems] if i.id in p.views else [],
+                }
+                for i in p.items
+            ],
         }
 
 

@@ -1,4 +1,5 @@
 """The watcher thread: notes which project files changed (watchfiles) and wakes the conductor."""
+
 from __future__ import annotations
 
 import os
@@ -35,17 +36,28 @@ def watch(preview: Preview) -> None:
     if not folders:
         return
     try:
-        for changes in watch_paths(*folders, watch_filter=_watch_filter(), debounce=DEBOUNCE_MS, step=STEP_MS,
-                                   stop_event=preview.stopping, rust_timeout=500, raise_interrupt=False):
+        for changes in watch_paths(
+            *folders,
+            watch_filter=_watch_filter(),
+            debounce=DEBOUNCE_MS,
+            step=STEP_MS,
+            stop_event=preview.stopping,
+            rust_timeout=500,
+            raise_interrupt=False,
+        ):
             kinds: dict[str, set] = {}
             for change, path in changes:
                 kinds.setdefault(path, set()).add(change.name)
             # A file that came and went within one batch (an editor's or sed's temporary file) is noise.
-            paths = sorted(rel(Path(p), preview.root) for p, k in kinds.items()
-                           if not ({"added", "deleted"} <= k and not os.path.exists(p)))
+            paths = sorted(
+                rel(Path(p), preview.root)
+                for p, k in kinds.items()
+                if not ({"added", "deleted"} <= k and not os.path.exists(p))
+            )
             if paths:
                 preview.note_changes(paths)
     except Exception as exc:  # the page still works; only live updates stop
         if not preview.stopping.is_set():
-            preview.reporter.error(f"watching for changes stopped: {type(exc).__name__}: {exc}; "
-                                   "restart the preview to see new changes")
+            preview.reporter.error(
+                f"watching for changes stopped: {type(exc).__name__}: {exc}; restart the preview to see new changes"
+            )

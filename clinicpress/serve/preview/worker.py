@@ -3,6 +3,7 @@
 Being a process, it can be stopped at once on Ctrl-C, whatever C library it is in. The parent
 side (`Renderer`) starts it, sends it a request from `messages` and waits for the answer.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,19 +20,7 @@ from typing import TYPE_CHECKING
 
 from ...errors import Problem, UserError, rel
 from ...render.raster import Image, RasterError, pdf_images, pptx_to_pdf
-from .messages import (
-    Answer,
-    Check,
-    Checked,
-    Failed,
-    Item,
-    Loaded,
-    Reload,
-    Render,
-    Rendered,
-    Request,
-    View,
-)
+from .messages import Answer, Check, Checked, Failed, Item, Loaded, Reload, Render, Rendered, Request, View
 
 if TYPE_CHECKING:  # pragma: no cover
     from multiprocessing.connection import Connection
@@ -91,10 +80,20 @@ class Renderer:
         env["TMPDIR"] = str(renderer_tmp)
         with theirs:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", f"import sys; from {__name__} import renderer_main; "
-                 "renderer_main(sys.argv[1:])", str(theirs.fileno()), *self.args],
-                pass_fds=(theirs.fileno(),), start_new_session=True, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, env=env, cwd=self.args[0])
+                [
+                    sys.executable,
+                    "-c",
+                    f"import sys; from {__name__} import renderer_main; renderer_main(sys.argv[1:])",
+                    str(theirs.fileno()),
+                    *self.args,
+                ],
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=env,
+                cwd=self.args[0],
+            )
         self.conn = Connection(ours.detach())
 
     def call(self, request: Request) -> Answer | None:
@@ -194,9 +193,17 @@ class _Work:
         except UserError as exc:
             return Failed(list(exc.problems))
         self.project, self.jobs = project, jobs
-        items = [Item(stem, job.source.kind, getattr(job.source.model, "title", job.source.slug),
-                      job.source.language, rel(job.source.path, self.root), job.source.key)
-                 for stem, job in jobs.items()]
+        items = [
+            Item(
+                stem,
+                job.source.kind,
+                getattr(job.source.model, "title", job.source.slug),
+                job.source.language,
+                rel(job.source.path, self.root),
+                job.source.key,
+            )
+            for stem, job in jobs.items()
+        ]
         # By slug, so a translation sits right under its original.
         items.sort(key=lambda i: (i.kind != "handout", i.id.split(".")[0], i.language != "en", i.language))
         return Loaded(items, self._keys(), list(project.warnings), project.practices[self.practice].info.name)
@@ -227,8 +234,10 @@ class _Work:
         except UserError as exc:
             return Failed(list(exc.problems))
         except Exception as exc:
-            return Failed([internal_problem(exc, f"rendering {job.source.path.name}", rel(job.source.path, self.root))],
-                          traceback.format_exc())
+            return Failed(
+                [internal_problem(exc, f"rendering {job.source.path.name}", rel(job.source.path, self.root))],
+                traceback.format_exc(),
+            )
         images: tuple[Image, ...] = ()
         note = None
         if "pdf" in result.files:
@@ -236,8 +245,18 @@ class _Work:
         elif "pptx" in result.files:
             images, note = self._slides(result.files["pptx"])
         files = {fmt: data for fmt, data in result.files.items() if fmt in ("pdf", "pptx")}
-        return Rendered(View(0, images, note, result.files.get("html"), files, tuple(result.findings),
-                             time.time(), time.perf_counter() - started))
+        return Rendered(
+            View(
+                0,
+                images,
+                note,
+                result.files.get("html"),
+                files,
+                tuple(result.findings),
+                time.time(),
+                time.perf_counter() - started,
+            )
+        )
 
     def _slides(self, pptx: bytes) -> tuple[tuple[Image, ...], str | None]:
         """Draws the slides via LibreOffice (in this preview's private folder), or says why not."""
@@ -279,5 +298,8 @@ def reset_render_caches(changed: list[str]) -> None:
 
 def internal_problem(exc: BaseException, doing: str, path: str = "(preview)") -> Problem:
     """Describes a bug of the preview or the renderers as a problem the page and terminal show."""
-    return Problem(path, message=f"internal error while {doing}: {type(exc).__name__}: {exc}",
-                   hint="this is a bug in ClinicPress; run the preview with --verbose and report the traceback")
+    return Problem(
+        path,
+        message=f"internal error while {doing}: {type(exc).__name__}: {exc}",
+        hint="this is a bug in ClinicPress; run the preview with --verbose and report the traceback",
+    )

@@ -1,0 +1,91 @@
+"""What the build and the check command share: load and validate, run the checks, decide who fails.
+
+`check` is the check command: every input validated and every quality gate run, nothing
+written. The build (clinicpress.builder) runs the same steps before it renders.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .console import Reporter
+from .errors import Finding, Problem, UserError
+from .settings import BuildSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .checks import CheckResults
+    from .load.project import Project
+
+
+def load(settings: BuildSettings, reporter: Reporter) -> Project:
+    """Loads and validates every input; with --strict, a loading warning stops the build."""
+    from .load.project import load_project
+
+    project = load_project(settings.root, practices=list(settings.practices) or None)
+    for w in project.warnings:
+        reporter.problems([w])
+    if settings.strict and project.warnings:
+        raise UserError([Problem(w.path, w.line, w.col, w.field, w.message, w.hint) for w in project.warnings])
+    return project
+
+
+def run_checks(project: Project) -> CheckResults:
+    from .checks import check_project
+
+    return check_project(project)
+
+
+def failing_items(findings: dict[str, list[Finding]], strict: bool) -> dict[str, list[Finding]]:
+    """Items (and practices) that must not be rendered, with the findings that stop them."""
+    stop = {"error", "warning"} if strict else {"error"}
+    out = {}
+    for key, fs in findings.items():
+        bad = [f for f in fs if f.severity in stop]
+        if bad:
+            out[key] = bad
+    return out
+
+
+def selected_items(failing: dict, project: Project, settings: BuildSettings) -> dict:
+    """The failing items this build is about: not filtered out by --only (practices always count)."""
+    sources = {s.key for s in project.sources}
+    wanted = {s.key for s in project.sources if settings.wants(s.slug)}
+    return {k: v for k, v in failing.items() if k in wanted or k not in sources}
+
+
+def print_table(findings: CheckResults, project: Project, reporter: Reporter, strict: bool) -> None:
+    from .write.report import print_table
+
+    print_table(findings, project, reporter.console, strict=strict)
+
+
+def check(settings: BuildSettings, reporter: Reporter) -> int:
+    """Validates every input and runs the quality checks; writes nothing."""
+    from .load.project import load_project
+
+    project = load_project(settings.root, practices=list(settings.practices) or None)
+    for w in project.warnings:
+        reporter.problems([w])
+    findings = run_checks(project)
+    if settings.only:
+        keep = {s.key for s in project.sources if s.slug in settings.only}
+        keep |= {k for k in findings if k not in {s.key for s in project.sources}}
+        findings = findings.narrow(keep)
+    failing = failing_items(findings, settings.strict)
+    if not settings.quiet:
+        print_table(findings, project, reporter, settings.strict)
+    for key, why in sorted(failing.items()):
+        reporter.console.print(f"[bold red]fails[/bold red] {key}:")
+        reporter.findings(why)
+    if settings.strict and project.warnings:
+        return 1
+    counts = {"error": 0, "warning": 0}
+    for fs in findings.values():
+        for f in fs:
+            if f.severity in counts:
+                counts[f.severity] += 1
+    reporter.info(
+        f"checked {len(project.handouts)} handout(s), {len(project.decks)} deck(s), "
+        f"{len(project.practices)} practice(s): {counts['error']} error(s), {counts['warning']} warning(s)"
+    )
+    return 1 if failing else 0
