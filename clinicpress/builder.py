@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .checker import failing_items, load, print_table, run_checks, selected_items
+from .checker import failing_items, load, narrowed, print_table, run_checks
 from .console import Reporter
 from .errors import Problem, UsageError
 from .settings import BuildSettings
@@ -109,7 +109,7 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
         renderer.close(abort=sys.exc_info()[0] is not None)
 
     written = writer.finish(findings, hashes, strict=settings.strict)
-    selected = selected_items(failing, project, settings)
+    selected = failing_items(narrowed(findings, project, settings), settings.strict)
     code = _report(project, findings, selected, writer, outcome, settings, reporter, started)
     _save(
         state,
@@ -268,9 +268,7 @@ def _report(
     from .jobs.run import cpu_seconds
 
     if not settings.quiet:
-        keep = {s.key for s in project.sources if settings.wants(s.slug)}
-        keep |= {k for k in findings if k not in {s.key for s in project.sources}}
-        print_table(findings.narrow(keep) if settings.only else findings, project, reporter, settings.strict)
+        print_table(narrowed(findings, project, settings), project, reporter, settings.strict)
     warnings = mf.render_warnings({n: e for n, e in writer.outputs.items() if n in outcome.planned})
     reporter.findings(warnings)
     for key in sorted(selected):

@@ -17,14 +17,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .load.project import Project
 
 
-def load(settings: BuildSettings, reporter: Reporter) -> Project:
-    """Loads and validates every input; with --strict, a loading warning stops the build."""
+def load(settings: BuildSettings, reporter: Reporter, *, stop_on_warnings: bool = True) -> Project:
+    """Loads and validates every input and prints the loading warnings; with --strict (and
+    `stop_on_warnings`), a loading warning stops here."""
     from .load.project import load_project
 
     project = load_project(settings.root, practices=list(settings.practices) or None)
     for w in project.warnings:
         reporter.problems([w])
-    if settings.strict and project.warnings:
+    if stop_on_warnings and settings.strict and project.warnings:
         raise UserError([Problem(w.path, w.line, w.col, w.field, w.message, w.hint) for w in project.warnings])
     return project
 
@@ -46,11 +47,13 @@ def failing_items(findings: dict[str, list[Finding]], strict: bool) -> dict[str,
     return out
 
 
-def selected_items(failing: dict, project: Project, settings: BuildSettings) -> dict:
-    """The failing items this build is about: not filtered out by --only (practices always count)."""
+def narrowed(findings: CheckResults, project: Project, settings: BuildSettings) -> CheckResults:
+    """The results this run is about: the items --only names (all without it), practices and project."""
+    if not settings.only:
+        return findings
     sources = {s.key for s in project.sources}
-    wanted = {s.key for s in project.sources if settings.wants(s.slug)}
-    return {k: v for k, v in failing.items() if k in wanted or k not in sources}
+    keep = {s.key for s in project.sources if settings.wants(s.slug)} | {k for k in findings if k not in sources}
+    return findings.narrow(keep)
 
 
 def print_table(findings: CheckResults, project: Project, reporter: Reporter, strict: bool) -> None:
@@ -61,16 +64,8 @@ def print_table(findings: CheckResults, project: Project, reporter: Reporter, st
 
 def check(settings: BuildSettings, reporter: Reporter) -> int:
     """Validates every input and runs the quality checks; writes nothing."""
-    from .load.project import load_project
-
-    project = load_project(settings.root, practices=list(settings.practices) or None)
-    for w in project.warnings:
-        reporter.problems([w])
-    findings = run_checks(project)
-    if settings.only:
-        keep = {s.key for s in project.sources if s.slug in settings.only}
-        keep |= {k for k in findings if k not in {s.key for s in project.sources}}
-        findings = findings.narrow(keep)
+    project = load(settings, reporter, stop_on_warnings=False)  # check still lists every finding
+    findings = narrowed(run_checks(project), project, settings)
     failing = failing_items(findings, settings.strict)
     if not settings.quiet:
         print_table(findings, project, reporter, settings.strict)

@@ -287,13 +287,11 @@ def reset_render_caches(changed: list[str]) -> None:
     """
     if not any(p.startswith(("templates/", "practices/")) for p in changed):
         return
-    from ...jobs import run
-    from ...load import i18n
-    from ...render import deck
-
-    run.reset_caches()
-    i18n.reset_caches()
-    deck.reset_caches()
+    # Only what this process has loaded keeps anything (a handouts-only session never imports the deck).
+    for name in ("clinicpress.jobs.run", "clinicpress.load.i18n", "clinicpress.render.deck"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module.reset_caches()
 
 
 def internal_problem(exc: BaseException, doing: str, path: str = "(preview)") -> Problem:
