@@ -161,7 +161,3 @@ def _esc(text: str | None) -> str:
     from rich.markup import escape
 
     return escape(text or "")
-
-
-def is_tty() -> bool:
-    return sys.stderr.isatty()

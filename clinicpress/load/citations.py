@@ -15,7 +15,6 @@ from pathlib import Path
 
 from ..errors import Problem, UserError, rel
 from .loading import load_json, read_text
-from .schema import CITE_RE
 
 STYLE = "american-medical-association"
 _NAME_FIELDS = (
@@ -263,15 +262,3 @@ def _item_lines(text: str) -> list[int]:
         except (ValueError, RecursionError):
             break
     return lines
-
-
-def split_citations(text: str):
-    """Yields (kind, value) parts of prose: ("text", str) or ("cite", [keys])."""
-    pos = 0
-    for m in CITE_RE.finditer(text):
-        if m.start() > pos:
-            yield "text", text[pos : m.start()]
-        yield "cite", [p.strip().lstrip("@") for p in m.group(1).split(";")]
-        pos = m.end()
-    if pos < len(text):
-        yield "text", text[pos:]
