@@ -12,17 +12,7 @@ import pytest
 
 from clinicpress.errors import Finding, Problem
 from clinicpress.render.raster import Image
-from clinicpress.serve.preview.messages import (
-    Check,
-    Checked,
-    Failed,
-    Item,
-    Loaded,
-    Reload,
-    Render,
-    Rendered,
-    View,
-)
+from clinicpress.serve.preview.messages import Check, Checked, Failed, Item, Loaded, Reload, Render, Rendered, View
 from clinicpress.serve.server import HOST, PAGE_CSP, LocalServer, Route, Routes
 
 
