@@ -3,6 +3,7 @@
     python bench/run.py                                  # 10 handouts x 3 practices, 3 runs
     python bench/run.py --handouts 30 --practices 12 --runs 5 --json bench.json
     python bench/run.py --profile                        # also print where the time goes
+    python bench/run.py --group 10 30 100 --runs 1       # group scale: cost per document as it grows
 
 The synthetic library lives in a temporary folder: the shipped English handouts are copied
 (cycling) to N handouts with new slugs and titles, the shipped practices to M practices with
@@ -39,13 +40,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-TARGETS = {
-    "warm_handout_s": ("<=", 0.15),
-    "deck_render_s": ("<=", 0.30),
-    "noop_shipped_s": ("<=", 0.30),
+import anchors  # noqa: E402
+
+TARGETS = {  # issue 16
+    "seconds_per_page": ("<=", 0.06),
+    "ratio_per_page_plain": ("<=", 2.0),
+    "deck_render_s": ("<=", 0.15),
+    "cold_shipped_j2_s": ("<=", 10.0),
+    "edit_shipped_s": ("<=", 1.5),
+    "noop_shipped_s": ("<=", 0.20),
     "speedup_j2": (">=", 1.7),
-    "worker_peak_mib": ("<=", 300.0),
+    "worker_peak_mib": ("<=", 250.0),
 }
 
 
@@ -163,6 +170,10 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
     if decks:
         run_job(project, decks[0], out)
     per_handout, pages_per_s, deck_times, slides = [], [], [], None
+    texts = {job.key: anchor_texts(project, job, out) for job in handouts}
+    anchors.warm(next(iter(texts.values()))[0])
+    ratios: dict[str, list[float]] = {"plain": [], "pandoc": [], "typst": []}
+    per_page: dict[str, list[float]] = {"ours": [], "plain": [], "pandoc": [], "typst": []}
     for _ in range(runs):
         for job in handouts:
             t = time.perf_counter()
@@ -170,6 +181,15 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
             took = time.perf_counter() - t
             per_handout.append(took)
             pages_per_s.append(result.pages / took)
+            per_page["ours"].append(took / result.pages)
+            _, plain, typst_src = texts[job.key]
+            for name, measured in (("plain", anchors.weasyprint_seconds(plain)),
+                                   ("pandoc", anchors.pandoc_weasyprint_seconds(plain)),
+                                   ("typst", anchors.typst_seconds(typst_src))):
+                if measured is not None:
+                    seconds, pages = measured
+                    per_page[name].append(seconds / pages)
+                    ratios[name].append(took / seconds)
         for job in decks[:1]:
             t = time.perf_counter()
             result = run_job(project, job, out)
@@ -181,12 +201,28 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
         "pages_per_s": median(pages_per_s), "seconds_per_page": round(1 / median(pages_per_s), 4),
         "deck_render_s": median(deck_times), "deck_slides": slides,
         "handouts_timed": len(handouts),
+        **{f"anchor_{name}_s_per_page": median(v) for name, v in per_page.items() if name != "ours"},
+        **{f"ratio_same_text_{name}": median(v) for name, v in ratios.items()},
+        **{f"ratio_per_page_{name}": round(median(per_page["ours"]) / median(v), 2)
+           for name, v in per_page.items() if name != "ours" and v},
     }
     if profile:
         report["profile_handout"] = _profile(lambda: [run_job(project, j, out) for j in handouts[:3]])
         if decks:
             report["profile_deck"] = _profile(lambda: run_job(project, decks[0], out))
     return report
+
+
+def anchor_texts(project, job, out: Path) -> tuple[str, str, str]:
+    """Our HTML of a handout, and the same text as bare HTML and as Typst markup."""
+    from clinicpress.jobs.run import templates
+    from clinicpress.render.handout import render_html
+
+    html = render_html(job.source.model, job.practice, project.bibliography, job.variant, templates(project.root),
+                       job.source.path.parent, out / job.practice.slug)
+    blocks = anchors.text_blocks(html)
+    paper = "a4" if "size: A4" in html else "us-letter"
+    return html, anchors.plain_html(blocks, job.source.language), anchors.typst_source(blocks, paper)
 
 
 def _profile(fn, top: int = 18) -> str:
@@ -233,6 +269,17 @@ def touch_handout(root: Path, n: int) -> None:
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^title: (.*?)( v\d+)?$", lambda m: f"title: {m.group(1)} v{n}", text, count=1)
     path.write_text(text, encoding="utf-8")
+
+
+def touch_word(root: Path, n: int) -> None:
+    """Changes one word in the body of the first English handout (as a writer's edit does)."""
+    path = sorted((root / "content" / "handouts").glob("*.yml"))[0]
+    text = path.read_text(encoding="utf-8")
+    words = ("often", "usually")
+    old, new = (words[0], words[1]) if n % 2 else (words[1], words[0])
+    if f" {old} " not in text:
+        old, new = new, old
+    path.write_text(text.replace(f" {old} ", f" {new} ", 1), encoding="utf-8")
 
 
 def touch_logo(root: Path, n: int) -> None:
@@ -298,7 +345,19 @@ def bench(args) -> dict:
         results.update({"noop_s": median(noop), "edit_one_handout_s": median(edit), "edit_rendered": edit_rendered,
                         "change_logo_s": median(logo), "logo_rendered": logo_rendered})
 
-        run_build(shipped)
+        shipped_cold, shipped_edit = [], []
+        for _ in range(args.runs):
+            shutil.rmtree(shipped / "output", ignore_errors=True)
+            wall, last, _ = run_build(shipped, "-j", "2")
+            shipped_cold.append(wall)
+            results["shipped_documents"] = last.get("rendered")
+        for i in range(args.runs):
+            touch_word(shipped, i + 1)
+            wall, last, _ = run_build(shipped)
+            shipped_edit.append(wall)
+            results["shipped_edit_rendered"] = last.get("rendered")
+        results["cold_shipped_j2_s"] = median(shipped_cold)
+        results["edit_shipped_s"] = median(shipped_edit)
         results["noop_shipped_s"] = median([run_build(shipped)[0] for _ in range(max(args.runs, 3))])
         results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         if args.profile:
@@ -309,6 +368,47 @@ def bench(args) -> dict:
             print(f"kept {tmp}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def group_scale(args) -> dict:
+    """Cost per document as a group's library grows: N practices x 10 handouts, cold, -j 2.
+
+    Handouts only (PDF + HTML), one English copy each. Flat means the per-document cost at 100
+    practices is close to the one at 10: nothing in loading, planning, checking or writing grows
+    faster than the library.
+    """
+    rows = []
+    for practices in args.group:
+        tmp = Path(tempfile.mkdtemp(prefix="clinicpress-group-"))
+        try:
+            lib = make_library(tmp / "lib", 10, practices)
+            walls, per_doc, documents = [], [], None
+            for _ in range(args.runs):
+                shutil.rmtree(lib / "output", ignore_errors=True)
+                wall, last, _ = run_build(lib, "-j", "2", "--format", "pdf", "--format", "html")
+                documents = last.get("rendered") or 0
+                walls.append(wall)
+                per_doc.append(wall / max(documents, 1))
+            noop = median([run_build(lib, "--format", "pdf", "--format", "html")[0] for _ in range(args.runs)])
+            phases = phase_times(lib)
+            rows.append({"practices": practices, "documents": documents, "cold_j2_s": median(walls),
+                         "seconds_per_document": median(per_doc), "noop_s": noop, **phases})
+            print(f"group: {practices} practices, {documents} documents, {median(walls)} s", file=sys.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {"group_scale": rows}
+
+
+def print_group(rows: list[dict]) -> None:
+    print("\nGroup scale: N practices x 10 handouts (PDF + HTML), cold build -j 2")
+    print(f"{'practices':>10}{'documents':>11}{'cold s':>9}{'s/document':>12}{'no-op s':>9}{'load s':>8}{'checks s':>10}")
+    for r in rows:
+        print(f"{r['practices']:>10}{r['documents']:>11}{r['cold_j2_s']:>9.2f}{r['seconds_per_document']:>12.3f}"
+              f"{r['noop_s']:>9.2f}{r['load_s']:>8.2f}{r['checks_s']:>10.2f}")
+    if len(rows) > 1:
+        growth = rows[-1]["seconds_per_document"] / rows[0]["seconds_per_document"]
+        print(f"cost per document at {rows[-1]['practices']} practices / at {rows[0]['practices']}: {growth:.2f}x "
+              f"({'flat' if growth <= 1.2 else 'GROWS'}; flat is at most 1.2x)")
 
 
 def verdict(name: str, value) -> str:
@@ -325,6 +425,13 @@ def print_table(r: dict) -> None:
         ("  slowest handout", "warm_handout_max_s", "s"),
         ("pages per second (warm)", "pages_per_s", "pages/s"),
         ("seconds per page (warm)", "seconds_per_page", "s"),
+        ("  anchor: plain WeasyPrint, same text", "anchor_plain_s_per_page", "s/page"),
+        ("  anchor: Pandoc + WeasyPrint, same text", "anchor_pandoc_s_per_page", "s/page"),
+        ("  anchor: Typst, same text", "anchor_typst_s_per_page", "s/page"),
+        ("  ours / plain WeasyPrint, per page", "ratio_per_page_plain", "x"),
+        ("  ours / plain WeasyPrint, same text", "ratio_same_text_plain", "x"),
+        ("  ours / Pandoc + WeasyPrint, same text", "ratio_same_text_pandoc", "x"),
+        ("  ours / Typst, same text", "ratio_same_text_typst", "x"),
         (f"deck render ({r.get('deck_slides')} slides)", "deck_render_s", "s"),
         ("import + load + checks", None, ""),
         ("  import", "import_s", "s"),
@@ -338,6 +445,10 @@ def print_table(r: dict) -> None:
         ("  upper bound on two free cores: CPU j1 / (CPU j2 / 2)", "speedup_j2_two_free_cores", "x"),
         ("no-op rebuild (synthetic)", "noop_s", "s"),
         ("no-op rebuild (shipped library)", "noop_shipped_s", "s"),
+        (f"full cold build of the shipped library -j 2 ({r.get('shipped_documents')} documents)",
+         "cold_shipped_j2_s", "s"),
+        (f"shipped library: edit one word in one handout ({r.get('shipped_edit_rendered')} rendered)",
+         "edit_shipped_s", "s"),
         (f"rebuild after editing one handout ({r.get('edit_rendered')} rendered)", "edit_one_handout_s", "s"),
         (f"rebuild after one practice's logo ({r.get('logo_rendered')} rendered)", "change_logo_s", "s"),
         ("peak memory per worker (-j 2)", "worker_peak_mib", "MiB"),
@@ -372,9 +483,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write the results as JSON (to FILE, or stdout with no FILE)")
     parser.add_argument("--profile", action="store_true", help="print cProfile summaries of renders and checks")
     parser.add_argument("--keep", action="store_true", help="keep the temporary library")
+    parser.add_argument("--group", type=int, nargs="*", metavar="N",
+                        help="only the group-scale run: libraries of N practices x 10 handouts (default 10 30 100)")
     args = parser.parse_args(argv)
     if args.handouts < 1 or args.practices < 1 or args.runs < 1:
         parser.error("--handouts, --practices and --runs must be at least 1")
+    if args.group is not None:
+        args.group = args.group or [10, 30, 100]
+        results = group_scale(args)
+        if args.json == "-":
+            json.dump(results, sys.stdout, indent=2)
+            print()
+        else:
+            print_group(results["group_scale"])
+            if args.json:
+                Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        return 0
     results = bench(args)
     if args.json == "-":
         json.dump(results, sys.stdout, indent=2)

