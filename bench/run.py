@@ -272,14 +272,12 @@ def touch_handout(root: Path, n: int) -> None:
 
 
 def touch_word(root: Path, n: int) -> None:
-    """Changes one word in the body of the first English handout (as a writer's edit does)."""
+    """Changes one word in the first English handout (as a writer's edit does): the first
+    " the " becomes " this " on odd runs and back on even ones."""
     path = sorted((root / "content" / "handouts").glob("*.yml"))[0]
     text = path.read_text(encoding="utf-8")
-    words = ("often", "usually")
-    old, new = (words[0], words[1]) if n % 2 else (words[1], words[0])
-    if f" {old} " not in text:
-        old, new = new, old
-    path.write_text(text.replace(f" {old} ", f" {new} ", 1), encoding="utf-8")
+    old, new = (" the ", " this ") if n % 2 else (" this ", " the ")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def touch_logo(root: Path, n: int) -> None:

@@ -54,6 +54,8 @@ class Plan:
     """Job key -> the digest of each input (kept to explain the next rebuild with -v)."""
     current: set[str]
     old_outputs: dict[str, dict]
+    check_keys: dict[str, str]
+    """Item key -> digest of what its quality checks read (their results are reused while it holds)."""
 
     @property
     def stale(self) -> list[Job]:
@@ -101,7 +103,7 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
     renderer = _renderer(project, plan, settings, workers)
     try:
         renderer.submit([_task(job, plan, settings) for job in plan.stale])
-        findings = run_checks(project)
+        findings = run_checks(project, keys=plan.check_keys, cached=None if settings.no_cache else state.get("checks"))
         failing = failing_items(findings, settings.strict)
         writer, outcome, tasks = _decide(project, plan, findings, failing, settings)
         _render(renderer, tasks, plan, writer, outcome, reporter)
@@ -117,6 +119,7 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
         writer,
         outcome,
         hashes,
+        findings,
         {"fingerprint": fingerprint, "written": written, "exit_code": code, "failing": sorted(selected)},
     )
     return code
@@ -153,7 +156,9 @@ def _plan(project: Project, settings: BuildSettings, state: dict, hashes: FileHa
         if settings.no_cache
         else {job.key for job in jobs if mf.is_current(job, keys[job.key], old_outputs, hashes, settings.out_root)}
     )
-    result = Plan(jobs, keys, parts, current, old_outputs)
+    from .load.config import load_config
+
+    result = Plan(jobs, keys, parts, current, old_outputs, job_keys.check_keys(load_config(project.root)))
     if settings.verbose:
         for job in result.stale:
             reporter.info(f"  to render {job.key}: {explain(state.get('inputs', {}).get(job.key), parts[job.key])}")
@@ -304,14 +309,30 @@ def _report(
     return code
 
 
-def _save(state: dict, plan: Plan, writer: OutputWriter, outcome: Outcome, hashes: FileHashes, complete: dict) -> None:
-    """Saves the cache state; only a build without failures records what a no-op build may trust."""
+def _save(
+    state: dict,
+    plan: Plan,
+    writer: OutputWriter,
+    outcome: Outcome,
+    hashes: FileHashes,
+    findings: CheckResults,
+    complete: dict,
+) -> None:
+    """Saves the cache state; only a build without failures records what a no-op build may trust.
+
+    The items' check results are kept either way (they are keyed by what the checks read)."""
     # Per-job input digests, kept to explain the next rebuild (-v); jobs outside this build keep theirs.
     inputs = dict(state.get("inputs", {}))
     inputs.update({k: plan.parts[k] for k in outcome.fresh})
     present = {entry.get("job") for entry in writer.outputs.values()}
     inputs = {k: v for k, v in sorted(inputs.items()) if k in present}
-    base = {"hashes": hashes.state(), "last_build": outcome.summary, "inputs": inputs}
+    checked = sorted(set(findings.entries) - findings.reused)  # items whose checks ran (not reused)
+    base = {
+        "hashes": hashes.state(),
+        "last_build": {**outcome.summary, "checked": checked},
+        "inputs": inputs,
+        "checks": findings.entries,
+    }
     if not outcome.problems and not outcome.bugs:
         save_state(writer.out_root, {**complete, **base})
     else:

@@ -30,10 +30,11 @@ def load(settings: BuildSettings, reporter: Reporter, *, stop_on_warnings: bool 
     return project
 
 
-def run_checks(project: Project) -> CheckResults:
+def run_checks(project: Project, *, keys: dict[str, str] | None = None, cached: dict | None = None) -> CheckResults:
+    """Runs the quality checks; items whose `keys` match their `cached` entry reuse it."""
     from .checks import check_project
 
-    return check_project(project)
+    return check_project(project, keys=keys, cached=cached if isinstance(cached, dict) else None)
 
 
 def failing_items(findings: dict[str, list[Finding]], strict: bool) -> dict[str, list[Finding]]:

@@ -310,3 +310,56 @@ def test_format_pdf_writes_only_pdfs_and_html_later_adds_only_html(proj: Path):
     assert {k: v for k, v in full.items() if k in pdf_only} == pdf_only  # the PDFs were not rewritten
     assert build(proj, "--format", "html").returncode == 0
     assert last_build(out)["rendered"] == 0 and documents(snapshot(out)) == full
+
+
+# --------------------------------------------------------------------------- checks of changed items only
+def _state(root: Path) -> dict:
+    return json.loads((root / "output" / ".clinicpress-cache.json").read_text(encoding="utf-8"))
+
+
+def test_an_edit_reruns_the_checks_of_the_changed_item_only(tmp_path: Path):
+    root = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    first = build(root, "--format", "html")
+    assert first.returncode == 0, first.stderr
+    everything = _state(root)["last_build"]["checked"]
+    assert len(everything) >= 20  # the first build checks every handout and deck
+    report_before = json.loads((root / "output" / "report.json").read_text(encoding="utf-8"))
+
+    path = root / "content" / "handouts" / "gut-and-immune-system.yml"
+    text = path.read_text(encoding="utf-8")
+    assert " the " in text
+    path.write_text(text.replace(" the ", " this ", 1), encoding="utf-8")
+    second = build(root, "--format", "html")
+    assert second.returncode == 0, second.stderr
+    # the edited handout, and its Spanish translation, whose "translation outdated" check reads it
+    assert _state(root)["last_build"]["checked"] == ["handout:gut-and-immune-system:en",
+                                                     "handout:gut-and-immune-system:es"]
+    # the reused results are the same results: the report lists the same findings for the others
+    report_after = json.loads((root / "output" / "report.json").read_text(encoding="utf-8"))
+    before = {i["key"]: i for i in report_before["items"]}
+    after = {i["key"]: i for i in report_after["items"]}
+    same = [k for k in before if k.startswith(("handout:", "deck:")) and k != "handout:gut-and-immune-system:en"]
+    assert len(same) >= 20 and all(before[k] == after[k] for k in same)
+
+    # A file every item's checks read (the jargon list): every item is checked again.
+    jargon = root / "content" / "jargon.yml"
+    jargon.write_text(jargon.read_text(encoding="utf-8") + "\n# reviewed\n", encoding="utf-8")
+    assert build(root, "--format", "html").returncode == 0
+    assert _state(root)["last_build"]["checked"] == everything
+
+
+def test_a_tampered_check_cache_is_not_trusted(tmp_path: Path):
+    root = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    assert build(root, "--format", "html").returncode == 0
+    state_path = root / "output" / ".clinicpress-cache.json"
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    key = "handout:gut-and-immune-system:en"
+    state["checks"][key]["findings"] = [{"check": "readability.fkgl", "severity": "fatal", "message": 3}]
+    other = "handout:stress-the-brain-and-the-gut:en"
+    state["checks"][other]["findings"] = "not a list"
+    state_path.write_text(json.dumps(state), encoding="utf-8")
+    (root / "content" / "handouts" / "working-with-your-clinician.yml").touch()  # not a no-op build
+    proc = build(root, "--format", "html")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert {key, other} <= set(_state(root)["last_build"]["checked"])

@@ -96,30 +96,55 @@ class CheckResults(dict):
 
     scores: dict[str, dict]
     config: Config
+    entries: dict[str, dict]
+    """Item key → {"key", "findings", "scores"}: what the next build may reuse (see check_project)."""
+    reused: set[str]
+    """Items whose results came from `cached` instead of running the checks."""
 
     def narrow(self, keys: set[str]) -> "CheckResults":
         """The same results (scores and config included) for these item keys only."""
         out = CheckResults((k, v) for k, v in self.items() if k in keys)
-        out.scores, out.config = self.scores, self.config
+        out.scores, out.config, out.entries, out.reused = self.scores, self.config, self.entries, self.reused
         return out
 
 
-def check_project(project, config: Config | None = None) -> CheckResults:
+def check_project(
+    project, config: Config | None = None, *, keys: dict[str, str] | None = None, cached: dict | None = None
+) -> CheckResults:
     """Runs every check family over the project; returns findings per item key.
 
     `config` defaults to the project's own (`[tool.clinicpress]` / `clinicpress.toml`).
     The result is a `CheckResults` (a dict) whose `.scores` holds the readability and
     PEMAT-P scores per item key.
+
+    `keys` maps item keys to a digest of everything the item checks read (the build computes
+    it, clinicpress.write.cache.check_keys); `cached` holds the `.entries` of an earlier run,
+    read back from disk. An item whose digest matches its entry reuses the entry's findings
+    and scores; every other item, every practice and the project are checked as usual. An
+    entry that does not have the expected shape is not trusted: its item is checked again.
     """
     config = config if config is not None else load_config(project.root)
     ctx = Context(project, config)
     results = CheckResults()
+    results.entries, results.reused = {}, set()
     for src in project.sources:
-        found: list[Finding] = []
-        for run in ITEM_CHECKS:
-            found.extend(run(src, ctx))
-        results[src.key] = sort_findings(found)
-        ctx.item_scores(src.key)
+        key = (keys or {}).get(src.key)
+        entry = _reusable((cached or {}).get(src.key), key)
+        if entry is not None:
+            results[src.key], ctx.scores[src.key] = entry
+            results.reused.add(src.key)
+        else:
+            found: list[Finding] = []
+            for run in ITEM_CHECKS:
+                found.extend(run(src, ctx))
+            results[src.key] = sort_findings(found)
+            ctx.item_scores(src.key)
+        if key is not None:
+            results.entries[src.key] = {
+                "key": key,
+                "findings": [f.to_json() for f in results[src.key]],
+                "scores": ctx.scores[src.key],
+            }
     for slug, practice in project.practices.items():
         found = []
         for run in PRACTICE_CHECKS:
@@ -129,6 +154,40 @@ def check_project(project, config: Config | None = None) -> CheckResults:
     results.scores = ctx.scores
     results.config = config
     return results
+
+
+def _reusable(entry, key: str | None) -> tuple[list[Finding], dict] | None:
+    """The findings and scores of a cached entry made with this key, or None (check again)."""
+    if key is None or not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    raw, scores = entry.get("findings"), entry.get("scores")
+    if not isinstance(raw, list) or not isinstance(scores, dict):
+        return None
+    findings = []
+    for f in raw:
+        if not (
+            isinstance(f, dict)
+            and f.get("check") in CHECK_IDS
+            and f.get("severity") in _SEVERITY_ORDER
+            and all(isinstance(f.get(k, ""), str) for k in ("message", "path"))
+            and all(isinstance(f.get(k), (str, type(None))) for k in ("field", "hint"))
+            and isinstance(f.get("line"), (int, type(None)))
+            and isinstance(f.get("data", {}), dict)
+        ):
+            return None
+        findings.append(
+            Finding(
+                f["check"],
+                f["severity"],
+                f.get("message", ""),
+                f.get("path", ""),
+                f.get("line"),
+                f.get("field"),
+                f.get("hint"),
+                f.get("data", {}),
+            )
+        )
+    return findings, scores
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

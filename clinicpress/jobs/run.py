@@ -77,8 +77,14 @@ def templates(root: Path) -> Templates:
 
 
 def reset_caches() -> None:
-    """Forgets every compiled template (after a template or translation changed on disk)."""
+    """Forgets every compiled template and parsed stylesheet (after a template, stylesheet,
+    font or translation changed on disk)."""
+    import sys
+
     _TEMPLATES.clear()
+    pdf = sys.modules.get("clinicpress.render.handout.pdf")
+    if pdf is not None:
+        pdf.reset_sheets()
 
 
 def execute(project: "Project", task: Task, out_root: Path, *, slide_images: bool = True) -> Result:

@@ -240,16 +240,29 @@ class JobKeys:
 
     def inputs(self, job: "Job") -> list[tuple[str, str]]:
         """Returns the (what, hash) pairs a job's key is made of, in a fixed order (for debugging)."""
-        from ..load import schema
-        from ..load.project import walk_figures, walk_text
-
         src, practice = job.source, job.practice
         parts: list[tuple[str, str]] = [
             ("tool", tool_digest()),
             # Not the formats: a PDF's bytes do not depend on whether its HTML copy is written too.
             ("job", f"{src.kind} {job.key} {job.variant!r}"),
-            ("content " + self._rel(src.path), self.hashes.file(src.path)),
+            *self.source_parts(src),
         ]
+        parts.append(("practice " + self._rel(practice.root), self._tree(practice.root)))
+        for name in TEMPLATE_DIRS[src.kind]:
+            folder = self.root / "templates" / name
+            if folder.is_dir():
+                parts.append((f"templates/{name}", self._tree(folder)))
+        parts.append(("output-folder", os.path.relpath(self.out_root / practice.slug, self.root)))
+        parts.append(("SOURCE_DATE_EPOCH", os.environ.get("SOURCE_DATE_EPOCH", "")))
+        return parts
+
+    def source_parts(self, src) -> list[tuple[str, str]]:
+        """What one content item is made of: its file, the files it is linked to (translation,
+        handout and deck of a talk), the references it cites and the pictures it shows."""
+        from ..load import schema
+        from ..load.project import walk_figures, walk_text
+
+        parts: list[tuple[str, str]] = [("content " + self._rel(src.path), self.hashes.file(src.path))]
         related: set[str] = {
             s
             for s in (
@@ -275,14 +288,34 @@ class JobKeys:
         for _, fig in walk_figures(src.model):
             path = src.path.parent / fig.src
             parts.append(("asset " + self._rel(path), self.hashes.maybe(path) or "missing"))
-        parts.append(("practice " + self._rel(practice.root), self._tree(practice.root)))
-        for name in TEMPLATE_DIRS[src.kind]:
-            folder = self.root / "templates" / name
-            if folder.is_dir():
-                parts.append((f"templates/{name}", self._tree(folder)))
-        parts.append(("output-folder", os.path.relpath(self.out_root / practice.slug, self.root)))
-        parts.append(("SOURCE_DATE_EPOCH", os.environ.get("SOURCE_DATE_EPOCH", "")))
         return parts
+
+    def check_keys(self, config) -> dict[str, str]:
+        """A digest per content item of everything its quality checks read: the item (as
+        `source_parts`), the thresholds and the date they are applied on, the content files
+        that are not items (jargon lists), the message catalogues, the bundled fonts and the
+        practices being built (glyph and slide checks look at their fonts and masters)."""
+        sources = {s.path.resolve() for s in self.project.sources}
+        bib = self.project.bibliography.path
+        content = self.root / "content"
+        shared = [
+            ("tool", tool_digest()),
+            ("config", config.model_dump_json()),
+            ("today", config.reference_date().isoformat()),
+        ]
+        for path in walk(content) if content.is_dir() else []:
+            if path.resolve() not in sources and self._rel(path) != bib:
+                shared.append(("content " + self._rel(path), self.hashes.file(path)))
+        for folder in (self.root / "templates" / "i18n", self.root / "templates" / "handout" / "fonts"):
+            if folder.is_dir():
+                shared.append((self._rel(folder), self._tree(folder)))
+        for slug, practice in sorted(self.project.practices.items()):
+            shared.append((f"practice {slug}", self._tree(practice.root)))
+        common = _digest(*(f"{what}={value}" for what, value in shared))
+        return {
+            src.key: _digest(common, *(f"{what}={value}" for what, value in self.source_parts(src)))
+            for src in self.project.sources
+        }
 
     def key(self, job: "Job") -> str:
         """Returns the job's inputs hash."""
