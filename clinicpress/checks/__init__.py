@@ -117,7 +117,7 @@ def check_project(
     The result is a `CheckResults` (a dict) whose `.scores` holds the readability and
     PEMAT-P scores per item key.
 
-    `keys` maps item keys to a digest of everything the item checks read (the build computes
+    `keys` maps item (and `practice:<slug>`) keys to a digest of everything their checks read (the build computes
     it, clinicpress.write.cache.check_keys); `cached` holds the `.entries` of an earlier run,
     read back from disk. An item whose digest matches its entry reuses the entry's findings
     and scores; every other item, every practice and the project are checked as usual. An
@@ -146,10 +146,19 @@ def check_project(
                 "scores": ctx.scores[src.key],
             }
     for slug, practice in project.practices.items():
-        found = []
-        for run in PRACTICE_CHECKS:
-            found.extend(run(slug, practice, ctx))
-        results[f"practice:{slug}"] = sort_findings(found)
+        item = f"practice:{slug}"
+        key = (keys or {}).get(item)
+        entry = _reusable((cached or {}).get(item), key)
+        if entry is not None:
+            results[item] = entry[0]
+            results.reused.add(item)
+        else:
+            found = []
+            for run in PRACTICE_CHECKS:
+                found.extend(run(slug, practice, ctx))
+            results[item] = sort_findings(found)
+        if key is not None:
+            results.entries[item] = {"key": key, "findings": [f.to_json() for f in results[item]], "scores": {}}
     results[PROJECT_KEY] = sort_findings(citations.check_project(ctx) + plain_language.check_project(ctx))
     results.scores = ctx.scores
     results.config = config

@@ -291,7 +291,7 @@ class JobKeys:
         return parts
 
     def check_keys(self, config) -> dict[str, str]:
-        """A digest per content item of everything its quality checks read: the item (as
+        """A digest per content item (and per practice) of everything its quality checks read: the item (as
         `source_parts`), the thresholds and the date they are applied on, the content files
         that are not items (jargon lists), the message catalogues, the bundled fonts and the
         practices being built (glyph and slide checks look at their fonts and masters)."""
@@ -312,10 +312,19 @@ class JobKeys:
         for slug, practice in sorted(self.project.practices.items()):
             shared.append((f"practice {slug}", self._tree(practice.root)))
         common = _digest(*(f"{what}={value}" for what, value in shared))
-        return {
+        keys = {
             src.key: _digest(common, *(f"{what}={value}" for what, value in self.source_parts(src)))
             for src in self.project.sources
         }
+        # A practice's checks (contrast, fonts, its slide master, logos) read the practice
+        # folder, the default templates and the thresholds.
+        templates = self.root / "templates"
+        shared_practice = _digest(
+            tool_digest(), config.model_dump_json(), self._tree(templates) if templates.is_dir() else ""
+        )
+        for slug, practice in self.project.practices.items():
+            keys[f"practice:{slug}"] = _digest(shared_practice, slug, self._tree(practice.root))
+        return keys
 
     def key(self, job: "Job") -> str:
         """Returns the job's inputs hash."""

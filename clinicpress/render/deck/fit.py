@@ -21,7 +21,10 @@ CELL_MARGIN_W, CELL_MARGIN_H = 2 * 91440, 2 * 45720
 def style(r: DeckRenderer, target: Target, para: Para) -> ad.TextStyle:
     """Returns the style a paragraph gets in `target`: its own settings, then the placeholder's inherited ones."""
     if target.ph is not None:
-        st = ad.inherited_style(target.ph.element, r.master, para.level)
+        key = (target.ph.element, para.level)
+        st = r.inherited.get(key)
+        if st is None:  # an XPath walk up the layout and the master: once per placeholder and level
+            st = r.inherited[key] = ad.inherited_style(target.ph.element, r.master, para.level)
     else:
         st = ad.TextStyle(size=18, bold=False, font="+mn-lt", mar_l=0, indent=0, space_before=0, line_pct=1.0)
     p = para  # the paragraph's own settings, in TextStyle's field order
@@ -40,7 +43,10 @@ def text_height(r: DeckRenderer, target: Target, paras: list[Para], width_emu: i
         avail = (width - (st.mar_l or 0)) / EMU_PER_PT
         m = r.book.metrics(st.font, bool(st.bold))
         factor = m.line if m else 1.2
-        lines = count_lines(para.runs, avail, size, r.book, st.font, bool(st.bold))
+        key = (tuple((run.text, run.bold, run.sup) for run in para.runs), avail, size, st.font, bool(st.bold))
+        lines = r.line_counts.get(key)
+        if lines is None:
+            lines = r.line_counts[key] = count_lines(para.runs, avail, size, r.book, st.font, bool(st.bold))
         line_h = st.line_pts if st.line_pts else size * factor * (st.line_pct or 1.0)
         total += lines * line_h
         if i > 0:

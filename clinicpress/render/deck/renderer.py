@@ -106,6 +106,10 @@ class DeckRenderer:
         self.titles: dict[str, int] = {}
         self.size_warned: set[str] = set()
         self.notes_count = 0
+        self.inherited: dict = {}
+        """(layout placeholder element, level) -> the TextStyle it passes on; read once per render."""
+        self.line_counts: dict = {}
+        """Measured paragraphs -> lines (pagination measures the same paragraphs again and again)."""
 
     # ----------------------------------------------------------------- helpers
     def line(self, index: int | None, *loc) -> int | None:

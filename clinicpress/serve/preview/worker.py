@@ -171,6 +171,8 @@ class _Work:
         self.project: Project | None = None
         self.jobs: dict[str, Job] = {}
         self.hashes: FileHashes | None = None
+        self.check_entries: dict[str, dict] = {}
+        """The last check results per item, reused for items a save did not touch."""
 
     def answer(self, request: Request) -> Answer:
         if isinstance(request, Reload):
@@ -267,15 +269,30 @@ class _Work:
         return tuple(pdf_images(pdf, width=SLIDE_WIDTH, compress_level=PNG_COMPRESSION)), None
 
     def check(self) -> Checked | Failed:
-        """Runs every check over the project."""
+        """Runs the checks over the project; items nothing changed for keep their last results."""
         from ...checks import check_project
 
         if self.project is None:
             return Checked({})
         try:
-            return Checked(dict(check_project(self.project)))
+            results = check_project(self.project, keys=self._check_keys(), cached=self.check_entries)
         except UserError as exc:
             return Failed(list(exc.problems))
+        self.check_entries = results.entries
+        return Checked(dict(results))
+
+    def _check_keys(self) -> dict[str, str] | None:
+        """What each item's checks read, hashed (as the build does); None: check everything."""
+        try:
+            from ...load.config import load_config
+            from ...write.cache import FileHashes, JobKeys
+
+            if self.hashes is None:
+                self.hashes = FileHashes()
+            assert self.project is not None
+            return JobKeys(self.project, self.hashes, self.root / PREVIEW_OUT).check_keys(load_config(self.root))
+        except Exception:  # without keys every item is checked again: slower, still right
+            return None
 
 
 def reset_render_caches(changed: list[str]) -> None:
