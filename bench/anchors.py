@@ -78,7 +78,11 @@ def plain_html(blocks: list[tuple[str, str]], lang: str = "en") -> str:
             out.append("</ul>")
         in_list = item
         esc = htmllib.escape(text)
-        out.append(f"<li>{esc}</li>" if item else f"<{tag if tag in {'h1', 'h2', 'h3'} else 'p'}>{esc}</{tag if tag in {'h1', 'h2', 'h3'} else 'p'}>")
+        out.append(
+            f"<li>{esc}</li>"
+            if item
+            else f"<{tag if tag in {'h1', 'h2', 'h3'} else 'p'}>{esc}</{tag if tag in {'h1', 'h2', 'h3'} else 'p'}>"
+        )
     if in_list:
         out.append("</ul>")
     out.append("</body></html>")
@@ -130,8 +134,13 @@ def pandoc_weasyprint_seconds(html: str) -> tuple[float, int] | None:
     import weasyprint
 
     t = time.perf_counter()
-    proc = subprocess.run([pandoc, "-f", "html", "-t", "html5", "-s", "--metadata", "title=anchor"], input=html,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [pandoc, "-f", "html", "-t", "html5", "-s", "--metadata", "title=anchor"],
+        input=html,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pdf = weasyprint.HTML(string=proc.stdout).write_pdf()
     return time.perf_counter() - t, _pdf_pages(pdf)
 

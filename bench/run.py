@@ -18,8 +18,19 @@ Measured (median over --runs):
 - full cold build with -j 1 and -j 2 (empty output folder) and the speed-up;
 - no-op rebuild (nothing changed), for the synthetic and for the shipped library;
 - rebuild after editing one handout, after changing one practice's logo;
-- peak memory of a worker (-j 2), as the build records it (ru_maxrss of each worker).
+- peak memory of a worker (-j 2), as the build records it (ru_maxrss of each worker);
+- the anchors (bench/anchors.py): the same text of each timed handout printed by plain
+  WeasyPrint, by Pandoc + WeasyPrint and by Typst, in the same process and run; seconds per
+  page of each and our ratio to each (per page, and for the same text);
+- the shipped library: cold -j 2 build, one-word edit in one handout, no-op;
+- the preview (bench/preview.py), in Chromium: from a save to the new page image on screen.
+
+`--group` runs only the group-scale measurement (N practices x 10 handouts, cost per document).
+Needs for the anchors: `pip install -e '.[bench]'` (typst) and Debian's pandoc; for the
+preview: the test extras and Chromium (`bash scripts/test.sh` installs both). A missing
+anchor is reported as "-", never guessed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import anchors  # noqa: E402
+import preview  # noqa: E402
 
 TARGETS = {  # issue 16
     "seconds_per_page": ("<=", 0.06),
@@ -53,6 +65,7 @@ TARGETS = {  # issue 16
     "noop_shipped_s": ("<=", 0.20),
     "speedup_j2": (">=", 1.7),
     "worker_peak_mib": ("<=", 250.0),
+    "preview_save_to_image_s": ("<=", 1.0),
 }
 
 
@@ -87,8 +100,10 @@ def make_library(dest: Path, handouts: int, practices: int) -> Path:
         if copy:
             yml = pdir / name / "practice.yml"
             text = yml.read_text(encoding="utf-8")
-            yml.write_text(re.sub(r"(?m)^name: (.*)$", lambda m, n=copy + 1: f"name: {m.group(1)[:90]} {n}", text,
-                                  count=1), encoding="utf-8")
+            yml.write_text(
+                re.sub(r"(?m)^name: (.*)$", lambda m, n=copy + 1: f"name: {m.group(1)[:90]} {n}", text, count=1),
+                encoding="utf-8",
+            )
     for p in base:
         shutil.rmtree(dest / f".shipped-{p.name}")
     return dest
@@ -183,9 +198,11 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
             pages_per_s.append(result.pages / took)
             per_page["ours"].append(took / result.pages)
             _, plain, typst_src = texts[job.key]
-            for name, measured in (("plain", anchors.weasyprint_seconds(plain)),
-                                   ("pandoc", anchors.pandoc_weasyprint_seconds(plain)),
-                                   ("typst", anchors.typst_seconds(typst_src))):
+            for name, measured in (
+                ("plain", anchors.weasyprint_seconds(plain)),
+                ("pandoc", anchors.pandoc_weasyprint_seconds(plain)),
+                ("typst", anchors.typst_seconds(typst_src)),
+            ):
                 if measured is not None:
                     seconds, pages = measured
                     per_page[name].append(seconds / pages)
@@ -195,16 +212,23 @@ def warm_renders(root: Path, runs: int, profile: bool) -> dict:
             result = run_job(project, job, out)
             deck_times.append(time.perf_counter() - t)
             from clinicpress.render.raster import pptx_slides
+
             slides = pptx_slides(result.files["pptx"])
     report = {
-        "warm_handout_s": median(per_handout), "warm_handout_max_s": round(max(per_handout), 4),
-        "pages_per_s": median(pages_per_s), "seconds_per_page": round(1 / median(pages_per_s), 4),
-        "deck_render_s": median(deck_times), "deck_slides": slides,
+        "warm_handout_s": median(per_handout),
+        "warm_handout_max_s": round(max(per_handout), 4),
+        "pages_per_s": median(pages_per_s),
+        "seconds_per_page": round(1 / median(pages_per_s), 4),
+        "deck_render_s": median(deck_times),
+        "deck_slides": slides,
         "handouts_timed": len(handouts),
         **{f"anchor_{name}_s_per_page": median(v) for name, v in per_page.items() if name != "ours"},
         **{f"ratio_same_text_{name}": median(v) for name, v in ratios.items()},
-        **{f"ratio_per_page_{name}": round(median(per_page["ours"]) / median(v), 2)
-           for name, v in per_page.items() if name != "ours" and v},
+        **{
+            f"ratio_per_page_{name}": round(median(per_page["ours"]) / median(v), 2)
+            for name, v in per_page.items()
+            if name != "ours" and v
+        },
     }
     if profile:
         report["profile_handout"] = _profile(lambda: [run_job(project, j, out) for j in handouts[:3]])
@@ -218,8 +242,15 @@ def anchor_texts(project, job, out: Path) -> tuple[str, str, str]:
     from clinicpress.jobs.run import templates
     from clinicpress.render.handout import render_html
 
-    html = render_html(job.source.model, job.practice, project.bibliography, job.variant, templates(project.root),
-                       job.source.path.parent, out / job.practice.slug)
+    html = render_html(
+        job.source.model,
+        job.practice,
+        project.bibliography,
+        job.variant,
+        templates(project.root),
+        job.source.path.parent,
+        out / job.practice.slug,
+    )
     blocks = anchors.text_blocks(html)
     paper = "a4" if "size: A4" in html else "us-letter"
     return html, anchors.plain_html(blocks, job.source.language), anchors.typst_source(blocks, paper)
@@ -255,12 +286,19 @@ def profile_full_path(root: Path) -> str:
 
 def phase_times(root: Path) -> dict:
     """Seconds to import, load and check the project (what every non-no-op build pays)."""
-    code = ("import time; t0 = time.perf_counter(); from pathlib import Path; "
-            "from clinicpress.load.project import load_project; from clinicpress.checks import check_project; "
-            f"t1 = time.perf_counter(); p = load_project(Path({str(root)!r})); t2 = time.perf_counter(); "
-            "check_project(p); t3 = time.perf_counter(); print(t1 - t0, t2 - t1, t3 - t2)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
+    code = (
+        "import time; t0 = time.perf_counter(); from pathlib import Path; "
+        "from clinicpress.load.project import load_project; from clinicpress.checks import check_project; "
+        f"t1 = time.perf_counter(); p = load_project(Path({str(root)!r})); t2 = time.perf_counter(); "
+        "check_project(p); t3 = time.perf_counter(); print(t1 - t0, t2 - t1, t3 - t2)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).stdout.split()
     return {"import_s": round(float(out[0]), 3), "load_s": round(float(out[1]), 3), "checks_s": round(float(out[2]), 3)}
 
 
@@ -284,8 +322,9 @@ def touch_logo(root: Path, n: int) -> None:
     practice = sorted(p for p in (root / "practices").iterdir() if p.is_dir())[0]
     for logo in sorted(practice.glob("logo*.svg")):
         svg = re.sub(r"<!-- bench \d+ -->", "", logo.read_text(encoding="utf-8"))
-        logo.write_text(svg.replace("</svg>", f'<rect width="{n % 5 + 1}" height="1" fill="#ffffff"/></svg>'),
-                        encoding="utf-8")
+        logo.write_text(
+            svg.replace("</svg>", f'<rect width="{n % 5 + 1}" height="1" fill="#ffffff"/></svg>'), encoding="utf-8"
+        )
 
 
 def bench(args) -> dict:
@@ -294,9 +333,13 @@ def bench(args) -> dict:
         lib = make_library(tmp / "lib", args.handouts, args.practices)
         shipped = copy_shipped(tmp / "shipped")
         results: dict = {
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                        "processor": platform.processor() or platform.machine(),
-                        "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "processor": platform.processor() or platform.machine(),
+                "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            },
             "library": {"handouts": args.handouts, "practices": args.practices, "runs": args.runs},
         }
         print(f"library: {args.handouts} handouts x {args.practices} practices (+ decks) in {lib}", file=sys.stderr)
@@ -324,7 +367,9 @@ def bench(args) -> dict:
         results["cold_j1_cpu_s"] = median(cold_cpu[1])
         results["cold_j2_cpu_s"] = median(cold_cpu[2])
         # With two free cores, -j 2 takes at least half its CPU time (plus the serial start):
-        results["speedup_j2_two_free_cores"] = round(results["cold_j1_cpu_s"] / max(results["cold_j2_cpu_s"] / 2, 1e-9), 2)
+        results["speedup_j2_two_free_cores"] = round(
+            results["cold_j1_cpu_s"] / max(results["cold_j2_cpu_s"] / 2, 1e-9), 2
+        )
         results["worker_peak_mib"] = max(peaks) if peaks else None
 
         noop, edit, logo = [], [], []
@@ -340,8 +385,15 @@ def bench(args) -> dict:
             wall, last, _ = run_build(lib)
             logo.append(wall)
             logo_rendered = last.get("rendered")
-        results.update({"noop_s": median(noop), "edit_one_handout_s": median(edit), "edit_rendered": edit_rendered,
-                        "change_logo_s": median(logo), "logo_rendered": logo_rendered})
+        results.update(
+            {
+                "noop_s": median(noop),
+                "edit_one_handout_s": median(edit),
+                "edit_rendered": edit_rendered,
+                "change_logo_s": median(logo),
+                "logo_rendered": logo_rendered,
+            }
+        )
 
         shipped_cold, shipped_edit = [], []
         for _ in range(args.runs):
@@ -357,6 +409,11 @@ def bench(args) -> dict:
         results["cold_shipped_j2_s"] = median(shipped_cold)
         results["edit_shipped_s"] = median(shipped_edit)
         results["noop_shipped_s"] = median([run_build(shipped)[0] for _ in range(max(args.runs, 3))])
+        why = preview.available()
+        if why is None:
+            results.update(preview.preview_latency(copy_shipped(tmp / "preview"), max(args.runs, 3)))
+        else:
+            results["preview_skipped"] = why
         results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         if args.profile:
             results["profile_load_and_checks"] = profile_full_path(lib)
@@ -389,8 +446,16 @@ def group_scale(args) -> dict:
                 per_doc.append(wall / max(documents, 1))
             noop = median([run_build(lib, "--format", "pdf", "--format", "html")[0] for _ in range(args.runs)])
             phases = phase_times(lib)
-            rows.append({"practices": practices, "documents": documents, "cold_j2_s": median(walls),
-                         "seconds_per_document": median(per_doc), "noop_s": noop, **phases})
+            rows.append(
+                {
+                    "practices": practices,
+                    "documents": documents,
+                    "cold_j2_s": median(walls),
+                    "seconds_per_document": median(per_doc),
+                    "noop_s": noop,
+                    **phases,
+                }
+            )
             print(f"group: {practices} practices, {documents} documents, {median(walls)} s", file=sys.stderr)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -399,14 +464,20 @@ def group_scale(args) -> dict:
 
 def print_group(rows: list[dict]) -> None:
     print("\nGroup scale: N practices x 10 handouts (PDF + HTML), cold build -j 2")
-    print(f"{'practices':>10}{'documents':>11}{'cold s':>9}{'s/document':>12}{'no-op s':>9}{'load s':>8}{'checks s':>10}")
+    print(
+        f"{'practices':>10}{'documents':>11}{'cold s':>9}{'s/document':>12}{'no-op s':>9}{'load s':>8}{'checks s':>10}"
+    )
     for r in rows:
-        print(f"{r['practices']:>10}{r['documents']:>11}{r['cold_j2_s']:>9.2f}{r['seconds_per_document']:>12.3f}"
-              f"{r['noop_s']:>9.2f}{r['load_s']:>8.2f}{r['checks_s']:>10.2f}")
+        print(
+            f"{r['practices']:>10}{r['documents']:>11}{r['cold_j2_s']:>9.2f}{r['seconds_per_document']:>12.3f}"
+            f"{r['noop_s']:>9.2f}{r['load_s']:>8.2f}{r['checks_s']:>10.2f}"
+        )
     if len(rows) > 1:
         growth = rows[-1]["seconds_per_document"] / rows[0]["seconds_per_document"]
-        print(f"cost per document at {rows[-1]['practices']} practices / at {rows[0]['practices']}: {growth:.2f}x "
-              f"({'flat' if growth <= 1.2 else 'GROWS'}; flat is at most 1.2x)")
+        print(
+            f"cost per document at {rows[-1]['practices']} practices / at {rows[0]['practices']}: {growth:.2f}x "
+            f"({'flat' if growth <= 1.2 else 'GROWS'}; flat is at most 1.2x)"
+        )
 
 
 def verdict(name: str, value) -> str:
@@ -443,22 +514,37 @@ def print_table(r: dict) -> None:
         ("  upper bound on two free cores: CPU j1 / (CPU j2 / 2)", "speedup_j2_two_free_cores", "x"),
         ("no-op rebuild (synthetic)", "noop_s", "s"),
         ("no-op rebuild (shipped library)", "noop_shipped_s", "s"),
-        (f"full cold build of the shipped library -j 2 ({r.get('shipped_documents')} documents)",
-         "cold_shipped_j2_s", "s"),
-        (f"shipped library: edit one word in one handout ({r.get('shipped_edit_rendered')} rendered)",
-         "edit_shipped_s", "s"),
+        (
+            f"full cold build of the shipped library -j 2 ({r.get('shipped_documents')} documents)",
+            "cold_shipped_j2_s",
+            "s",
+        ),
+        (
+            f"shipped library: edit one word in one handout ({r.get('shipped_edit_rendered')} rendered)",
+            "edit_shipped_s",
+            "s",
+        ),
         (f"rebuild after editing one handout ({r.get('edit_rendered')} rendered)", "edit_one_handout_s", "s"),
         (f"rebuild after one practice's logo ({r.get('logo_rendered')} rendered)", "change_logo_s", "s"),
         ("peak memory per worker (-j 2)", "worker_peak_mib", "MiB"),
+        ("preview: save -> new page image on screen (Chromium)", "preview_save_to_image_s", "s"),
+        ("  slowest save", "preview_save_to_image_max_s", "s"),
+        ("preview: first open of a handout", "preview_first_open_s", "s"),
     ]
     m = r["machine"]
     lib = r["library"]
-    print(f"ClinicPress build benchmark: {lib['handouts']} handouts x {lib['practices']} practices, "
-          f"median of {lib['runs']} runs")
-    print(f"machine: {m['cpus']} CPUs, {m['processor']}, Python {m['python']}, {m['platform']}; "
-          f"load average {m['load_average_at_start']} -> {m.get('load_average_at_end')}")
-    print(f"two processes vs one on this machine (pure Python loop): {m.get('two_process_speedup')}x "
-          "(2.0 = two free cores; the -j 2 speed-up cannot exceed it)")
+    print(
+        f"ClinicPress build benchmark: {lib['handouts']} handouts x {lib['practices']} practices, "
+        f"median of {lib['runs']} runs"
+    )
+    print(
+        f"machine: {m['cpus']} CPUs, {m['processor']}, Python {m['python']}, {m['platform']}; "
+        f"load average {m['load_average_at_start']} -> {m.get('load_average_at_end')}"
+    )
+    print(
+        f"two processes vs one on this machine (pure Python loop): {m.get('two_process_speedup')}x "
+        "(2.0 = two free cores; the -j 2 speed-up cannot exceed it)"
+    )
     width = max(len(label) for label, _, _ in rows) + 2
     for label, key, unit in rows:
         if key is None:
@@ -477,12 +563,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--handouts", type=int, default=10, help="handouts in the synthetic library (default 10)")
     parser.add_argument("--practices", type=int, default=3, help="practices in the synthetic library (default 3)")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians are reported (default 3)")
-    parser.add_argument("--json", metavar="FILE", nargs="?", const="-",
-                        help="also write the results as JSON (to FILE, or stdout with no FILE)")
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        nargs="?",
+        const="-",
+        help="also write the results as JSON (to FILE, or stdout with no FILE)",
+    )
     parser.add_argument("--profile", action="store_true", help="print cProfile summaries of renders and checks")
     parser.add_argument("--keep", action="store_true", help="keep the temporary library")
-    parser.add_argument("--group", type=int, nargs="*", metavar="N",
-                        help="only the group-scale run: libraries of N practices x 10 handouts (default 10 30 100)")
+    parser.add_argument(
+        "--group",
+        type=int,
+        nargs="*",
+        metavar="N",
+        help="only the group-scale run: libraries of N practices x 10 handouts (default 10 30 100)",
+    )
     args = parser.parse_args(argv)
     if args.handouts < 1 or args.practices < 1 or args.runs < 1:
         parser.error("--handouts, --practices and --runs must be at least 1")
