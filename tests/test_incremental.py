@@ -364,3 +364,16 @@ def test_a_tampered_check_cache_is_not_trusted(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert {key, other} <= set(_state(root)["last_build"]["checked"])
+
+
+def test_a_build_leaves_no_temporary_files(tmp_path: Path):
+    """WeasyPrint's copies of the fonts are deleted when the build and its workers end."""
+    root = copy_project(tmp_path / "proj", practices=["summit-rheumatology", "thames-integrative-gi"])
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    for jobs in ("-j", "1"), ("-j", "2"):
+        proc = run_build("build", "--root", str(root), "-q", "--only", A, "--only", B, "--format", "pdf",
+                         "--no-cache", *jobs, env={"TMPDIR": str(temp)})
+        assert proc.returncode == 0, proc.stderr
+        # only the cache that outlives builds on purpose (the syllable table of the readability check)
+        assert sorted(p.name for p in temp.iterdir() if p.name != "clinicpress-cache") == [], jobs

@@ -43,7 +43,27 @@ class SafeFetcher:
 
 @functools.cache
 def font_config():
-    """Returns the font configuration all handouts of this process share (fonts load once)."""
+    """Returns the font configuration all handouts of this process share (fonts load once).
+
+    WeasyPrint copies each @font-face file into a temporary folder and deletes it when the
+    configuration is collected, which never happens for one kept for the whole process (and a
+    worker ends with os._exit). The folder is deleted when the process ends instead: at exit
+    in the main process, by multiprocessing's exit hooks in a worker.
+    """
+    import atexit
+    import multiprocessing.util
+    import shutil
+
     from weasyprint.text.fonts import FontConfiguration
 
-    return FontConfiguration()
+    config = FontConfiguration()
+
+    def remove_folder() -> None:
+        folder = getattr(config, "_folder", None)  # WeasyPrint's own name for it
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+            config._folder = None
+
+    atexit.register(remove_folder)
+    multiprocessing.util.Finalize(None, remove_folder, exitpriority=10)
+    return config
