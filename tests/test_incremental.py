@@ -377,3 +377,20 @@ def test_a_build_leaves_no_temporary_files(tmp_path: Path):
         assert proc.returncode == 0, proc.stderr
         # only the cache that outlives builds on purpose (the syllable table of the readability check)
         assert sorted(p.name for p in temp.iterdir() if p.name != "clinicpress-cache") == [], jobs
+
+
+def test_editing_an_original_renders_it_again_but_not_its_translation(tmp_path: Path):
+    """A translation is printed from its own file: the original's edit re-runs its checks only."""
+    root = copy_project(tmp_path / "proj", practices=["valle-community-health"])
+    args = ("--only", A, "--format", "pdf")
+    assert build(root, *args).returncode == 0
+    out = root / "output" / "valle-community-health"
+    spanish = {p.name: p.read_bytes() for p in out.glob(f"{A}.es*.pdf")}
+    assert len(spanish) == 2  # standard and large print
+    path = root / "content" / "handouts" / f"{A}.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace(" the ", " this ", 1), encoding="utf-8")
+    assert build(root, *args, "-v").returncode == 0
+    state = _state(root)["last_build"]
+    assert state["rendered"] == 2 and state["up_to_date"] == 2  # the English PDFs only
+    assert {p.name: p.read_bytes() for p in out.glob(f"{A}.es*.pdf")} == spanish
+    assert f"handout:{A}:es" in state["checked"]

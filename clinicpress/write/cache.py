@@ -245,7 +245,9 @@ class JobKeys:
             ("tool", tool_digest()),
             # Not the formats: a PDF's bytes do not depend on whether its HTML copy is written too.
             ("job", f"{src.kind} {job.key} {job.variant!r}"),
-            *self.source_parts(src),
+            # Not the linked items: a document is rendered from its own file only (a translation's
+            # original changes its checks, not its pages; see check_keys).
+            *self.source_parts(src, related=False),
         ]
         parts.append(("practice " + self._rel(practice.root), self._tree(practice.root)))
         for name in TEMPLATE_DIRS[src.kind]:
@@ -256,23 +258,24 @@ class JobKeys:
         parts.append(("SOURCE_DATE_EPOCH", os.environ.get("SOURCE_DATE_EPOCH", "")))
         return parts
 
-    def source_parts(self, src) -> list[tuple[str, str]]:
-        """What one content item is made of: its file, the files it is linked to (translation,
-        handout and deck of a talk), the references it cites and the pictures it shows."""
+    def source_parts(self, src, *, related: bool = True) -> list[tuple[str, str]]:
+        """What one content item is made of: its file, the references it cites, the pictures it
+        shows and (with `related`) the files it is linked to: its translations or original, the
+        handout and deck of a talk."""
         from ..load import schema
         from ..load.project import walk_figures, walk_text
 
         parts: list[tuple[str, str]] = [("content " + self._rel(src.path), self.hashes.file(src.path))]
-        related: set[str] = {
+        linked: set[str] = {
             s
             for s in (
                 getattr(src.model, "deck", None),
                 getattr(src.model, "handout", None),
                 getattr(src.model, "translation_of", None),
             )
-            if s is not None
+            if s is not None and related
         }
-        for slug in sorted(related):
+        for slug in sorted(linked):
             for other in sorted(self._by_slug.get(slug, []), key=lambda s: s.key):
                 if other is not src:
                     parts.append(("related " + self._rel(other.path), self.hashes.file(other.path)))
