@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -394,3 +395,15 @@ def test_editing_an_original_renders_it_again_but_not_its_translation(tmp_path: 
     assert state["rendered"] == 2 and state["up_to_date"] == 2  # the English PDFs only
     assert {p.name: p.read_bytes() for p in out.glob(f"{A}.es*.pdf")} == spanish
     assert f"handout:{A}:es" in state["checked"]
+
+
+def test_a_build_of_many_jobs_per_worker_finishes(tmp_path: Path):
+    """More than 50 jobs a worker: Python 3.11's pool deadlocked when workers were recycled."""
+    root = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    source = root / "practices" / "summit-rheumatology"
+    for n in range(2, 14):  # 13 practices x 10 handouts (HTML only): 65 jobs for each of two workers
+        shutil.copytree(source, root / "practices" / f"summit-copy-{n}")
+    proc = run_build("build", "--root", str(root), "-q", "--no-slide-images", "-j", "2", "--format", "html",
+                     timeout=120)  # about 5 s; the deadlock waited forever
+    assert proc.returncode == 0, proc.stderr
+    assert last_build(root / "output")["rendered"] == 130
