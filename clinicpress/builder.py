@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .checks import CheckResults
     from .jobs.model import Job, Result, Task
     from .jobs.pool import Renderer
+    from .load.config import Config
     from .load.project import Project
     from .write.writer import OutputWriter
 
@@ -54,6 +55,8 @@ class Plan:
     """Job key -> the digest of each input (kept to explain the next rebuild with -v)."""
     current: set[str]
     old_outputs: dict[str, dict]
+    config: Config
+    """The check thresholds, read once: the check keys are made with them and the checks run with them."""
     check_keys: dict[str, str]
     """Item key -> digest of what its quality checks read (their results are reused while it holds)."""
 
@@ -103,7 +106,9 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
     renderer = _renderer(project, plan, settings, workers)
     try:
         renderer.submit([_task(job, plan, settings) for job in plan.stale])
-        findings = run_checks(project, keys=plan.check_keys, cached=None if settings.no_cache else state.get("checks"))
+        findings = run_checks(
+            project, config=plan.config, keys=plan.check_keys, cached=None if settings.no_cache else state.get("checks")
+        )
         failing = failing_items(findings, settings.strict)
         writer, outcome, tasks = _decide(project, plan, findings, failing, settings)
         _render(renderer, tasks, plan, writer, outcome, reporter)
@@ -158,7 +163,8 @@ def _plan(project: Project, settings: BuildSettings, state: dict, hashes: FileHa
     )
     from .load.config import load_config
 
-    result = Plan(jobs, keys, parts, current, old_outputs, job_keys.check_keys(load_config(project.root)))
+    config = load_config(project.root)
+    result = Plan(jobs, keys, parts, current, old_outputs, config, job_keys.check_keys(config))
     if settings.verbose:
         for job in result.stale:
             reporter.info(f"  to render {job.key}: {explain(state.get('inputs', {}).get(job.key), parts[job.key])}")

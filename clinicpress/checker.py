@@ -14,6 +14,7 @@ from .settings import BuildSettings
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checks import CheckResults
+    from .load.config import Config
     from .load.project import Project
 
 
@@ -30,11 +31,14 @@ def load(settings: BuildSettings, reporter: Reporter, *, stop_on_warnings: bool 
     return project
 
 
-def run_checks(project: Project, *, keys: dict[str, str] | None = None, cached: dict | None = None) -> CheckResults:
-    """Runs the quality checks; items whose `keys` match their `cached` entry reuse it."""
+def run_checks(
+    project: Project, *, config: Config | None = None, keys: dict[str, str] | None = None, cached: dict | None = None
+) -> CheckResults:
+    """Runs the quality checks (with `config`, the thresholds `keys` were made with); items
+    whose `keys` match their `cached` entry reuse it."""
     from .checks import check_project
 
-    return check_project(project, keys=keys, cached=cached if isinstance(cached, dict) else None)
+    return check_project(project, config, keys=keys, cached=cached)
 
 
 def failing_items(findings: dict[str, list[Finding]], strict: bool) -> dict[str, list[Finding]]:

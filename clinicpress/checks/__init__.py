@@ -26,6 +26,7 @@ Families and their check ids (the `check` of each Finding):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from ..errors import Finding
@@ -127,42 +128,51 @@ def check_project(
     ctx = Context(project, config)
     results = CheckResults()
     results.entries, results.reused = {}, set()
+    keys = keys or {}
+    cached = cached if isinstance(cached, dict) else {}  # read back from disk: anything may be there
     for src in project.sources:
-        key = (keys or {}).get(src.key)
-        entry = _reusable((cached or {}).get(src.key), key)
-        if entry is not None:
-            results[src.key], ctx.scores[src.key] = entry
-            results.reused.add(src.key)
-        else:
-            found: list[Finding] = []
-            for run in ITEM_CHECKS:
-                found.extend(run(src, ctx))
-            results[src.key] = sort_findings(found)
-            ctx.item_scores(src.key)
-        if key is not None:
-            results.entries[src.key] = {
-                "key": key,
-                "findings": [f.to_json() for f in results[src.key]],
-                "scores": ctx.scores[src.key],
-            }
+        _check_one(results, src.key, keys, cached, functools.partial(_item_findings, src, ctx), ctx)
     for slug, practice in project.practices.items():
-        item = f"practice:{slug}"
-        key = (keys or {}).get(item)
-        entry = _reusable((cached or {}).get(item), key)
-        if entry is not None:
-            results[item] = entry[0]
-            results.reused.add(item)
-        else:
-            found = []
-            for run in PRACTICE_CHECKS:
-                found.extend(run(slug, practice, ctx))
-            results[item] = sort_findings(found)
-        if key is not None:
-            results.entries[item] = {"key": key, "findings": [f.to_json() for f in results[item]], "scores": {}}
+        run = functools.partial(_practice_findings, slug, practice, ctx)
+        _check_one(results, f"practice:{slug}", keys, cached, run)
     results[PROJECT_KEY] = sort_findings(citations.check_project(ctx) + plain_language.check_project(ctx))
     results.scores = ctx.scores
     results.config = config
     return results
+
+
+def _item_findings(src, ctx: Context) -> list[Finding]:
+    return [f for run in ITEM_CHECKS for f in run(src, ctx)]
+
+
+def _practice_findings(slug: str, practice, ctx: Context) -> list[Finding]:
+    return [f for run in PRACTICE_CHECKS for f in run(slug, practice, ctx)]
+
+
+def _check_one(
+    results: CheckResults,
+    item: str,
+    keys: dict[str, str],
+    cached: dict,
+    run: Callable[[], list[Finding]],
+    ctx: Context | None = None,
+) -> None:
+    """Checks one item (or practice), or reuses its cached entry when its key still matches,
+    and records the entry the next run may reuse. With `ctx`, the item also has scores."""
+    key = keys.get(item)
+    entry = _reusable(cached.get(item), key)
+    if entry is not None:
+        results[item] = entry[0]
+        if ctx is not None:
+            ctx.scores[item] = entry[1]
+        results.reused.add(item)
+    else:
+        results[item] = sort_findings(run())
+        if ctx is not None:
+            ctx.item_scores(item)
+    if key is not None:
+        scores = ctx.scores[item] if ctx is not None else {}
+        results.entries[item] = {"key": key, "findings": [f.to_json() for f in results[item]], "scores": scores}
 
 
 def _reusable(entry, key: str | None) -> tuple[list[Finding], dict] | None:

@@ -266,15 +266,8 @@ class JobKeys:
         from ..load.project import walk_figures, walk_text
 
         parts: list[tuple[str, str]] = [("content " + self._rel(src.path), self.hashes.file(src.path))]
-        linked: set[str] = {
-            s
-            for s in (
-                getattr(src.model, "deck", None),
-                getattr(src.model, "handout", None),
-                getattr(src.model, "translation_of", None),
-            )
-            if s is not None and related
-        }
+        names = ("deck", "handout", "translation_of") if related else ()
+        linked = {s for s in (getattr(src.model, name, None) for name in names) if s is not None}
         for slug in sorted(linked):
             for other in sorted(self._by_slug.get(slug, []), key=lambda s: s.key):
                 if other is not src:

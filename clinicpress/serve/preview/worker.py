@@ -274,23 +274,25 @@ class _Work:
 
         if self.project is None:
             return Checked({})
+        from ...load.config import load_config
+
         try:
-            results = check_project(self.project, keys=self._check_keys(), cached=self.check_entries)
+            config = load_config(self.root)
+            results = check_project(self.project, config, keys=self._check_keys(config), cached=self.check_entries)
         except UserError as exc:
             return Failed(list(exc.problems))
         self.check_entries = results.entries
         return Checked(dict(results))
 
-    def _check_keys(self) -> dict[str, str] | None:
+    def _check_keys(self, config) -> dict[str, str] | None:
         """What each item's checks read, hashed (as the build does); None: check everything."""
         try:
-            from ...load.config import load_config
             from ...write.cache import FileHashes, JobKeys
 
             if self.hashes is None:
                 self.hashes = FileHashes()
             assert self.project is not None
-            return JobKeys(self.project, self.hashes, self.root / PREVIEW_OUT).check_keys(load_config(self.root))
+            return JobKeys(self.project, self.hashes, self.root / PREVIEW_OUT).check_keys(config)
         except Exception:  # without keys every item is checked again: slower, still right
             return None
 
