@@ -23,13 +23,8 @@ SAMPLES = ("summit-rheumatology", "thames-integrative-gi", "valle-community-heal
 SUMMIT = ROOT / "practices" / "summit-rheumatology"
 
 
-def _brand_fixtures() -> Path:
-    """The shared brand.yml examples (../shared in CI), else the copy committed with the tests."""
-    shared = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "brand-yml"
-    return shared if shared.is_dir() else Path(__file__).resolve().parent / "fixtures" / "brand-yml"
-
-
-BRAND_DIR = _brand_fixtures()
+BRAND_DIR = Path(__file__).resolve().parent / "fixtures" / "brand-yml"
+"""The brand.yml project's example files, committed with the tests (nothing reads ../shared)."""
 BRAND_FILES = sorted(p.name for p in BRAND_DIR.glob("*.yml"))
 
 
