@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (Debian tools + Python test extras), then runs the whole suite.
+# Installs everything the tests need (Debian tools; the package and its test extras in ./.venv),
+# then runs the whole suite.
 # Usage: bash scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +27,12 @@ if ((${#missing[@]})); then
     $(printf '%s\n' "${missing[@]}" | sort -u) libreoffice-core fonts-dejavu-core >/dev/null
 fi
 
-python -m pip install -q --disable-pip-version-check -e '.[test]'
+bash scripts/setup.sh test   # ./.venv with the package and the test extras (no system-wide pip)
+PY=.venv/bin/python
 if [ "$#" -eq 0 ]; then  # the whole suite: the package must also pass lint, format and type checks
-  python -m ruff check clinicpress tests bench build.py
-  python -m ruff format --check clinicpress
-  python -m mypy
+  $PY -m ruff check clinicpress tests bench build.py
+  $PY -m ruff format --check clinicpress
+  $PY -m mypy
 fi
 export CLINICPRESS_REQUIRE_TOOLS=1   # a test whose tool is missing fails instead of skipping
-exec python -m pytest "$@"
+exec $PY -m pytest "$@"
