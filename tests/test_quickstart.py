@@ -51,7 +51,7 @@ def test_the_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
 
 
 def test_the_first_quick_start_command_installs_and_builds_in_a_fresh_clone(tmp_path):
-    clone = fresh_clone(tmp_path / "clinicpress")
+    clone = fresh_clone(tmp_path / "fresh-clone")
     assert not (clone / ".venv").exists() and not (clone / "output").exists()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     if DEBIAN_PYTHON.is_file() and externally_managed(DEBIAN_PYTHON):
