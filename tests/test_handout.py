@@ -310,7 +310,7 @@ def test_text_title_message_footer_and_closing(summit):
     for page in range(1, n + 1):
         text = summit.text(page)
         assert f"Page {page} of {n}" in text
-        assert "Last reviewed November 2, 2026 by Miriam Castellano, MD, FACR" in text
+        assert "Last reviewed December 7, 2026 by Miriam Castellano, MD, FACR" in text
         assert "Summit Rheumatology · (303) 555-0142 · summit-rheumatology.example/book" in text
     last = " ".join(summit.text(n).split())
     assert "It does not replace advice from your own doctor or care team" in last
@@ -340,7 +340,7 @@ def test_spanish_handout_uses_the_spanish_catalogue(valle_es):
 
 def test_uk_practice_gets_british_date_and_999(thames):
     text = " ".join(thames.text().split())
-    assert "Last reviewed 2 November 2026 by Dr Eleanor Hartley, FRCP" in text
+    assert "Last reviewed 7 December 2026 by Dr Eleanor Hartley, FRCP" in text
     assert "In an emergency, call 999 right away." in text
 
 

@@ -101,7 +101,7 @@ def test_spanish_pdf_has_spanish_footer_callouts_disclaimer_and_emergency_line(v
         "Lo que usted puede hacer",
         "Preguntas para su próxima cita",
         "Revisado por última vez",
-        "2 de noviembre de 2026",  # the review date, formatted for Spanish (Babel)
+        "7 de diciembre de 2026",  # the review date, formatted for Spanish (Babel)
         _squash(CATALOGUE_ES["disclaimer"]),
         _squash(CATALOGUE_ES["emergency"].format(number="911")),
     ]
