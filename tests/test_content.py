@@ -146,3 +146,15 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
         ("en", "standard"), ("es", "standard"), ("en", "large-print"), ("es", "large-print")}
     assert VARIANTS["standard"].max_pages == 2
     assert all(pages <= budget for *_, pages, budget in printed), printed
+
+
+def test_every_reference_has_an_evidence_record_and_no_record_is_orphaned():
+    """docs/evidence.md says how strongly each source may be stated; it must cover the bibliography exactly."""
+    import json
+    import re
+
+    keys = {item["id"] for item in json.loads((ROOT / "content" / "references.json").read_text(encoding="utf-8"))}
+    evidence = (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
+    recorded = set(re.findall(r"^\*\*([a-z0-9]+)\*\* — ", evidence, re.M))
+    assert keys - recorded == set(), "references without an evidence record in docs/evidence.md"
+    assert recorded - keys == set(), "evidence records for keys that references.json does not have"
