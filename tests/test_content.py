@@ -158,3 +158,14 @@ def test_every_reference_has_an_evidence_record_and_no_record_is_orphaned():
     recorded = set(re.findall(r"^\*\*([a-z0-9]+)\*\* — ", evidence, re.M))
     assert keys - recorded == set(), "references without an evidence record in docs/evidence.md"
     assert recorded - keys == set(), "evidence records for keys that references.json does not have"
+
+
+def test_the_field_reference_in_docs_matches_the_models():
+    """docs/reference.md is generated from the schema; a schema change must regenerate it."""
+    from clinicpress.load.schema.reference import reference
+
+    committed = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert committed == reference(ROOT), "run: python -m clinicpress.load.schema.reference"
+    for field in ("`src`", "`alt`", "`caption`", "`translation_of`", "`translated_from_review`", "`human_review`"):
+        assert field in committed
+    assert committed.count("#### Slide layout") == 11

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, require_tool
 
 pytestmark = pytest.mark.slow
