@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from .checker import failing_items, load, narrowed, print_table, run_checks
 from .console import Reporter
 from .errors import Problem, UsageError
-from .settings import BuildSettings
+from .settings import BuildSettings, require_project
 from .write import manifest as mf
 from .write.cache import FileHashes, load_state, project_fingerprint, save_state
 from .write.store import clean_temp_files
@@ -90,6 +90,7 @@ class Outcome:
 def build(settings: BuildSettings, reporter: Reporter) -> int:
     """Builds what changed; returns the exit code (0 ok, 1 content errors, 3 a bug)."""
     started = time.perf_counter()
+    require_project(settings.root)
     out_root = settings.out_root
     workers = settings.workers()
     clean_temp_files(out_root)

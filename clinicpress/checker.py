@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .console import Reporter
 from .errors import Finding, Problem, UserError
-from .settings import BuildSettings
+from .settings import BuildSettings, require_project
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checks import CheckResults
@@ -69,6 +69,7 @@ def print_table(findings: CheckResults, project: Project, reporter: Reporter, st
 
 def check(settings: BuildSettings, reporter: Reporter) -> int:
     """Validates every input and runs the quality checks; writes nothing."""
+    require_project(settings.root)
     project = load(settings, reporter, stop_on_warnings=False)  # check still lists every finding
     findings = narrowed(run_checks(project), project, settings)
     failing = failing_items(findings, settings.strict)

@@ -28,12 +28,21 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks for unexpected errors")
 
 
+def program_name(argv0: str | None = None) -> str:
+    """How the user called the tool: `python build.py` through the entry script, else `clinicpress`."""
+    name = Path(sys.argv[0] if argv0 is None else argv0).name
+    return f"python {name}" if name.endswith(".py") and name != "__main__.py" else "clinicpress"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(
-        prog="build.py",
+        prog=program_name(),
         description="ClinicPress: branded patient handouts (PDF) and talk decks "
         "(PPTX) from YAML content, for every practice.",
     )
+    parser.add_argument("--version", action="version", version=f"clinicpress {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     _build_command(sub)
@@ -105,7 +114,7 @@ def _build_command(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["build", *argv]
     verbose = "-v" in argv or "--verbose" in argv
     from .console import Reporter

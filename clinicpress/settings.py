@@ -83,3 +83,17 @@ class BuildSettings:
     def wants(self, slug: str) -> bool:
         """True if the item with this slug is part of this build (--only)."""
         return not self.only or slug in self.only
+
+
+def require_project(root: Path) -> None:
+    """Refuses a folder that is not a ClinicPress project (before anything is read or written)."""
+    if not root.is_dir():
+        raise UsageError(Problem(str(root), message="no such folder", hint="pass --root with your project folder"))
+    if not any((root / part).is_dir() for part in ("content", "practices")):
+        raise UsageError(
+            Problem(
+                str(root),
+                message="not a ClinicPress project: there is no content/ or practices/ folder here",
+                hint="run the command in your project folder, or pass --root PROJECT",
+            )
+        )

@@ -14,7 +14,7 @@ STAGES = ["load", "render", "checks", "jobs", "write", "builder", "top"]
 COMMANDS = {"builder", "checker"}
 """The build and check commands form one stage."""
 """Bottom to top; a module may import its own stage, lower stages and the base."""
-TOP = {"cli", "scaffold", "serve"}
+TOP = {"cli", "scaffold", "serve", "__main__"}
 
 
 def module_name(path: Path) -> str:

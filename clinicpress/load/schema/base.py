@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_RE, max_length=80)]
 Markdown = Annotated[str, Field(min_length=1)]
 Language = Literal["en", "es"]
+
+
+def _fold_case(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+CaseFolded = BeforeValidator(_fold_case)
+"""For a choice whose case carries no meaning (`paper: A4`, `kind: Warning`): any case is accepted."""
 LANGUAGES = ("en", "es")
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Language, Markdown, Model, Slug
+from .base import CaseFolded, Language, Markdown, Model, Slug
 from .parts import Figure, Reviewed, Table
 
 
@@ -53,7 +53,7 @@ class Series(Model):
 class Chart(Model):
     """A native, editable PowerPoint chart."""
 
-    type: Literal["bar", "column", "line", "pie"]
+    type: Annotated[Literal["bar", "column", "line", "pie"], CaseFolded]
     """Chart type: bar (horizontal), column (vertical), line or pie."""
     categories: list[str] = Field(min_length=1)
     """Category labels (x axis, or pie slices)."""
@@ -92,7 +92,7 @@ SlideLayout = Literal[
 class Slide(Model):
     """One slide: a layout name, the fields that layout uses, and speaker notes."""
 
-    layout: SlideLayout
+    layout: Annotated[SlideLayout, CaseFolded]
     """Which layout to use; maps to a layout of the practice's (or the default) master."""
     title: str | None = Field(default=None, max_length=120)
     """Slide title (unique within the deck). Title and closing slides default to the deck's."""
@@ -147,7 +147,7 @@ class Deck(Model):
     """Talk title (title slide and file properties)."""
     subtitle: str | None = None
     """Subtitle on the title slide."""
-    language: Language = "en"
+    language: Annotated[Language, CaseFolded] = "en"
     """Language of the slides."""
     translation_of: Slug | None = None
     """For a translation: the slug of the English original."""

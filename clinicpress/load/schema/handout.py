@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Language, Markdown, Model, Slug
+from .base import CaseFolded, Language, Markdown, Model, Slug
 from .parts import Callout, Figure, GlossaryEntry, HumanReview, Reviewed, Table
 
 
@@ -44,7 +45,7 @@ class Handout(Model):
     """Identifier used in output file names; must match the file name without .yml."""
     title: str = Field(min_length=3, max_length=120)
     """Title at the top of page one and in the PDF metadata."""
-    language: Language = "en"
+    language: Annotated[Language, CaseFolded] = "en"
     """Language of the text: en or es (sets hyphenation, PDF language and messages)."""
     translation_of: Slug | None = None
     """For a translation: the slug of the English original it was translated from."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Markdown, Model
+from .base import CaseFolded, Markdown, Model
 
 
 class Reviewed(Model):
@@ -73,7 +73,7 @@ class Table(Model):
 class Callout(Model):
     """A boxed note inside a section."""
 
-    kind: Literal["info", "tip", "warning"] = "info"
+    kind: Annotated[Literal["info", "tip", "warning"], CaseFolded] = "info"
     """Box style: info (neutral), tip (positive), warning (caution)."""
     title: str | None = None
     """Short heading inside the box."""

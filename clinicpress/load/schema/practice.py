@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from .base import Language, Model
+from .base import CaseFolded, Language, Model
 
 VariantName = Literal["standard", "large-print", "print-shop"]
 
@@ -54,13 +54,17 @@ class Practice(Model):
     """Online booking page (https); preferred for the QR code."""
     hours: list[str] = Field(default_factory=list)
     """Opening hours, one line per item."""
-    languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]), min_length=1)
+    languages: list[Annotated[Language, CaseFolded]] = Field(
+        default_factory=lambda: list[Language](["en"]), min_length=1
+    )
     """Languages the practice offers; a handout is built in each one that exists."""
-    paper: Literal["letter", "a4"] = "letter"
+    paper: Annotated[Literal["letter", "a4"], CaseFolded] = "letter"
     """Paper size for handouts: letter (US) or a4."""
     columns: Literal[1, 2] = 1
     """Handout body in one or two columns."""
-    variants: list[VariantName] = Field(default_factory=lambda: list[VariantName](["standard"]), min_length=1)
+    variants: list[Annotated[VariantName, CaseFolded]] = Field(
+        default_factory=lambda: list[VariantName](["standard"]), min_length=1
+    )
     """Handout variants every build makes for this practice: standard, large-print (18 pt, one
     column) and print-shop (3 mm bleed and crop marks). `--variant` on the command line wins."""
     reviewer: str | None = None

@@ -1,0 +1,7 @@
+"""`python -m clinicpress`: the same command line as `clinicpress` and `python build.py`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

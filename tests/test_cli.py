@@ -1,0 +1,57 @@
+"""The command line as a newcomer meets it: its version, its name, and what it says outside a project."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from clinicpress import __version__
+from conftest import ROOT, copy_project, run_build
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_version_prints_and_exits_zero_however_it_is_called(tmp_path):
+    for call in ([sys.executable, str(ROOT / "build.py")], [sys.executable, "-m", "clinicpress"]):
+        proc = _run([*call, "--version"], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == f"clinicpress {__version__}"
+
+
+def test_the_program_names_itself_as_it_was_called(tmp_path):
+    as_script = _run([sys.executable, str(ROOT / "build.py"), "bogus"], tmp_path)
+    as_module = _run([sys.executable, "-m", "clinicpress", "bogus"], tmp_path)
+    assert as_script.returncode == as_module.returncode == 2
+    assert "run 'python build.py --help'" in as_script.stderr + as_script.stdout
+    assert "run 'clinicpress --help'" in as_module.stderr + as_module.stdout
+    assert "Traceback" not in as_script.stderr + as_module.stderr
+
+
+def test_an_empty_folder_is_not_a_project_and_nothing_is_written(tmp_path):
+    for command in ([], ["check"]):
+        proc = run_build(*command, "--root", str(tmp_path))
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "not a ClinicPress project" in proc.stdout + proc.stderr
+        assert "--root" in proc.stdout + proc.stderr
+        assert list(tmp_path.iterdir()) == [], "nothing may be created in a folder that is not a project"
+
+
+def test_choices_whose_case_means_nothing_are_accepted_in_any_case(tmp_path):
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    yml = proj / "practices" / "summit-rheumatology" / "practice.yml"
+    text = yml.read_text(encoding="utf-8")
+    assert "paper: letter" in text
+    yml.write_text(text.replace("paper: letter", "paper: A4"), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_build("--root", str(proj), "--only", "gut-and-immune-system", "-o", str(out), "-q", "-j", "1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pdf = pdfium.PdfDocument(out / "summit-rheumatology" / "gut-and-immune-system.pdf")
+    width, height = pdf[0].get_size()
+    assert (round(width), round(height)) == (595, 842), "A4 in points"
