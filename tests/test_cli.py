@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
+from conftest import ROOT, copy_project, run_build
 
 from clinicpress import __version__
-from conftest import ROOT, copy_project, run_build
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -55,3 +55,44 @@ def test_choices_whose_case_means_nothing_are_accepted_in_any_case(tmp_path):
     pdf = pdfium.PdfDocument(out / "summit-rheumatology" / "gut-and-immune-system.pdf")
     width, height = pdf[0].get_size()
     assert (round(width), round(height)) == (595, 842), "A4 in points"
+
+
+def test_every_problem_in_a_file_is_reported_in_our_words_with_a_hint(tmp_path):
+    """A writer's usual slips, all in one file: each is named at its line, none hides the others."""
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    rel = "content/handouts/gut-and-immune-system.yml"
+    path = proj / rel
+    text = path.read_text(encoding="utf-8")
+    slips = [
+        ("  date: 2026-12-07", "  date: 2026-13-40"),  # an impossible date
+        ("title: Your Gut and Your Immune System", "titel: Your Gut and Your Immune System"),
+        (
+            "  - Keep taking your medicines as prescribed. Do not stop or change them on your own.",
+            "  - Tip: start slowly",
+        ),  # an unquoted colon in a list item
+        ("summary: >-\n", "summary:\n  - one\n  - two\nold_summary: >-\n"),  # a list where text is expected
+    ]
+    for old, new in slips:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+
+    def line_of(needle: str) -> int:
+        return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+    proc = run_build("check", "--root", str(proj))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out and "Input should be" not in out and "String should" not in out
+    expected = [
+        (line_of("date: 2026-13-40"), "reviewed.date: 2026-13-40 is not a real date", "YYYY-MM-DD"),
+        (line_of("titel:"), "titel: unknown key", "did you mean 'title'?"),
+        (line_of("Tip: start slowly"), "'Tip: start slowly' read as a key and a value", 'quotes: "Tip: start slowly"'),
+        (line_of("summary:"), "summary: found a list where one piece of text is expected", ">-"),
+    ]
+    for line, message, hint in expected:
+        assert f"{rel}:{line}:" in out and message in out and hint in out, (line, message, out)
+    # and the two that follow from the slips: the renamed title is missing, old_summary is unknown
+    assert "title: required field is missing" in out and "old_summary: unknown key" in out
+    assert "6 error(s)" in out

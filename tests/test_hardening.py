@@ -307,17 +307,19 @@ def test_duplicate_key_inside_a_list_item(case: Case):
 
 
 @pytest.mark.parametrize("old, new, field, message", [
-    ("get_help:\n  - Call us", "get_help: Call us", "get_help", "valid list"),
-    ("  date: 2026-11-02", "  date: next Tuesday", "reviewed.date", "valid date"),
-    ("title: Sample Handout for Hardening Tests", "title: [a, list, of, words]", "title", "valid string"),
-    ("language: en", "language: fr", "language", "'en' or 'es'"),
+    ("get_help:\n  - Call us", "get_help: Call us", "get_help", "where a list is expected"),
+    ("  date: 2026-11-02", "  date: next Tuesday", "reviewed.date", "'next Tuesday' is not a date"),
+    ("title: Sample Handout for Hardening Tests", "title: [a, list, of, words]", "title",
+     "found a list where one piece of text is expected"),
+    ("language: en", "language: fr", "language", "'fr' is not one of: en, es"),
     ("      alt: A blue square standing in for a diagram.", "      alt: {text: not a string}",
-     "sections[1].figure.alt", "valid string"),
+     "sections[1].figure.alt", "'text: not a string' read as a key and a value"),
 ], ids=["list-as-text", "bad-date", "title-as-list", "unknown-choice", "mapping-as-text"])
 def test_wrong_type_names_line_and_field(case: Case, old, new, field, message):
     line = case.replace(HANDOUT_YML, old, new)
     out = case.refused(case.build(), f"{HANDOUT_YML}:{line}", f"{field}:", message)
     assert "input_value" not in out  # pydantic's raw dump is not shown
+    assert "Input should be" not in out and "hint:" in out  # ClinicPress's own words, with a hint
 
 
 def test_impossible_date_is_located_not_a_crash(case: Case):
@@ -431,7 +433,7 @@ def test_every_problem_is_reported_at_once(case: Case):
 def test_broken_practice_yml_is_located(case: Case):
     rel = f"practices/{PRACTICE}/practice.yml"
     line = case.replace(rel, "paper: letter", "paper: legal")
-    case.refused(case.build(), f"{rel}:{line}:", "paper:", "'letter' or 'a4'")
+    case.refused(case.build(), f"{rel}:{line}:", "paper:", "'legal' is not one of: letter, a4")
 
 
 # =========================================================================== references
@@ -1028,7 +1030,7 @@ def test_empty_handout_is_a_schema_error(case: Case):
     start, end = text.index("sections:\n"), text.index("actions:\n")
     case.write(HANDOUT_YML, text[:start] + "sections: []\n" + text[end:])
     line = line_of(case.read(HANDOUT_YML), "sections: []")
-    case.refused(case.build(), f"{HANDOUT_YML}:{line}:", "sections:", "at least 1 item")
+    case.refused(case.build(), f"{HANDOUT_YML}:{line}:", "sections:", "is an empty list", "give at least one item")
 
 
 def test_handout_with_only_a_slug_lists_every_missing_field(case: Case):

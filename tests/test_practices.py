@@ -215,7 +215,7 @@ def test_plain_logo_path_serves_every_size(bare: Path):
 
 
 @pytest.mark.parametrize("brand, line, field, text", [
-    ("color:\n  primary: 12\n", 2, "color.primary", "valid string"),
+    ("color:\n  primary: 12\n", 2, "color.primary", "the number 12 where text is expected"),
     ("meta:\n  name: X\ncolour:\n  primary: '#123456'\n", 3, "colour", "unknown key"),
     ("color:\n  primry: '#123456'\n", 2, "color.primry", "unknown key"),
     ("typography:\n  fonts:\n    - family: X\n      source: dropbox\n", 3, "typography.fonts[0]", "dropbox"),

@@ -126,6 +126,15 @@ def read_text(path: Path, root: Path | None = None) -> str:
 
 def load_yaml(path: Path, root: Path | None = None) -> tuple[Any, _Positions]:
     """Parses a YAML file into plain data plus the position of every key and value."""
+    data, positions, problems = _parse_yaml(path, root)
+    if problems:
+        raise UserError(problems)
+    return data, positions
+
+
+def _parse_yaml(path: Path, root: Path | None) -> tuple[Any, _Positions, list[Problem]]:
+    """Like load_yaml, but returns the problems of single values (a tag, an impossible date) with
+    the data, so a model check can report them beside every other problem of the file."""
     shown = rel(path, root)
     text = read_text(path, root)
     try:
@@ -162,9 +171,7 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[Any, _Positions]:
     positions = _Positions()
     problems: list[Problem] = []
     data = _construct(node, (), positions, problems, shown)
-    if problems:
-        raise UserError(problems)
-    return data, positions
+    return data, positions, problems
 
 
 _TAG = "tag:yaml.org,2002:"
@@ -196,8 +203,13 @@ def _construct(node: yaml.Node, loc: Loc, pos: _Positions, problems: list[Proble
     try:
         return _scalar(node)
     except _Bad as exc:
-        problems.append(_at(shown, node, f"invalid value: {exc}", loc, "quote the value to keep it as text"))
-        return None
+        if node.tag == _TAG + "timestamp":
+            message = f"{node.value} is not a real date ({exc})"
+            hint = "write the date as YYYY-MM-DD with a real month and day, e.g. 2026-11-02"
+        else:
+            message, hint = f"invalid value: {exc}", "quote the value to keep it as text"
+        problems.append(_at(shown, node, message, loc, hint))
+        return node.value
 
 
 def _mapping(node: yaml.MappingNode, loc: Loc, pos: _Positions, problems: list[Problem], shown: str) -> dict:
@@ -250,9 +262,11 @@ def load_model(
     path: Path, model: type[M], root: Path | None = None, *, extra: dict | None = None
 ) -> tuple[M, _Positions]:
     """Loads and validates one YAML file as `model`; raises UserError with every problem."""
-    data, positions = load_yaml(path, root)
+    data, positions, problems = _parse_yaml(path, root)
     shown = rel(path, root)
     if not isinstance(data, dict):
+        if problems:
+            raise UserError(problems)
         names: dict[type, str] = {list: "a list", str: "a single piece of text"}
         found = names.get(type(data), type(data).__name__)
         raise UserError(
@@ -267,9 +281,16 @@ def load_model(
     if extra:
         data = {**extra, **data}
     try:
-        return model.model_validate(data), positions
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        raise UserError(problems_from_validation(exc, model, positions, shown)) from None
+        # A value already reported while reading (an impossible date) is not reported twice.
+        known = {p.field for p in problems if p.field}
+        for problem in problems_from_validation(exc, model, positions, shown):
+            if not any(problem.field and (problem.field + ".").startswith(f + ".") for f in known):
+                problems.append(problem)
+    if problems:
+        raise UserError(sorted(problems, key=lambda p: (p.line or 0, p.col or 0)))
+    return validated, positions
 
 
 def load_json(path: Path, root: Path | None = None) -> Any:

@@ -73,8 +73,83 @@ def problems_from_validation(
             hint = doc
         elif err["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
+        else:
+            msg, hint = _in_our_words(err, _field_doc(model, clean)) or (msg, hint)
         problems.append(Problem(shown, line, col, dotted(clean) or None, msg, hint))
     return _dedupe(problems)
+
+
+def _field_doc(model: type[BaseModel], loc: Loc) -> str | None:
+    """The docstring of the field at `loc` (for list items, the list's field)."""
+    keys = [part for part in loc if isinstance(part, str)]
+    if not keys:
+        return None
+    at = loc[: max(i for i, part in enumerate(loc) if isinstance(part, str))]
+    for parent in _model_at(model, at):
+        info = parent.model_fields.get(keys[-1])
+        if info is not None and info.description:
+            return " ".join(info.description.split())
+    return None
+
+
+def _found(value: Any) -> str:
+    """What the writer gave, in words."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "keys and values"
+    if isinstance(value, bool):
+        return f"yes/no value {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return f"{str(value)!r}"
+
+
+def _in_our_words(err: dict, doc: str | None) -> tuple[str, str | None] | None:
+    """ClinicPress's own message and hint for a pydantic error, or None to keep pydantic's."""
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    about = f" (this field: {doc})" if doc else ""
+    if kind == "string_type":
+        if isinstance(value, dict) and len(value) == 1:
+            key, val = next(iter(value.items()))
+            text = f"{key}: {val}"
+            return (
+                f"found {text!r} read as a key and a value, because of the colon",
+                f'put the whole text in quotes: "{text}"',
+            )
+        if isinstance(value, list):
+            return (
+                "found a list where one piece of text is expected",
+                "write it as one text; use >- to spread it over lines" + about,
+            )
+        return f"found {_found(value)} where text is expected", f"quote it if it is meant as text{about}"
+    if kind == "string_too_short":
+        if value == "":
+            return "is empty", "write the text" + about
+        return f"is too short: at least {ctx.get('min_length')} characters", doc or "write a little more"
+    if kind in ("too_short", "list_type") and isinstance(value, list) and not value:
+        return "is an empty list", "give at least one item" + about
+    if kind == "list_type":
+        return (
+            f"found {_found(value)} where a list is expected",
+            "write each item on its own line starting with '- '" + about,
+        )
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"found {_found(value)} where keys and values are expected", "indent the keys under this one" + about
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"{_found(value)} is not a date", "write the date as YYYY-MM-DD, e.g. 2026-11-02"
+    if kind == "literal_error":
+        options = [o.strip(" '") for o in str(ctx.get("expected", "")).replace(" or ", ",").split(",") if o.strip()]
+        close = difflib.get_close_matches(str(value).lower(), options, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else (doc or "use one of the values listed")
+        return f"{_found(value)} is not one of: {', '.join(options)}", hint
+    if kind == "string_pattern_mismatch":
+        return f"{_found(value)} does not have the expected form", doc or f"it must match {ctx.get('pattern')}"
+    if kind in ("int_parsing", "int_type", "float_parsing", "float_type"):
+        return f"found {_found(value)} where a number is expected", doc or "write a number, e.g. 12"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"found {_found(value)} where true or false is expected", doc or "write true or false"
+    return None
 
 
 _TYPE_TAGS = {"str", "int", "float", "bool", "date", "dict", "list"}
