@@ -61,10 +61,12 @@ def narrowed(findings: CheckResults, project: Project, settings: BuildSettings) 
     return findings.narrow(keep)
 
 
-def print_table(findings: CheckResults, project: Project, reporter: Reporter, strict: bool) -> None:
+def print_table(
+    findings: CheckResults, project: Project, reporter: Reporter, strict: bool, verbose: bool = False
+) -> None:
     from .write.report import print_table
 
-    print_table(findings, project, reporter.console, strict=strict)
+    print_table(findings, project, reporter.console, strict=strict, show_info=verbose)
 
 
 def check(settings: BuildSettings, reporter: Reporter) -> int:
@@ -73,8 +75,16 @@ def check(settings: BuildSettings, reporter: Reporter) -> int:
     project = load(settings, reporter, stop_on_warnings=False)  # check still lists every finding
     findings = narrowed(run_checks(project), project, settings)
     failing = failing_items(findings, settings.strict)
+    if settings.report_format == "json":
+        import json
+        import sys
+
+        from .write.report import build_report
+
+        sys.stdout.write(json.dumps(build_report(findings, project, strict=settings.strict), indent=2) + "\n")
+        return 1 if failing or (settings.strict and project.warnings) else 0
     if not settings.quiet:
-        print_table(findings, project, reporter, settings.strict)
+        print_table(findings, project, reporter, settings.strict, settings.verbose)
     for key, why in sorted(failing.items()):
         reporter.console.print(f"[bold red]fails[/bold red] {key}:")
         reporter.findings(why)

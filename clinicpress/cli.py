@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate every input and run the quality gates without rendering.",
     )
     _common(c)
+    c.add_argument(
+        "--format",
+        dest="report_format",
+        choices=["table", "json"],
+        default="table",
+        help="table (default) or json: the report (shape: docs/report.schema.json) on standard output",
+    )
 
     n = sub.add_parser(
         "new-practice",
@@ -158,6 +165,7 @@ def settings_from_args(args: argparse.Namespace):
         slide_images=not getattr(args, "no_slide_images", False),
         quiet=bool(args.quiet),
         verbose=bool(getattr(args, "verbose", False)),
+        report_format=getattr(args, "report_format", "table"),
     )
 
 

@@ -36,7 +36,9 @@ class BuildSettings:
     quiet: bool = False
     """Plain, minimal output (for CI logs)."""
     verbose: bool = False
-    """Say why each document is rendered, and show tracebacks of internal errors."""
+    """Say why each document is rendered, list notes as well as errors and warnings, show tracebacks of internal errors."""
+    report_format: str = "table"
+    """How `check` reports: a table for people, or `json` (the report.json shape) on standard output for scripts."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).resolve())

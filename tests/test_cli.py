@@ -96,3 +96,26 @@ def test_every_problem_in_a_file_is_reported_in_our_words_with_a_hint(tmp_path):
     # and the two that follow from the slips: the renamed title is missing, old_summary is unknown
     assert "title: required field is missing" in out and "old_summary: unknown key" in out
     assert "6 error(s)" in out
+
+
+def test_check_lists_notes_with_v_and_prints_the_report_as_json_for_scripts(tmp_path):
+    import json
+
+    import jsonschema
+
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    proc = run_build("check", "--root", str(proj), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)  # standard output holds the JSON and nothing else
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(report, schema)
+    notes = [f for item in report["items"] for f in item["findings"] if f["severity"] == "info"]
+    assert notes and report["summary"]["infos"] == len(notes)
+
+    quiet = run_build("check", "--root", str(proj))
+    verbose = run_build("check", "--root", str(proj), "-v")
+    assert "(not listed; -v lists them)" in quiet.stdout + quiet.stderr
+    listed = verbose.stdout + verbose.stderr
+    assert "not listed" not in listed
+    for note in notes:
+        assert note["message"].split("\n")[0][:60] in " ".join(listed.split()), note["message"]

@@ -197,7 +197,7 @@ def print_table(findings: CheckResults, project, console, *, strict: bool = Fals
     console.print(
         f"\n{sm['items']} item(s): [green]{sm['pass']} pass[/], [yellow]{sm['warn']} warn[/], "
         f"[bold red]{sm['fail']} fail[/]; {sm['errors']} error(s), {sm['warnings']} warning(s), "
-        f"{sm['infos']} note(s)" + ("" if show_info or not sm["infos"] else " (not listed)")
+        f"{sm['infos']} note(s)" + ("" if show_info or not sm["infos"] else " (not listed; -v lists them)")
     )
 
 
