@@ -438,8 +438,9 @@ def test_broken_practice_yml_is_located(case: Case):
 
 # =========================================================================== references
 def test_unknown_citation_key_gets_did_you_mean(case: Case):
+    # the key's own line inside the block of text, not the first line of the field (issue 23)
     line = case.replace(HANDOUT_YML, "      The gut takes in food", "      The gut [@smiht2020] takes in food")
-    case.refused(case.build(), f"{HANDOUT_YML}:{line - 1}:", "unknown citation key [@smiht2020]",
+    case.refused(case.build(), f"{HANDOUT_YML}:{line}:", "unknown citation key [@smiht2020]",
                  "did you mean [@smith2020]?")
 
 

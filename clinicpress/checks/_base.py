@@ -28,19 +28,20 @@ class Context:
         return rel(path, self.root)
 
     def at(
-        self, src, check: str, severity: Severity, message: str, loc: tuple = (), *, hint: str | None = None, **data
+        self,
+        src,
+        check: str,
+        severity: Severity,
+        message: str,
+        loc: tuple = (),
+        *,
+        hint: str | None = None,
+        needle: str | None = None,
+        **data,
     ) -> Finding:
-        """A Finding located in a content file at model path `loc`."""
-        return Finding(
-            check,
-            severity,
-            message,
-            self.rel(src.path),
-            src.line_of(*loc) if loc else None,
-            dotted(loc) or None,
-            hint,
-            data,
-        )
+        """A Finding located in a content file at model path `loc` (at the line of `needle` inside it)."""
+        line = (src.line_of_text(needle, *loc) if needle else src.line_of(*loc)) if loc else None
+        return Finding(check, severity, message, self.rel(src.path), line, dotted(loc) or None, hint, data)
 
     def item_scores(self, key: str) -> dict:
         return self.scores.setdefault(key, {"scores": {}, "sections": []})

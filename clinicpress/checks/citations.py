@@ -30,6 +30,7 @@ def check(src, ctx) -> list[Finding]:
                         f"unknown citation key [@{key}]",
                         loc,
                         hint=f"did you mean [@{close[0]}]?" if close else "add the source to content/references.json",
+                        needle=f"@{key}",
                         key=key,
                     )
                 )

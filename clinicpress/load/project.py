@@ -48,6 +48,26 @@ class Source:
                 return self.positions[tuple(loc[:n])][0]
         return None
 
+    def line_of_text(self, needle: str, *loc) -> int | None:
+        """The line inside the field at `loc` where `needle` is written (a key in a long block of
+        text), else the field's own line. Read again from the file: only problems ask for it."""
+        start = self.line_of(*loc)
+        if start is None:
+            return None
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return start
+        first = lines[start - 1] if start <= len(lines) else ""
+        indent = len(first) - len(first.lstrip(" -"))
+        for number in range(start, len(lines) + 1):
+            line = lines[number - 1]
+            if number > start and line.strip() and len(line) - len(line.lstrip(" -")) <= indent:
+                break  # the next field: the needle is not written in this one
+            if needle in line:
+                return number
+        return start
+
 
 @dataclass
 class Project:
@@ -195,7 +215,7 @@ def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
                 problems.append(
                     Problem(
                         shown,
-                        src.line_of(*loc),
+                        src.line_of_text(f"@{key}", *loc),
                         None,
                         dotted(loc),
                         f"unknown citation key [@{key}]",
