@@ -119,3 +119,23 @@ def test_check_lists_notes_with_v_and_prints_the_report_as_json_for_scripts(tmp_
     assert "not listed" not in listed
     for note in notes:
         assert note["message"].split("\n")[0][:60] in " ".join(listed.split()), note["message"]
+
+
+def test_a_readability_failure_quotes_the_hardest_sentences_with_their_grade(tmp_path):
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    path = proj / "content" / "handouts" / "working-with-your-clinician.yml"
+    hard = (
+        "People differ considerably in their underlying conditions, comorbidities, pharmacological "
+        "regimens and socioeconomic circumstances."
+    )
+    text = path.read_text(encoding="utf-8")
+    old = "People differ in their illness, health, medicines and daily life."
+    assert old in text
+    path.write_text(text.replace(old, hard), encoding="utf-8")
+    proc = run_build("check", "--root", str(proj))
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 1, out
+    assert "readability.section_fkgl" in out
+    assert "hardest first: \u201cPeople differ considerably in their underlying conditions" in out
+    grade = float(out.split("pharmacological")[1].split("(grade ")[1].split(")")[0])
+    assert grade > 12, "the quoted sentence carries its own grade"

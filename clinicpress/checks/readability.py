@@ -168,16 +168,19 @@ def check(src, ctx) -> list:
     store = ctx.item_scores(src.key)
     suffix = "inflesz" if lang == "es" else "fkgl"
     if src.kind == "deck":
-        scores = score_pieces(prose.deck_note_pieces(src.model), lang, config.smog_min_sentences)
+        notes = prose.deck_note_pieces(src.model)
+        scores = score_pieces(notes, lang, config.smog_min_sentences)
         store["scores"].update(scores.as_dict())
-        return _finding(ctx, src, scores, f"readability.notes_{suffix}", "speaker notes", ("slides",), "warning")
+        return _finding(ctx, src, scores, f"readability.notes_{suffix}", "speaker notes", ("slides",), notes, "warning")
 
     handout = src.model
-    scores = score_pieces(prose.handout_pieces(handout), lang, config.smog_min_sentences)
+    every = prose.handout_pieces(handout)
+    scores = score_pieces(every, lang, config.smog_min_sentences)
     store["scores"].update(scores.as_dict())
-    findings = _finding(ctx, src, scores, f"readability.{suffix}", "handout", ("title",))
+    findings = _finding(ctx, src, scores, f"readability.{suffix}", "handout", ("title",), every)
     for i, section in enumerate(handout.sections):
-        sec = score_pieces(prose.section_pieces(section, i), lang, config.smog_min_sentences)
+        parts = prose.section_pieces(section, i)
+        sec = score_pieces(parts, lang, config.smog_min_sentences)
         gated = config.readability_sections and sec.words >= config.min_scored_words
         line = src.line_of("sections", i, "heading")
         store["sections"].append(
@@ -185,15 +188,38 @@ def check(src, ctx) -> list:
         )
         if gated:
             label = f"section {section.heading!r}"
-            findings += _finding(ctx, src, sec, f"readability.section_{suffix}", label, ("sections", i, "heading"))
+            findings += _finding(
+                ctx, src, sec, f"readability.section_{suffix}", label, ("sections", i, "heading"), parts
+            )
     return findings
 
 
-def _finding(ctx, src, scores: Scores, check_id: str, label: str, loc: tuple, severity: str | None = None) -> list:
-    """A finding when `scores` miss the gate (at most `severity`, e.g. warning for speaker notes)."""
+def hardest_sentences(pieces: list, language: str, n: int = 3) -> list[tuple[str, float]]:
+    """The `n` hardest sentences of the text with their own score (grade for English, INFLESZ for Spanish)."""
+    ts = textstat_for(language)
+    scored = []
+    for sentence in prose.sentences(prose.scoring_text(pieces)):
+        if len(prose.words(sentence)) < 3:
+            continue
+        if language == "es":
+            scored.append((sentence, round(ts.szigriszt_pazos(sentence), 1)))
+        else:
+            scored.append((sentence, round(ts.flesch_kincaid_grade(sentence), 1)))
+    scored.sort(key=lambda pair: pair[1], reverse=language != "es")
+    return scored[:n]
+
+
+def _finding(
+    ctx, src, scores: Scores, check_id: str, label: str, loc: tuple, pieces: list, severity: str | None = None
+) -> list:
+    """A finding when `scores` miss the gate (at most `severity`, e.g. warning for speaker notes),
+    quoting the hardest sentences so the writer knows where to start."""
     level, desc = _gate(scores, src.language, ctx.config)
     if not level:
         return []
+    unit = "INFLESZ" if src.language == "es" else "grade"
+    worst = hardest_sentences(pieces, src.language)
+    quoted = "; ".join(f"\u201c{_short(sentence)}\u201d ({unit} {value:g})" for sentence, value in worst)
     return [
         ctx.at(
             src,
@@ -201,7 +227,12 @@ def _finding(ctx, src, scores: Scores, check_id: str, label: str, loc: tuple, se
             severity or level,
             f"{label}: {desc}; {_limits(src.language, ctx.config)}",
             loc,
-            hint="use shorter sentences and shorter, common words; explain terms in the glossary",
+            hint="use shorter sentences and shorter, common words; explain terms in the glossary"
+            + (f"; hardest first: {quoted}" if quoted else ""),
             **scores.as_dict(),
         )
     ]
+
+
+def _short(sentence: str, limit: int = 90) -> str:
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "\u2026"
