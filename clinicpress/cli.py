@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -80,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--port", type=int, default=8765, metavar="N", help="port on 127.0.0.1 (default: 8765)")
     pv.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
     pv.add_argument("-v", "--verbose", action="store_true", help="log requests and show tracebacks")
+
+    comp = sub.add_parser(
+        "completion",
+        help="print the shell completion script for bash, zsh or fish",
+        description="Print a script that makes your shell complete ClinicPress commands and options. "
+        'bash: eval "$(clinicpress completion bash)" in ~/.bashrc; zsh: the same in ~/.zshrc; '
+        "fish: clinicpress completion fish > ~/.config/fish/completions/clinicpress.fish",
+    )
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"], help="your shell")
     return parser
 
 
@@ -127,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     from .console import Reporter
 
     reporter = Reporter(quiet="-q" in argv or "--quiet" in argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell is asking for completions (argcomplete); answers and exits
+        import argcomplete
+
+        argcomplete.autocomplete(build_parser())
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
@@ -178,6 +192,11 @@ def _dispatch(args: argparse.Namespace, reporter) -> int:
         from .checker import check
 
         return check(settings_from_args(args), reporter)
+    if args.command == "completion":
+        import argcomplete
+
+        sys.stdout.write(argcomplete.shellcode(["clinicpress"], shell=args.shell))
+        return EXIT_OK
     if args.command == "new-practice":
         from .scaffold import new_practice
 

@@ -139,3 +139,28 @@ def test_a_readability_failure_quotes_the_hardest_sentences_with_their_grade(tmp
     assert "hardest first: \u201cPeople differ considerably in their underlying conditions" in out
     grade = float(out.split("pharmacological")[1].split("(grade ")[1].split(")")[0])
     assert grade > 12, "the quoted sentence carries its own grade"
+
+
+def test_shell_completion_scripts_and_real_completions(tmp_path):
+    for shell in ("bash", "zsh", "fish"):
+        proc = _run([sys.executable, str(ROOT / "build.py"), "completion", shell], tmp_path)
+        assert proc.returncode == 0 and "clinicpress" in proc.stdout and "_ARGCOMPLETE" in proc.stdout, proc.stderr
+
+    def complete(line: str) -> list[str]:
+        answer = tmp_path / "answer.txt"
+        env = {"_ARGCOMPLETE": "1", "COMP_LINE": line, "COMP_POINT": str(len(line))}
+        env["_ARGCOMPLETE_STDOUT_FILENAME"] = str(answer)
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "build.py")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return answer.read_text().split()
+
+    assert complete("clinicpress bu") == ["build"]
+    assert complete("clinicpress build --var") == ["--variant"]
+    assert {"large-print", "print-shop", "standard"} <= set(complete("clinicpress build --variant "))
