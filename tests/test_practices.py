@@ -24,7 +24,7 @@ SUMMIT = ROOT / "practices" / "summit-rheumatology"
 
 
 BRAND_DIR = Path(__file__).resolve().parent / "fixtures" / "brand-yml"
-"""The brand.yml project's example files, committed with the tests (nothing reads ../shared)."""
+"""The brand.yml project's example files, committed with the tests (no test reads a folder outside the repo)."""
 BRAND_FILES = sorted(p.name for p in BRAND_DIR.glob("*.yml"))
 
 

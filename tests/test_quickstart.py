@@ -92,3 +92,19 @@ def test_the_first_quick_start_command_installs_and_builds_in_a_fresh_clone(tmp_
     status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True)
     if (clone / ".git").exists():
         assert status.stdout.strip() == "", f"the Quick start leaves untracked files git does not ignore:\n{status.stdout}"
+
+
+def test_nothing_the_suite_or_the_tool_runs_reaches_for_a_shared_folder_outside_the_repo():
+    """A user's clone has no ../shared: no module or test may read it (only the seed-fingerprint
+    maker script, which a maintainer runs by hand, does)."""
+    allowed = {ROOT / "tests" / "fixtures" / "make_seed_shingles.py"}
+    reaching = re.compile(r"""\.\./shared|["']shared["']\s*[,/)]|/\s*["']shared["']""")
+    offenders = []
+    for folder in ("clinicpress", "tests", "bench", "scripts"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in (".py", ".sh") or path in allowed or path == Path(__file__):
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if reaching.search(line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
