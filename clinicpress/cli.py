@@ -61,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="table (default) or json: the report (shape: docs/report.schema.json) on standard output",
     )
 
+    i = sub.add_parser(
+        "init",
+        help="start a project of your own: templates, an example handout and a practice",
+        description="Create a new ClinicPress project in DIR (default: this folder): the default "
+        "templates, one example handout with its references, a starter practice and a README for "
+        "the team. It builds as it is.",
+    )
+    i.add_argument("dir", nargs="?", type=Path, default=Path.cwd(), help="the new project folder")
+    i.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+
     n = sub.add_parser(
         "new-practice",
         help="create a practice folder with commented starter files",
@@ -196,6 +206,15 @@ def _dispatch(args: argparse.Namespace, reporter) -> int:
         import argcomplete
 
         sys.stdout.write(argcomplete.shellcode(["clinicpress"], shell=args.shell))
+        return EXIT_OK
+    if args.command == "init":
+        from .scaffold import init_project
+
+        path = init_project(args.dir)
+        prog = program_name()
+        if prog != "clinicpress":  # through a script: name it in full, it is not in the new folder
+            prog = f"python {Path(sys.argv[0]).resolve()}"
+        reporter.info(f"created a ClinicPress project in {path}; build it with: {prog} build --root {path}")
         return EXIT_OK
     if args.command == "new-practice":
         from .scaffold import new_practice

@@ -307,3 +307,89 @@ Templates run in a sandbox: they can use the values they are given (see the proj
 `templates/README.md`) but cannot read files or run code. Images and fonts must be files
 inside the project.
 """
+
+
+TOOL_ROOT = Path(__file__).resolve().parents[1]
+"""The ClinicPress checkout this code runs from: its templates/ and shipped content seed a new project."""
+EXAMPLE_HANDOUT = "gut-and-immune-system"
+EXAMPLE_PRACTICE = "my-practice"
+
+
+def init_project(target: Path) -> Path:
+    """Creates a project of one's own in `target`: the default templates, one example handout
+    with the references it cites, one starter practice and a README for the team. It builds
+    as it is. The parts are made in a temporary folder and moved in only when all are ready."""
+    target = target.resolve()
+    taken = [part for part in ("content", "practices", "templates", "output") if (target / part).exists()]
+    if taken:
+        raise UserError(
+            Problem(
+                str(target),
+                message=f"this folder already has {', '.join(p + '/' for p in taken)}; nothing was changed",
+                hint="choose an empty or new folder: clinicpress init NEW-FOLDER",
+            )
+        )
+    templates = TOOL_ROOT / "templates"
+    example = TOOL_ROOT / "content" / "handouts" / f"{EXAMPLE_HANDOUT}.yml"
+    if not templates.is_dir() or not example.is_file():
+        raise UserError(
+            Problem(
+                str(TOOL_ROOT),
+                message="the default templates and example content are not beside this copy of ClinicPress",
+                hint="install ClinicPress from its source folder (bash scripts/setup.sh), then run init again",
+            )
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".clinicpress-init-", dir=target))
+    try:
+        shutil.copytree(templates, tmp / "templates", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        handouts = tmp / "content" / "handouts"
+        handouts.mkdir(parents=True)
+        shutil.copy2(example, handouts / example.name)
+        shutil.copy2(TOOL_ROOT / "content" / "jargon.yml", tmp / "content" / "jargon.yml")
+        (tmp / "content" / "references.json").write_text(_cited_references(example), encoding="utf-8")
+        new_practice(tmp, EXAMPLE_PRACTICE)
+        (tmp / "README.md").write_text(team_readme(target.name), encoding="utf-8")
+        (tmp / ".gitignore").write_text("output/\n.venv/\n", encoding="utf-8")
+        for part in sorted(tmp.iterdir()):
+            if not (target / part.name).exists():
+                part.rename(target / part.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _cited_references(handout: Path) -> str:
+    """The shipped bibliography's entries that `handout` cites, as CSL-JSON."""
+    import json
+
+    from .load.schema import cite_keys
+
+    keys = set(cite_keys(handout.read_text(encoding="utf-8")))
+    items = json.loads((TOOL_ROOT / "content" / "references.json").read_text(encoding="utf-8"))
+    return json.dumps([item for item in items if item.get("id") in keys], indent=2, ensure_ascii=False) + "\n"
+
+
+def team_readme(name: str) -> str:
+    return f"""\
+# {name}: patient handouts with ClinicPress
+
+This folder is a ClinicPress project. `clinicpress build` (or `python -m clinicpress build`)
+turns it into branded PDF handouts in `output/`; open `output/index.html` to see them.
+
+| folder | what it holds | who edits it |
+| --- | --- | --- |
+| `content/handouts/` | one YAML file per handout (an example: `{EXAMPLE_HANDOUT}.yml`) | medical writers |
+| `content/references.json` | the sources the handouts cite, as CSL-JSON | medical writers |
+| `content/jargon.yml` | medical words that need a plain meaning in the glossary | medical writers |
+| `practices/{EXAMPLE_PRACTICE}/` | your practice: `practice.yml` (contact details), `_brand.yml` (colours, fonts, logo) | practice staff |
+| `practices/{EXAMPLE_PRACTICE}/templates/` | optional changes to the handout's layout, block by block | designers |
+| `templates/` | the default handout templates, fonts and slide master | rarely: prefer practice overrides |
+
+Everyday commands: `clinicpress check` (validate and run the quality checks), `clinicpress
+build`, `clinicpress preview` (a live preview while you edit), `clinicpress new-practice SLUG`
+(another practice). Every field of these files is described in ClinicPress's field reference
+(`docs/reference.md` in its source folder).
+
+Before a handout goes to patients, a clinician at the practice must review and approve it.
+"""

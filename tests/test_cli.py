@@ -164,3 +164,23 @@ def test_shell_completion_scripts_and_real_completions(tmp_path):
     assert complete("clinicpress bu") == ["build"]
     assert complete("clinicpress build --var") == ["--variant"]
     assert {"large-print", "print-shop", "standard"} <= set(complete("clinicpress build --variant "))
+
+
+def test_init_makes_a_project_of_ones_own_that_builds_at_once(tmp_path):
+    target = tmp_path / "our-clinic"
+    made = run_build("init", str(target))
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "build --root" in made.stdout + made.stderr
+    for part in ("templates/handout", "content/handouts", "content/references.json", "practices", "README.md"):
+        assert (target / part).exists(), part
+    assert not [p for p in target.iterdir() if p.name.startswith(".clinicpress-init")]
+    built = run_build("--root", str(target), "-q", "-j", "1")
+    assert built.returncode == 0, built.stdout + built.stderr
+    pdfs = list((target / "output").rglob("*.pdf"))
+    assert len(pdfs) == 1 and pdfs[0].read_bytes().startswith(b"%PDF-")
+    assert len(pdfium.PdfDocument(pdfs[0])) >= 1
+
+    before = sorted(p.relative_to(target) for p in target.rglob("*"))
+    again = run_build("init", str(target))
+    assert again.returncode == 1 and "nothing was changed" in again.stdout + again.stderr
+    assert sorted(p.relative_to(target) for p in target.rglob("*")) == before
