@@ -314,7 +314,8 @@ def test_duplicate_key_inside_a_list_item(case: Case):
     ("language: en", "language: fr", "language", "'fr' is not one of: en, es"),
     ("      alt: A blue square standing in for a diagram.", "      alt: {text: not a string}",
      "sections[1].figure.alt", "'text: not a string' read as a key and a value"),
-], ids=["list-as-text", "bad-date", "title-as-list", "unknown-choice", "mapping-as-text"])
+    ("      alt: A blue square standing in for a diagram.", '      alt: ""', "sections[1].figure.alt", "is empty"),
+], ids=["list-as-text", "bad-date", "title-as-list", "unknown-choice", "mapping-as-text", "empty-alt"])
 def test_wrong_type_names_line_and_field(case: Case, old, new, field, message):
     line = case.replace(HANDOUT_YML, old, new)
     out = case.refused(case.build(), f"{HANDOUT_YML}:{line}", f"{field}:", message)

@@ -121,9 +121,9 @@ class Renderer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        for sig in (signal.SIGTERM, KILL):
             try:
-                os.killpg(proc.pid, sig)
+                _signal_group(proc, sig)
             except (ProcessLookupError, PermissionError):
                 break
             try:
@@ -131,13 +131,26 @@ class Renderer:
             except subprocess.TimeoutExpired:
                 continue
             try:
-                os.killpg(proc.pid, signal.SIGKILL)  # a straggler of the group (LibreOffice's soffice.bin)
-            except (ProcessLookupError, PermissionError):
+                _signal_group(proc, KILL)  # a straggler of the group (LibreOffice's soffice.bin)
+            except (ProcessLookupError, PermissionError, OSError):
                 pass
             break
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+"""SIGKILL where there is one (Linux, macOS); Windows has only terminate."""
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Signals the renderer's whole process group (POSIX: LibreOffice with it); on Windows, which
+    has no process groups by signal, ends the renderer itself (its children end with its pipes)."""
+    if hasattr(os, "killpg"):
+        os.killpg(proc.pid, sig)
+    elif proc.poll() is None:
+        proc.kill()
 
 
 def renderer_main(argv: list[str]) -> None:
