@@ -279,9 +279,11 @@ def _report(
     """Prints the checks, warnings, blocked items, failures and the summary; returns the exit code."""
     from .jobs.run import cpu_seconds
 
-    if not settings.quiet:
-        print_table(narrowed(findings, project, settings), project, reporter, settings.strict)
-    warnings = mf.render_warnings({n: e for n, e in writer.outputs.items() if n in outcome.planned})
+    planned = {n: e for n, e in writer.outputs.items() if n in outcome.planned}
+    if not settings.quiet:  # the table counts what only the pages show too (a handout over its page budget)
+        shown = narrowed(findings, project, settings).plus(mf.render_warnings_by_item(planned))
+        print_table(shown, project, reporter, settings.strict)
+    warnings = mf.render_warnings(planned)
     reporter.findings(warnings)
     for key in sorted(selected):
         reporter.blocked(

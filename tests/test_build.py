@@ -178,3 +178,13 @@ def test_a_handout_over_its_page_budget_warns_how_many_lines_to_cut(project: Pat
     assert again.returncode == 0 and "[handout.pages]" in again.stderr
     strict = run_build("build", "--root", str(project), "--output", str(out), "--only", HANDOUT, "-q", "--strict")
     assert strict.returncode == 1 and "[handout.pages]" in strict.stderr
+    # The quality table of a build counts it too: one warning more than `check` (which renders nothing) shows.
+    def warnings_in_table(proc) -> int:
+        row = next(line for line in proc.stderr.splitlines() if line.startswith(f"\u2502{HANDOUT} "))
+        cells = [c.strip() for c in row.split("\u2502") if c.strip()]
+        assert cells[2] == "warn", row  # status
+        return int(cells[-2])  # the W column
+
+    shown = run_build("build", "--root", str(project), "--output", str(tmp_path / "fresh"), "--only", HANDOUT, "-j", "1")
+    checked = run_build("check", "--root", str(project), "--only", HANDOUT)
+    assert warnings_in_table(shown) == warnings_in_table(checked) + 1

@@ -108,6 +108,13 @@ class CheckResults(dict):
         out.scores, out.config, out.entries, out.reused = self.scores, self.config, self.entries, self.reused
         return out
 
+    def plus(self, extra: dict[str, list[Finding]]) -> "CheckResults":
+        """The same results with `extra` findings added to their items (e.g. what only the rendered
+        pages show, such as a handout over its page budget), for showing; the stored results stay as they are."""
+        out = CheckResults((k, [*v, *extra.get(k, [])]) for k, v in self.items())
+        out.scores, out.config, out.entries, out.reused = self.scores, self.config, self.entries, self.reused
+        return out
+
 
 def check_project(
     project, config: Config | None = None, *, keys: dict[str, str] | None = None, cached: dict | None = None

@@ -168,10 +168,18 @@ def render_warnings(outputs: dict) -> list[Finding]:
 
     They are kept in the manifest, so a build that renders nothing still lists them.
     """
-    seen: dict[tuple, Finding] = {}
+    return [f for fs in render_warnings_by_item(outputs).values() for f in fs]
+
+
+def render_warnings_by_item(outputs: dict) -> dict[str, list[Finding]]:
+    """The same warnings, under the content item (`handout:slug:lang`) whose document showed them."""
+    seen: dict[tuple, tuple[str, Finding]] = {}
     for _, entry in sorted(outputs.items()):
         for data in entry.get("render_findings", []):
             if data.get("severity") == "warning":
                 f = finding_from_json(data)
-                seen.setdefault((entry.get("job"), f.check, f.message), f)
-    return list(seen.values())
+                seen.setdefault((entry.get("job"), f.check, f.message), (str(entry.get("item", "")), f))
+    out: dict[str, list[Finding]] = {}
+    for item, f in seen.values():
+        out.setdefault(item, []).append(f)
+    return out
