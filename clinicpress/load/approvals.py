@@ -189,7 +189,9 @@ def load_record(folder: Path, root: Path, today: dt.date) -> Record:
     if not path.exists() and not path.is_symlink():
         return Record(path, {}, {})
     model, positions = load_model(path, ApprovalsFile, root)
-    data: dict[str, dict[str, Approval]] = {slug: dict(langs) for slug, langs in (model.root or {}).items()}
+    data: dict[str, dict[str, Approval]] = {
+        s: {str(k): v for k, v in langs.items()} for s, langs in (model.root or {}).items()
+    }
     lines = {loc: pos[0] for loc, pos in positions.items()}
     record = Record(path, data, lines)
     shown = rel(path, root)
