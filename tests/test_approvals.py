@@ -5,6 +5,7 @@ with pikepdf and poppler's pdftotext.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import shutil
@@ -138,7 +139,8 @@ def test_strict_fails_on_drafts_and_on_placeholder_details(proj: Path):
     # A new practice from the scaffold: placeholder details warn, --strict fails on them.
     made = run_build("new-practice", "my-clinic", "--root", str(proj))
     assert made.returncode == 0, made.stderr
-    assert "reviewer:" not in (proj / "practices/my-clinic/practice.yml").read_text(encoding="utf-8")
+    scaffold = (proj / "practices/my-clinic/practice.yml").read_text(encoding="utf-8")
+    assert not re.search(r"^reviewer:", scaffold, re.M) and "Alex Example, MD" not in scaffold
     check = run_build("check", "--root", str(proj), "--practice", "my-clinic", "--only", HANDOUT)
     assert "[governance.placeholder]" in check.stdout + check.stderr
     assert "Alex Example" in check.stdout + check.stderr
@@ -235,3 +237,20 @@ def test_clean_copy_of_the_shipped_project_builds_the_samples_with_no_draft(tmp_
         page = html.read_text(encoding="utf-8")
         assert "not yet approved" not in page and "aún no aprobado" not in page, html
         assert "Reviewed " in page or "Revisado el " in page, html
+
+
+def test_approval_age_warns_after_12_months_and_expires_after_36(proj: Path):
+    pyproject = proj / "pyproject.toml"
+    base = pyproject.read_text(encoding="utf-8")
+    approved = dt.date.fromisoformat(
+        re.search(r"date: (\d{4}-\d\d-\d\d)", (proj / APPROVALS).read_text(encoding="utf-8")).group(1))
+    for days, severity, label in ((400, "warning", "due for review"), (37 * 31, "error", "approval EXPIRED")):
+        day = (approved + dt.timedelta(days=days)).isoformat()
+        pyproject.write_text(base.replace("[tool.clinicpress]", f"[tool.clinicpress]\ntoday = {day}"),
+                             encoding="utf-8")
+        check = run_build("check", "--root", str(proj), "--practice", PRACTICE, "--only", HANDOUT)
+        out = " ".join((check.stdout + check.stderr).split())
+        assert re.search(rf"{severity}: gut-and-immune-system\.en: .*\[governance\.approval_age\]", out), out[-2000:]
+        review = run_build("review", "--root", str(proj), "--practice", PRACTICE, "--only", HANDOUT)
+        assert label in review.stdout + review.stderr
+        assert review.returncode == (1 if severity == "error" else 0)
