@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-
 from conftest import ROOT, copy_project, require_tool, run_build
 
 PRACTICE = "summit-rheumatology"
