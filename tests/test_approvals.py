@@ -153,9 +153,11 @@ def test_approve_refuses_placeholder_names_and_items_with_errors(proj: Path):
         done = run_build("approve", "--root", str(proj), "--practice", PRACTICE, HANDOUT, "--by", name)
         assert done.returncode != 0, name
     path = proj / CONTENT
-    path.write_text(path.read_text(encoding="utf-8").replace("[@vighi2008]", "[@nosuchref]", 1), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("by: ClinicPress medical writing team", "by: TBD"),
+                    encoding="utf-8")  # a check error (governance.reviewed), not a loading error
     done = run_build("approve", "--root", str(proj), "--practice", PRACTICE, HANDOUT, "--by", APPROVER)
-    assert done.returncode != 0
+    assert done.returncode == 1
+    assert "[governance.reviewed]" in done.stderr and "check errors" in done.stderr
     assert (proj / APPROVALS).read_bytes() == before, "a refused approval writes nothing"
 
 
@@ -253,3 +255,16 @@ def test_approval_age_warns_after_12_months_and_expires_after_36(proj: Path):
         review = run_build("review", "--root", str(proj), "--practice", PRACTICE, "--only", HANDOUT)
         assert label in review.stdout + review.stderr
         assert review.returncode == (1 if severity == "error" else 0)
+
+
+def test_deck_status_property_follows_the_record(proj: Path):
+    from pptx import Presentation
+
+    deck = "gut-and-autoimmune-disease"
+    args = ["build", "--root", str(proj), "--practice", PRACTICE, "--only", deck, "--no-slide-images", "-j", "1"]
+    assert run_build(*args).returncode == 0
+    pptx = proj / "output" / PRACTICE / f"{deck}.pptx"
+    assert re.fullmatch(rf"Reviewed \w+ \d+, \d{{4}} by {APPROVER}", Presentation(str(pptx)).core_properties.content_status)
+    (proj / APPROVALS).unlink()
+    assert run_build(*args).returncode == 0
+    assert Presentation(str(pptx)).core_properties.content_status == DRAFT

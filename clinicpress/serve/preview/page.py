@@ -78,6 +78,7 @@ def snapshot(preview: Preview, item_id: str | None) -> dict[str, Any]:
             "pending": item is not None and (item.id in p.todo or p.reload_pending or p.rendering == item.id),
             "loaded": p.loaded,
             "html_url": html_url(p.practice, item.id) if item and item.kind == "handout" else None,
+            "draft": item is not None and _is_draft(p, item.source_key),
         }
 
 
@@ -114,6 +115,15 @@ def _item_findings(p: Preview, source_key: str) -> list[Finding]:
     """An item's check findings and the practice's sign-off findings about it (a draft says so)."""
     signoff = [f for f in p.findings.get(f"signoff:{p.practice}", []) if f.data.get("item") == source_key]
     return list(p.findings.get(source_key, [])) + signoff
+
+
+def _is_draft(p: Preview, source_key: str) -> bool:
+    """Whether the item prints the draft mark (not approved, changed or expired approval)."""
+    return any(
+        f.check == "governance.signoff" or (f.check == "governance.approval_age" and f.severity == "error")
+        for f in p.findings.get(f"signoff:{p.practice}", [])
+        if f.data.get("item") == source_key
+    )
 
 
 def _status(findings: list[Finding], view: View | None) -> str:
