@@ -334,7 +334,21 @@ def check_signoffs(slug: str, practice, ctx) -> list[Finding]:
         elif state.approval is not None:
             approved = state.approval.date
             months = age_months(approved, today)
-            if state.status == "expired":
+            if approved > today:
+                out.append(
+                    Finding(
+                        "governance.approval_age",
+                        "warning",
+                        f"{name}'s approval of {src.kind} {item} is dated {approved.isoformat()}, after "
+                        f"{today.isoformat()}",
+                        path,
+                        None,
+                        field,
+                        "approvals are dated by `approve`; check the `today` option and SOURCE_DATE_EPOCH",
+                        data,
+                    )
+                )
+            elif state.status == "expired":
                 out.append(
                     Finding(
                         "governance.approval_age",

@@ -180,7 +180,7 @@ class Record:
         return None
 
 
-def load_record(folder: Path, root: Path, today: dt.date) -> Record:
+def load_record(folder: Path, root: Path) -> Record:
     """Reads `approvals.yml` of a practice folder; a malformed or conflicting file is a UserError
     naming the file, line and field."""
     from .loading import load_model
@@ -218,14 +218,6 @@ def load_record(folder: Path, root: Path, today: dt.date) -> Record:
                         "by",
                         f"{approval.by!r} is not a clinician's name",
                         'write "Name, credentials", e.g. "Dana Ortiz, MD"',
-                    )
-                )
-            if approval.date > today + dt.timedelta(days=1):  # a day's grace: approver and build in other time zones
-                problems.append(
-                    problem(
-                        "date",
-                        f"approval date {approval.date.isoformat()} is after {today.isoformat()}",
-                        "use the date of the approval",
                     )
                 )
     if problems:

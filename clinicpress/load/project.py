@@ -130,7 +130,7 @@ def _signoffs(
     out: dict[str, dict[str, SignOff]] = {}
     for slug, ctx in practices.items():
         try:
-            record = load_record(ctx.root, root, today)
+            record = load_record(ctx.root, root)
         except UserError as exc:
             problems.extend(exc.problems)
             continue

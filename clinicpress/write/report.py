@@ -156,11 +156,22 @@ def build_report(findings: CheckResults, project, *, strict: bool = False) -> di
         },
         "summary": {"items": len(items), **totals},
         "items": items,
-        "signoff": {
-            slug: {key: state.to_json() for key, state in sorted(states.items())}
-            for slug, states in sorted(getattr(project, "signoffs", {}).items())
-        },
+        "signoff": _signoffs(project),
     }
+
+
+def _signoffs(project) -> dict:
+    """Each practice's sign-off state of every item it prints (in the languages it offers)."""
+    out = {}
+    for slug, states in sorted(project.signoffs.items()):
+        practice = project.practices.get(slug)
+        languages = practice.info.languages if practice is not None else []
+        out[slug] = {
+            src.key: states[src.key].to_json()
+            for src in sorted(project.sources, key=lambda s: s.key)
+            if src.key in states and src.language in languages
+        }
+    return out
 
 
 def write_report(findings: CheckResults, project, path: Path, *, strict: bool = False) -> dict:
