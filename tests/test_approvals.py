@@ -182,6 +182,12 @@ def test_hand_edited_or_malformed_approvals_file_is_an_error_with_line_and_field
     done = run_build("check", "--root", str(proj), "--practice", PRACTICE, "--only", HANDOUT)
     assert done.returncode == 1 and re.search(rf"{re.escape(APPROVALS)}:\d+", done.stdout + done.stderr)
     assert "Traceback" not in done.stderr
+    # Two entries for the same item (a merge gone wrong) conflict: an error at the second one.
+    path.write_text(text + f"{HANDOUT}:\n  en:\n    by: {APPROVER}\n", encoding="utf-8")
+    done = run_build("check", "--root", str(proj), "--practice", PRACTICE, "--only", HANDOUT)
+    assert done.returncode == 1
+    line = len(text.splitlines()) + 1
+    assert re.search(rf"{re.escape(APPROVALS)}:{line}\b.*duplicate", done.stdout + done.stderr), done.stderr[-800:]
     # An approval for an item that does not exist is a warning naming it.
     path.write_text(text + "no-such-handout:\n  en:\n    by: Miriam Castellano, MD\n    date: 2026-01-01\n"
                     "    fingerprint: sha256:" + hashlib.sha256(b"x").hexdigest() + "\n    text: x\n", encoding="utf-8")
