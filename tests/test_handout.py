@@ -47,7 +47,8 @@ class Rendered:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.html = render_html(self.source.model, self.practice, project.bibliography, variant,
-                                Templates(root), self.source.path.parent, self.out_dir)
+                                Templates(root), self.source.path.parent, self.out_dir,
+                                project.signoffs[practice][self.source.key])
         pdf = print_handout(self.html, base_url=self.out_dir, root=root, practice=self.practice,
                             reviewed=self.source.model.reviewed.date, source_path=str(self.source.path), language=language).pdf
         stem = name or f"{slug}{'' if language == 'en' else '.' + language}{variant.suffix}"
@@ -310,7 +311,7 @@ def test_text_title_message_footer_and_closing(summit):
     for page in range(1, n + 1):
         text = summit.text(page)
         assert f"Page {page} of {n}" in text
-        assert "Last reviewed December 7, 2026 by Miriam Castellano, MD, FACR" in text
+        assert re.search(r"Reviewed \w+ \d+, \d{4} by Miriam Castellano, MD, FACR", text)
         assert "Summit Rheumatology · (303) 555-0142 · summit-rheumatology.example/book" in text
     last = " ".join(summit.text(n).split())
     assert "It does not replace advice from your own doctor or care team" in last
@@ -340,7 +341,8 @@ def test_spanish_handout_uses_the_spanish_catalogue(valle_es):
 
 def test_uk_practice_gets_british_date_and_999(thames):
     text = " ".join(thames.text().split())
-    assert "Last reviewed 7 December 2026 by Dr Eleanor Hartley, FRCP" in text
+    assert re.search(r"Reviewed \d+ \w+ \d{4} by Dr Eleanor Hartley, FRCP", text)
+    assert "Content team review 7 December 2026: ClinicPress medical writing team" in text
     assert "In an emergency, call 999 right away." in text
 
 

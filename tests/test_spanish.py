@@ -100,14 +100,14 @@ def test_spanish_pdf_has_spanish_footer_callouts_disclaimer_and_emergency_line(v
         "Página 1 de",
         "Lo que usted puede hacer",
         "Preguntas para su próxima cita",
-        "Revisado por última vez",
-        "7 de diciembre de 2026",  # the review date, formatted for Spanish (Babel)
+        "Revisado el",  # the practice's sign-off (approvals.yml)
+        "Revisión del equipo de contenido, 7 de diciembre de 2026",  # the writers' review date, in Spanish (Babel)
         _squash(CATALOGUE_ES["disclaimer"]),
         _squash(CATALOGUE_ES["emergency"].format(number="911")),
     ]
     for s in expected:
         assert s in text, f"Spanish PDF lacks {s!r}"
-    for english in ("What you can do", "Questions to ask at your next visit", "Last reviewed", "Page 1 of"):
+    for english in ("What you can do", "Questions to ask at your next visit", "Reviewed", "Draft", "Page 1 of"):
         assert english not in text, f"Spanish PDF still shows the English {english!r}"
     # Accented characters survive extraction (fonts embedded with the glyphs).
     assert "intestino" in text and "inmunitario" in text and "próxima" in text

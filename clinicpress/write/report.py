@@ -63,6 +63,16 @@ def _describe_key(key: str, project) -> dict:
             "path": f"practices/{slug}",
             "title": practice.info.name if practice else None,
         }
+    if key.startswith("signoff:"):
+        slug = key.split(":", 1)[1]
+        practice = project.practices.get(slug)
+        return {
+            "kind": "signoff",
+            "slug": slug,
+            "language": None,
+            "path": f"practices/{slug}/approvals.yml",
+            "title": practice.info.name if practice else None,
+        }
     return {"kind": "project", "slug": None, "language": None, "path": ".", "title": None}
 
 
@@ -146,7 +156,22 @@ def build_report(findings: CheckResults, project, *, strict: bool = False) -> di
         },
         "summary": {"items": len(items), **totals},
         "items": items,
+        "signoff": _signoffs(project),
     }
+
+
+def _signoffs(project) -> dict:
+    """Each practice's sign-off state of every item it prints (in the languages it offers)."""
+    out = {}
+    for slug, states in sorted(project.signoffs.items()):
+        practice = project.practices.get(slug)
+        languages = practice.info.languages if practice is not None else []
+        out[slug] = {
+            src.key: states[src.key].to_json()
+            for src in sorted(project.sources, key=lambda s: s.key)
+            if src.key in states and src.language in languages
+        }
+    return out
 
 
 def write_report(findings: CheckResults, project, path: Path, *, strict: bool = False) -> dict:
@@ -202,7 +227,7 @@ def print_table(findings: CheckResults, project, console, *, strict: bool = Fals
 
 
 def _label(item: dict) -> str:
-    if item["kind"] in ("practice", "project"):
+    if item["kind"] in ("practice", "project", "signoff"):
         return item["key"]
     return item["slug"] + (" (deck)" if item["kind"] == "deck" else "")
 
@@ -236,7 +261,7 @@ def _scores_table(report: dict):
         else:
             table.add_column(name, justify=justify, no_wrap=True)
     low = False
-    kind_order = {"handout": 0, "deck": 1, "practice": 2, "project": 3}
+    kind_order = {"handout": 0, "deck": 1, "practice": 2, "signoff": 3, "project": 4}
     rows = sorted(
         report["items"],
         key=lambda i: (kind_order.get(i["kind"], 9), i.get("language") or "", i.get("slug") or i["key"]),
