@@ -157,6 +157,21 @@ def test_strict_fails_on_drafts_and_on_placeholder_details(proj: Path):
     assert strict_check.returncode == 1
 
 
+
+def test_a_declared_sample_practice_notes_its_placeholders_once_instead_of_warning(proj: Path):
+    practice_yml = proj / "practices" / PRACTICE / "practice.yml"
+    text = practice_yml.read_text(encoding="utf-8")
+    assert "sample: true" in text  # the shipped samples are fictional and say so
+    sample = run_build("check", "--root", str(proj), "--only", HANDOUT, "--strict", "-v")
+    out = sample.stdout + sample.stderr
+    assert sample.returncode == 0, out
+    assert out.count("[governance.placeholder]") == 1 and "fictional sample practice" in out
+    practice_yml.write_text(text.replace("sample: true", "sample: false"), encoding="utf-8")
+    real = run_build("check", "--root", str(proj), "--only", HANDOUT, "--strict")
+    assert real.returncode == 1
+    assert (real.stdout + real.stderr).count("warning: phone:") == 1
+
+
 def test_approve_refuses_placeholder_names_and_items_with_errors(proj: Path):
     before = (proj / APPROVALS).read_bytes()
     for name in ("", "Alex Example, MD", "Name, credentials", "Miriam Castellano"):

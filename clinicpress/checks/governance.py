@@ -423,4 +423,17 @@ def placeholder_details(slug: str, practice, ctx) -> list[Finding]:
                     break
 
     visit(data, ())
+    if out and practice.info.sample:  # a declared, fictional sample: expected, said once
+        fields = ", ".join(f.field or "?" for f in out)
+        return [
+            Finding(
+                "governance.placeholder",
+                "info",
+                f"a fictional sample practice (sample: true): its details are placeholders ({fields})",
+                shown,
+                positions.get(("sample",), (None,))[0],
+                "sample",
+                "to print for real patients, copy it with real details and remove sample: true",
+            )
+        ]
     return out

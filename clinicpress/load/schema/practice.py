@@ -80,6 +80,9 @@ class Practice(Model):
     """Optional extra line in the footer."""
     deck_master: str | None = None
     """Optional PowerPoint master (.pptx or .potx) in the practice folder."""
+    sample: bool = False
+    """True for a fictional practice shipped to try ClinicPress with: its placeholder details
+    (555 numbers, `.example` addresses) are expected, so they are one note, not a warning each."""
 
     @field_validator("languages")
     @classmethod
