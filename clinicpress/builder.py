@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .checker import failing_items, load, narrowed, print_table, run_checks
+from .checker import blocks, failing_items, load, narrowed, print_table, run_checks
 from .console import Reporter
 from .errors import Problem, UsageError
 from .settings import BuildSettings
@@ -283,6 +283,9 @@ def _report(
     warnings = mf.render_warnings({n: e for n, e in writer.outputs.items() if n in outcome.planned})
     reporter.findings(warnings)
     for key in sorted(selected):
+        if not blocks(key):  # drafts still print (with the draft mark); the findings say why it fails
+            reporter.findings(selected[key])
+            continue
         reporter.blocked(
             key,
             selected[key],
@@ -371,7 +374,10 @@ def _report_up_to_date(
             f"warnings, {counts['fail']} failing; details in output/report.json or `build.py check`"
         )
     for key in state.get("failing", []):
-        reporter.blocked(key, failing.get(key, []), 0)
+        if blocks(key):
+            reporter.blocked(key, failing.get(key, []), 0)
+        else:
+            reporter.findings(failing.get(key, []))
     warnings = mf.render_warnings(manifest.get("outputs", {}))
     reporter.findings(warnings)
     code = int(state.get("exit_code", 0)) or (1 if settings.strict and warnings else 0)

@@ -41,6 +41,16 @@ def run_checks(
     return check_project(project, config, keys=keys, cached=cached)
 
 
+SIGNOFF_PREFIX = "signoff:"
+"""Results key of a practice's sign-off findings (clinicpress.checks.governance): they count
+for the exit status but never stop a document from rendering (it prints as a draft)."""
+
+
+def blocks(key: str) -> bool:
+    """Whether failing findings under `key` stop documents from rendering."""
+    return not key.startswith(SIGNOFF_PREFIX)
+
+
 def failing_items(findings: dict[str, list[Finding]], strict: bool) -> dict[str, list[Finding]]:
     """Items (and practices) that must not be rendered, with the findings that stop them."""
     stop = {"error", "warning"} if strict else {"error"}
@@ -57,8 +67,11 @@ def narrowed(findings: CheckResults, project: Project, settings: BuildSettings) 
     if not settings.only:
         return findings
     sources = {s.key for s in project.sources}
-    keep = {s.key for s in project.sources if settings.wants(s.slug)} | {k for k in findings if k not in sources}
-    return findings.narrow(keep)
+    wanted = {s.key for s in project.sources if settings.wants(s.slug)}
+    out = findings.narrow(wanted | {k for k in findings if k not in sources})
+    for key in [k for k in out if k.startswith(SIGNOFF_PREFIX)]:  # a practice's sign-off: only these items
+        out[key] = [f for f in out[key] if f.data.get("item") in wanted]
+    return out
 
 
 def print_table(findings: CheckResults, project: Project, reporter: Reporter, strict: bool) -> None:

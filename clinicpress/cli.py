@@ -53,6 +53,32 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
     n.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
+    r = sub.add_parser(
+        "review",
+        help="list what a practice has approved, what changed since, and what was never approved",
+        description="List every handout and deck a practice prints as approved, changed since approval "
+        "(with the changed words), never approved, or expired. Exit status 1 while anything needs a clinician.",
+    )
+    r.add_argument("--practice", required=True, metavar="SLUG", help="the practice")
+    r.add_argument("--only", action="append", metavar="SLUG", help="only this handout or deck (repeatable)")
+    r.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    r.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+    r.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+
+    a = sub.add_parser(
+        "approve",
+        help="record a clinician's approval of the current text of handouts or decks",
+        description="Record in practices/SLUG/approvals.yml that a clinician approved the current text of "
+        "each ITEM (a slug for English, slug:es for a translation). Refuses placeholder names and items "
+        "with check errors.",
+    )
+    a.add_argument("items", nargs="+", metavar="ITEM", help="slug (English) or slug:LANG")
+    a.add_argument("--practice", required=True, metavar="SLUG", help="the practice")
+    a.add_argument("--by", required=True, metavar='"NAME, CREDENTIALS"', help='who approves, e.g. "Dana Ortiz, MD"')
+    a.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    a.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+    a.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+
     pv = sub.add_parser(
         "preview",
         help="serve a live preview on 127.0.0.1 that follows every save",
@@ -169,6 +195,14 @@ def _dispatch(args: argparse.Namespace, reporter) -> int:
             f"created {path}; edit practice.yml and _brand.yml, then run: python build.py --practice {args.slug}"
         )
         return EXIT_OK
+    if args.command == "review":
+        from .signoff import review
+
+        return review(args.root.resolve(), args.practice, reporter, only=tuple(args.only or ()))
+    if args.command == "approve":
+        from .signoff import approve
+
+        return approve(args.root.resolve(), args.practice, args.items, args.by, reporter)
     if args.command == "preview":
         from .serve import serve
 

@@ -131,8 +131,9 @@ variants: [standard]
 country: US
 # Emergency number printed in the disclaimer (911 in the US, 999 in the UK). Keep the quotes.
 emergency_number: "911"
-# Clinical reviewer shown on every handout (optional; otherwise each handout's own reviewer).
-reviewer: Alex Example, MD
+# No reviewer is set here: each handout prints "Draft — not yet approved by {name}" until a
+# clinician of the practice approves its text (`python build.py review --practice {slug}`, then
+# `python build.py approve --practice {slug} ITEM --by "Name, credentials"`).
 
 # Notices for the back page (optional). US practices: Section 1557 taglines. Write them in
 # every language the practice serves.

@@ -17,7 +17,8 @@ Families and their check ids (the `check` of each Finding):
 - governance (`governance.py`): governance.reviewed, governance.review_date,
   governance.review_age, governance.disclaimer, governance.emergency,
   governance.translation_outdated, governance.translation_original,
-  governance.translation_missing
+  governance.translation_missing, governance.placeholder; per practice (key `signoff:<slug>`,
+  never blocking a render): governance.signoff, governance.approval_age
 - citations (`citations.py`): citations.unresolved, citations.uncited_section, citations.unused
 - accessibility (`accessibility.py`, `contrast.py`): accessibility.alt_text,
   accessibility.contrast, accessibility.font_size, accessibility.slide_bullets,
@@ -57,6 +58,9 @@ CHECK_IDS = (
     "governance.translation_outdated",
     "governance.translation_original",
     "governance.translation_missing",
+    "governance.placeholder",
+    "governance.signoff",
+    "governance.approval_age",
     "citations.unresolved",
     "citations.uncited_section",
     "citations.unused",
@@ -135,6 +139,7 @@ def check_project(
     for slug, practice in project.practices.items():
         run = functools.partial(_practice_findings, slug, practice, ctx)
         _check_one(results, f"practice:{slug}", keys, cached, run)
+        results[governance.SIGNOFF_PREFIX + slug] = sort_findings(governance.check_signoffs(slug, practice, ctx))
     results[PROJECT_KEY] = sort_findings(citations.check_project(ctx) + plain_language.check_project(ctx))
     results.scores = ctx.scores
     results.config = config

@@ -6,28 +6,15 @@ SOURCE_DATE_EPOCH, else the real date) so a build is reproducible.
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import re
 from pathlib import Path
 
 from ..errors import Finding, UserError
+from ..load.config import age_months, months_before
 from ..load.i18n import messages
 from ..load.loading import load_yaml
 
 PLACEHOLDER_RE = re.compile(r"^\s*(tbd|tba|todo|fixme|xxx+|\?+|n/?a|none|unknown|-+)\s*$", re.I)
-
-
-def months_before(day: dt.date, months: int) -> dt.date:
-    """Returns the same day `months` earlier (clamped to the month's last day)."""
-    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
-
-
-def age_months(reviewed: dt.date, today: dt.date) -> int:
-    """Whole months from `reviewed` to `today`."""
-    n = (today.year - reviewed.year) * 12 + today.month - reviewed.month
-    return n - (1 if today.day < reviewed.day else 0)
 
 
 def _catalogue_line(
@@ -238,6 +225,7 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
             )
 
     findings.extend(_missing_translations(ctx, practice, shown))
+    findings.extend(placeholder_details(slug, practice, ctx))
     return findings
 
 
@@ -298,3 +286,127 @@ def _review_age(ctx, src, reviewed, today) -> list:
             )
             return [ctx.at(src, "governance.review_age", severity, message, ("reviewed", "date"), hint=hint)]
     return []
+
+
+# --------------------------------------------------------------------------- practice sign-off
+SIGNOFF_PREFIX = "signoff:"
+"""Results key of a practice's sign-off findings (`signoff:<slug>`): they never stop a
+document from being rendered (an unapproved one prints as a draft), but they count."""
+
+
+def check_signoffs(slug: str, practice, ctx) -> list[Finding]:
+    """For each item the practice prints: not approved or changed since approval (warning: it
+    prints as a draft), approval older than `approval_warn_months` (warning) or expired after
+    `approval_error_months` (error; it prints as a draft)."""
+    from ..load.approvals import APPROVALS_FILE
+    from ..load.config import months_before
+
+    config = ctx.config
+    today = config.reference_date()
+    states = ctx.project.signoffs.get(slug, {})
+    path = ctx.rel(practice.root / APPROVALS_FILE)
+    name = practice.info.name
+    out: list[Finding] = []
+    for src in ctx.project.sources:
+        state = states.get(src.key)
+        if state is None or src.language not in practice.info.languages:
+            continue
+        item = src.slug if src.language == "en" else f"{src.slug}:{src.language}"
+        commands = (
+            f"`python build.py review --practice {slug}` shows it; a clinician approves it with "
+            f'`python build.py approve --practice {slug} {item} --by "Name, credentials"`'
+        )
+        field = f"{src.slug}.{src.language}"
+        data = {"item": src.key, "status": state.status}
+        if state.status in ("unapproved", "changed"):
+            out.append(
+                Finding(
+                    "governance.signoff",
+                    "warning",
+                    f"{src.kind} {item} is not approved by {name} ({state.reason}): it prints as a draft",
+                    path,
+                    None,
+                    field,
+                    commands,
+                    data,
+                )
+            )
+        elif state.approval is not None:
+            approved = state.approval.date
+            months = age_months(approved, today)
+            if state.status == "expired":
+                out.append(
+                    Finding(
+                        "governance.approval_age",
+                        "error",
+                        f"{name}'s approval of {src.kind} {item} ({approved.isoformat()}, {months} months ago) has "
+                        f"expired (more than {config.approval_error_months} months): it prints as a draft",
+                        path,
+                        None,
+                        field,
+                        "a clinician reviews the text against current evidence and approves it again; " + commands,
+                        data,
+                    )
+                )
+            elif approved < months_before(today, config.approval_warn_months):
+                out.append(
+                    Finding(
+                        "governance.approval_age",
+                        "warning",
+                        f"{name} approved {src.kind} {item} {approved.isoformat()}, {months} months ago (more "
+                        f"than {config.approval_warn_months}): due for review",
+                        path,
+                        None,
+                        field,
+                        "schedule a review; " + commands,
+                        data,
+                    )
+                )
+    return out
+
+
+PLACEHOLDER_DETAILS = (
+    (re.compile(r"\bexample\b", re.I), "an example name"),
+    (re.compile(r"\.example\b", re.I), "an .example address (reserved, not a real domain)"),
+    (re.compile(r"(?<!\d)555[\s.)-]*01\d\d(?!\d)|\(555\)|(?<![\d-])555-\d{4}(?!\d)"), "a fictional 555 number"),
+    (re.compile(r"01632\s?960\d{3}|020\s?7946\s?0\d{3}|07700\s?900\d{3}"), "a number reserved for drama (Ofcom)"),
+    (re.compile(r"\b00000\b|\bST 00000\b"), "the scaffold's postcode"),
+)
+"""Details no real practice prints: the scaffold's texts and the ranges reserved for fiction."""
+
+
+def placeholder_details(slug: str, practice, ctx) -> list[Finding]:
+    """A warning for each practice.yml value that is still a placeholder (--strict fails)."""
+    path = practice.root / "practice.yml"
+    shown = ctx.rel(path)
+    try:
+        data, positions = load_yaml(path, ctx.root)
+    except UserError:
+        return []
+    out: list[Finding] = []
+
+    def visit(value, loc: tuple) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                visit(v, loc + (k,))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                visit(v, loc + (i,))
+        elif isinstance(value, str):
+            for pattern, what in PLACEHOLDER_DETAILS:
+                if pattern.search(value):
+                    out.append(
+                        Finding(
+                            "governance.placeholder",
+                            "warning",
+                            f"{value!r} is {what}: replace it with the practice's real details before printing",
+                            shown,
+                            positions.get(loc, (None,))[0],
+                            ".".join(str(p) for p in loc),
+                            "fill in practice.yml; --strict refuses to build while a placeholder is left",
+                        )
+                    )
+                    break
+
+    visit(data, ())
+    return out

@@ -39,6 +39,7 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
             templates(project.root),
             src.path.parent,
             out_dir,
+            project.signoffs.get(job.practice.slug, {}).get(src.key),
         )
         result.files = {"html": html.encode("utf-8")}
         if "pdf" in job.formats:  # an HTML-only job lays out no pages (as `check`, it has no page budget)
@@ -57,7 +58,13 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
     else:
         from ..render.deck import render_deck
 
-        pptx, findings = render_deck(src, job.practice, project.bibliography, project.root)
+        pptx, findings = render_deck(
+            src,
+            job.practice,
+            project.bibliography,
+            project.root,
+            signoff=project.signoffs.get(job.practice.slug, {}).get(src.key),
+        )
         result.files = {"pptx": pptx}
         result.findings.extend(findings)
     return result

@@ -16,6 +16,7 @@ Example (pyproject.toml):
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import os
@@ -110,6 +111,11 @@ class Config(BaseModel):
     """A last review older than this many months is a warning."""
     review_error_months: int = Field(36, ge=1)
     """A last review older than this many months is an error."""
+    approval_warn_months: int = Field(12, ge=1)
+    """A practice's approval (approvals.yml) older than this many months is a warning."""
+    approval_error_months: int = Field(36, ge=1)
+    """A practice's approval older than this many months has expired: an error, and the
+    handout prints the draft mark until a clinician approves it again."""
     today: dt.date | None = None
     """Date to measure review age from (YYYY-MM-DD). Default: SOURCE_DATE_EPOCH if set, else today."""
     missing_translation_severity: Severity = "info"
@@ -144,6 +150,18 @@ class Config(BaseModel):
         if epoch.isdigit():
             return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
         return dt.date.today()
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """Returns the same day `months` earlier (clamped to the month's last day)."""
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def age_months(since: dt.date, today: dt.date) -> int:
+    """Whole months from `since` to `today`."""
+    n = (today.year - since.year) * 12 + today.month - since.month
+    return n - (1 if today.day < since.day else 0)
 
 
 CONFIG_FILES = ("clinicpress.toml", "pyproject.toml")

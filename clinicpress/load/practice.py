@@ -73,6 +73,19 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
                     hint=f"give a .pptx or .potx file inside practices/{slug}/, e.g. deck_master: master.potx",
                 )
             )
+    if info is not None and info.reviewer is not None:
+        warnings.append(
+            Problem(
+                rel(practice_yml, project_root),
+                positions.get(("reviewer",), (None, None))[0],
+                None,
+                "reviewer",
+                "reviewer is no longer printed: a handout names only the clinician who approved its exact text",
+                hint=f"delete the line; a clinician approves each handout with "
+                f'`python build.py approve --practice {slug} ITEM --by "Name, credentials"`',
+                severity="warning",
+            )
+        )
     theme = Theme(colors=dict(DEFAULT_COLORS))
     brand_path = folder / "_brand.yml"
     if brand_path.exists():

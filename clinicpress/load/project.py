@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ..errors import Problem, UserError, dotted, rel
 from . import schema
+from .approvals import SignOff, approved_text, load_record, resolve
 from .assets import font_problem, image_problems, template_problems
 from .citations import Bibliography
 from .loading import load_model
@@ -59,6 +60,8 @@ class Project:
     practices: dict[str, PracticeContext]
     bibliography: Bibliography
     warnings: list[Problem]
+    signoffs: dict[str, dict[str, SignOff]] = field(default_factory=dict)
+    """Practice slug → content item key → whether the practice approved its current text."""
 
     @property
     def sources(self) -> list[Source]:
@@ -98,10 +101,78 @@ def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
         bib = Bibliography([])
     loaded = _load_content(root, bib, problems)
     loaded_practices = _load_practices(root, practices, problems)
+    warnings = [w for ctx in loaded_practices.values() for w in ctx.warnings]
+    signoffs = _signoffs(root, loaded["handout"] + loaded["deck"], loaded_practices, bib, problems, warnings)
     if problems:
         raise UserError(sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0)))
-    warnings = [w for ctx in loaded_practices.values() for w in ctx.warnings]
-    return Project(root, loaded["handout"], loaded["deck"], loaded_practices, bib, warnings)
+    return Project(root, loaded["handout"], loaded["deck"], loaded_practices, bib, warnings, signoffs)
+
+
+def _signoffs(
+    root: Path,
+    sources: list[Source],
+    practices: dict[str, PracticeContext],
+    bib: Bibliography,
+    problems: list[Problem],
+    warnings: list[Problem],
+) -> dict[str, dict[str, SignOff]]:
+    """Each practice's approvals.yml read, and each item's sign-off state for each practice."""
+    from .config import load_config
+
+    try:
+        config = load_config(root)
+    except UserError as exc:
+        problems.extend(exc.problems)
+        return {}
+    today = config.reference_date()
+    texts = {src.key: approved_text(src.model, bib.items) for src in sources}
+    by_slug_language = {(s.slug, s.language): s for s in sources}
+    out: dict[str, dict[str, SignOff]] = {}
+    for slug, ctx in practices.items():
+        try:
+            record = load_record(ctx.root, root, today)
+        except UserError as exc:
+            problems.extend(exc.problems)
+            continue
+        for item, by_language in record.approvals.items():
+            for language in by_language:
+                if (item, language) not in by_slug_language:
+                    warnings.append(
+                        Problem(
+                            rel(record.path, root),
+                            record.line_of(item, language),
+                            None,
+                            f"{item}.{language}",
+                            f"approval for {item!r} ({language}), but there is no handout or deck with that slug "
+                            "in that language",
+                            hint="remove the entry if the item was deleted, or fix the slug",
+                            severity="warning",
+                        )
+                    )
+        states: dict[str, SignOff] = {}
+        for src in sources:
+            original = None
+            if src.model.translation_of:
+                orig = next(
+                    (
+                        o
+                        for o in sources
+                        if o.kind == src.kind and o.slug == src.model.translation_of and o.language != src.language
+                    ),
+                    None,
+                )
+                if orig is not None:
+                    original = (texts[orig.key], record.get(orig.slug, orig.language))
+            states[src.key] = resolve(
+                record.get(src.slug, src.language),
+                texts[src.key],
+                practice=ctx.info.name,
+                original=original,
+                today=today,
+                expire_months=config.approval_error_months,
+            )
+        out[slug] = states
+    return out
 
 
 def _load_content(root: Path, bib: Bibliography, problems: list[Problem]) -> dict[str, list[Source]]:

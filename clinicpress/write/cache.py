@@ -36,6 +36,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..jobs.model import Job
     from ..load.project import Project
 
+APPROVALS_FILE = "approvals.yml"
+"""A practice's sign-off record (clinicpress.load.approvals); not imported from there, to keep
+the no-op path light."""
+
 STATE_FILE = ".clinicpress-cache.json"
 """Build state kept in the output folder: fingerprint, file-hash cache, last build's figures."""
 STATE_VERSION = 1
@@ -118,10 +122,13 @@ class FileHashes:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
-    def tree(self, folder: Path) -> str:
-        """Returns one hash over every file below `folder` (relative names and contents)."""
+    def tree(self, folder: Path, *, leave_out: frozenset[str] = frozenset()) -> str:
+        """Returns one hash over every file below `folder` (relative names and contents), but
+        the files whose relative name is in `leave_out`."""
         h = hashlib.sha256()
         for path in walk(folder):
+            if path.relative_to(folder).as_posix() in leave_out:
+                continue
             try:
                 digest = self.file(path)
             except OSError:  # a dangling or looping symlink: loading reports it
@@ -232,6 +239,14 @@ class JobKeys:
             self._trees[folder] = self.hashes.tree(folder)
         return self._trees[folder]
 
+    def _practice_tree(self, practice) -> str:
+        """The practice folder without its sign-off record: an approval changes only the items it
+        is about (their `signoff` part), not every document of the practice."""
+        key = practice.root / APPROVALS_FILE
+        if key not in self._trees:
+            self._trees[key] = self.hashes.tree(practice.root, leave_out=frozenset({APPROVALS_FILE}))
+        return self._trees[key]
+
     def _rel(self, path: Path) -> str:
         try:
             return path.resolve().relative_to(self.root).as_posix()
@@ -249,7 +264,9 @@ class JobKeys:
             # original changes its checks, not its pages; see check_keys).
             *self.source_parts(src, related=False),
         ]
-        parts.append(("practice " + self._rel(practice.root), self._tree(practice.root)))
+        parts.append(("practice " + self._rel(practice.root), self._practice_tree(practice)))
+        signoff = self.project.signoffs.get(practice.slug, {}).get(src.key)
+        parts.append(("signoff", signoff.state() if signoff is not None else "draft"))
         for name in TEMPLATE_DIRS[src.kind]:
             folder = self.root / "templates" / name
             if folder.is_dir():
@@ -306,7 +323,7 @@ class JobKeys:
             if folder.is_dir():
                 shared.append((self._rel(folder), self._tree(folder)))
         for slug, practice in sorted(self.project.practices.items()):
-            shared.append((f"practice {slug}", self._tree(practice.root)))
+            shared.append((f"practice {slug}", self._practice_tree(practice)))
         common = _digest(*(f"{what}={value}" for what, value in shared))
         keys = {
             src.key: _digest(common, *(f"{what}={value}" for what, value in self.source_parts(src)))
@@ -319,7 +336,7 @@ class JobKeys:
             tool_digest(), config.model_dump_json(), self._tree(templates) if templates.is_dir() else ""
         )
         for slug, practice in self.project.practices.items():
-            keys[f"practice:{slug}"] = _digest(shared_practice, slug, self._tree(practice.root))
+            keys[f"practice:{slug}"] = _digest(shared_practice, slug, self._practice_tree(practice))
         return keys
 
     def key(self, job: "Job") -> str:

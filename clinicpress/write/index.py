@@ -129,13 +129,13 @@ def _practice(slug: str, name: str, group: list[dict]) -> str:
             parts.append(f'<h3 id="{e(heading)}">{e(LANGUAGE_NAMES.get(lang, lang))}</h3>\n')
         label = f' aria-labelledby="{e(heading)}"' if heading else ""
         parts.append(f'<ul class="cards"{label}>\n')
-        parts.extend(_card(job) for job in items)
+        parts.extend(_card(job, name) for job in items)
         parts.append("</ul>\n")
     parts.append("</section>\n")
     return "".join(parts)
 
 
-def _card(job: dict) -> str:
+def _card(job: dict, practice: str) -> str:
     e = _e
     entry = job["entry"]
     files = job["files"]
@@ -171,6 +171,9 @@ def _card(job: dict) -> str:
     out.append(f'<p class="meta">{e(" · ".join(meta))}</p>\n')
     icon, text = _status_line(status, errors, warnings)
     out.append(f'<p class="status"><span class="icon" aria-hidden="true">{icon}</span> {e(text)}</p>\n')
+    signoff = entry.get("signoff")
+    if isinstance(signoff, dict):
+        out.append(_signoff_line(signoff, practice))
     if entry.get("stale"):
         out.append(
             '<p class="stale">This file is from an earlier build: the current source has errors, '
@@ -185,6 +188,15 @@ def _card(job: dict) -> str:
         out.append(_details(findings, errors, warnings))
     out.append("</article></li>\n")
     return "".join(out)
+
+
+def _signoff_line(signoff: dict, practice: str) -> str:
+    """What the document prints about the practice's sign-off: who approved it, or that it is a draft."""
+    e = _e
+    if signoff.get("approved"):
+        return f'<p class="signoff">Reviewed {e(signoff.get("date"))} by {e(signoff.get("by"))}</p>\n'
+    why = f' <span class="why">({e(signoff["reason"])})</span>' if signoff.get("reason") else ""
+    return f'<p class="signoff draft"><strong>Draft — not yet approved by {e(practice)}</strong>{why}</p>\n'
 
 
 def _status_line(status: str, errors: int, warnings: int) -> tuple[str, str]:
@@ -271,6 +283,8 @@ a:focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
   margin-top: 1.5rem; }
 .unbuilt h2 { border: 0; color: var(--fail); margin-top: 1rem; }
 .stale { font-size: .875rem; color: var(--fail); margin: 0 0 .5rem; }
+.signoff { font-size: .875rem; margin: 0 0 .5rem; }
+.signoff.draft { color: var(--fail); }
 .links { margin: auto 0 0; display: flex; gap: .75rem; font-weight: 600; }
 details { margin-top: .5rem; font-size: .875rem; }
 summary { cursor: pointer; color: var(--accent); }

@@ -63,6 +63,16 @@ def _describe_key(key: str, project) -> dict:
             "path": f"practices/{slug}",
             "title": practice.info.name if practice else None,
         }
+    if key.startswith("signoff:"):
+        slug = key.split(":", 1)[1]
+        practice = project.practices.get(slug)
+        return {
+            "kind": "signoff",
+            "slug": slug,
+            "language": None,
+            "path": f"practices/{slug}/approvals.yml",
+            "title": practice.info.name if practice else None,
+        }
     return {"kind": "project", "slug": None, "language": None, "path": ".", "title": None}
 
 
@@ -146,6 +156,10 @@ def build_report(findings: CheckResults, project, *, strict: bool = False) -> di
         },
         "summary": {"items": len(items), **totals},
         "items": items,
+        "signoff": {
+            slug: {key: state.to_json() for key, state in sorted(states.items())}
+            for slug, states in sorted(getattr(project, "signoffs", {}).items())
+        },
     }
 
 
@@ -202,7 +216,7 @@ def print_table(findings: CheckResults, project, console, *, strict: bool = Fals
 
 
 def _label(item: dict) -> str:
-    if item["kind"] in ("practice", "project"):
+    if item["kind"] in ("practice", "project", "signoff"):
         return item["key"]
     return item["slug"] + (" (deck)" if item["kind"] == "deck" else "")
 
@@ -236,7 +250,7 @@ def _scores_table(report: dict):
         else:
             table.add_column(name, justify=justify, no_wrap=True)
     low = False
-    kind_order = {"handout": 0, "deck": 1, "practice": 2, "project": 3}
+    kind_order = {"handout": 0, "deck": 1, "practice": 2, "signoff": 3, "project": 4}
     rows = sorted(
         report["items"],
         key=lambda i: (kind_order.get(i["kind"], 9), i.get("language") or "", i.get("slug") or i["key"]),

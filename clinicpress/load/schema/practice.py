@@ -64,7 +64,8 @@ class Practice(Model):
     """Handout variants every build makes for this practice: standard, large-print (18 pt, one
     column) and print-shop (3 mm bleed and crop marks). `--variant` on the command line wins."""
     reviewer: str | None = None
-    """Clinical reviewer shown on handouts; defaults to each handout's own reviewer."""
+    """No longer printed (a warning): a handout names the clinician who approved its exact text,
+    recorded in approvals.yml by `python build.py approve`."""
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     """ISO country code (US, GB, ...): sets date formats and spelling of built-in texts."""
     emergency_number: str = "911"

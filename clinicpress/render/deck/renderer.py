@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ...errors import Finding, rel
 from ...load import schema
+from ...load.approvals import SignOff, unapproved
 from ...load.citations import Bibliography, Numbering
 from ...load.colour import Inks
 from ...load.config import Severity
@@ -78,16 +79,21 @@ def builder_for(kind: str) -> Builder:
         ) from None
 
 
-def render_deck(src: Source, practice: PracticeContext, bib: Bibliography, root: Path) -> tuple[bytes, list[Finding]]:
+def render_deck(
+    src: Source, practice: PracticeContext, bib: Bibliography, root: Path, *, signoff: SignOff | None = None
+) -> tuple[bytes, list[Finding]]:
     """Builds the deck of `src` (a loaded deck) and returns the PPTX bytes and any findings (overflow,
-    approximated layouts), which point at the lines of the deck's YAML."""
-    return DeckRenderer(src, practice, bib, root).render()
+    approximated layouts), which point at the lines of the deck's YAML. `signoff` is the
+    practice's approval of this text (None: a draft); the file's status property follows it."""
+    return DeckRenderer(src, practice, bib, root, signoff).render()
 
 
 class DeckRenderer:
     """One deck for one practice: the state the slide builders share."""
 
-    def __init__(self, src: Source, practice: PracticeContext, bib: Bibliography, root: Path):
+    def __init__(
+        self, src: Source, practice: PracticeContext, bib: Bibliography, root: Path, signoff: SignOff | None = None
+    ):
         from ...load.i18n import messages
 
         deck = src.model
@@ -98,6 +104,7 @@ class DeckRenderer:
         self.lang = f"{deck.language}-{practice.info.country}"
         self.t = messages(self.root, deck.language, practice.templates_dir)
         self.positions = src.positions
+        self.signoff = signoff or unapproved(practice.info.name)
         self.templates = self.root / "templates" / "deck"
         if not (self.templates / LAYOUT_MAP).is_file():
             self.templates = DECK_TEMPLATES
@@ -246,7 +253,8 @@ class DeckRenderer:
         props.keywords = ", ".join(deck.keywords)
         props.comments = deck.description or ""
         props.category = "Patient talk"
-        props.content_status = f"Reviewed {deck.reviewed.date.isoformat()} by {deck.reviewed.by}"
+        # The one place a deck names a reviewer: the practice's sign-off, as on the handouts.
+        props.content_status = self.signoff.line(self.t, deck.language, info.country)
         props.identifier = deck.slug
         props.language = self.lang
         props.version = ""

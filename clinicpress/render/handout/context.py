@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...load import schema
+from ...load.approvals import SignOff, unapproved
 from ...load.citations import Bibliography, Numbering
 from ...load.colour import TEXT_MIN, WHITE, contrast
 from ...load.i18n import long_date, messages
@@ -27,8 +28,11 @@ def handout_context(
     root: Path,
     content_dir: Path,
     out_dir: Path,
+    signoff: SignOff | None = None,
 ) -> dict:
     """Returns everything the handout template receives (documented in templates/handout/README.md).
+
+    `signoff` is the practice's approval state of this text (None: not approved, a draft).
 
     File URLs are relative to `out_dir`, where the HTML is written next to the PDF, so the
     HTML opens in a browser from the output folder and the PDF is made from the same text.
@@ -55,7 +59,7 @@ def handout_context(
         "lang": handout.language,
         "locale": f"{handout.language}-{info.country}",
         "numbering": Numbering(bib),
-        **_review_and_emergency(handout, practice, t),
+        **_review_and_emergency(handout, practice, t, signoff),
         **_qr(practice, t),
         "paper": paper,
         "columns": columns,
@@ -74,13 +78,22 @@ def handout_context(
     }
 
 
-def _review_and_emergency(handout: schema.Handout, practice: PracticeContext, t) -> dict:
-    """The "last reviewed" line (the practice's reviewer, else the handout's) and the emergency line."""
+def _review_and_emergency(handout: schema.Handout, practice: PracticeContext, t, signoff: SignOff | None) -> dict:
+    """The sign-off line, the content team's review line and the emergency line.
+
+    `reviewed_line` is the one line the handout prints about the practice's sign-off: "Reviewed
+    DATE by NAME" from the practice's approval of this exact text, else the draft mark. `draft`
+    tells the template to print the mark on every page.
+    """
     info = practice.info
-    reviewer = info.reviewer or handout.reviewed.by
+    signoff = signoff or unapproved(info.name)
     return {
-        "reviewed_line": t.fmt(
-            "last_reviewed", date=long_date(handout.reviewed.date, handout.language, info.country), name=reviewer
+        "reviewed_line": signoff.line(t, handout.language, info.country),
+        "draft": not signoff.approved,
+        "content_review_line": t.fmt(
+            "content_reviewed",
+            date=long_date(handout.reviewed.date, handout.language, info.country),
+            name=handout.reviewed.by,
         ),
         "reviewed_iso": handout.reviewed.date.isoformat(),
         "emergency_line": t.fmt("emergency", number=info.emergency_number),

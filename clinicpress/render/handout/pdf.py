@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import BuildError, Problem
 from ...load import schema
+from ...load.approvals import SignOff
 from ...load.citations import Bibliography
 from ...load.i18n import messages
 from ...load.practice import PracticeContext
@@ -35,9 +36,11 @@ def render_html(
     templates: Templates,
     content_dir: Path,
     out_dir: Path,
+    signoff: SignOff | None = None,
 ) -> str:
-    """Renders the handout's HTML (the same document the PDF is made from)."""
-    ctx = handout_context(handout, practice, bib, variant, templates.root, content_dir, out_dir)
+    """Renders the handout's HTML (the same document the PDF is made from); without the
+    practice's `signoff` of this text it prints as a draft."""
+    ctx = handout_context(handout, practice, bib, variant, templates.root, content_dir, out_dir, signoff)
     return inline_constants(templates.render(TEMPLATE, practice.templates_dir, **ctx))
 
 

@@ -48,6 +48,8 @@ class PageSetup:
     first_top: str
     footer_size: str
     footer_gap: str = "2.5mm"
+    draft_gap: str = "1.6mm"
+    """Space above the draft mark at the top of the page (inside the top margin)."""
     bleed: str = "3mm"
 
 

@@ -58,12 +58,12 @@ def snapshot(preview: Preview, item_id: str | None) -> dict[str, Any]:
     with p.cond:
         item = next((i for i in p.items if i.id == item_id), None)
         view = p.views.get(item_id) if item and item_id else None
-        findings = (list(view.findings if view else []) + list(p.findings.get(item.source_key, []))) if item else []
+        findings = (list(view.findings if view else []) + _item_findings(p, item.source_key)) if item else []
         return {
             "version": p.version,
             "practice": {"slug": p.practice, "name": p.practice_name},
             "items": list(p.items),
-            "statuses": {i.id: _status(p.findings.get(i.source_key, []), p.views.get(i.id)) for i in p.items},
+            "statuses": {i.id: _status(_item_findings(p, i.source_key), p.views.get(i.id)) for i in p.items},
             "item": item,
             "item_id": item_id,
             "view": view,
@@ -108,6 +108,12 @@ def state_json(preview: Preview) -> dict[str, Any]:
 def html_url(practice: str, item_id: str) -> str:
     """Returns where the page links a handout's HTML view (under /files/, where its assets resolve)."""
     return "/files/" + quote((PREVIEW_OUT / practice / f"{item_id}.html").as_posix())
+
+
+def _item_findings(p: Preview, source_key: str) -> list[Finding]:
+    """An item's check findings and the practice's sign-off findings about it (a draft says so)."""
+    signoff = [f for f in p.findings.get(f"signoff:{p.practice}", []) if f.data.get("item") == source_key]
+    return list(p.findings.get(source_key, [])) + signoff
 
 
 def _status(findings: list[Finding], view: View | None) -> str:
