@@ -7,7 +7,6 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
-
 from conftest import copy_project, run_build
 
 PRACTICE = "valle-community-health"
