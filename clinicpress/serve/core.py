@@ -18,6 +18,7 @@ uvicorn's business and prints nothing.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -85,6 +86,8 @@ class LocalOnly:
             await self.app(scope, capped_receive, with_headers)
         except BodyTooLarge:
             await _plain(send, 413, "request too large")
+        except asyncio.CancelledError:  # stopped mid-request (Ctrl-C, SIGTERM): end quietly, no traceback
+            return
 
     def refusal(self, method: str, headers: dict[str, str]) -> tuple[int, str] | None:
         """(status, message) when the request is refused, else None."""
@@ -175,4 +178,30 @@ def serve_app(app: Any, sock: socket.socket, *, verbose: bool = False) -> None:
         date_header=False,
         timeout_graceful_shutdown=3,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    _server_class()(config).run(sockets=[sock])
+
+
+def _server_class() -> Any:
+    import contextlib
+    import signal
+    import threading
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that a stop signal ends it cleanly (exit 0) instead of being
+        raised again after the shutdown, which would kill the process with that signal."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return Server
