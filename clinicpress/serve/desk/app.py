@@ -46,6 +46,7 @@ class DeskRoutes:
         return [
             Route("/", self.page, methods=["GET"]),
             Route("/static/{name}", self.static, methods=["GET"]),
+            Route("/brand.css", self.brand, methods=["GET"]),
             Route("/thumb/{slug}.png", self.thumb, methods=["GET"]),
             Route("/pages/{slug}", self.pages, methods=["GET"]),
             Route("/page/{slug}/{n:int}.png", self.page_image, methods=["GET"]),
@@ -74,6 +75,16 @@ class DeskRoutes:
         if "/" in name or name.startswith(".") or path.suffix not in STATIC_TYPES or not path.is_file():
             return PlainTextResponse("not found", status_code=404)
         return Response(path.read_bytes(), media_type=STATIC_TYPES[path.suffix])
+
+    def brand(self, request) -> Any:
+        """The practice's primary colour and the text colour on it (checked hex values) for the page."""
+        from starlette.responses import Response
+
+        from ...render.handout import css_variables
+
+        values = css_variables(self.library.project.practices[self.library.practice].theme, True)
+        css = f":root {{ --brand: {values['c-primary']}; --brand-ink: {values['c-on-primary']}; }}\n"
+        return Response(css, media_type="text/css; charset=utf-8")
 
     def _pictures(self, request, *, thumb: bool) -> list | None:
         lang = request.query_params.get("lang", "en")
