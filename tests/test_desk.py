@@ -33,8 +33,10 @@ def _free_port() -> int:
 class Desk:
     """A `build.py desk` subprocess on a copy of the project, its temp folder pointed at a fresh one."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, prepare=None):
         self.project = copy_project(tmp_path / "proj", practices=[PRACTICE])
+        if prepare is not None:
+            prepare(self.project)
         self.tmp = tmp_path / "tmp"
         self.tmp.mkdir()
         self.log_path = tmp_path / "desk.log"
@@ -253,3 +255,32 @@ def test_print_two_spanish_large_print_handouts_in_chromium_same_bytes_as_cli_an
 
 def by_title_slug(project, slug: str) -> str:
     return next(s.model.title for s in project.handouts if s.slug == slug and s.language == "es")
+
+
+def _review_in_2019(project: Path) -> None:
+    path = project / "content" / "handouts" / "gut-and-immune-system.yml"
+    text = path.read_text(encoding="utf-8")
+    assert "reviewed:\n  date: 2026-12-07" in text
+    path.write_text(text.replace("reviewed:\n  date: 2026-12-07", "reviewed:\n  date: 2019-01-01"), encoding="utf-8")
+
+
+def test_a_handout_that_failed_a_check_is_labelled_and_cannot_be_added_or_printed(tmp_path: Path):
+    require_tool("chromium")
+    desk = Desk(tmp_path, prepare=_review_in_2019)
+    try:
+        with _sync_playwright()() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(desk.url)
+            card = page.locator('li.item[data-slug="gut-and-immune-system"]')
+            assert card.get_by_text("Failed a check — cannot be printed").is_visible()
+            assert card.get_by_role("button", name="Add to packet").is_disabled()
+            other = page.locator('li.item[data-slug="stress-the-brain-and-the-gut"]')
+            assert other.get_by_text("Failed a check").count() == 0
+            assert other.get_by_role("button", name="Add to packet").is_enabled()
+            browser.close()
+        payload = {"token": desk.token(), "items": ["gut-and-immune-system"], "lang": "en", "variant": "standard"}
+        status, _, body = desk.post_packet(payload)
+        assert status == 400 and "failed a check" in body.decode()
+    finally:
+        desk.stop()
