@@ -63,7 +63,7 @@ class LocalOnly:
         refusal = self.refusal(scope["method"], headers)
         if refusal is not None:
             status, message = refusal
-            await _plain(send, status, message)
+            await plain(send, status, message)
             return
         received = 0
 
@@ -85,7 +85,7 @@ class LocalOnly:
         try:
             await self.app(scope, capped_receive, with_headers)
         except BodyTooLarge:
-            await _plain(send, 413, "request too large")
+            await plain(send, 413, "request too large")
         except asyncio.CancelledError:  # stopped mid-request (Ctrl-C, SIGTERM): end quietly, no traceback
             return
 
@@ -118,7 +118,8 @@ def _security_headers(existing: Sequence[tuple[bytes, bytes]]) -> list[tuple[byt
     return extra
 
 
-async def _plain(send, status: int, message: str) -> None:
+async def plain(send, status: int, message: str) -> None:
+    """Answers a short plain-text message (refusals)."""
     body = message.encode()
     await send(
         {
@@ -143,16 +144,27 @@ def local_app(routes: list, *, port: int, max_body: int = MAX_BODY) -> Any:
     return Starlette(routes=routes, middleware=[Middleware(LocalOnly, port=port, max_body=max_body)])
 
 
-def bind(port: int) -> socket.socket:
-    """A listening socket on loopback; a port in use is a usage error saying what to do."""
-    if not 0 <= port <= 65535:
-        raise UsageError(Problem("--port", message=f"{port} is not a port number", hint="use 1024-65535"))
+def listen(port: int) -> socket.socket:
+    """A listening socket on loopback (OSError if the port is taken)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((HOST, port))
-    except OSError as exc:
+        sock.listen(64)
+    except OSError:
         sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def bind(port: int) -> socket.socket:
+    """`listen`, with a bad or taken port turned into a usage error saying what to do."""
+    if not 0 <= port <= 65535:
+        raise UsageError(Problem("--port", message=f"{port} is not a port number", hint="use 1024-65535"))
+    try:
+        return listen(port)
+    except OSError as exc:
         raise UsageError(
             Problem(
                 "--port",
@@ -160,25 +172,30 @@ def bind(port: int) -> socket.socket:
                 hint="another program uses that port; choose one with --port N",
             )
         ) from None
-    sock.listen(64)
-    sock.set_inheritable(True)
-    return sock
 
 
-def serve_app(app: Any, sock: socket.socket, *, verbose: bool = False) -> None:
-    """Runs uvicorn on `sock` until Ctrl-C or SIGTERM (uvicorn handles both and stops cleanly)."""
+def make_server(app: Any, *, verbose: bool = False) -> Any:
+    """A uvicorn server for `app`: no access log (requests are never written anywhere), no
+    lifespan, and a stop signal that ends it cleanly (see `_server_class`)."""
     import uvicorn
 
     config = uvicorn.Config(
         app,
         log_level="info" if verbose else "warning",
-        access_log=False,  # requests are never logged: nothing a page sends is written anywhere
+        access_log=False,
         lifespan="off",
+        interface="asgi3",
+        proxy_headers=False,
         server_header=False,
         date_header=False,
-        timeout_graceful_shutdown=3,
+        timeout_graceful_shutdown=2,
     )
-    _server_class()(config).run(sockets=[sock])
+    return _server_class()(config)
+
+
+def serve_app(app: Any, sock: socket.socket, *, verbose: bool = False) -> None:
+    """Runs uvicorn on `sock` until Ctrl-C or SIGTERM (uvicorn handles both and stops cleanly)."""
+    make_server(app, verbose=verbose).run(sockets=[sock])
 
 
 def _server_class() -> Any:
