@@ -169,6 +169,11 @@
   $("lang").addEventListener("change", renderItems);
   $("large").addEventListener("change", renderItems);
   $("print-form").addEventListener("submit", print);
+  $("clear").addEventListener("click", () => {
+    for (const id of ["patient-name", "clinician", "next-visit", "note"]) $(id).value = "";
+    say("The patient's details are cleared.");
+    $("patient-name").focus();
+  });
   $("preview-close").addEventListener("click", () => $("preview").close());
   $("preview-add").addEventListener("click", () => { if (previewSlug) toggle(previewSlug); $("preview").close(); });
   renderItems();
