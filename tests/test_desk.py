@@ -219,6 +219,9 @@ def test_print_two_spanish_large_print_handouts_in_chromium_same_bytes_as_cli_an
             page.get_by_text("Packet ready").wait_for(timeout=120_000)
             status, headers, pdf_bytes = answers[0]
             assert status == 200 and headers["content-type"] == "application/pdf"
+            offered = page.get_by_role("status").get_by_role("link")
+            assert offered.inner_text() in ("open the PDF", "Download the packet")
+            assert offered.get_attribute("href").startswith("blob:")  # the PDF stays in the page's memory
             page.get_by_role("button", name="Clear the patient's details").click()
             assert page.get_by_label("Patient's name").input_value() == ""
             assert page.get_by_label("Clinician's note and next steps").input_value() == ""

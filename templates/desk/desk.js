@@ -144,13 +144,21 @@
       }
       const blob = await r.blob();
       const url = URL.createObjectURL(blob);
-      const frame = $("print-frame");
-      frame.onload = () => {
-        try { frame.contentWindow.focus(); frame.contentWindow.print(); } catch (e) { /* the PDF opens below instead */ }
-      };
-      frame.src = url;
-      const link = el("a", { href: url, target: "_blank", rel: "noopener" }, "open the PDF");
-      $("status").replaceChildren("Packet ready: the print dialog opens now. If it does not, ", link, ".");
+      const name = (/filename="([^"]+)"/.exec(r.headers.get("Content-Disposition") || "") || [])[1] || "packet.pdf";
+      if (navigator.pdfViewerEnabled) {
+        // The browser shows PDFs itself: load the packet in a frame and open its print dialog.
+        const frame = $("print-frame");
+        frame.onload = () => {
+          try { frame.contentWindow.focus(); frame.contentWindow.print(); } catch (e) { /* the link below opens it */ }
+        };
+        frame.src = url;
+        const link = el("a", { href: url, target: "_blank", rel: "noopener" }, "open the PDF");
+        $("status").replaceChildren("Packet ready: the print dialog opens now. If it does not, ", link, ".");
+      } else {
+        // No PDF viewer in this browser: save the file and print it from the PDF reader.
+        const link = el("a", { href: url, download: name }, "Download the packet");
+        $("status").replaceChildren("Packet ready. This browser cannot show PDFs: ", link, " and print it.");
+      }
       setTimeout(() => URL.revokeObjectURL(url), 10 * 60 * 1000);
     } catch (e) {
       showErrors([{ message: "The desk did not answer. Is it still running?" }]);
