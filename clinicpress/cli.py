@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     a.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
+    _packet_command(sub)
+    _desk_command(sub)
+
     pv = sub.add_parser(
         "preview",
         help="serve a live preview on 127.0.0.1 that follows every save",
@@ -127,6 +130,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("shell", choices=["bash", "zsh", "fish"], help="your shell")
     return parser
+
+
+def _packet_command(sub) -> None:
+    """The packet command: one PDF for one patient."""
+    k = sub.add_parser(
+        "packet",
+        help="one PDF for a patient: a cover page with their name and your note, then the chosen handouts",
+        description="Print chosen handouts as one PDF in any language and variant the content has, for any "
+        "practice, with an optional cover page for the patient (name, date, clinician, note, next visit). "
+        "Nothing about the patient is kept: only the file you ask for is written.",
+    )
+    k.add_argument("items", nargs="+", metavar="ITEM", help="handout slug, in the order to print")
+    k.add_argument("--practice", required=True, metavar="SLUG", help="the practice whose brand to print in")
+    k.add_argument("--lang", default="en", metavar="LANG", help="language (default: en)")
+    k.add_argument("--variant", default="standard", metavar="NAME", help="standard, large-print or print-shop")
+    k.add_argument("--patient", metavar='"NAME"', help="patient's name for the cover page")
+    k.add_argument(
+        "--note", metavar='"TEXT"', help="the clinician's note and next steps (a blank line starts a paragraph)"
+    )
+    k.add_argument("--next-visit", metavar='"WHEN"', help="next visit, as it should be printed")
+    k.add_argument("--clinician", metavar='"NAME"', help="the clinician, as it should be printed")
+    k.add_argument(
+        "-o", "--output", type=Path, default=None, help="PDF to write (default: packet-PRACTICE-LANG-DATE.pdf here)"
+    )
+    k.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    k.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+    k.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+
+
+def _desk_command(sub) -> None:
+    """The desk command: the print desk's local page."""
+    d = sub.add_parser(
+        "desk",
+        help="the print desk: a local page to find, preview and print handouts for a patient",
+        description="Serve the print desk on 127.0.0.1: search and preview a practice's handouts, "
+        "pick several, type the patient's name and a note, and print one PDF. Nothing is kept.",
+    )
+    d.add_argument("--practice", metavar="SLUG", default=None, help="practice (default: the first)")
+    d.add_argument("--port", type=int, default=8766, metavar="N", help="port on 127.0.0.1 (default: 8766)")
+    d.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    d.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
 
 
 def _build_command(sub) -> None:
@@ -258,6 +302,30 @@ def _dispatch(args: argparse.Namespace, reporter) -> int:
         from .signoff import approve
 
         return approve(args.root.resolve(), args.practice, args.items, args.by, reporter)
+    if args.command == "packet":
+        from .packet import packet
+        from .render.packet import Patient
+
+        fields = (args.patient, args.note, args.next_visit, args.clinician)
+        patient = (
+            Patient.typed(name=args.patient, note=args.note, next_visit=args.next_visit, clinician=args.clinician)
+            if any(fields)
+            else None
+        )
+        return packet(
+            args.root,
+            args.practice,
+            args.items,
+            reporter,
+            language=args.lang,
+            variant=args.variant,
+            patient=patient,
+            output=args.output,
+        )
+    if args.command == "desk":
+        from .serve.desk import desk
+
+        return desk(args.root, practice=args.practice, port=args.port, reporter=reporter, verbose=args.verbose)
     if args.command == "preview":
         from .serve import serve
 

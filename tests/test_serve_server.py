@@ -264,3 +264,55 @@ def test_requests_name_their_task():
     assert (Reload().task, Render("x").task, Check().task) == ("load", "render", "check")
     assert pickle.loads(pickle.dumps(Render("x"))).task == "render"
     assert Reload().changed == [] and Failed([]).traceback is None
+
+
+def test_a_page_that_hangs_up_ends_its_event_stream_quietly(start, capfd):
+    """The handler's next write raises BrokenPipeError (its loop ends); nothing is printed."""
+    import threading
+    import time
+
+    ended, wrote = threading.Event(), []
+    routes = Routes()
+
+    def events(req) -> None:
+        req.begin_events()
+        try:
+            for i in range(400):
+                req.write_event(str(i))
+                wrote.append(i)
+                time.sleep(0.025)
+        except BrokenPipeError:
+            ended.set()
+            raise
+
+    routes.get("/events", events)
+    server = start(routes)
+    conn = http.client.HTTPConnection(HOST, server.server_port, timeout=10)
+    conn.request("GET", "/events")
+    sock = conn.sock
+    response = conn.getresponse()
+    assert response.read(8) == b"data: 0\n"
+    sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+    response.close()
+    assert ended.wait(5), f"the stream kept writing ({len(wrote)} events)"
+    assert len(wrote) < 100
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Error" not in err
+
+
+def test_a_client_that_resets_mid_request_prints_nothing_and_the_server_goes_on(site, start, capfd):
+    import struct
+    import time
+
+    server = start(_routes(site))
+    for partial in (b"GET / HTTP/1.1\r\nHost: 127.0.0.1", b"GET /static/page.css HTTP/1.1\r\n"):
+        sock = socket.create_connection((HOST, server.server_port), timeout=5)
+        sock.sendall(partial)
+        time.sleep(0.2)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        sock.close()
+    time.sleep(0.5)
+    assert _get(server, "/")[0].status == 200
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception" not in err, err

@@ -1,4 +1,5 @@
-"""The tool's local web pages: a reusable loopback server (`server`) and the live preview (`preview`).
+"""The tool's local web pages: the print desk (`desk`) on the Starlette/uvicorn core (`core`), and the
+live preview (`preview`) on its route table (`server`), which runs on the same core.
 
 This is the top stage: it may import anything of the tool, and nothing imports it but the CLI.
 """

@@ -1,4 +1,5 @@
-"""A local web server for the tool's own pages: loopback only, a route table, safe file serving.
+"""A local web server for the tool's own pages: loopback only, a route table, safe file serving,
+served by uvicorn through the server core (`serve.core`), as the print desk is.
 
 Not specific to the preview: a page makes a `Routes` table (method + path pattern → a function
 of the `Request`), starts a `LocalServer` on it and closes it when done::
@@ -16,14 +17,22 @@ Every answer carries no-store caching (unless the route says otherwise), nosniff
 no-referrer; HTML pages also get a Content-Security-Policy that lets the browser load nothing
 but this server. A request whose Host header is not this loopback server is refused (421), which
 defeats DNS rebinding.
+
+Handlers are plain functions that answer through the `Request` helpers; each runs in its own
+thread (an event stream may wait for minutes), and what it sends is passed to uvicorn as it
+comes. A client that hangs up makes the next write raise BrokenPipeError inside the handler
+(the event stream ends there), and nothing is printed: uvicorn owns the connection.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import html
-import http.server
+import io
 import json
 import mimetypes
+import sys
 import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -100,66 +109,28 @@ class Routes:
         return None
 
 
-class Request(http.server.BaseHTTPRequestHandler):
+class Request:
     """One request: checked, routed through the server's table, answered with the helpers below."""
 
-    server: LocalServer
-    sys_version = ""
-    head_only = False
-    url_path = ""
-    """The request's path, percent-decoded, without the query."""
-    query: dict[str, list[str]]
-    rest = ""
-    """What follows the prefix of the route that matched (`/img/*` and `/img/a/1.png` → `a/1.png`)."""
+    def __init__(self, server: LocalServer, scope: dict, body: bytes, out: _Outbox):
+        from starlette.datastructures import Headers
 
-    def version_string(self) -> str:
-        return f"{self.server.software} {self.sys_version}"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
-            super().log_message(format, *args)
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_HEAD(self) -> None:
-        self.head_only = True
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def _dispatch(self, method: str) -> None:
-        if method not in self.server.routes.methods():  # what the base class answers without a do_<method>
-            self.send_error(501, f"Unsupported method ({self.command!r})")
-            return
-        if not self.host_ok():
-            port = self.server.server_port
-            self.send(
-                421,
-                f"wrong host: open the {self.server.title} at http://{HOST}:{port}/\n".encode(),
-                "text/plain; charset=utf-8",
-            )
-            return
-        parts = urlsplit(self.path)
-        self.url_path, self.query = unquote(parts.path), parse_qs(parts.query)
-        found = self.server.routes.find(method, self.url_path)
-        if found is None:
-            self.not_found()
-            return
-        route, self.rest = found
-        try:
-            route.handler(self)
-        except (BrokenPipeError, ConnectionResetError):  # the browser went away mid-answer
-            pass
-
-    def host_ok(self) -> bool:
-        """Refuses requests whose Host is not this loopback server (DNS rebinding)."""
-        host = (self.headers.get("Host") or "").lower()
-        port = self.server.server_port
-        return host in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"} or (
-            port == 80 and host in {"127.0.0.1", "localhost"}
-        )
+        self.server = server
+        self.command = scope["method"]
+        self.head_only = self.command == "HEAD"
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"").decode("latin-1")
+        self.path = raw_path.decode("latin-1") + (f"?{query}" if query else "")
+        self.url_path = unquote(urlsplit(self.path).path)
+        """The request's path, percent-decoded, without the query."""
+        self.query: dict[str, list[str]] = parse_qs(query)
+        self.headers = Headers(scope=scope)
+        self.rfile = io.BytesIO(body)
+        """The request body (already read, at most MAX_BODY bytes)."""
+        self.rest = ""
+        """What follows the prefix of the route that matched (`/img/*` and `/img/a/1.png` → `a/1.png`)."""
+        self.status = 0
+        self._out = out
 
     def param(self, name: str) -> str | None:
         """Returns the first value of a query parameter, or None."""
@@ -167,6 +138,22 @@ class Request(http.server.BaseHTTPRequestHandler):
         return values[0] if values else None
 
     # ------------------------------------------------------------ answers
+    def _start(self, status: int, headers: list[tuple[str, str]]) -> None:
+        self.status = status
+        headers = [("Server", f"{self.server.software} ClinicPress")] + headers
+        self._out.put(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            }
+        )
+
+    def _write(self, data: bytes, *, more: bool) -> None:
+        if self._out.gone.is_set():
+            raise BrokenPipeError("the client went away")
+        self._out.put({"type": "http.response.body", "body": b"" if self.head_only else data, "more_body": more})
+
     def send(
         self,
         status: int,
@@ -178,19 +165,18 @@ class Request(http.server.BaseHTTPRequestHandler):
         extra: dict[str, str] | None = None,
     ) -> None:
         """Answers with `body` and the security headers (the page's CSP when `csp`)."""
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", cache)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
+        headers = [
+            ("Content-Type", ctype),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", cache),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+        ]
         if csp:
-            self.send_header("Content-Security-Policy", PAGE_CSP)
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if not self.head_only:
-            self.wfile.write(body)
+            headers.append(("Content-Security-Policy", PAGE_CSP))
+        headers.extend((extra or {}).items())
+        self._start(status, headers)
+        self._write(body, more=False)
 
     def send_html(self, text: str | bytes, status: int = 200) -> None:
         """Answers an HTML page (under the page CSP)."""
@@ -240,28 +226,44 @@ class Request(http.server.BaseHTTPRequestHandler):
         self.send(200, path.read_bytes(), ctype, cache="no-cache")
 
     def begin_events(self) -> None:
-        """Starts a Server-Sent Events stream; the connection closes when the route returns."""
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Accel-Buffering", "no")
-        self.end_headers()
-        self.close_connection = True
+        """Starts a Server-Sent Events stream; it ends when the route returns."""
+        self._start(
+            200,
+            [
+                ("Content-Type", "text/event-stream; charset=utf-8"),
+                ("Cache-Control", "no-store"),
+                ("X-Accel-Buffering", "no"),
+            ],
+        )
 
     def write_event(self, data: str | None = None, *, comment: str | None = None, retry: int | None = None) -> None:
-        """Writes one block of the event stream: a message, a keep-alive comment or the reconnect delay (ms)."""
+        """Writes one block of the event stream: a message, a keep-alive comment or the reconnect delay (ms).
+
+        Raises BrokenPipeError once the page has gone away."""
         fields = (("retry: ", retry), ("data: ", data), (": ", comment))
         block = "".join(f"{name}{value}\n" for name, value in fields if value is not None)
-        self.wfile.write((block + "\n").encode())
-        self.wfile.flush()
+        self._write((block + "\n").encode(), more=True)
 
 
-class LocalServer(http.server.ThreadingHTTPServer):
-    """A threaded HTTP server on 127.0.0.1 answering from a route table; one thread per request."""
+class _Outbox:
+    """What a handler thread sends, handed to the event loop in order; `gone` once the client left."""
 
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.gone = threading.Event()
+
+    def put(self, message: dict | None) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, message)
+        except RuntimeError:  # the loop has closed: the server stopped
+            self.gone.set()
+            raise BrokenPipeError("the server stopped") from None
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1 answering from a route table (uvicorn, through the server core);
+    each request is answered in its own thread."""
 
     def __init__(
         self,
@@ -274,6 +276,8 @@ class LocalServer(http.server.ThreadingHTTPServer):
         host: str = HOST,
     ):
         """Binds at once (raising OSError if the port is taken); refuses any host but loopback."""
+        from .core import listen
+
         if host != HOST:
             raise ValueError(f"a local page listens on {HOST} only, not on {host!r}")
         self.routes = routes
@@ -283,7 +287,10 @@ class LocalServer(http.server.ThreadingHTTPServer):
         self.verbose = verbose
         """Logs each request to stderr when set."""
         self._thread: threading.Thread | None = None
-        super().__init__((host, port), Request)
+        self._server: Any = None
+        self.socket = listen(port)
+        self.server_address = self.socket.getsockname()
+        self.server_port: int = self.server_address[1]
 
     @property
     def url(self) -> str:
@@ -291,14 +298,121 @@ class LocalServer(http.server.ThreadingHTTPServer):
 
     def start(self, name: str = "http") -> threading.Thread:
         """Answers requests in a daemon thread named `name` until `close()`."""
+        from .core import make_server
+
+        self._server = make_server(self._app, verbose=False)
         self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.2}, name=name, daemon=True
+            target=self._server.run, kwargs={"sockets": [self.socket]}, name=name, daemon=True
         )
         self._thread.start()
+        for _ in range(200):  # answers at once after start() returns
+            if self._server.started or not self._thread.is_alive():
+                break
+            threading.Event().wait(0.02)
         return self._thread
 
     def close(self) -> None:
-        """Stops answering and closes the socket; open requests (daemon threads) are not waited for."""
-        if self._thread is not None:
-            self.shutdown()
-        self.server_close()
+        """Stops answering and closes the socket; open requests are not waited for."""
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True
+            self._thread.join(timeout=5)
+        self.socket.close()
+
+    # ------------------------------------------------------------ the ASGI side
+    def host_ok(self, host: str) -> bool:
+        """Refuses requests whose Host is not this loopback server (DNS rebinding)."""
+        host = host.lower()
+        port = self.server_port
+        return host in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"} or (
+            port == 80 and host in {"127.0.0.1", "localhost"}
+        )
+
+    async def _app(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        try:
+            await self._answer(scope, receive, send)
+        except asyncio.CancelledError:  # the server stops: end quietly
+            return
+
+    async def _answer(self, scope, receive, send) -> None:
+        from .core import MAX_BODY, plain
+
+        method = scope["method"]
+        routed = "GET" if method == "HEAD" else method
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if routed not in self.routes.methods():
+            return await self._done(scope, 501, plain(send, 501, f"Unsupported method ({method!r})"))
+        if not self.host_ok(headers.get("host", "")):
+            message = f"wrong host: open the {self.title} at http://{HOST}:{self.server_port}/\n"
+            return await self._done(scope, 421, plain(send, 421, message))
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > MAX_BODY:
+                return await self._done(scope, 413, plain(send, 413, "request too large"))
+            if not message.get("more_body"):
+                break
+        loop = asyncio.get_running_loop()
+        out = _Outbox(loop)
+        request = Request(self, scope, body, out)
+        found = self.routes.find(routed, request.url_path)
+
+        def handle() -> None:
+            try:
+                if found is None:
+                    request.not_found()
+                else:
+                    route, request.rest = found
+                    route.handler(request)
+            except BrokenPipeError:  # the browser went away mid-answer
+                pass
+            finally:
+                try:
+                    out.put(None)
+                except BrokenPipeError:
+                    pass
+
+        threading.Thread(target=handle, name="http-request", daemon=True).start()
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, out))
+        open_body = False
+        try:
+            while True:
+                message = await out.queue.get()
+                if message is None:
+                    if open_body:  # an event stream ends with its route
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    break
+                await send(message)
+                open_body = message["type"] == "http.response.start" or bool(message.get("more_body"))
+        except OSError:
+            out.gone.set()
+        finally:
+            watcher.cancel()
+        self._log(scope, request.status)
+
+    async def _done(self, scope, status: int, answer) -> None:
+        await answer
+        self._log(scope, status)
+
+    def _log(self, scope, status: int) -> None:
+        if self.verbose:
+            client = (scope.get("client") or ("-", 0))[0]
+            when = dt.datetime.now().strftime("%d/%b/%Y %H:%M:%S")
+            target = (scope.get("raw_path") or b"").decode("latin-1")
+            print(
+                f'{client} - - [{when}] "{scope["method"]} {target} HTTP/{scope["http_version"]}" {status} -',
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+async def _watch_disconnect(receive, out: _Outbox) -> None:
+    """Marks the outbox gone when the client disconnects (the handler's next write raises)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            out.gone.set()
+            return

@@ -60,7 +60,7 @@ def handout_context(
         "locale": f"{handout.language}-{info.country}",
         "numbering": Numbering(bib),
         **_review_and_emergency(handout, practice, t, signoff),
-        **_qr(practice, t),
+        **qr_context(practice, t),
         "paper": paper,
         "columns": columns,
         "variant": variant,
@@ -100,7 +100,7 @@ def _review_and_emergency(handout: schema.Handout, practice: PracticeContext, t,
     }
 
 
-def _qr(practice: PracticeContext, t) -> dict:
+def qr_context(practice: PracticeContext, t) -> dict:
     """The QR code (printed in the text colour) for the practice's URL, and the URL as printed beside it."""
     from ..qr import qr_svg
 
