@@ -174,7 +174,28 @@ class DeckRenderer:
         self._properties()
         out = io.BytesIO()
         self.prs.save(out)
-        return ad.normalise_zip(out.getvalue(), self.deck.reviewed.date), self.findings
+        data = ad.normalise_zip(out.getvalue(), self.deck.reviewed.date)
+        self._verify(data)
+        return data, self.findings
+
+    def _verify(self, data: bytes) -> None:
+        """Refuses a built deck that carries anything unsafe (the master was checked; this proves the output)."""
+        from ...errors import BuildError, Problem
+        from ...load.ooxml import package_problems
+
+        problems = package_problems(data)
+        if problems:
+            raise BuildError(
+                [
+                    Problem(
+                        self.source_path,
+                        message=f"the built deck would carry an unsafe part {part or '(package)'}: {why}",
+                        hint="check the practice's deck master; links in slides may only be web, e-mail "
+                        "or phone addresses",
+                    )
+                    for part, why in problems
+                ]
+            )
 
     def _open_master(self):
         """Opens the practice's master (or the default one); a BuildError says why it cannot."""
