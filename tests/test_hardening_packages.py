@@ -488,3 +488,196 @@ def test_css_escape_in_logo_is_refused_through_the_cli(case: Case, trap: Trap):
     case.refused(case.build(), f"practices/{PRACTICE}/logo.svg", "url()")
     assert trap.hits == []
 
+
+
+# =========================================================================== the renderer's HTML
+OVERRIDE = f"practices/{PRACTICE}/templates/handout/handout.html.j2"
+CSS_OVERRIDE = f"practices/{PRACTICE}/templates/handout/handout.css"
+
+
+def override_blocks(case: Case, blocks: dict[str, str]) -> None:
+    """A practice override that extends the default handout and replaces `blocks`."""
+    text = '{% extends "!default/handout/handout.html.j2" %}\n'
+    for name, body in blocks.items():
+        text += f"{{% block {name} %}}{body}{{% endblock %}}\n"
+    case.write(OVERRIDE, text)
+
+
+def print_in_process(case: Case):
+    """Renders and prints the handout in this process the way a build does (required passages included)."""
+    from clinicpress.load.project import load_project
+    from clinicpress.render.handout import VARIANTS, print_handout
+    from clinicpress.render.handout import pdf as pdf_module
+    from clinicpress.render.templating import Templates
+
+    project = load_project(case.root)
+    src = next(s for s in project.handouts if s.slug == th.HANDOUT)
+    practice = project.practices[PRACTICE]
+    out_dir = case.out / PRACTICE
+    args = (src.model, practice, project.bibliography, VARIANTS["standard"], Templates(case.root), src.path.parent,
+            out_dir)
+    extra = {}
+    if hasattr(pdf_module, "render_document"):
+        rendered = pdf_module.render_document(*args)
+        html, extra = rendered.html, {"required": rendered.required}
+    else:  # the code before issue 17: no required passages to pass
+        html = pdf_module.render_html(*args)
+    return print_handout(html, base_url=out_dir, root=case.root, practice=practice,
+                         reviewed=src.model.reviewed.date, source_path=HANDOUT_YML, **extra)
+
+
+def printed_refused(case: Case, *needles: str) -> str:
+    with pytest.raises(UserError) as info:
+        print_in_process(case)
+    text = str(info.value)
+    for needle in needles:
+        assert needle in text, f"{needle!r} not in {text!r}"
+    return text
+
+
+ATTACHMENT = '<link rel="&#97;ttachment" href="{{ default_fonts_uri }}/../../../content/references.json">'
+"""A link embedding a project file that the static check of template files does not see (the rel
+is an entity, the path is built at render time)."""
+
+HIDING_WRAPPERS = {
+    # Python's html.parser reads the link as part of a comment; WeasyPrint's HTML5 parser does not.
+    "empty-comment": "<!--> {link} -->",
+    "dash-comment": "<!---> {link} -->",
+    "bang-close-comment": "<!-- x --!> {link} -->",
+    "title-rcdata": "<title><!--</title>{link}<!---->",
+    "textarea-rcdata": "<textarea><!--</textarea>{link}<!---->",
+    "iframe-rawtext": "<iframe><!--</iframe>{link}<!---->",
+    "xmp-rawtext": "<xmp><!--</xmp>{link}<!---->",
+    "noembed-rawtext": "<noembed><!--</noembed>{link}<!---->",
+    "anchor-in-comment": '<!--> <a rel="nofollow &#x61;ttachment" href="sample.html">x</a> -->',
+    "built-at-render-time": '<!--> <link rel="{{ "attach" ~ "ment" }}" href="sample.html"> -->',
+}
+
+
+@pytest.mark.parametrize("kind", list(HIDING_WRAPPERS))
+def test_attachment_hidden_from_another_parser_is_refused_by_the_renderer(case: Case, kind):
+    override_blocks(case, {"footer_note": HIDING_WRAPPERS[kind].replace("{link}", ATTACHMENT)})
+    printed_refused(case, HANDOUT_YML, "attachment", OVERRIDE)
+
+
+def test_attachment_hidden_in_a_comment_through_the_cli(case: Case):
+    """The issue's case: nothing is embedded, the earlier PDF stays as it was."""
+    import pikepdf
+
+    override_blocks(case, {"footer_note": HIDING_WRAPPERS["empty-comment"].replace("{link}", ATTACHMENT)})
+    case.refused(case.build(), HANDOUT_YML, "attachment", code=None, at_load=False)
+    with pikepdf.open(case.pdf) as pdf:
+        assert "/EmbeddedFiles" not in pdf.Root.get("/Names", {})
+
+
+def _handout_pdf(case: Case) -> bytes:
+    return case.pdf.read_bytes()
+
+
+def test_finished_pdf_with_an_embedded_file_is_refused(case: Case):
+    import pikepdf
+
+    from clinicpress.errors import BuildError
+    from clinicpress.load.project import load_project
+    from clinicpress.render.handout import verify_pdf
+
+    buf = io.BytesIO()
+    with pikepdf.open(case.pdf) as pdf:
+        pdf.attachments["references.json"] = pikepdf.AttachedFileSpec(pdf, b"{}")
+        pdf.save(buf)
+    practice = load_project(case.root).practices[PRACTICE]
+    with pytest.raises(BuildError, match="embedded files") as info:
+        verify_pdf(buf.getvalue(), HANDOUT_YML, (), practice)
+    assert HANDOUT_YML in str(info.value)
+    verify_pdf(case.pdf.read_bytes(), HANDOUT_YML, (), practice)  # the real handout passes
+
+
+def test_finished_pdf_with_a_file_attachment_annotation_is_refused(case: Case):
+    import pikepdf
+
+    from clinicpress.errors import BuildError
+    from clinicpress.load.project import load_project
+    from clinicpress.render.handout import verify_pdf
+
+    buf = io.BytesIO()
+    with pikepdf.open(case.pdf) as pdf:
+        spec = pikepdf.AttachedFileSpec(pdf, b"secret", filename="x.txt")
+        annot = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment,
+                                   Rect=[10, 10, 20, 20], FS=spec.obj, Contents=pikepdf.String("x"))
+        page = pdf.pages[0]
+        page.obj["/Annots"] = pdf.make_indirect(pikepdf.Array([*page.obj.get("/Annots", []), pdf.make_indirect(annot)]))
+        pdf.save(buf)
+    practice = load_project(case.root).practices[PRACTICE]
+    with pytest.raises(BuildError, match="page 1 of the PDF would carry a file attachment"):
+        verify_pdf(buf.getvalue(), HANDOUT_YML, (), practice)
+
+
+# =========================================================================== required content
+REMOVALS = {
+    # The issue's case: the disclaimer block replaced with a comment (naming the variables, so a
+    # check of the template's text is satisfied).
+    "disclaimer-commented-out": ({"disclaimer": "<!-- {{ t.disclaimer }} {{ emergency_line }} -->"}, "disclaimer"),
+    "disclaimer-in-jinja-comment": ({"disclaimer": "{# {{ t.disclaimer }} {{ emergency_line }} #}"}, "disclaimer"),
+    "disclaimer-truncated": ({"disclaimer": "<p>{{ t.disclaimer[:25] }} {{ emergency_line }}</p>"}, "disclaimer"),
+    "disclaimer-in-an-attribute": ({"disclaimer": '<p title="{{ t.disclaimer }}">{{ emergency_line }}</p>'},
+                                   "disclaimer"),
+    "emergency-line-removed": ({"get_help": "", "disclaimer": "<p>{{ t.disclaimer }} {{ reviewed_line }}</p>"},
+                               "emergency line"),
+    "review-line-removed": ({"running": "", "disclaimer": "<p>{{ t.disclaimer }} {{ emergency_line }}</p>"},
+                            "review line"),
+    "language-help-removed": ({"notices": ""}, "language-help notice"),
+}
+
+
+@pytest.mark.parametrize("kind", list(REMOVALS))
+def test_required_passage_templated_away_is_an_error(case: Case, kind):
+    blocks, passage = REMOVALS[kind]
+    override_blocks(case, blocks)
+    printed_refused(case, HANDOUT_YML, f"has no {passage}", OVERRIDE)
+
+
+@pytest.mark.parametrize("css, passage", [(".disclaimer { display: none }", "disclaimer"),
+                                          (".notices { visibility: hidden }", "language-help notice"),
+                                          ('.disclaimer p:first-child { display: none }', "disclaimer")])
+def test_required_passage_hidden_by_css_is_an_error(case: Case, css, passage):
+    case.write(CSS_OVERRIDE, case.read("templates/handout/handout.css") + "\n" + css + "\n")
+    printed_refused(case, HANDOUT_YML, f"has no {passage}", CSS_OVERRIDE)
+
+
+def test_disclaimer_templated_away_through_the_cli(case: Case):
+    override_blocks(case, REMOVALS["disclaimer-commented-out"][0])
+    case.refused(case.build(), HANDOUT_YML, "has no disclaimer", OVERRIDE, code=None, at_load=False)
+
+
+@pytest.mark.parametrize("kind", ["moved-and-restyled", "own-catalogue-wording"])
+def test_required_passages_may_move_or_be_reworded_in_the_catalogue(case: Case, kind):
+    """No false alarms: the passages may sit anywhere, and follow the practice's own catalogue."""
+    if kind == "moved-and-restyled":
+        override_blocks(case, {"disclaimer": '<footer style="text-transform: uppercase; font-size: 7pt">'
+                                             "<p>{{ t.disclaimer }}</p><p>{{ emergency_line }}</p>"
+                                             "<p>{{ reviewed_line }}</p></footer>"})
+    else:
+        case.write(f"practices/{PRACTICE}/templates/i18n/en.yml",
+                   "disclaimer: This sheet is general guidance from our clinic, not a diagnosis or a plan for you.\n")
+    printed = print_in_process(case)
+    text = "".join(__import__("pypdfium2").PdfDocument(printed.pdf)[i].get_textpage().get_text_range()
+                   for i in range(printed.pages))
+    if kind == "own-catalogue-wording":
+        assert "not a diagnosis or a plan" in " ".join(text.split())
+
+
+def test_every_required_passage_comes_from_one_list():
+    """The list the PDF is checked against: disclaimer, emergency line, review line and, where the
+    practice has one, the language-help notice (the coordinator adds the sign-off line here)."""
+    from clinicpress.load.project import load_project
+    from clinicpress.render.handout import VARIANTS, render_document
+    from clinicpress.render.templating import Templates
+
+    project = load_project(ROOT, practices=[PRACTICE])
+    src = next(s for s in project.handouts if s.language == "en")
+    rendered = render_document(src.model, project.practices[PRACTICE], project.bibliography, VARIANTS["standard"],
+                               Templates(ROOT), src.path.parent, ROOT / "output" / PRACTICE)
+    names = [p.name for p in rendered.required]
+    assert names[:3] == ["disclaimer", "emergency line", "review line"] and "language-help notice" in names
+    for passage in rendered.required:
+        assert " ".join(passage.text.split()) in " ".join(rendered.html.split()).replace("&#39;", "'")
