@@ -238,6 +238,38 @@ def test_master_over_the_file_size_limit_is_refused_without_reading_it(tmp_path,
     load_refused(tmp_path, DEFAULT_MASTER.read_bytes(), "larger than")
 
 
+def replace_part(base: bytes, name: str, edit) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(base))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            blob = src.read(info.filename)
+            dst.writestr(info.filename, edit(blob) if info.filename == name else blob)
+    return out.getvalue()
+
+
+def test_master_with_a_dangling_relationship_id_is_refused_at_load(tmp_path):
+    """Found by the fuzz: a layout list naming a relationship the .rels lacks crashed the renderer (KeyError)."""
+    import re
+
+    rels = "ppt/slideMasters/_rels/slideMaster1.xml.rels"
+    master = replace_part(DEFAULT_MASTER.read_bytes(), rels,
+                          lambda b: re.sub(rb'<Relationship Id="rId1"[^>]*/>', b"", b, count=1))
+    load_refused(tmp_path, master, "ppt/slideMasters/slideMaster1.xml", "'rId1'")
+
+
+def test_master_python_pptx_cannot_use_is_an_error_naming_it(case: Case):
+    """Found by the fuzz: well-formed XML missing an element python-pptx requires is the master's fault, named."""
+    import re
+
+    master = replace_part(DEFAULT_MASTER.read_bytes(), "ppt/slideMasters/slideMaster1.xml",
+                          lambda b: re.sub(rb"<p:cSld>.*?</p:cSld>", b"", b, count=1, flags=re.S))
+    case.write(f"practices/{PRACTICE}/master.pptx", master)
+    case.write(PRACTICE_YML, case.read(PRACTICE_YML) + "deck_master: master.pptx\n")
+    case.refused(case.build(only=(DECK,)), f"practices/{PRACTICE}/master.pptx", "deck master cannot be used",
+                 "cSld", at_load=False)
+
+
 # --------------------------------------------------------------------------- what is still accepted
 def good_master_with_chart_and_link() -> bytes:
     """A master made with python-pptx holding a sample slide with a chart (an embedded workbook)

@@ -34,6 +34,7 @@ _CHUNK = 64 * 1024
 
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 _PACKAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/package"
 _WORKBOOK_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -233,10 +234,7 @@ def _check_parts(parts: dict[str, bytes], kind: str, budget: _Budget, *, nested:
     if main not in _MAIN_TYPES[kind]:
         add((_MAIN_PARTS[kind], f"is missing or not a {kind} (content type {main or 'none'})"))
     for name, blob in parts.items():
-        base = name.rsplit("/", 1)[-1]
-        ctype = overrides.get(name.casefold()) or defaults.get(
-            base.rsplit(".", 1)[-1].lower() if "." in base else "", ""
-        )
+        ctype = _ctype(name, defaults, overrides)
         low = f"/{name.lower()}"
         what = _active(ctype) or (
             "macros" if "vbaproject" in low or "vbadata" in low else "ActiveX controls" if "/activex/" in low else None
@@ -248,18 +246,44 @@ def _check_parts(parts: dict[str, bytes], kind: str, budget: _Budget, *, nested:
                 add((name, "is an embedded object; only the workbook behind a chart is allowed"))
             else:
                 _audit(blob, "workbook", budget, nested=True)
+    rel_ids: dict[str, set[str]] = {}
+    for name, blob in parts.items():
         if name.endswith(".rels"):
-            _check_rels(name, blob, budget)
-        elif ctype.endswith("xml") and name != "[Content_Types].xml":
-            _xml(blob, name, budget)
+            rel_ids[name] = _check_rels(name, blob, budget, present)
+    for name, blob in parts.items():
+        ctype = _ctype(name, defaults, overrides)
+        if ctype.endswith("xml") and not name.endswith(".rels") and name != "[Content_Types].xml":
+            root = _xml(blob, name, budget)
+            if root is not None:
+                _check_references(name, root, rel_ids, budget)
 
 
-def _check_rels(name: str, blob: bytes, budget: _Budget) -> None:
+def _ctype(name: str, defaults: dict[str, str], overrides: dict[str, str]) -> str:
+    """A part's content type: its Override, else the Default for its extension."""
+    base = name.rsplit("/", 1)[-1]
+    return overrides.get(name.casefold()) or defaults.get(base.rsplit(".", 1)[-1].lower() if "." in base else "", "")
+
+
+def _check_references(name: str, root, rel_ids: dict[str, set[str]], budget: _Budget) -> None:
+    """Every relationship id a part uses (r:id, r:embed, ...) is defined in the part's .rels."""
+    folder, _, base = name.rpartition("/")
+    ids = rel_ids.get(f"{folder}/_rels/{base}.rels".lstrip("/"), set())
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            if key.startswith(_R_NS) and value not in ids:
+                budget.problems.append(
+                    (name, f"refers to relationship {value[:40]!r}, which its .rels does not define")
+                )
+                return
+
+
+def _check_rels(name: str, blob: bytes, budget: _Budget, present: set[str]) -> set[str]:
     """Relationships: nothing active, nothing external but web/e-mail/phone hyperlinks, nothing outside the package."""
     add = budget.problems.append
     root = _xml(blob, name, budget)
     if root is None:
-        return
+        return set()
+    ids = {rel.get("Id") or "" for rel in root.iter(f"{{{_REL_NS}}}Relationship")}
     source_dir = posixpath.dirname(posixpath.dirname(name))  # ppt/slides/_rels/x.rels -> ppt/slides
     for rel in root.iter(f"{{{_REL_NS}}}Relationship"):
         rtype = (rel.get("Type") or "").lower()
@@ -278,13 +302,15 @@ def _check_rels(name: str, blob: bytes, budget: _Budget) -> None:
                             "refer to files or addresses outside itself (only web, e-mail and phone links)",
                         )
                     )
-            elif target.startswith("/"):
-                resolved = posixpath.normpath(target.lstrip("/"))
-                if resolved.startswith(".."):
-                    add((name, f"has a relationship that leaves the package ({target[:80]!r})"))
             else:
-                resolved = posixpath.normpath(posixpath.join(source_dir, target))
+                if target.startswith("/"):
+                    resolved = posixpath.normpath(target.lstrip("/"))
+                else:
+                    resolved = posixpath.normpath(posixpath.join(source_dir, target))
                 if resolved.startswith("..") or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or "\\" in target:
                     add((name, f"has a relationship that leaves the package ({target[:80]!r})"))
+                elif resolved.casefold() not in present:
+                    add((name, f"points at {target[:80]!r}, a part the package does not hold"))
             if rtype == _PACKAGE_REL.lower() and not target.lower().endswith(".xlsx"):
                 add((name, f"embeds a package {target[:80]!r}; only chart workbooks are allowed"))
+    return ids

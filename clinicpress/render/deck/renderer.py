@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,8 +81,38 @@ def builder_for(kind: str) -> Builder:
 
 def render_deck(src: Source, practice: PracticeContext, bib: Bibliography, root: Path) -> tuple[bytes, list[Finding]]:
     """Builds the deck of `src` (a loaded deck) and returns the PPTX bytes and any findings (overflow,
-    approximated layouts), which point at the lines of the deck's YAML."""
-    return DeckRenderer(src, practice, bib, root).render()
+    approximated layouts), which point at the lines of the deck's YAML.
+
+    A practice's master is untrusted: one python-pptx cannot make sense of (a required element
+    missing, a relationship it expects absent) is an error naming the master, not a crash.
+    Errors raised in ClinicPress's own code, or on the default master, stay bugs.
+    """
+    try:
+        return DeckRenderer(src, practice, bib, root).render()
+    except Exception as exc:
+        if practice.master is None or not _raised_in_library(exc):
+            raise
+        from ...errors import BuildError, Problem, rel
+
+        raise BuildError(
+            Problem(
+                rel(practice.master, root),
+                message=f"the deck master cannot be used for {rel(src.path, root)}: "
+                f"{type(exc).__name__}: {str(exc)[:160]}",
+                hint="open the master in PowerPoint or LibreOffice and save it again as .pptx or .potx, "
+                "or remove deck_master from practice.yml to use the default",
+            )
+        ) from None
+
+
+def _raised_in_library(exc: BaseException) -> bool:
+    """True if the innermost frame of the traceback is in python-pptx or lxml (it choked on the file)."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return last is not None and any(f"{os.sep}{lib}{os.sep}" in last for lib in ("pptx", "lxml"))
 
 
 class DeckRenderer:
