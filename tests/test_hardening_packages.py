@@ -439,6 +439,8 @@ SVG_CASES = {
     "script-uppercase": ("<SCRIPT>alert(1)</SCRIPT>", "script"),
     "handler-uppercase": ('<rect ONCLICK="alert(1)"/>', "event handler"),
     "foreign-object-nested": ("<g><switch><foreignObject/></switch></g>", "foreignObject"),
+    "image-self-reference": ('<image id="me" href="#me" width="1" height="1"/>', "pictures inside SVG"),
+    "image-without-href": ('<image width="1" height="1"/>', "pictures inside SVG"),
     "animate-href": ('<a><set attributeName="href" to="http://x/"/></a>', "animation"),
     "iframe-in-xhtml-ns": ('<iframe xmlns="http://www.w3.org/1999/xhtml" src="http://x/"/>', "refers to"),
     "entity-reference": (None, "entit"),

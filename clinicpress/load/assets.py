@@ -92,7 +92,7 @@ def svg_problems(data: bytes) -> list[tuple[int | None, str]]:
     """Returns (line, message) for everything in an SVG that could fetch, run, embed or explode.
 
     The file is parsed with lxml with entities, DTD loading and the network off, then walked:
-    no scripts, event handlers, `<foreignObject>`, animations, entity declarations or
+    no scripts, event handlers, `<foreignObject>`, `<image>`, animations, entity declarations or
     references, `xml:base`, style-sheet instructions, and no reference (in `href`, `src`,
     CSS `url()` and friends, in attributes, `style` and `<style>`, CSS escapes decoded by
     tinycss2) to anything but `#id` in the same file. The elements, their nesting and what
@@ -178,6 +178,11 @@ class _SvgAudit:
             self.add(line, "contains a <script>; scripts are not allowed in images")
         elif low == "foreignobject":
             self.add(line, "contains a <foreignObject>; embedded HTML is not allowed in images")
+        elif low in (
+            "image",
+            "feimage",
+        ):  # outside the file is refused anyway; '#id' makes the renderer fetch the figure again
+            self.add(line, f"contains an <{local}>; pictures inside SVG figures are not allowed (draw shapes instead)")
         elif low in _SVG_ANIMATIONS:
             self.add(line, f"contains an animation <{local}> (it can change references); not allowed in images")
         out: list[str] = []
