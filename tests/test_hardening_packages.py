@@ -258,6 +258,26 @@ def test_master_with_a_dangling_relationship_id_is_refused_at_load(tmp_path):
     load_refused(tmp_path, master, "ppt/slideMasters/slideMaster1.xml", "'rId1'")
 
 
+def test_master_without_a_slide_size_is_an_error_naming_it(tmp_path):
+    """Found by the fuzz: a presentation.xml without <p:sldSz> crashed the renderer (TypeError)."""
+    import re
+
+    from clinicpress.errors import BuildError
+    from clinicpress.load.project import load_project
+    from clinicpress.render.deck import render_deck
+
+    root = th.make_project(tmp_path / "p")
+    master = replace_part(DEFAULT_MASTER.read_bytes(), "ppt/presentation.xml",
+                          lambda b: re.sub(rb"<p:sldSz[^>]*/>", b"", b, count=1))
+    (root / "practices" / PRACTICE / "master.pptx").write_bytes(master)
+    with open(root / PRACTICE_YML, "a", encoding="utf-8") as f:
+        f.write("deck_master: master.pptx\n")
+    project = load_project(root)
+    src = next(s for s in project.decks if s.slug == DECK)
+    with pytest.raises(BuildError, match="slide size"):
+        render_deck(src, project.practices[PRACTICE], project.bibliography, root)
+
+
 def test_master_python_pptx_cannot_use_is_an_error_naming_it(case: Case):
     """Found by the fuzz: well-formed XML missing an element python-pptx requires is the master's fault, named."""
     import re

@@ -239,6 +239,8 @@ class DeckRenderer:
             prs = ad.open_presentation(path)
             if not len(prs.slide_masters) or not len(prs.slide_masters[0].slide_layouts):
                 raise ValueError("it has no slide master with layouts")
+            if prs.slide_width is None or prs.slide_height is None:
+                raise ValueError("it does not say its slide size (p:sldSz)")
             return prs
         except Exception as exc:
             raise BuildError(
