@@ -435,6 +435,10 @@ SVG_CASES = {
     "pattern-bomb": ("<defs>" + "".join(
         f'<pattern id="p{i}" width="1" height="1">' + f'<rect width="1" height="1" fill="url(#p{i - 1})"/>' * 10
         + "</pattern>" for i in range(1, 12)) + '<pattern id="p0"/></defs><rect fill="url(#p11)"/>', "expand"),
+    "style-pattern-bomb": ("<style>" + "".join(f".l{i} {{ fill: url(#p{i - 1}) }}" for i in range(1, 12)) + "</style>"
+                           + "<defs><pattern id='p0'/>" + "".join(f'<pattern id="p{i}">' + f'<rect class="l{i}"/>' * 10
+                                                                 + "</pattern>" for i in range(1, 12))
+                           + '</defs><rect fill="url(#p11)"/>', "expand"),
     "use-cycle": ('<g id="a"><use href="#b"/></g><g id="b"><use href="#a"/></g>', "itself"),
     "use-self": ('<use id="s" href="#s"/>', "itself"),
     "deep-nesting": ("<g>" * 200 + "</g>" * 200, "nested"),
@@ -494,6 +498,9 @@ SAFE_SVGS = {
     "quoted-fragment-url": "<style>rect { fill: url('#g') }</style><linearGradient id=\"g\"/>",
     "many-uses-within-limit": '<defs><rect id="r" width="1" height="1"/></defs>' + '<use href="#r"/>' * 2000,
     "doctype-without-subset": None,
+    "illustrator-classes": "<style>" + "".join(f".st{i}{{fill:url(#g{i});}}" for i in range(100)) + "</style><defs>"
+                           + "".join(f'<linearGradient id="g{i}"><stop offset="0"/></linearGradient>' for i in range(100))
+                           + "</defs>" + "".join(f'<path class="st{i % 100}" d="M0 0h1v1z"/>' for i in range(2000)),
     "comment-and-title": "<!-- drawn by hand --><title>A square</title><rect width=\"1\" height=\"1\"/>",
     "inkscape-metadata": '<metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></metadata>'
                          '<g xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" inkscape:label="L1"/>',

@@ -162,10 +162,13 @@ class _SvgAudit:
         refs: dict = {}
         for el in elements:
             refs[el] = [ids[r] for r in self.element(el, etree) if r in ids]
-        for rule_refs, selectors in self.style_rules(elements, etree):
-            targets = [ids[r] for r in rule_refs if r in ids]
-            if targets:
-                self.apply_rule(root, selectors, targets, refs)
+        rules = [
+            (selectors, targets)
+            for found, selectors in self.style_rules(elements, etree)
+            if (targets := [ids[r] for r in found if r in ids])
+        ]
+        if rules:
+            self.apply_rules(root, rules, refs)
         self.expansion(root, refs, etree)
 
     # ----------------------------------------------------------------- one element
@@ -254,18 +257,23 @@ class _SvgAudit:
                         yield found, rule.prelude
 
     @staticmethod
-    def apply_rule(root, selectors, targets, refs) -> None:
-        """Adds `targets` to the references of every element a rule's selectors match."""
+    def apply_rules(root, rules, refs) -> None:
+        """Adds each rule's targets to the references of the elements its selectors match (one
+        cssselect2 matcher, as the renderer uses, and one pass over the elements)."""
         import cssselect2
 
-        try:
-            compiled = cssselect2.compile_selector_list(selectors)
-            wrapper = cssselect2.ElementWrapper.from_xml_root(root)
-            for match in wrapper.query_all(*compiled):
-                if match.etree_element in refs:
-                    refs[match.etree_element].extend(targets)
-        except Exception:  # a selector the renderer would not understand either matches nothing
-            return
+        matcher = cssselect2.Matcher()
+        for selectors, targets in rules:
+            try:
+                for selector in cssselect2.compile_selector_list(selectors):
+                    matcher.add_selector(selector, targets)
+            except Exception:  # a selector the renderer would not understand either matches nothing
+                continue
+        for wrapper in cssselect2.ElementWrapper.from_xml_root(root).iter_subtree():
+            element = wrapper.etree_element
+            if element in refs:
+                for *_, targets in matcher.match(wrapper):
+                    refs[element].extend(targets)
 
     # ----------------------------------------------------------------- expansion
     def expansion(self, root, refs, etree) -> None:

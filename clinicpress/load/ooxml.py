@@ -18,6 +18,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 MAX_PACKAGE_BYTES = 64 * 1024 * 1024
 """Largest package file accepted, as stored (compressed)."""
@@ -309,7 +310,7 @@ def _check_rels(name: str, blob: bytes, budget: _Budget, present: set[str]) -> s
                     resolved = posixpath.normpath(posixpath.join(source_dir, target))
                 if resolved.startswith("..") or re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or "\\" in target:
                     add((name, f"has a relationship that leaves the package ({target[:80]!r})"))
-                elif resolved.casefold() not in present:
+                elif target.split("#", 1)[0] and unquote(resolved.split("#", 1)[0]).casefold() not in present:
                     add((name, f"points at {target[:80]!r}, a part the package does not hold"))
             if rtype == _PACKAGE_REL.lower() and not target.lower().endswith(".xlsx"):
                 add((name, f"embeds a package {target[:80]!r}; only chart workbooks are allowed"))
