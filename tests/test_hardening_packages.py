@@ -402,6 +402,25 @@ def test_built_decks_carry_nothing_unsafe(tmp_path):
     assert not [n for n in names if "vba" in n.lower() or "activex" in n.lower() or n.endswith(".bin")]
 
 
+def test_built_deck_carrying_an_unsafe_part_is_refused_before_it_is_returned(tmp_path, monkeypatch):
+    """The last step of the deck renderer audits its own output: were anything to slip a macro
+    part into the saved package, the deck is an error naming it, never written."""
+    from clinicpress.errors import BuildError
+    from clinicpress.load.project import load_project
+    from clinicpress.render import pptx_adapter as ad
+    from clinicpress.render.deck import render_deck
+
+    root = th.make_project(tmp_path / "p")
+    project = load_project(root)
+    src = next(s for s in project.decks if s.slug == DECK)
+    real = ad.normalise_zip
+    monkeypatch.setattr(ad, "normalise_zip", lambda data, when: master_with(base=real(data, when), parts=VBA,
+                                                                             rels=VBA_REL))
+    with pytest.raises(BuildError, match="vbaProject.bin") as info:
+        render_deck(src, project.practices[PRACTICE], project.bibliography, root)
+    assert "sample-talk.yml" in str(info.value)
+
+
 # =========================================================================== SVG
 SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">'
 
