@@ -56,9 +56,13 @@ def test_a_template_cannot_include_files_outside_its_folders(project: Path):
 
 
 def test_attachment_links_are_refused(project: Path):
+    """The PDF renderer refuses them on its own parse of the templated HTML (issue 17)."""
+    from clinicpress.render.handout import layout
+
     folder = practice_templates(project, "base.html.j2", '<link rel="attachment" href="/etc/passwd">')
+    html = Templates(project).render("handout/base.html.j2", folder, title="t", body="b")
     with pytest.raises(UserError, match="attachment"):
-        Templates(project).render("handout/base.html.j2", folder, title="t", body="b")
+        layout(html, base_url=project, root=project)
 
 
 def test_links_in_content_keep_only_safe_schemes():

@@ -185,7 +185,12 @@ def _original(project, src):
 
 
 def check_practice(slug: str, practice, ctx) -> list[Finding]:
-    """Emergency number set, disclaimer texts in every offered language, missing translations."""
+    """Emergency number set, disclaimer texts in every offered language, missing translations.
+
+    Whether a practice's templates still print the disclaimer, emergency line, review line and
+    language-help notice is checked on each printed PDF (`render.handout.pdf.verify_pdf`), not
+    by reading the templates: an override can name a variable and still not print it.
+    """
     info = practice.info
     shown = ctx.rel(practice.root / "practice.yml")
     findings: list[Finding] = []
@@ -206,24 +211,6 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
     for language in info.languages:
         if practice.templates_dir is not None and (practice.templates_dir / "i18n" / f"{language}.yml").is_file():
             findings.extend(f for f in catalogue_findings(ctx, language, practice) if f.path.startswith("practices/"))
-    override = practice.templates_dir / "handout" / "handout.html.j2" if practice.templates_dir else None
-    if override is not None and override.is_file():
-        text = override.read_text(encoding="utf-8", errors="replace")
-        extends_default = "!default/handout/handout.html.j2" in text
-        replaces_block = re.search(r"\{%-?\s*block\s+disclaimer\b", text)
-        if (not extends_default or replaces_block) and not ("t.disclaimer" in text and "emergency_line" in text):
-            findings.append(
-                Finding(
-                    "governance.disclaimer",
-                    "error",
-                    "the practice's handout template leaves out the disclaimer or the emergency line",
-                    ctx.rel(override),
-                    None,
-                    None,
-                    "keep {{ t.disclaimer }} and {{ emergency_line }} in the template",
-                )
-            )
-
     findings.extend(_missing_translations(ctx, practice, shown))
     findings.extend(placeholder_details(slug, practice, ctx))
     return findings

@@ -28,10 +28,10 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
     shown = rel(src.path, project.root)
     result = Result(job.key)
     if src.kind == "handout":
-        from ..render.handout import page_budget, print_handout, render_html
+        from ..render.handout import page_budget, print_handout, render_document
 
         out_dir = out_root / job.practice.slug
-        html = render_html(
+        rendered = render_document(
             src.model,
             job.practice,
             project.bibliography,
@@ -41,6 +41,7 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
             out_dir,
             project.signoffs.get(job.practice.slug, {}).get(src.key),
         )
+        html = rendered.html
         result.files = {"html": html.encode("utf-8")}
         if "pdf" in job.formats:  # an HTML-only job lays out no pages (as `check`, it has no page budget)
             printed = print_handout(
@@ -51,6 +52,7 @@ def run_job(project: "Project", job: Job, out_root: Path) -> Result:
                 reviewed=src.model.reviewed.date,
                 source_path=shown,
                 language=src.language,
+                required=rendered.required,
             )
             result.files["pdf"] = printed.pdf
             result.pages = printed.pages

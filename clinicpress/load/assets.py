@@ -5,8 +5,10 @@ point at other files or the network. These checks run at load time, before anyth
 rendered, so every such file is either known good or reported with its path and line:
 
 - PNG/JPEG must open and decode fully with Pillow, within a pixel limit;
-- SVG must be well-formed XML with no scripts, no foreignObject, no entity declarations,
-  and no reference other than `#id` inside the same file (no http:, file:, data: or paths);
+- SVG is parsed (lxml, no entities, DTDs or network) and walked: no scripts, event handlers,
+  foreignObject, animations, entities or `xml:base`, no reference other than `#id` inside
+  the same file (in attributes, `style` and `<style>`, CSS parsed by tinycss2), and limits on
+  the elements, their nesting, and what `<use>`/`url(#id)` references expand to;
 - fonts must open with fontTools;
 - practice templates may not name remote, absolute, `data:` or climbing (`..`) URLs for
   anything the renderer fetches (CSS `url()`, `@import`, `src=`, `<link href>`), nor
@@ -72,88 +74,246 @@ def _raster_problems(path: Path, expected: str) -> list[tuple[int | None, str]]:
     return []
 
 
+MAX_SVG_ELEMENTS = 20_000
+"""Most elements an SVG file may hold (the shipped logos hold under 20; a detailed figure a few thousand)."""
+MAX_SVG_EXPANDED = 40_000
+"""Most elements an SVG may draw, counting each `<use>` or `url(#id)` reference as a copy of its
+target (WeasyPrint draws about 10,000 a second; a 1.3 KB file of nested `<use>` is 40 million)."""
+MAX_SVG_DEPTH = 64
+"""Deepest nesting of an SVG, counting a reference as one level above what it points to."""
+
+_SVG_ANIMATIONS = {"set", "animate", "animatemotion", "animatetransform", "animatecolor", "discard"}
+_XML_NS = "{http://www.w3.org/XML/1998/namespace}"
+_FETCHING = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade", "element"}
+"""CSS functions that name a file or address (a `url()` token is one too)."""
+
+
 def svg_problems(data: bytes) -> list[tuple[int | None, str]]:
-    """Returns (line, message) for everything in an SVG that could fetch, run or embed."""
-    return _SvgAudit().run(data)
+    """Returns (line, message) for everything in an SVG that could fetch, run, embed or explode.
+
+    The file is parsed with lxml with entities, DTD loading and the network off, then walked:
+    no scripts, event handlers, `<foreignObject>`, `<image>`, animations, entity declarations or
+    references, `xml:base`, style-sheet instructions, and no reference (in `href`, `src`,
+    CSS `url()` and friends, in attributes, `style` and `<style>`, CSS escapes decoded by
+    tinycss2) to anything but `#id` in the same file. The elements, their nesting and what
+    the references expand to are counted against the limits above.
+    """
+    return _SvgAudit(data).run()
 
 
 class _SvgAudit:
-    """One pass of expat over an SVG, collecting what could fetch, run or embed."""
+    """One parse and one walk of an SVG, collecting problems with their lines."""
 
-    def __init__(self) -> None:
-        from xml.parsers import expat
-
-        self.expat = expat
+    def __init__(self, data: bytes) -> None:
+        self.data = data
         self.problems: list[tuple[int | None, str]] = []
-        self.in_style: list[bool] = []
-        self.parser = parser = expat.ParserCreate(namespace_separator=" ")
-        parser.StartElementHandler = self.start
-        parser.EndElementHandler = self.end
-        parser.CharacterDataHandler = self.chars
-        parser.EntityDeclHandler = self.entity_decl
-        parser.ProcessingInstructionHandler = self.pi
-        parser.ExternalEntityRefHandler = self.external_entity
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
-    def run(self, data: bytes) -> list[tuple[int | None, str]]:
+    def add(self, line: int | None, message: str) -> None:
+        if len(self.problems) < 20:
+            self.problems.append((line, message))
+
+    def run(self) -> list[tuple[int | None, str]]:
+        from lxml import etree
+
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
         try:
-            self.parser.Parse(data, True)
-        except self.expat.ExpatError as exc:
-            if not self.problems:
-                self.problems.append((exc.lineno, f"is not a valid SVG file: {self.expat.ErrorString(exc.code)}"))
+            root = etree.fromstring(self.data, parser)
+        except etree.XMLSyntaxError as exc:
+            line = exc.lineno if isinstance(exc.lineno, int) else None
+            return [(line, f"is not a valid SVG file: {exc.msg.split(' (')[0][:120]}")]
+        except ValueError as exc:  # e.g. a declared encoding lxml does not know
+            return [(None, f"is not a valid SVG file: {str(exc)[:120]}")]
+        dtd = root.getroottree().docinfo.internalDTD
+        if dtd is not None and (list(dtd.iterentities()) or list(dtd.iterelements())):
+            at = self.data.find(b"<!ENTITY")
+            line = self.data.count(b"\n", 0, at) + 1 if at >= 0 else 1
+            self.add(line, "declares entities in a DOCTYPE; entity declarations are not allowed")
+        for node in root.itersiblings(preceding=True):
+            self.node(node, etree)
+        self.walk(root, etree)
         return self.problems
 
-    def add(self, message: str) -> None:
-        self.problems.append((self.parser.CurrentLineNumber, message))
+    def node(self, node, etree) -> bool:
+        """Checks a comment, instruction or entity; True if `node` is an element to look into."""
+        if isinstance(node, etree._ProcessingInstruction):
+            if (node.target or "").lower() == "xml-stylesheet":
+                self.add(node.sourceline, "links a stylesheet (<?xml-stylesheet?>); not allowed in images")
+            return False
+        if isinstance(node, etree._Entity):
+            self.add(node.sourceline, f"uses the entity &{node.name};; entities are not allowed")
+            return False
+        return isinstance(node.tag, str)
 
-    def check_ref(self, value: str, what: str) -> None:
+    def walk(self, root, etree) -> None:
+        elements = []
+        for el in root.iter():
+            if not self.node(el, etree):
+                continue
+            elements.append(el)
+            if len(elements) > MAX_SVG_ELEMENTS:
+                self.add(el.sourceline, f"has more than {MAX_SVG_ELEMENTS:,} elements")
+                return
+        ids: dict = {}
+        for el in elements:
+            for key in ("id", _XML_NS + "id"):
+                value = el.get(key)
+                if value:
+                    ids.setdefault(value.strip(), el)
+        refs: dict = {}
+        for el in elements:
+            refs[el] = [ids[r] for r in self.element(el, etree) if r in ids]
+        rules = [
+            (selectors, targets)
+            for found, selectors in self.style_rules(elements, etree)
+            if (targets := [ids[r] for r in found if r in ids])
+        ]
+        if rules:
+            self.apply_rules(root, rules, refs)
+        self.expansion(root, refs, etree)
+
+    # ----------------------------------------------------------------- one element
+    def element(self, el, etree) -> list[str]:
+        """Checks one element's name and attributes; returns the ids it refers to."""
+        line = el.sourceline
+        local = etree.QName(el).localname
+        low = local.lower()
+        if low == "script":
+            self.add(line, "contains a <script>; scripts are not allowed in images")
+        elif low == "foreignobject":
+            self.add(line, "contains a <foreignObject>; embedded HTML is not allowed in images")
+        elif low in (
+            "image",
+            "feimage",
+        ):  # outside the file is refused anyway; '#id' makes the renderer fetch the figure again
+            self.add(line, f"contains an <{local}>; pictures inside SVG figures are not allowed (draw shapes instead)")
+        elif low in _SVG_ANIMATIONS:
+            self.add(line, f"contains an animation <{local}> (it can change references); not allowed in images")
+        out: list[str] = []
+        for key, value in el.attrib.items():
+            attr = etree.QName(key).localname if key.startswith("{") else key
+            if key == _XML_NS + "base":
+                self.add(line, "sets xml:base (it changes where references point); not allowed")
+            elif attr.lower().startswith("on"):
+                self.add(line, f"has an event handler {attr}=; scripts are not allowed in images")
+            elif attr.lower() in ("href", "src"):
+                out.extend(self.ref(value, f"<{local} {attr}=>", line))
+            elif attr == "style" or "(" in value:  # a CSS function needs its bracket (fill=, filter=, ...)
+                import tinycss2
+
+                out.extend(self.css(tinycss2.parse_component_value_list(value), line))
+        return out
+
+    def ref(self, value: str, what: str, line: int | None) -> list[str]:
         v = value.strip()
-        if v and not v.startswith("#"):
+        if not v:
+            return []
+        if not v.startswith("#"):
             self.add(
+                line,
                 f"{what} refers to {v[:80]!r}; only references to '#id' inside the SVG "
-                "are allowed (nothing outside the file is loaded)"
+                "are allowed (nothing outside the file is loaded)",
             )
+            return []
+        return [v[1:]]
 
-    def check_css(self, text: str) -> None:
-        for m in _CSS_URL_RE.finditer(text):
-            self.check_ref(next(g for g in m.groups() if g is not None), "url()")
-        for m in _CSS_IMPORT_RE.finditer(text):
-            self.check_ref(m.group(1) or m.group(2), "@import")
+    def css(self, tokens, line: int | None) -> list[str]:
+        """Walks CSS component values (escapes already decoded); returns the '#id' references."""
+        out: list[str] = []
+        stack = list(tokens)
+        while stack:
+            tok = stack.pop()
+            kind = tok.type
+            if kind == "url":
+                out.extend(self.ref(tok.value, "url()", line))
+            elif kind == "function":
+                if tok.lower_name in _FETCHING:
+                    for arg in tok.arguments:
+                        if arg.type in ("string", "url"):
+                            out.extend(self.ref(arg.value, f"{tok.lower_name}()", line))
+                stack.extend(tok.arguments)
+            elif kind in ("() block", "[] block", "{} block"):
+                stack.extend(tok.content)
+            elif kind == "at-keyword" and tok.lower_value == "import":
+                self.add(line, "@import in CSS; not allowed in images")
+        return out
 
-    def start(self, name: str, attrs: dict) -> None:
-        local = name.rsplit(" ", 1)[-1]
-        if local.lower() == "script":
-            self.add("contains a <script>; scripts are not allowed in images")
-        if local == "foreignObject":
-            self.add("contains a <foreignObject>; embedded HTML is not allowed in images")
-        for key, value in attrs.items():
-            attr = key.rsplit(" ", 1)[-1]
-            if attr.lower().startswith("on"):
-                self.add(f"has an event handler {attr}=; scripts are not allowed in images")
-            elif attr in ("href", "src"):
-                self.check_ref(value, f"<{local} {attr}=>")
-            elif "url(" in value.lower() or "@import" in value.lower():
-                self.check_css(value)
-        self.in_style.append(local == "style")
+    def style_rules(self, elements, etree):
+        """Each <style> rule that refers to an '#id': (ids, selector tokens); problems noted on the way."""
+        import tinycss2
 
-    def end(self, name: str) -> None:
-        if self.in_style:
-            self.in_style.pop()
+        for el in elements:
+            if etree.QName(el).localname.lower() != "style":
+                continue
+            text = "".join(el.itertext())
+            for rule in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
+                line = el.sourceline + rule.source_line - 1 if el.sourceline else None
+                if rule.type == "at-rule":
+                    if rule.lower_at_keyword == "import":
+                        self.add(line, "@import in CSS; not allowed in images")
+                    self.css(list(rule.prelude) + list(rule.content or []), line)
+                elif rule.type == "qualified-rule":
+                    found = self.css(rule.content, line)
+                    if found:
+                        yield found, rule.prelude
 
-    def chars(self, text: str) -> None:
-        if self.in_style and self.in_style[-1]:
-            self.check_css(text)
+    @staticmethod
+    def apply_rules(root, rules, refs) -> None:
+        """Adds each rule's targets to the references of the elements its selectors match (one
+        cssselect2 matcher, as the renderer uses, and one pass over the elements)."""
+        import cssselect2
 
-    def entity_decl(self, name, *args) -> None:
-        self.add(f"declares an entity {name!r}; entity declarations are not allowed")
+        matcher = cssselect2.Matcher()
+        for selectors, targets in rules:
+            try:
+                for selector in cssselect2.compile_selector_list(selectors):
+                    matcher.add_selector(selector, targets)
+            except Exception:  # a selector the renderer would not understand either matches nothing
+                continue
+        for wrapper in cssselect2.ElementWrapper.from_xml_root(root).iter_subtree():
+            element = wrapper.etree_element
+            if element in refs:
+                for *_, targets in matcher.match(wrapper):
+                    refs[element].extend(targets)
 
-    def pi(self, target: str, data: str) -> None:
-        if target.lower() == "xml-stylesheet":
-            self.add("links a stylesheet (<?xml-stylesheet?>); not allowed in images")
-
-    def external_entity(self, *args) -> int:
-        self.add("refers to an external entity; not allowed")
-        return 1
+    # ----------------------------------------------------------------- expansion
+    def expansion(self, root, refs, etree) -> None:
+        """Counts what the drawing expands to (elements and depth), following references."""
+        size: dict = {}
+        depth: dict = {}
+        on_path: set = set()
+        stack = [(root, False)]
+        while stack:
+            el, done = stack.pop()
+            if done:
+                on_path.discard(el)
+                nexts = [c for c in el if isinstance(c.tag, str)] + refs.get(el, [])
+                size[el] = min(MAX_SVG_EXPANDED + 1, 1 + sum(size[n] for n in nexts))
+                depth[el] = 1 + max((depth[n] for n in nexts), default=0)
+                if size[el] > MAX_SVG_EXPANDED:
+                    self.add(
+                        el.sourceline,
+                        f"expands to more than {MAX_SVG_EXPANDED:,} elements through <use> and url(#id) "
+                        "references (a reference bomb?)",
+                    )
+                    return
+                if depth[el] > MAX_SVG_DEPTH:
+                    self.add(
+                        el.sourceline,
+                        f"is nested more than {MAX_SVG_DEPTH} levels deep (counting each <use> or url(#id) "
+                        "reference as a level)",
+                    )
+                    return
+                continue
+            if el in size:
+                continue
+            on_path.add(el)
+            stack.append((el, True))
+            for n in [c for c in el if isinstance(c.tag, str)] + refs.get(el, []):
+                if n in on_path:
+                    self.add(el.sourceline, "has a reference that leads back to itself (a reference loop)")
+                    return
+                if n not in size:
+                    stack.append((n, False))
 
 
 def font_problem(path: Path) -> str | None:

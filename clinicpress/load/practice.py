@@ -7,7 +7,6 @@ PowerPoint package inside the practice folder.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from . import schema
 from .brand import load_theme
 from .brand_files import inside
 from .loading import load_model
+from .ooxml import package_problems, read_capped
 from .theme import DEFAULT_COLORS, Theme
 
 
@@ -60,9 +60,8 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
     except UserError as exc:
         problems.extend(exc.problems)
     if info is not None and info.deck_master:
-        problem = _check_master(folder, info.deck_master)
-        if problem:
-            line = positions.get(("deck_master",), (None, None))[0]
+        line = positions.get(("deck_master",), (None, None))[0]
+        for problem in _check_master(folder, info.deck_master):
             problems.append(
                 Problem(
                     rel(practice_yml, project_root),
@@ -70,7 +69,9 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
                     None,
                     "deck_master",
                     problem,
-                    hint=f"give a .pptx or .potx file inside practices/{slug}/, e.g. deck_master: master.potx",
+                    hint=f"give a .pptx or .potx file inside practices/{slug}/ with no macros, controls, "
+                    "embedded objects or links to other files (save it again from PowerPoint as .pptx or "
+                    ".potx); see the README's Safety section for the size limits",
                 )
             )
     if info is not None and info.reviewer is not None:
@@ -111,20 +112,23 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
     return PracticeContext(slug, folder, info, theme, tuple(warnings))
 
 
-def _check_master(folder: Path, relpath: str) -> str | None:
-    """Returns why `deck_master` cannot be used, or None when it is a PowerPoint package."""
+def _check_master(folder: Path, relpath: str) -> list[str]:
+    """Returns why `deck_master` cannot be used (nothing when it is a safe PowerPoint package).
+
+    The package is read as an untrusted zip (`load.ooxml`): within the size limits, with no
+    macros, ActiveX, OLE objects or external relationships. python-pptx opens it only after.
+    """
     master = inside(folder, relpath)
     if master is None:
-        return f"master {relpath!r} must be a relative path inside the practice folder"
+        return [f"master {relpath!r} must be a relative path inside the practice folder"]
     if master.suffix.lower() not in (".pptx", ".potx"):
-        return f"master {relpath!r} must be a .pptx or .potx file"
+        return [f"master {relpath!r} must be a .pptx or .potx file"]
     if not master.is_file():
-        return f"master {relpath!r} not found in the practice folder"
+        return [f"master {relpath!r} not found in the practice folder"]
     try:
-        with zipfile.ZipFile(master) as z:
-            names = set(z.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return f"master {relpath!r} is not a PowerPoint file (not a zip package)"
-    if "[Content_Types].xml" not in names or "ppt/presentation.xml" not in names:
-        return f"master {relpath!r} is not a PowerPoint presentation or template"
-    return None
+        data = read_capped(master)
+    except ValueError as exc:
+        return [f"master {relpath!r} {exc}"]
+    except OSError as exc:
+        return [f"master {relpath!r} cannot be read ({exc.strerror})"]
+    return [f"master {relpath!r}: " + (f"part {part}: " if part else "") + why for part, why in package_problems(data)]

@@ -80,7 +80,17 @@ def soffice() -> str | None:
 
 
 def pptx_to_pdf(pptx: bytes, work: Path, *, profile: Path | None = None, timeout: float = SOFFICE_TIMEOUT) -> bytes:
-    """Converts a deck to PDF with LibreOffice in the folder `work`; raises RasterError saying why not."""
+    """Converts a deck to PDF with LibreOffice in the folder `work`; raises RasterError saying why not.
+
+    The package is audited first (`load.ooxml.package_problems`), so LibreOffice never opens
+    one with macros, controls, OLE objects or links to files or addresses outside it.
+    """
+    from ..load.ooxml import package_problems
+
+    problems = package_problems(pptx)
+    if problems:  # LibreOffice only ever opens a package checked here (no macros, no external links)
+        part, why = problems[0]
+        raise RasterError(f"the deck is not drawn: part {part or '(package)'} {why}.")
     command = soffice()
     if command is None:
         raise RasterError(

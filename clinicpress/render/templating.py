@@ -3,8 +3,9 @@
 Practice templates come from outside designers, so they run in a hardened
 ImmutableSandboxedEnvironment: no underscore attributes, no file paths, modules or classes,
 no class methods, no huge ranges, powers or repeats, and template files are read only from
-inside the search path (a symlink that leads out is refused). The rendered HTML may not
-embed files (`rel="attachment"`). Content is data passed to templates and never itself
+inside the search path (a symlink that leads out is refused). Links that would embed a file
+(`rel="attachment"`) are refused by the PDF renderer on its own parse of the HTML
+(`handout.pdf`). Content is data passed to templates and never itself
 compiled as a template, so `{{ ... }}` typed in content is shown as text. A practice
 override of `handout/base.html.j2` replaces the default; it can also
 `{% extends "!default/handout/base.html.j2" %}` and replace one block.
@@ -167,31 +168,6 @@ class _ContainedLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
-_ATTACHMENT_SRC_RE = re.compile(r"\brel\s*=\s*[\"']?[^\"'>]*\battachment\b", re.IGNORECASE)
-
-
-def _has_attachment_link(html: str) -> bool:
-    """True if any element carries rel="attachment" (entities decoded, as an HTML parser does)."""
-    if "attachment" not in html.lower() and "&" not in html:
-        return False
-    from html.parser import HTMLParser
-
-    found = []
-
-    class _Scan(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            for key, value in attrs:
-                if key.lower() == "rel" and "attachment" in (value or "").lower().split():
-                    found.append(tag)
-
-        handle_startendtag = handle_starttag
-
-    scan = _Scan(convert_charrefs=True)
-    scan.feed(html)
-    scan.close()
-    return bool(found)
-
-
 class Templates:
     """Builds sandboxed environments whose search path is practice folder → defaults."""
 
@@ -240,8 +216,6 @@ class Templates:
             if problem is None:  # not raised by a template: a bug, shown as one
                 raise
             raise UserError(problem) from None
-        if name.endswith((".html", ".html.j2")):
-            _refuse_attachments(html, rel(template.filename or name, self.root), practice_templates, self)
         return html
 
     def _problem(self, exc: BaseException, name: str, where: str) -> Problem | None:
@@ -272,37 +246,6 @@ _HINTS = {
     "undefined": "check the variable name; see templates/README.md for what templates get",
 }
 """What to do about each kind of template error."""
-
-
-def _refuse_attachments(html: str, name: str, practice_templates: Path | None, templates: "Templates") -> None:
-    """Refuses `rel="attachment"` links: WeasyPrint would embed the linked file in the PDF."""
-    if not _has_attachment_link(html):
-        return
-    file, line = None, None
-    for folder in [p for p in (practice_templates, templates.default_dir) if p is not None]:
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or path.is_symlink():
-                continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            found = _ATTACHMENT_SRC_RE.search(text)
-            if found:
-                file, line = rel(path, templates.root), text.count("\n", 0, found.start()) + 1
-                break
-        if file:
-            break
-    raise UserError(
-        Problem(
-            file or name,
-            line,
-            None,
-            None,
-            'a link with rel="attachment" would embed a file in the PDF; not allowed',
-            hint='remove the rel="attachment" link from the template',
-        )
-    )
 
 
 def _template_frame(exc: BaseException, root: Path) -> tuple[str | None, int | None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,8 +85,38 @@ def render_deck(
 ) -> tuple[bytes, list[Finding]]:
     """Builds the deck of `src` (a loaded deck) and returns the PPTX bytes and any findings (overflow,
     approximated layouts), which point at the lines of the deck's YAML. `signoff` is the
-    practice's approval of this text (None: a draft); the file's status property follows it."""
-    return DeckRenderer(src, practice, bib, root, signoff).render()
+    practice's approval of this text (None: a draft); the file's status property follows it.
+
+    A practice's master is untrusted: one python-pptx cannot make sense of (a required element
+    missing, a relationship it expects absent) is an error naming the master, not a crash.
+    Errors raised in ClinicPress's own code, or on the default master, stay bugs.
+    """
+    try:
+        return DeckRenderer(src, practice, bib, root, signoff).render()
+    except Exception as exc:
+        if practice.master is None or not _raised_in_library(exc):
+            raise
+        from ...errors import BuildError, Problem, rel
+
+        raise BuildError(
+            Problem(
+                rel(practice.master, root),
+                message=f"the deck master cannot be used for {rel(src.path, root)}: "
+                f"{type(exc).__name__}: {str(exc)[:160]}",
+                hint="open the master in PowerPoint or LibreOffice and save it again as .pptx or .potx, "
+                "or remove deck_master from practice.yml to use the default",
+            )
+        ) from None
+
+
+def _raised_in_library(exc: BaseException) -> bool:
+    """True if the innermost frame of the traceback is in python-pptx or lxml (it choked on the file)."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return last is not None and any(f"{os.sep}{lib}{os.sep}" in last for lib in ("pptx", "lxml"))
 
 
 class DeckRenderer:
@@ -181,7 +212,28 @@ class DeckRenderer:
         self._properties()
         out = io.BytesIO()
         self.prs.save(out)
-        return ad.normalise_zip(out.getvalue(), self.deck.reviewed.date), self.findings
+        data = ad.normalise_zip(out.getvalue(), self.deck.reviewed.date)
+        self._verify(data)
+        return data, self.findings
+
+    def _verify(self, data: bytes) -> None:
+        """Refuses a built deck that carries anything unsafe (the master was checked; this proves the output)."""
+        from ...errors import BuildError, Problem
+        from ...load.ooxml import package_problems
+
+        problems = package_problems(data)
+        if problems:
+            raise BuildError(
+                [
+                    Problem(
+                        self.source_path,
+                        message=f"the built deck would carry an unsafe part {part or '(package)'}: {why}",
+                        hint="check the practice's deck master; links in slides may only be web, e-mail "
+                        "or phone addresses",
+                    )
+                    for part, why in problems
+                ]
+            )
 
     def _open_master(self):
         """Opens the practice's master (or the default one); a BuildError says why it cannot."""
@@ -194,6 +246,8 @@ class DeckRenderer:
             prs = ad.open_presentation(path)
             if not len(prs.slide_masters) or not len(prs.slide_masters[0].slide_layouts):
                 raise ValueError("it has no slide master with layouts")
+            if prs.slide_width is None or prs.slide_height is None:
+                raise ValueError("it does not say its slide size (p:sldSz)")
             return prs
         except Exception as exc:
             raise BuildError(

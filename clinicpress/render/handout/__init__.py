@@ -12,14 +12,27 @@ which refuses anything outside the project folder and every network scheme.
 - `tags`: the PDF/UA-1 finishing of WeasyPrint's tagging.
 """
 
-from .context import box_split, section_groups
+from .context import Passage, box_split, required_passages, section_groups
 from .fetcher import SafeFetcher, font_config
-from .pdf import PDF_VARIANT, STYLESHEET, TEMPLATE, layout, page_budget, print_handout, render_html
+from .pdf import (
+    PDF_VARIANT,
+    STYLESHEET,
+    TEMPLATE,
+    Rendered,
+    layout,
+    page_budget,
+    print_handout,
+    render_document,
+    render_html,
+    verify_pdf,
+)
 from .style import css_counter_content, css_str, css_variables
 from .variants import VARIANTS, Variant
 
 __all__ = [
     "PDF_VARIANT",
+    "Passage",
+    "Rendered",
     "STYLESHEET",
     "TEMPLATE",
     "VARIANTS",
@@ -33,6 +46,9 @@ __all__ = [
     "layout",
     "page_budget",
     "print_handout",
+    "render_document",
     "render_html",
+    "required_passages",
+    "verify_pdf",
     "section_groups",
 ]

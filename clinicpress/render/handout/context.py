@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...load import schema
@@ -76,6 +77,36 @@ def handout_context(
         "font_faces": font_faces(practice, url),
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
     }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage every printed handout must show: what it is and its exact text."""
+
+    name: str
+    text: str
+
+
+def required_passages(ctx: dict) -> list[Passage]:
+    """The passages the printed handout must contain, from the same values the template prints.
+
+    The one list of required content: the PDF's text is checked for each passage after
+    printing (`pdf.verify_pdf`), so an override that drops, comments out or hides one fails
+    the build. Add a passage here (e.g. a sign-off line) and it is enforced everywhere.
+    """
+    info = ctx["practice"]
+    passages = [
+        Passage("disclaimer", ctx["t"].disclaimer or ""),
+        Passage("emergency line", ctx["emergency_line"]),
+        Passage("review line", ctx["reviewed_line"]),
+    ]
+    if info.notices is not None:  # the language-help notice where the practice has one
+        passages += [
+            Passage("language-help notice", p.strip())
+            for p in (info.notices.language_assistance or "").split("\n")
+            if p.strip()
+        ]
+    return [p for p in passages if p.text.strip()]
 
 
 def _review_and_emergency(handout: schema.Handout, practice: PracticeContext, t, signoff: SignOff | None) -> dict:

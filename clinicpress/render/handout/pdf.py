@@ -18,7 +18,7 @@ from ...load.citations import Bibliography
 from ...load.i18n import messages
 from ...load.practice import PracticeContext
 from ..templating import Templates
-from .context import handout_context
+from .context import Passage, handout_context, required_passages
 from .fetcher import SafeFetcher, font_config
 from .style import inline_constants
 from .variants import Variant
@@ -28,7 +28,15 @@ STYLESHEET = "handout/handout.css"
 PDF_VARIANT = "pdf/ua-1"
 
 
-def render_html(
+@dataclass(frozen=True)
+class Rendered:
+    """A handout's HTML and the passages its printed form must contain."""
+
+    html: str
+    required: tuple[Passage, ...]
+
+
+def render_document(
     handout: schema.Handout,
     practice: PracticeContext,
     bib: Bibliography,
@@ -37,31 +45,72 @@ def render_html(
     content_dir: Path,
     out_dir: Path,
     signoff: SignOff | None = None,
-) -> str:
-    """Renders the handout's HTML (the same document the PDF is made from); without the
-    practice's `signoff` of this text it prints as a draft."""
+) -> Rendered:
+    """Renders the handout's HTML (the same document the PDF is made from) and lists the passages
+    the PDF must show (`required_passages`); without the practice's `signoff` of this text it
+    prints as a draft."""
     ctx = handout_context(handout, practice, bib, variant, templates.root, content_dir, out_dir, signoff)
-    return inline_constants(templates.render(TEMPLATE, practice.templates_dir, **ctx))
+    html = inline_constants(templates.render(TEMPLATE, practice.templates_dir, **ctx))
+    return Rendered(html, tuple(required_passages(ctx)))
 
 
-def layout(html: str, *, base_url: Path, root: Path, source_path: str = "handout", fetcher: SafeFetcher | None = None):
-    """Lays out the handout HTML into pages (a WeasyPrint Document); files only from `root`."""
+def render_html(*args, **kwargs) -> str:
+    """Renders the handout's HTML (the same document the PDF is made from); arguments as `render_document`."""
+    return render_document(*args, **kwargs).html
+
+
+def layout(
+    html: str,
+    *,
+    base_url: Path,
+    root: Path,
+    source_path: str = "handout",
+    fetcher: SafeFetcher | None = None,
+    practice: PracticeContext | None = None,
+):
+    """Lays out the handout HTML into pages (a WeasyPrint Document); files only from `root`.
+
+    No element of the tree WeasyPrint parsed may carry `rel="attachment"` (`_refuse_attachments`).
+    """
     import weasyprint
 
     fetcher = fetcher or SafeFetcher([root])
     base = str(base_url.resolve()) + os.sep
     try:
         body, sheets = _parsed_styles(html, base, fetcher)
-        document = weasyprint.HTML(string=body, base_url=base, url_fetcher=fetcher).render(
-            font_config=font_config(), pdf_variant=PDF_VARIANT, stylesheets=sheets
-        )
+        parsed = weasyprint.HTML(string=body, base_url=base, url_fetcher=fetcher)
+        _refuse_attachments(parsed, source_path, practice)
+        document = parsed.render(font_config=font_config(), pdf_variant=PDF_VARIANT, stylesheets=sheets)
     except BaseException as exc:  # FatalURLFetchingError derives from BaseException
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, BuildError)):
             raise
         if fetcher.refused:
             raise _refused(fetcher, source_path) from None
         raise
     return document
+
+
+def _refuse_attachments(parsed: Any, source_path: str, practice: PracticeContext | None) -> None:
+    """Refuses `rel="attachment"` on any element of the tree WeasyPrint itself parsed.
+
+    WeasyPrint embeds the file such a `<link>` or `<a>` names in the PDF. The check runs on
+    the renderer's own tree (its HTML5 parser, after templating), so markup that another
+    parser would read as a comment or as text cannot hide a link the renderer acts on.
+    """
+    from weasyprint.html import element_has_link_type
+
+    for element in parsed.etree_element.iter():
+        if isinstance(element.tag, str) and element_has_link_type(element, "attachment"):
+            tag = element.tag.rpartition("}")[2]
+            raise BuildError(
+                Problem(
+                    source_path,
+                    message=f'a <{tag} rel="attachment" href={element.get("href", "")[:80]!r}> would embed a '
+                    "file in the PDF; not allowed",
+                    hint=f'remove the rel="attachment" link from {_overrides(practice)} (look for it in markup '
+                    "another HTML parser might read as a comment or as text, and in values a template builds)",
+                )
+            )
 
 
 _STYLE_RE = re.compile(r"<style>(.*?)</style>", re.S)
@@ -132,15 +181,18 @@ def print_handout(
     reviewed: dt.date,
     source_path: str,
     language: str = "en",
+    required: tuple[Passage, ...] | list[Passage] = (),
 ) -> Printed:
     """Lays out and writes the handout as a tagged PDF/UA-1 document with fixed dates.
 
     A refused file fails the build even where WeasyPrint swallows the error (inside SVG).
+    The finished PDF is read back (`verify_pdf`): no embedded files, and every `required`
+    passage in its text.
     """
     from .tags import finish_tags  # uses pydyf, which comes with WeasyPrint
 
     fetcher = SafeFetcher([root])
-    document = layout(html, base_url=base_url, root=root, source_path=source_path, fetcher=fetcher)
+    document = layout(html, base_url=base_url, root=root, source_path=source_path, fetcher=fetcher, practice=practice)
     pdf = document.write_pdf(
         pdf_variant=PDF_VARIANT,
         uncompressed_pdf=False,
@@ -149,7 +201,77 @@ def print_handout(
     )
     if fetcher.refused:
         raise _refused(fetcher, source_path)
+    verify_pdf(pdf, source_path, required, practice)
     return Printed(pdf, len(document.pages), *_text_lines(document.pages[-1]))
+
+
+_SQUASH_RE = re.compile(r"[\s\u00ad\ufffe\u2010\u2011\-]+")
+
+
+def _squash(text: str) -> str:
+    """Text without white space or hyphens, case-folded: line breaks and hyphenation do not matter."""
+    return _SQUASH_RE.sub("", text).casefold()
+
+
+def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext) -> None:
+    """Reads the finished PDF back (pypdfium2): refuses embedded files and file-attachment
+    annotations, and a missing required passage (naming it and the overrides that may have
+    removed it). One pass; a few milliseconds a handout."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    problems: list[Problem] = []
+    texts: list[str] = []
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        if doc.count_attachments():
+            problems.append(Problem(source_path, message="the PDF would carry embedded files; not written"))
+        for index in range(len(doc)):
+            page = doc[index]
+            try:
+                for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
+                    annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
+                    subtype = pdfium_c.FPDFAnnot_GetSubtype(annot)
+                    pdfium_c.FPDFPage_CloseAnnot(annot)
+                    if subtype == pdfium_c.FPDF_ANNOT_FILEATTACHMENT:
+                        problems.append(
+                            Problem(source_path, message=f"page {index + 1} of the PDF would carry a file attachment")
+                        )
+                if required:
+                    textpage = page.get_textpage()
+                    texts.append(textpage.get_text_range())
+                    textpage.close()
+            finally:
+                page.close()
+    finally:
+        doc.close()
+    printed = _squash("".join(texts))
+    for passage in required:
+        if _squash(passage.text) not in printed:
+            problems.append(
+                Problem(
+                    source_path,
+                    message=f"the printed handout has no {passage.name} ({_short(passage.text)!r})",
+                    hint=f"{_overrides(practice)} probably removed or hid it; every handout must print it",
+                )
+            )
+    if problems:
+        raise BuildError(problems)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _overrides(practice: PracticeContext | None) -> str:
+    """The practice's handout template and stylesheet overrides (what can change what prints)."""
+    folder = practice.templates_dir / "handout" if practice and practice.templates_dir else None
+    found = sorted(p for p in folder.iterdir() if p.is_file()) if folder and folder.is_dir() else []
+    if not found:
+        return "the handout template (templates/handout/handout.html.j2)"
+    assert practice is not None
+    names = ", ".join(f"practices/{practice.slug}/templates/handout/{p.name}" for p in found)
+    return f"the practice's override ({names})"
 
 
 def page_budget(printed: Printed, variant: Variant, practice: PracticeContext, source_path: str) -> list:

@@ -13,12 +13,21 @@ from pptx import Presentation
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 
+from ...load.ooxml import package_problems, read_capped
 from .oxml import P14_SECTIONS, PRESENTATION_MAIN, TEMPLATE_MAIN, THUMBNAIL_RT, xml_escape
 
 
 def open_presentation(path: Path):
-    """Opens a .pptx or .potx (a .potx gets the presentation content type, python-pptx #1070)."""
-    data = path.read_bytes()
+    """Opens a .pptx or .potx (a .potx gets the presentation content type, python-pptx #1070).
+
+    The bytes python-pptx gets are the bytes audited here (`load.ooxml`): a package over a
+    limit or with macros, controls, OLE objects or external links raises ValueError saying why.
+    """
+    data = read_capped(path)
+    problems = package_problems(data)
+    if problems:
+        part, why = problems[0]
+        raise ValueError((f"part {part}: " if part else "") + why)
     if path.suffix.lower() == ".potx":
         data = _retype_template(data)
     return Presentation(io.BytesIO(data))
