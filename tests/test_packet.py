@@ -218,3 +218,21 @@ def test_the_warm_packet_reuses_laid_out_handouts_and_gives_the_same_bytes(proj:
     second = jp.make_packet(project, request, dt.date(2026, 12, 8))
     assert second == first
     assert laid == [rp.COVER_TEMPLATE]
+
+
+def test_a_packet_is_refused_when_an_override_drops_a_required_passage(tmp_path: Path):
+    """The packet reads its pages back like a built handout: a disclaimer templated away is refused."""
+    proj = copy_project(tmp_path / "proj", practices=[PRACTICE])
+    override = proj / "practices" / PRACTICE / "templates" / "handout" / "handout.html.j2"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text(
+        '{% extends "!default/handout/handout.html.j2" %}'
+        "{% block disclaimer %}<!-- {{ t.disclaimer }} {{ emergency_line }} -->{% endblock %}",
+        encoding="utf-8",
+    )
+    out = tmp_path / "packet.pdf"
+    proc = run_build("packet", "--root", str(proj), "--practice", PRACTICE, TWO[0], "-o", str(out), env=EPOCH)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "has no disclaimer" in output and "Traceback" not in output
+    assert not out.exists()

@@ -120,15 +120,15 @@ def _unknown(what: str, value: str, available: list[str], *, message: str | None
     )
 
 
-def laid_out(project: Project, src: Source, practice: str, variant: str) -> tuple[Any, bool]:
+def laid_out(project: Project, src: Source, practice: str, variant: str) -> tuple[Any, bool, tuple]:
     """The handout laid out for the practice and variant (warm if its HTML was laid out before),
-    and whether it prints as a draft."""
-    from ..render.handout import VARIANTS, layout, render_html
+    whether it prints as a draft, and the passages its pages must show (`required_passages`)."""
+    from ..render.handout import VARIANTS, layout, render_document
 
     ctx = project.practices[practice]
     signoff = project.signoffs.get(practice, {}).get(src.key)
     out_dir = project.root / "output" / practice  # where the build's HTML copy sits: the same relative URLs
-    html = render_html(
+    rendered = render_document(
         src.model,
         ctx,
         project.bibliography,
@@ -138,6 +138,7 @@ def laid_out(project: Project, src: Source, practice: str, variant: str) -> tupl
         out_dir,
         signoff,
     )
+    html = rendered.html
     key = hashlib.sha256(f"{out_dir}\0{html}".encode()).hexdigest()
     document = _LAID_OUT.get(key)
     if document is None:
@@ -147,12 +148,12 @@ def laid_out(project: Project, src: Source, practice: str, variant: str) -> tupl
             _LAID_OUT.popitem(last=False)
     else:
         _LAID_OUT.move_to_end(key)
-    return document, signoff is None or not signoff.approved
+    return document, signoff is None or not signoff.approved, rendered.required
 
 
 def handout_pdf(project: Project, src: Source, practice: str, variant: str) -> bytes:
     """One handout's pages as a PDF, for pictures (the desk's thumbnails and preview)."""
-    document, _ = laid_out(project, src, practice, variant)
+    document, _, _ = laid_out(project, src, practice, variant)
     return document.write_pdf()
 
 
@@ -165,17 +166,22 @@ def make_packet(project: Project, request: PacketRequest, day: dt.date) -> bytes
     chosen = resolve(project, request)
     ctx = project.practices[request.practice]
     t = messages(project.root, request.language, ctx.templates_dir)
-    documents, parts = [], []
+    documents: list[Any] = []
+    parts: list[Any] = []
+    required: list[Any] = []
     for src in chosen:
-        document, draft = laid_out(project, src, request.practice, request.variant)
+        document, draft, passages = laid_out(project, src, request.practice, request.variant)
         documents.append(document)
+        required.extend(passages)
         parts.append(Part(src.model.title, draft, t.fmt("draft_mark", practice=ctx.info.name)))
     if request.patient is not None:
         html = cover_html(
             ctx, VARIANTS[request.variant], request.language, templates(project.root), request.patient, day, parts
         )
         documents.insert(0, layout_cover(html, project.root))
-    return combine(
+    from ..render.handout.pdf import verify_pdf
+
+    pdf = combine(
         documents,
         title=f"{t.packet_title} · {ctx.info.name}",
         author=ctx.info.name,
@@ -183,6 +189,9 @@ def make_packet(project: Project, request: PacketRequest, day: dt.date) -> bytes
         day=day,
         t=t,
     )
+    # The same read-back as a built handout: no embedded file, and every required passage printed.
+    verify_pdf(pdf, "packet", required, ctx)
+    return pdf
 
 
 def reset() -> None:
