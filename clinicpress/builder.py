@@ -197,6 +197,7 @@ def _plan(
 
 def _renderer(project: Project, plan: Plan, settings: BuildSettings, workers: int) -> Renderer:
     """The worker pool for the stale jobs (rendering starts while this process runs the checks)."""
+    from .jobs.budget import Budget
     from .jobs.pool import Renderer
 
     stale = plan.stale
@@ -206,6 +207,7 @@ def _renderer(project: Project, plan: Plan, settings: BuildSettings, workers: in
         workers=min(workers, len(stale)) if stale else 1,
         kinds={j.source.kind for j in stale},
         slide_images=settings.slide_images,
+        budget=Budget.of(plan.config),
     )
 
 

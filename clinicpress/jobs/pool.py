@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BuildError, Problem
+from .budget import Budget
 from .model import Result, Task, job_from_ident
 from .run import execute, warm_up
 
@@ -43,7 +44,9 @@ PRELOAD = (
 _WORKER: dict = {}
 
 
-def _init_worker(project_blob: bytes, kinds: tuple[str, ...], slide_images: bool, build_pid: int) -> None:
+def _init_worker(
+    project_blob: bytes, kinds: tuple[str, ...], slide_images: bool, build_pid: int, budget: Budget
+) -> None:
     """Runs once in each new worker: ignore Ctrl-C (the main process handles it), load, warm up."""
     import pickle
     import signal
@@ -51,7 +54,7 @@ def _init_worker(project_blob: bytes, kinds: tuple[str, ...], slide_images: bool
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_build(build_pid)
     project = pickle.loads(project_blob)
-    _WORKER.update(project=project, slide_images=slide_images)
+    _WORKER.update(project=project, slide_images=slide_images, budget=budget)
     warm_up(project, kinds)
 
 
@@ -102,7 +105,7 @@ def _watch_build(build_pid: int) -> None:
 def _work(ident: tuple, out_root: str, thumbnail_of: str | None) -> Result:
     project = _WORKER["project"]
     task = Task(job_from_ident(project, ident), thumbnail_of)
-    return execute(project, task, Path(out_root), slide_images=_WORKER["slide_images"])
+    return execute(project, task, Path(out_root), slide_images=_WORKER["slide_images"], budget=_WORKER["budget"])
 
 
 def portable(project: "Project") -> bytes:
@@ -161,8 +164,11 @@ class Renderer:
         workers: int,
         kinds: Iterable[str] = ("handout", "deck"),
         slide_images: bool = True,
+        budget: Budget | None = None,
     ):
         self.project = project
+        self.budget = budget or Budget.of()
+        """The time and memory each document may use while it renders (clinicpress.jobs.budget)."""
         self.out_root = out_root
         self.workers = max(1, workers)
         self.kinds = tuple(sorted(set(kinds)))
@@ -202,7 +208,7 @@ class Renderer:
                     max_workers=self.workers,
                     mp_context=_context(),
                     initializer=_init_worker,
-                    initargs=(blob, self.kinds, self.slide_images, os.getpid()),
+                    initargs=(blob, self.kinds, self.slide_images, os.getpid(), self.budget),
                 )
             tasks = self._tasks
             # Decks take longest: start them first so no worker is left with one at the end.
@@ -237,7 +243,9 @@ class Renderer:
         if not self.parallel:
             warm_up(self.project, {t.job.source.kind for t in wanted})
             for task in wanted:
-                on_result(task, execute(self.project, task, self.out_root, slide_images=self.slide_images))
+                on_result(
+                    task, execute(self.project, task, self.out_root, slide_images=self.slide_images, budget=self.budget)
+                )
             return 0
 
         from concurrent.futures import FIRST_COMPLETED, wait

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import rel
+from ..errors import BUDGET_HINT, OverBudget, Problem, UserError, rel
+from .budget import Budget, enforced
 from .model import Job, Result, Task
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,8 +23,37 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..render.templating import Templates
 
 
-def run_job(project: "Project", job: Job, out_root: Path) -> Result:
-    """Renders one job in memory; nothing is written here."""
+def run_job(project: "Project", job: Job, out_root: Path, budget: Budget | None = None) -> Result:
+    """Renders one job in memory, within its time and memory budget; nothing is written here.
+
+    Running over the budget is the user's problem to fix (a template too slow or too large):
+    a template reports it at its line (render/templating.py); anywhere else it is reported for
+    the document and its practice's templates."""
+    budget = budget or Budget.of()
+    try:
+        with enforced(budget):
+            return _render(project, job, out_root)
+    except (OverBudget, MemoryError) as exc:
+        raise UserError(_over_budget(exc, project, job, budget)) from None
+
+
+def _over_budget(exc: BaseException, project: "Project", job: Job, budget: Budget) -> Problem:
+    templates = job.practice.root / "templates"
+    where = rel(templates if templates.is_dir() else project.root / "templates", project.root)
+    what = (
+        f"took longer than {budget.seconds:g} s"
+        if isinstance(exc, OverBudget)
+        else f"needed more than {budget.memory_mib} MiB of memory"
+    )
+    return Problem(
+        rel(job.source.path, project.root),
+        message=f"rendering this {job.source.kind} for {job.practice.slug} {what}, its budget; it was stopped "
+        f"(templates: {where})",
+        hint=BUDGET_HINT,
+    )
+
+
+def _render(project: "Project", job: Job, out_root: Path) -> Result:
     src = job.source
     shown = rel(src.path, project.root)
     result = Result(job.key)
@@ -87,20 +117,21 @@ def reset_caches() -> None:
         pdf.reset_sheets()
 
 
-def execute(project: "Project", task: Task, out_root: Path, *, slide_images: bool = True) -> Result:
+def execute(
+    project: "Project", task: Task, out_root: Path, *, slide_images: bool = True, budget: Budget | None = None
+) -> Result:
     """Renders a job and adds its page count and thumbnail; failures come back in the Result.
 
     The one function both the serial path and the workers run.
     """
     import traceback
 
-    from ..errors import UserError
     from ..render import raster
 
     started = time.perf_counter()
     job = task.job
     try:
-        result = run_job(project, job, out_root)
+        result = run_job(project, job, out_root, budget)
         if "pdf" in result.files:
             pdf = result.files["pdf"]
             digest = hashlib.sha256(pdf).hexdigest()
