@@ -24,6 +24,7 @@ import html
 import http.server
 import json
 import mimetypes
+import sys
 import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ PAGE_CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
 """The browser may load nothing but this server: no network beyond loopback."""
+
+DISCONNECTED = (ConnectionError, TimeoutError)
+"""What reading a request or writing an answer raises when the client has gone (broken pipe,
+reset, aborted) or went silent: the end of that connection, never an error of the server."""
 
 RouteHandler = Callable[["Request"], None]
 
@@ -150,8 +155,8 @@ class Request(http.server.BaseHTTPRequestHandler):
         route, self.rest = found
         try:
             route.handler(self)
-        except (BrokenPipeError, ConnectionResetError):  # the browser went away mid-answer
-            pass
+        except DISCONNECTED:  # the browser went away mid-answer: this connection is over
+            self.close_connection = True
 
     def host_ok(self) -> bool:
         """Refuses requests whose Host is not this loopback server (DNS rebinding)."""
@@ -288,6 +293,13 @@ class LocalServer(http.server.ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.server_port}/"
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up (mid-request or mid-answer) is normal for a browser: ignored
+        quietly. Anything else is a bug and keeps the standard report (its traceback)."""
+        if isinstance(sys.exc_info()[1], DISCONNECTED):
+            return
+        super().handle_error(request, client_address)
 
     def start(self, name: str = "http") -> threading.Thread:
         """Answers requests in a daemon thread named `name` until `close()`."""
