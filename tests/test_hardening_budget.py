@@ -332,7 +332,7 @@ def test_clients_hanging_up_print_no_traceback_and_the_server_keeps_serving():
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
-        for name, hang_up in HANG_UPS.items():
+        for hang_up in HANG_UPS.values():
             for _ in range(3):
                 hang_up(port)
             _still_serving(port)
