@@ -351,3 +351,106 @@ def test_a_state_file_that_is_a_fifo_is_not_read(tmp_path: Path):
     os.mkfifo(tmp_path / MANIFEST)
     with pytest.raises(BadState, match="not a regular file"):
         read_state(tmp_path / MANIFEST, Manifest, "format", 1)
+
+
+# =========================================================================== class 8: where a refused resource was asked for
+CSS_OVERRIDE = f"practices/{PRACTICE}/templates/handout/handout.css"
+HTML_OVERRIDE = f"practices/{PRACTICE}/templates/handout/handout.html.j2"
+EXTRA = f"practices/{PRACTICE}/templates/handout/extra.html.j2"
+FONTS_OVERRIDE = f"practices/{PRACTICE}/templates/handout/fonts.css.j2"
+
+
+@pytest.fixture
+def case(built, tmp_path):
+    from test_hardening import Case, snapshot
+
+    root, out = built
+    mine = shutil.copytree(root, tmp_path / "proj", symlinks=True)
+    mine_out = shutil.copytree(out, tmp_path / "out", symlinks=True)
+    return Case(mine, mine_out, snapshot(mine_out))
+
+
+def _css(case, rule: str) -> int:
+    css = case.read("templates/handout/handout.css")
+    case.write(CSS_OVERRIDE, css + "\n" + rule + "\n")
+    return css.count("\n") + 2
+
+
+def _fonts(case, rule: str) -> int:
+    """An @import must come first: the fonts stylesheet opens the page's <style>."""
+    case.write(FONTS_OVERRIDE, rule + "\n" + case.read("templates/handout/fonts.css.j2"))
+    return 1
+
+
+def _html(case, snippet: str, *, file: str = HTML_OVERRIDE) -> int:
+    if file == HTML_OVERRIDE:
+        case.write(HTML_OVERRIDE, '{% extends "!default/handout/handout.html.j2" %}\n{% block footer_note %}\n'
+                                  f"{snippet}\n{{% endblock %}}\n")
+        return 3
+    case.write(file, f"<p>extra</p>\n\n{snippet}\n")
+    case.write(HTML_OVERRIDE, '{% extends "!default/handout/handout.html.j2" %}\n{% block footer_note %}\n'
+                              '{% include "handout/extra.html.j2" %}\n{% endblock %}\n')
+    return 3
+
+
+REFUSED = {
+    # name: (writes the attack and returns its line, the file it must be reported in)
+    "css-http-built": (lambda c: _css(c, 'body { background: url("{{ "ht" ~ "tp://127.0.0.1:9/built.png" }}"); }'),
+                       CSS_OVERRIDE),
+    "css-absolute-built": (lambda c: _css(c, "body { background: url(\"{{ '/et' ~ 'c/passwd' }}\"); }"),
+                           CSS_OVERRIDE),
+    "css-data-built": (lambda c: _css(c, "body { background: url(\"{{ 'da' ~ 'ta:image/png;base64,iVBORw0KGgo=' }}\"); }"),
+                       CSS_OVERRIDE),
+    "css-font-built": (lambda c: _css(c, '@font-face { font-family: X; src: url("{{ "ht" ~ "tp://127.0.0.1:9/f.woff" }}"); }'
+                                         "\nbody { font-family: X; }"), CSS_OVERRIDE),
+    "css-import-built": (lambda c: _fonts(c, '@import "{{ "ht" ~ "tp://127.0.0.1:9/more.css" }}";'), FONTS_OVERRIDE),
+    "html-img-built": (lambda c: _html(c, '<img alt="x" src="{{ "ht" ~ "tp://127.0.0.1:9/pic.png" }}">'),
+                       HTML_OVERRIDE),
+    "html-style-attr-built": (lambda c: _html(c, "<p style=\"background: url({{ 'fi' ~ 'le:///etc/hostname' }})\">x</p>"),
+                              HTML_OVERRIDE),
+    "html-in-an-included-template": (lambda c: _html(c, '<img alt="x" src="{{ "ht" ~ "tp://127.0.0.1:9/inc.png" }}">',
+                                                     file=EXTRA), EXTRA),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(REFUSED))
+def test_a_refused_resource_is_reported_at_the_line_that_asked_for_it(case, attack: str):
+    from test_hardening import HANDOUT_YML, refused_in_process
+
+    write, file = REFUSED[attack]
+    line = write(case)
+    text = refused_in_process(case, pdf=True)
+    assert f"{file}:{line}:" in text, text
+    assert "a resource was refused" in text and HANDOUT_YML in text, text  # and which document was printing
+
+
+def test_a_refused_resource_in_a_build_names_the_css_line(case):
+    line = _css(case, 'body { background: url("{{ "ht" ~ "tp://127.0.0.1:9/built.png" }}"); }')
+    case.refused(case.build(), f"{CSS_OVERRIDE}:{line}:", "a resource was refused", "built.png",
+                 code=None, at_load=False)
+
+
+def test_a_resource_no_source_mentions_is_reported_for_the_document(case):
+    """Assembled from pieces no file holds: the document is still named (no line to point at)."""
+    from test_hardening import HANDOUT_YML, refused_in_process
+
+    _css(case, "body { background: url(\"{{ 'ht' ~ 'tp:' ~ '/' ~ '/' ~ 'h' ~ '.' ~ 'x' }}\"); }")
+    text = refused_in_process(case, pdf=True)
+    assert text.startswith(f"{HANDOUT_YML}: a resource was refused while printing {HANDOUT_YML}: http://h.x"), text
+
+
+def test_locate_prefers_the_longest_match_and_the_practice_folder(tmp_path: Path):
+    from clinicpress.render.handout.fetcher import locate
+
+    practice, default = tmp_path / "p", tmp_path / "d"
+    practice.mkdir()
+    default.mkdir()
+    (default / "a.css").write_text("x\nurl(img/logo.png)\n", encoding="utf-8")
+    (practice / "b.css").write_text("\n\n\nurl(logo.png)\n", encoding="utf-8")
+    (practice / "font.ttf").write_bytes(b"img/logo.png")  # not a source file
+    assert locate("file:///out/p/img/logo.png", [practice, default]) == (default / "a.css", 2)
+    assert locate("file:///out/p/other/logo.png", [practice, default]) == (practice / "b.css", 4)
+    assert locate("file:///out/p/nothing.png", [practice, default]) is None
+    assert locate("file:///out/p/a%20b.png", [practice]) is None
+    (practice / "c.css").write_text("url('a b.png')\n", encoding="utf-8")
+    assert locate("file:///out/p/a%20b.png", [practice]) == (practice / "c.css", 1)
