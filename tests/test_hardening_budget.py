@@ -166,6 +166,62 @@ def test_a_build_with_a_bomb_stops_it_and_builds_the_rest(tmp_path: Path, jobs: 
     assert f"rendered {OTHER}/{HANDOUT}" in output and after[f"{OTHER}/{HANDOUT}.pdf"].startswith(b"%PDF-")
 
 
+def _build_without_timer(root: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
+    """A build whose SIGALRM is blocked (and so in its workers): the budget's timer cannot fire, as
+    when rendering is stuck inside a C library. Only the hard stop can end the document."""
+    import os
+    import signal
+
+    return subprocess.run([sys.executable, str(Path(__file__).parents[1] / "build.py"), "build", "--root", str(root),
+                           "--output", str(out), "--no-slide-images", "--only", HANDOUT, *args],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+                          preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM}))
+
+
+def test_a_worker_stuck_past_its_budget_is_killed_and_the_rest_builds(tmp_path: Path):
+    from clinicpress.jobs.budget import hard_seconds
+
+    root = make_project(tmp_path / "proj", practices=(PRACTICE, OTHER))
+    out = tmp_path / "out"
+    _budget_toml(root, 2)
+    _override(root, BOMBS["nested-loops"][0])
+    started = time.monotonic()
+    proc = _build_without_timer(root, out, "-j", "2")
+    took = time.monotonic() - started
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "Traceback" not in output and "internal error" not in output, output
+    limit = hard_seconds(Budget(2.0, 256))
+    assert f"{HANDOUT_YML}: error: rendering this handout for {PRACTICE} took longer than {limit:g} s" in output, output
+    assert f"templates: {OVERRIDES}" in output and "its worker process was killed" in output, output
+    assert (out / OTHER / f"{HANDOUT}.pdf").is_file() and not (out / PRACTICE / f"{HANDOUT}.pdf").exists()
+    assert limit <= took < limit + 60, took
+
+
+def test_a_serial_build_stuck_past_its_budget_stops(tmp_path: Path):
+    from clinicpress.jobs.budget import hard_seconds
+
+    root = make_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    _budget_toml(root, 2)
+    assert build_cmd(root, out, "-q").returncode == 0
+    before = snapshot(out)
+    _override(root, BOMBS["nested-loops"][0])
+    started = time.monotonic()
+    proc = _build_without_timer(root, out, "-j", "1")
+    took = time.monotonic() - started
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "Traceback" not in output, output
+    limit = hard_seconds(Budget(2.0, 256))
+    assert f"rendering {HANDOUT_YML} for {PRACTICE} took longer than {limit:g} s" in output, output
+    assert limit <= took < limit + 60, took
+    after = snapshot(out)
+    assert {k: v for k, v in after.items() if k.endswith((".pdf", ".html"))} == {
+        k: v for k, v in before.items() if k.endswith((".pdf", ".html"))}
+
+
 def test_the_preview_renderer_keeps_to_the_budget(mine: Path, tmp_path: Path):
     from clinicpress.serve.preview.messages import Failed
     from clinicpress.serve.preview.worker import _Work

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import OverBudget
+from ..errors import BUDGET_HINT, OverBudget
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,19 @@ class Budget:
         return cls(config.render_seconds, config.render_memory_mib)
 
 
+def _stop(what: str, budget: Budget) -> None:
+    import os
+    import sys
+
+    sys.stderr.write(
+        f"error: {what} took longer than {hard_seconds(budget):g} s and did not stop at its budget of "
+        f"{budget.seconds:g} s; stopped (outputs already written are complete)\n"
+        f"    hint: {BUDGET_HINT}\n"
+    )
+    sys.stderr.flush()
+    os._exit(1)
+
+
 def _data_size() -> int | None:
     """The process's data segment (VmData) in bytes, or None where /proc is unavailable."""
     try:
@@ -61,9 +74,19 @@ def _data_size() -> int | None:
     return None
 
 
+def hard_seconds(budget: Budget) -> float:
+    """When rendering is stopped the hard way: the time budget (which the timer enforces) plus
+    half of it and ten seconds, for code stuck where the timer cannot reach (a C library)."""
+    return budget.seconds * 1.5 + 10
+
+
 @contextlib.contextmanager
-def enforced(budget: Budget) -> Iterator[None]:
-    """Runs the body under the budget: OverBudget after `seconds`, MemoryError past `memory_mib` more."""
+def enforced(budget: Budget, *, stop_process: str | None = None) -> Iterator[None]:
+    """Runs the body under the budget: OverBudget after `seconds`, MemoryError past `memory_mib` more.
+
+    With `stop_process` (what is being rendered), this process ends (exit code 1, after saying
+    so) should the body still run at `hard_seconds`: used where no other process watches the
+    rendering (a build with -j 1, the preview's renderer); pool workers are watched by the build."""
     try:
         import resource
         import signal
@@ -89,9 +112,16 @@ def enforced(budget: Budget) -> Iterator[None]:
 
         old_handler = signal.signal(signal.SIGALRM, expired)
         signal.setitimer(signal.ITIMER_REAL, budget.seconds)
+    killer = None
+    if stop_process is not None:
+        killer = threading.Timer(hard_seconds(budget), _stop, args=(stop_process, budget))
+        killer.daemon = True
+        killer.start()
     try:
         yield
     finally:
+        if killer is not None:
+            killer.cancel()
         if main:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_handler)

@@ -23,7 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..render.templating import Templates
 
 
-def run_job(project: "Project", job: Job, out_root: Path, budget: Budget | None = None) -> Result:
+def run_job(
+    project: "Project", job: Job, out_root: Path, budget: Budget | None = None, *, stop_process: bool = False
+) -> Result:
     """Renders one job in memory, within its time and memory budget; nothing is written here.
 
     Running over the budget is the user's problem to fix (a template too slow or too large):
@@ -31,24 +33,25 @@ def run_job(project: "Project", job: Job, out_root: Path, budget: Budget | None 
     the document and its practice's templates."""
     budget = budget or Budget.of()
     try:
-        with enforced(budget):
+        what = f"rendering {rel(job.source.path, project.root)} for {job.practice.slug}"
+        with enforced(budget, stop_process=what if stop_process else None):
             return _render(project, job, out_root)
     except (OverBudget, MemoryError) as exc:
-        raise UserError(_over_budget(exc, project, job, budget)) from None
+        what = (
+            f"took longer than {budget.seconds:g} s, its budget, and was stopped"
+            if isinstance(exc, OverBudget)
+            else f"needed more than {budget.memory_mib} MiB of memory, its budget, and was stopped"
+        )
+        raise UserError(budget_problem(project, job, what, budget)) from None
 
 
-def _over_budget(exc: BaseException, project: "Project", job: Job, budget: Budget) -> Problem:
+def budget_problem(project: "Project", job: Job, what: str, budget: Budget) -> Problem:
+    """The error for a document stopped while rendering: the document, what happened, its templates."""
     templates = job.practice.root / "templates"
     where = rel(templates if templates.is_dir() else project.root / "templates", project.root)
-    what = (
-        f"took longer than {budget.seconds:g} s"
-        if isinstance(exc, OverBudget)
-        else f"needed more than {budget.memory_mib} MiB of memory"
-    )
     return Problem(
         rel(job.source.path, project.root),
-        message=f"rendering this {job.source.kind} for {job.practice.slug} {what}, its budget; it was stopped "
-        f"(templates: {where})",
+        message=f"rendering this {job.source.kind} for {job.practice.slug} {what} (templates: {where})",
         hint=BUDGET_HINT,
     )
 
@@ -118,7 +121,13 @@ def reset_caches() -> None:
 
 
 def execute(
-    project: "Project", task: Task, out_root: Path, *, slide_images: bool = True, budget: Budget | None = None
+    project: "Project",
+    task: Task,
+    out_root: Path,
+    *,
+    slide_images: bool = True,
+    budget: Budget | None = None,
+    stop_process: bool = False,
 ) -> Result:
     """Renders a job and adds its page count and thumbnail; failures come back in the Result.
 
@@ -131,7 +140,7 @@ def execute(
     started = time.perf_counter()
     job = task.job
     try:
-        result = run_job(project, job, out_root, budget)
+        result = run_job(project, job, out_root, budget, stop_process=stop_process)
         if "pdf" in result.files:
             pdf = result.files["pdf"]
             digest = hashlib.sha256(pdf).hexdigest()

@@ -234,7 +234,8 @@ class _Work:
             return Failed([Problem("(preview)", message=f"no item {item_id!r}")])
         started = time.perf_counter()
         try:
-            result = run_job(self.project, job, self.root / PREVIEW_OUT, Budget.of(load_config(self.root)))
+            budget = Budget.of(load_config(self.root))
+            result = run_job(self.project, job, self.root / PREVIEW_OUT, budget, stop_process=True)
         except UserError as exc:
             return Failed(list(exc.problems))
         except Exception as exc:
