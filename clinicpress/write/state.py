@@ -28,31 +28,37 @@ class BadState(Exception):
     """A state file that cannot be trusted; the message says what was wrong."""
 
 
-def confined(out_root: Path, name: str) -> Path | None:
+def confined(out_root: Path, name: str, folders: dict[str, Path] | None = None) -> Path | None:
     """The path of `name` (relative, posix) inside the resolved `out_root`, or None if it leads out.
 
     Refuses empty, absolute, `..`, `.`, backslash and NUL names, and names whose real path
-    (symlinks resolved, the file's own link too) is not below the output folder.
+    (symlinks resolved, the file's own link too) is not below the output folder. `folders`
+    remembers resolved folders while one file is validated (a manifest names a few folders
+    hundreds of times).
     """
     if not name or "\\" in name or "\0" in name or name.startswith("/"):
         return None
     parts = name.split("/")
     if any(p in ("", ".", "..") for p in parts):
         return None
-    root = out_root.resolve()
-    path = root.joinpath(*parts)
+    folders = {} if folders is None else folders
     try:
-        real = path.resolve()
+        root = folders.get("") or folders.setdefault("", out_root.resolve())
+        key = "/".join(parts[:-1])
+        real_folder = folders.get(key) or folders.setdefault(key, root.joinpath(*parts[:-1]).resolve())
+        path = root.joinpath(*parts)
+        real = path.resolve() if os.path.islink(path) else real_folder / parts[-1]
     except (OSError, RuntimeError):  # a symlink loop
         return None
     return path if real.is_relative_to(root) and real != root else None
 
 
 def _inside(name: str, info: ValidationInfo) -> str:
-    root = (info.context or {}).get("out_root")
+    context = info.context or {}
+    root = context.get("out_root")
     if root is None:
         raise ValueError("no output folder to check the path against")
-    if confined(root, name) is None:
+    if confined(root, name, context.get("folders")) is None:
         raise ValueError(f"path {name[:80]!r} leads outside the output folder")
     return name
 
@@ -226,7 +232,7 @@ def read_state(path: Path, model: type[_Strict], version_field: str, version: in
     if type(found) is int and found != version:
         return {}  # written by another version of ClinicPress: silently replaced
     try:
-        model.model_validate(data, context={"out_root": path.parent})
+        model.model_validate(data, context={"out_root": path.parent, "folders": {}})
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(p) for p in first["loc"] if p != "[key]") or "(top level)"
