@@ -238,6 +238,58 @@ def test_the_preview_renderer_keeps_to_the_budget(mine: Path, tmp_path: Path):
     assert f"{OVERRIDE}:{line}:" in text and "ran over its time budget" in text, text
 
 
+def test_a_preview_renderer_stuck_past_its_budget_is_stopped_and_the_preview_goes_on(tmp_path: Path):
+    """The preview with SIGALRM blocked (so in its renderer): the stuck render ends at the hard stop,
+    the page shows the renderer stopped, the terminal says why, and the preview keeps answering."""
+    import json
+    import os
+    import signal
+    import urllib.request
+
+    from conftest import copy_project
+    from test_preview import _free_port
+
+    from clinicpress.jobs.budget import hard_seconds
+
+    root = copy_project(tmp_path / "proj", practices=[PRACTICE])
+    (root / "clinicpress.toml").write_text("render_seconds = 1\n", encoding="utf-8")
+    _override(root, BOMBS["nested-loops"][0])
+    item = "gut-and-immune-system"
+    port = _free_port()
+    log = open(tmp_path / "preview.log", "w")
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parents[1] / "build.py"), "preview", "--practice",
+                             PRACTICE, "--port", str(port), "--root", str(root)], cwd=root, stdout=log,
+                            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+                            preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM}))
+    try:
+        deadline = time.monotonic() + 60 + hard_seconds(Budget(1.0, 1024)) * 2
+        problems: list = []
+        while time.monotonic() < deadline and not problems:
+            assert proc.poll() is None, (tmp_path / "preview.log").read_text()
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/?item={item}", timeout=5).read()
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=5) as answer:
+                    state = json.loads(answer.read())
+                problems = [p for i in state["items"] if i["id"] == item for p in i["problems"]]
+            except OSError:
+                pass
+            time.sleep(0.5)
+        text = (tmp_path / "preview.log").read_text()
+        assert problems and "the renderer process stopped" in problems[0]["message"], (problems, text)
+        assert f"rendering content/handouts/{item}.yml for {PRACTICE} took longer than" in text, text
+        assert "Traceback" not in text, text
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)  # the preview ends its renderer's process group
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
 @pytest.mark.parametrize("option,value", [("render_seconds", "0"), ("render_seconds", '"fast"'),
                                           ("render_memory_mib", "10"), ("render_memory_mib", "1.5")])
 def test_a_bad_budget_option_is_an_error_naming_its_line(mine: Path, option: str, value: str):
