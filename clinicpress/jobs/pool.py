@@ -109,8 +109,13 @@ def _watch_build(build_pid: int) -> None:
 def _work(ident: tuple, out_root: str, thumbnail_of: str | None) -> Result:
     project = _WORKER["project"]
     task = Task(job_from_ident(project, ident), thumbnail_of)
-    _WORKER["started"].put((os.getpid(), task.job.key, time.monotonic()))  # for the build's watchdog
-    return execute(project, task, Path(out_root), slide_images=_WORKER["slide_images"], budget=_WORKER["budget"])
+
+    def rendering(key: str | None) -> None:  # what the build's watchdog times: the rendering, not LibreOffice
+        _WORKER["started"].put((os.getpid(), key, time.monotonic()))
+
+    return execute(
+        project, task, Path(out_root), slide_images=_WORKER["slide_images"], budget=_WORKER["budget"], watch=rendering
+    )
 
 
 def portable(project: "Project") -> bytes:
@@ -319,7 +324,10 @@ class Renderer:
         try:
             while self._started_q is not None and not self._started_q.empty():
                 pid, key, started = self._started_q.get()
-                self._running[pid] = (key, started)
+                if key is None:  # the worker finished rendering (a thumbnail may follow)
+                    self._running.pop(pid, None)
+                else:
+                    self._running[pid] = (key, started)
         except (OSError, EOFError, ValueError):
             pass
         limit = hard_seconds(self.budget)

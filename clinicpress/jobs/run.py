@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,9 @@ def run_job(
     project: "Project", job: Job, out_root: Path, budget: Budget | None = None, *, stop_process: bool = False
 ) -> Result:
     """Renders one job in memory, within its time and memory budget; nothing is written here.
+
+    `stop_process`: end this process should rendering still run at the hard limit (where no
+    other process watches it: -j 1, the preview's renderer; see jobs/budget.py).
 
     Running over the budget is the user's problem to fix (a template too slow or too large):
     a template reports it at its line (render/templating.py); anywhere else it is reported for
@@ -128,10 +131,13 @@ def execute(
     slide_images: bool = True,
     budget: Budget | None = None,
     stop_process: bool = False,
+    watch: Callable[[str | None], None] | None = None,
 ) -> Result:
     """Renders a job and adds its page count and thumbnail; failures come back in the Result.
 
-    The one function both the serial path and the workers run.
+    The one function both the serial path and the workers run. `watch` is told the job's key
+    when rendering starts and None when it ends (a pool's watchdog times the rendering);
+    `stop_process`: see `run_job`.
     """
     import traceback
 
@@ -140,7 +146,11 @@ def execute(
     started = time.perf_counter()
     job = task.job
     try:
+        if watch is not None:
+            watch(job.key)
         result = run_job(project, job, out_root, budget, stop_process=stop_process)
+        if watch is not None:
+            watch(None)
         if "pdf" in result.files:
             pdf = result.files["pdf"]
             digest = hashlib.sha256(pdf).hexdigest()
