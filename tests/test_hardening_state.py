@@ -219,8 +219,11 @@ def _set(name: str, path: tuple, value):
     return tamper
 
 
-def _first_check(t: Tampered) -> str:
-    return next(iter(t.state()["checks"]))
+def _gone_as(t: Tampered, name: str) -> None:
+    """A gone item's output named like a folder or a state file (a build removes a gone item's outputs)."""
+    m = t.manifest()
+    m["outputs"][name] = gone_entry(t)
+    t.write(MANIFEST, m)
 
 
 BROKEN = {
@@ -251,6 +254,10 @@ BROKEN = {
     "manifest-findings-an-object": (MANIFEST, _set(MANIFEST, ("items", "*", "findings"), {"a": 1}), "findings"),
     "manifest-thumbnail-a-string": (MANIFEST, _set(MANIFEST, ("outputs", PDF, "thumbnail"), "x.png"), "thumbnail"),
     "manifest-unknown-status": (MANIFEST, _set(MANIFEST, ("outputs", PDF, "status"), "fine"), "status"),
+    "manifest-output-is-a-folder": (MANIFEST, lambda t: _gone_as(t, PRACTICE), "is not a document's name"),
+    "manifest-output-is-the-cache": (MANIFEST, lambda t: _gone_as(t, STATE_FILE), "is not a document's name"),
+    "manifest-thumbnail-is-the-report": (MANIFEST, _set(MANIFEST, ("outputs", PDF, "thumbnail", "path"), "report.json"),
+                                         "is not a thumbnail's name"),
     "manifest-truncated": (MANIFEST, lambda t: t.write(MANIFEST, (t.out / MANIFEST).read_bytes()[:-40]),
                            "not valid JSON"),
     "manifest-a-string": (MANIFEST, lambda t: t.write(MANIFEST, '"outputs"'), "holds a JSON string"),

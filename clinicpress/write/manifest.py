@@ -51,7 +51,7 @@ def remove_output(out_root: Path, name: str, entry: dict) -> list[str]:
         try:
             path.unlink()
             removed.append(path.relative_to(root).as_posix())
-        except FileNotFoundError:
+        except OSError:  # already gone, or a folder: never removed
             pass
         for folder in (path.parent, path.parent.parent):
             if folder != root and folder.is_relative_to(root):

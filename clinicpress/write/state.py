@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,6 +66,23 @@ def _inside(name: str, info: ValidationInfo) -> str:
 
 OutputPath = Annotated[str, AfterValidator(_inside)]
 """A path relative to the output folder that stays inside it."""
+
+_DOCUMENT_RE = re.compile(r"[^/]+/[^/]+\.(pdf|html|pptx)")
+_THUMBNAIL_RE = re.compile(r"[^/]+/thumbs/[^/]+\.png")
+
+
+def _shaped(pattern: re.Pattern, what: str):
+    def check(name: str) -> str:
+        if not pattern.fullmatch(name):
+            raise ValueError(f"{name[:80]!r} is not {what}")
+        return name
+
+    return AfterValidator(check)
+
+
+DocumentPath = Annotated[OutputPath, _shaped(_DOCUMENT_RE, "a document's name (<practice>/<name>.pdf, .html or .pptx)")]
+"""Where a build puts a document: the only kind of file the manifest lists (and may remove)."""
+ThumbnailPath = Annotated[OutputPath, _shaped(_THUMBNAIL_RE, "a thumbnail's name (<practice>/thumbs/<name>.png)")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -87,7 +105,7 @@ class FindingJson(_Strict):
 
 # --------------------------------------------------------------------------- manifest.json
 class Thumbnail(_Strict):
-    path: OutputPath
+    path: ThumbnailPath
     of: Sha256 | None = None
 
 
@@ -136,7 +154,7 @@ class Manifest(_Strict):
     tool: Tool | None = None
     practices: dict[str, PracticeEntry] = {}
     items: dict[str, ItemEntry] = {}
-    outputs: dict[OutputPath, OutputEntry]
+    outputs: dict[DocumentPath, OutputEntry]
 
 
 # --------------------------------------------------------------------------- .clinicpress-cache.json
