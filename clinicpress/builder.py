@@ -18,18 +18,20 @@ A build does only the work its inputs call for:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .checker import blocks, failing_items, load, narrowed, print_table, run_checks
 from .console import Reporter
-from .errors import Problem, UsageError
+from .errors import Problem, UsageError, rel
 from .settings import BuildSettings, require_project
 from .write import manifest as mf
-from .write.cache import FileHashes, load_state, project_fingerprint, save_state
+from .write.cache import STATE_FILE, FileHashes, load_state, project_fingerprint, save_state
 from .write.store import clean_temp_files
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,14 +98,17 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
     clean_temp_files(out_root)
     # --no-cache re-hashes every file and renders every selected job, but still reads what the
     # last builds recorded, so the outputs outside this build's selection stay valid.
-    state = load_state(out_root)
+    state, manifest = _previous(out_root, reporter)
+    if state is None or manifest is None:  # a state file was not trusted: build everything again
+        state, manifest = state or {}, manifest or {}
+        settings = dataclasses.replace(settings, no_cache=True)
     hashes = FileHashes(None if settings.no_cache else state.get("hashes"))
     fingerprint = project_fingerprint(settings.root, hashes, settings.fingerprint_options())
     if not settings.no_cache and _up_to_date(state, fingerprint, hashes, settings):
-        return _report_up_to_date(state, settings, reporter, started, hashes)
+        return _report_up_to_date(state, manifest, settings, reporter, started, hashes)
 
     project = load(settings, reporter)
-    plan = _plan(project, settings, state, hashes, reporter)
+    plan = _plan(project, settings, state, manifest, hashes, reporter)
     renderer = _renderer(project, plan, settings, workers)
     try:
         renderer.submit([_task(job, plan, settings) for job in plan.stale])
@@ -132,7 +137,26 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
 
 
 # --------------------------------------------------------------------------- phases
-def _plan(project: Project, settings: BuildSettings, state: dict, hashes: FileHashes, reporter: Reporter) -> Plan:
+def _previous(out_root: Path, reporter: Reporter) -> tuple[dict | None, dict | None]:
+    """The last build's cache state and manifest, read back as untrusted input ({}: none).
+
+    A file that fails validation (clinicpress.write.state) is None, after one warning naming
+    it and what was wrong."""
+    from .write.state import BadState
+
+    found: list[dict | None] = []
+    for name, read in ((STATE_FILE, load_state), (mf.MANIFEST, mf.load_manifest)):
+        try:
+            found.append(read(out_root))
+        except BadState as exc:
+            reporter.warning(f"{rel(out_root / name)} {exc}; ignored it and building everything again")
+            found.append(None)
+    return found[0], found[1]
+
+
+def _plan(
+    project: Project, settings: BuildSettings, state: dict, manifest: dict, hashes: FileHashes, reporter: Reporter
+) -> Plan:
     """Plans every job and finds the ones whose outputs are current."""
     from .jobs.model import plan
     from .write.cache import JobKeys, explain
@@ -152,7 +176,7 @@ def _plan(project: Project, settings: BuildSettings, state: dict, hashes: FileHa
                 hint=f"known slugs: {', '.join(known)}",
             )
         )
-    old_outputs = mf.load_manifest(settings.out_root).get("outputs", {})
+    old_outputs = manifest.get("outputs", {})
     job_keys = JobKeys(project, hashes, settings.out_root)
     keys, parts = {}, {}
     for job in jobs:
@@ -174,6 +198,7 @@ def _plan(project: Project, settings: BuildSettings, state: dict, hashes: FileHa
 
 def _renderer(project: Project, plan: Plan, settings: BuildSettings, workers: int) -> Renderer:
     """The worker pool for the stale jobs (rendering starts while this process runs the checks)."""
+    from .jobs.budget import Budget
     from .jobs.pool import Renderer
 
     stale = plan.stale
@@ -183,6 +208,7 @@ def _renderer(project: Project, plan: Plan, settings: BuildSettings, workers: in
         workers=min(workers, len(stale)) if stale else 1,
         kinds={j.source.kind for j in stale},
         slide_images=settings.slide_images,
+        budget=Budget.of(plan.config),
     )
 
 
@@ -356,15 +382,14 @@ def _up_to_date(state: dict, fingerprint: str, hashes: FileHashes, settings: Bui
     """True if the last complete build had these exact inputs and its files are untouched."""
     if not state.get("fingerprint") or state["fingerprint"] != fingerprint or not state.get("written"):
         return False
-    return all(hashes.maybe(settings.out_root / name) == sha for name, sha in state["written"].items())
+    return all(hashes.output(settings.out_root / name) == sha for name, sha in state["written"].items())
 
 
 def _report_up_to_date(
-    state: dict, settings: BuildSettings, reporter: Reporter, started: float, hashes: FileHashes
+    state: dict, manifest: dict, settings: BuildSettings, reporter: Reporter, started: float, hashes: FileHashes
 ) -> int:
     """Reports the last build's results again without loading anything."""
     out_root = settings.out_root
-    manifest = mf.load_manifest(out_root)
     items = manifest.get("items", {})
     findings = {key: [mf.finding_from_json(f) for f in item.get("findings", [])] for key, item in items.items()}
     failing = failing_items(findings, settings.strict)

@@ -66,6 +66,22 @@ class UserError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class OverBudget(Exception):
+    """Rendering a document took longer than its time budget (raised by clinicpress.jobs.budget)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"rendering took longer than {seconds:g} s")
+        self.seconds = seconds
+
+
+BUDGET_HINT = (
+    "look in the practice's templates for a loop inside a loop, a macro that calls itself, or a string or "
+    "list grown in a loop; if the document really needs more, raise render_seconds or render_memory_mib "
+    "in [tool.clinicpress]"
+)
+"""What to do about a document that ran over its rendering budget."""
+
+
 class UsageError(UserError):
     """Wrong command-line usage (exit 2)."""
 

@@ -69,10 +69,16 @@ def test_explain_names_what_changed():
     assert "content" in explain({"content": "a", "tool": "t"}, {"content": "b", "tool": "t"})
 
 
-def test_a_damaged_state_file_counts_as_no_state(tmp_path: Path):
+def test_a_damaged_state_file_is_not_trusted(tmp_path: Path):
+    from clinicpress.write.state import BadState
+
     save_state(tmp_path, {"fingerprint": "x", "hashes": {}})
     assert load_state(tmp_path)["fingerprint"] == "x"
     (tmp_path / STATE_FILE).write_text("{not json", encoding="utf-8")
-    assert load_state(tmp_path) == {}
+    with pytest.raises(BadState, match="not valid JSON"):
+        load_state(tmp_path)
     (tmp_path / STATE_FILE).write_text(json.dumps(["a list"]), encoding="utf-8")
-    assert load_state(tmp_path) == {}
+    with pytest.raises(BadState, match="array"):
+        load_state(tmp_path)
+    (tmp_path / STATE_FILE).write_text(json.dumps({"version": 0}), encoding="utf-8")
+    assert load_state(tmp_path) == {}  # another version of the tool: replaced without a word

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BuildError, Problem
+from .budget import Budget, hard_seconds
 from .model import Result, Task, job_from_ident
 from .run import execute, warm_up
 
@@ -41,9 +42,15 @@ PRELOAD = (
 """Modules the fork server imports once, so each new worker starts warm."""
 
 _WORKER: dict = {}
+WATCH_SECONDS = 0.5
+"""How often the build looks at its workers while waiting for results."""
+MAX_RESTARTS = 3
+"""Fresh pools started after workers died of unknown causes before the build gives up."""
 
 
-def _init_worker(project_blob: bytes, kinds: tuple[str, ...], slide_images: bool, build_pid: int) -> None:
+def _init_worker(
+    project_blob: bytes, kinds: tuple[str, ...], slide_images: bool, build_pid: int, budget: Budget, started
+) -> None:
     """Runs once in each new worker: ignore Ctrl-C (the main process handles it), load, warm up."""
     import pickle
     import signal
@@ -51,7 +58,7 @@ def _init_worker(project_blob: bytes, kinds: tuple[str, ...], slide_images: bool
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_build(build_pid)
     project = pickle.loads(project_blob)
-    _WORKER.update(project=project, slide_images=slide_images)
+    _WORKER.update(project=project, slide_images=slide_images, budget=budget, started=started)
     warm_up(project, kinds)
 
 
@@ -102,7 +109,13 @@ def _watch_build(build_pid: int) -> None:
 def _work(ident: tuple, out_root: str, thumbnail_of: str | None) -> Result:
     project = _WORKER["project"]
     task = Task(job_from_ident(project, ident), thumbnail_of)
-    return execute(project, task, Path(out_root), slide_images=_WORKER["slide_images"])
+
+    def rendering(key: str | None) -> None:  # what the build's watchdog times: the rendering, not LibreOffice
+        _WORKER["started"].put((os.getpid(), key, time.monotonic()))
+
+    return execute(
+        project, task, Path(out_root), slide_images=_WORKER["slide_images"], budget=_WORKER["budget"], watch=rendering
+    )
 
 
 def portable(project: "Project") -> bytes:
@@ -161,8 +174,11 @@ class Renderer:
         workers: int,
         kinds: Iterable[str] = ("handout", "deck"),
         slide_images: bool = True,
+        budget: Budget | None = None,
     ):
         self.project = project
+        self.budget = budget or Budget.of()
+        """The time and memory each document may use while it renders (clinicpress.jobs.budget)."""
         self.out_root = out_root
         self.workers = max(1, workers)
         self.kinds = tuple(sorted(set(kinds)))
@@ -172,6 +188,15 @@ class Renderer:
         self._start_error: BaseException | None = None
         self._tasks: list[Task] = []
         self._futures: dict = {}
+        self._blob = b""
+        self._started_q = None
+        """Where workers say which job they start (pid, job key, time.monotonic()): the watchdog's view."""
+        self._restarts = 0
+        self._running: dict[int, tuple[str, float]] = {}
+        """Worker pid -> (job key, when it started), from the workers' own reports."""
+        self._stopped: dict[str, str] = {}
+        """Job key -> why the watchdog stopped its worker."""
+        self._known_processes: dict = {}
 
     @property
     def parallel(self) -> bool:
@@ -188,21 +213,23 @@ class Renderer:
             return self
         import threading
 
-        blob = portable(self.project)
-        self._starter = threading.Thread(target=self._start, args=(blob,), name="clinicpress-pool-start", daemon=True)
+        self._blob = portable(self.project)
+        self._starter = threading.Thread(target=self._start, name="clinicpress-pool-start", daemon=True)
         self._starter.start()
         return self
 
-    def _start(self, blob: bytes) -> None:
+    def _start(self) -> None:
         from concurrent.futures import ProcessPoolExecutor
 
         try:
             if self._pool is None:
+                context = _context()
+                self._started_q = context.SimpleQueue()  # written at once: a killed worker's note is not lost
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
-                    mp_context=_context(),
+                    mp_context=context,
                     initializer=_init_worker,
-                    initargs=(blob, self.kinds, self.slide_images, os.getpid()),
+                    initargs=(self._blob, self.kinds, self.slide_images, os.getpid(), self.budget, self._started_q),
                 )
             tasks = self._tasks
             # Decks take longest: start them first so no worker is left with one at the end.
@@ -237,11 +264,18 @@ class Renderer:
         if not self.parallel:
             warm_up(self.project, {t.job.source.kind for t in wanted})
             for task in wanted:
-                on_result(task, execute(self.project, task, self.out_root, slide_images=self.slide_images))
+                on_result(
+                    task,
+                    execute(
+                        self.project,
+                        task,
+                        self.out_root,
+                        slide_images=self.slide_images,
+                        budget=self.budget,
+                        stop_process=True,
+                    ),
+                )
             return 0
-
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
 
         self._started_pool()
         pending = dict(self._futures)
@@ -251,28 +285,109 @@ class Renderer:
                 del pending[future]
         try:
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: pending[f][0]):
-                    _, task = pending.pop(future)
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        left = [task.job.key] + [t.job.key for _, t in pending.values()]
-                        raise BuildError(
-                            Problem(
-                                "build.py",
-                                message="a worker process stopped unexpectedly (killed, or out of memory?); "
-                                f"{len(left)} document(s) not rendered: {', '.join(sorted(left)[:5])}"
-                                + (" …" if len(left) > 5 else ""),
-                                hint="outputs already written are complete; build again, with fewer workers (-j 1) "
-                                "if memory is short",
-                            )
-                        ) from None
-                    on_result(task, result)
+                pending = self._collect_some(pending, on_result)
         except BaseException:
             self.close(abort=True)
             raise
         return self.workers
+
+    def _collect_some(self, pending: dict, on_result: Callable[[Task, Result], None]) -> dict:
+        """Waits a moment for results and hands them over; stops a worker whose document is far
+        over its time budget (stuck where the budget's timer cannot reach, such as a C library),
+        and after a worker died reports its document and renders the rest on fresh workers.
+        Returns the futures still pending."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        done, _ = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
+        self._watch()
+        broken = False
+        for future in sorted(done, key=lambda f: pending[f][0]):
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken = True
+                continue
+            _, task = pending.pop(future)
+            self._running = {pid: run for pid, run in self._running.items() if run[0] != task.job.key}
+            on_result(task, result)
+        if not broken:
+            return pending
+        wait(pending)  # a broken pool fails every future at once
+        return self._restart(pending, on_result)
+
+    def _watch(self) -> None:
+        """Reads which worker started which job; kills a worker past the hard time limit."""
+        import signal
+
+        self._known_processes.update(getattr(self._pool, "_processes", None) or {})
+        try:
+            while self._started_q is not None and not self._started_q.empty():
+                pid, key, started = self._started_q.get()
+                if key is None:  # the worker finished rendering (a thumbnail may follow)
+                    self._running.pop(pid, None)
+                else:
+                    self._running[pid] = (key, started)
+        except (OSError, EOFError, ValueError):
+            pass
+        limit = hard_seconds(self.budget)
+        now = time.monotonic()
+        for pid, (key, started) in list(self._running.items()):
+            if now - started > limit and key not in self._stopped:
+                self._stopped[key] = (
+                    f"took longer than {limit:g} s and did not stop at its budget of {self.budget.seconds:g} s; "
+                    "its worker process was killed"
+                )
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+    def _restart(self, pending: dict, on_result: Callable[[Task, Result], None]) -> dict:
+        """After a worker died: its job (or the one the watchdog stopped) fails, the rest start again."""
+        from .run import budget_problem
+
+        self._watch()
+        died = {pid for pid, code in self._exit_codes().items() if code not in (None, -15)}
+        culprits = {key: why for key, why in self._stopped.items()}
+        for pid, (key, _) in self._running.items():
+            if pid in died and key not in culprits:
+                culprits[key] = "failed: the worker process stopped unexpectedly (killed, or out of memory?)"
+        tasks = []
+        for future, (_, task) in sorted(pending.items(), key=lambda item: item[1][0]):
+            if future.exception() is None:  # finished just before the pool broke
+                on_result(task, future.result())
+            else:
+                tasks.append(task)
+        self._restarts += 1
+        if not any(t.job.key in culprits for t in tasks) and self._restarts > MAX_RESTARTS:
+            left = [t.job.key for t in tasks]
+            raise BuildError(
+                Problem(
+                    "build.py",
+                    message="a worker process stopped unexpectedly (killed, or out of memory?); "
+                    f"{len(left)} document(s) not rendered: {', '.join(sorted(left)[:5])}"
+                    + (" …" if len(left) > 5 else ""),
+                    hint="outputs already written are complete; build again, with fewer workers (-j 1) "
+                    "if memory is short",
+                )
+            )
+        _shutdown(self._pool, abort=True)
+        self._pool, self._running, self._stopped = None, {}, {}
+        for task in tasks:
+            if task.job.key in culprits:
+                problem = budget_problem(self.project, task.job, culprits[task.job.key], self.budget)
+                on_result(task, Result(task.job.key, problems=[problem]))
+        self._tasks = [t for t in tasks if t.job.key not in culprits]
+        self._futures = {}
+        self._start()
+        self._started_pool()
+        return dict(self._futures)
+
+    def _exit_codes(self) -> dict[int, int | None]:
+        processes = getattr(self._pool, "_processes", None) or {}
+        self._known_processes.update(processes)
+        return {pid: p.exitcode for pid, p in self._known_processes.items()}
 
     def run(self, tasks: list[Task], on_result: Callable[[Task, Result], None]) -> int:
         """submit() then collect(): renders every task."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import rel
+from ..errors import BUDGET_HINT, OverBudget, Problem, UserError, rel
+from .budget import Budget, enforced
 from .model import Job, Result, Task
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,8 +23,43 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..render.templating import Templates
 
 
-def run_job(project: "Project", job: Job, out_root: Path) -> Result:
-    """Renders one job in memory; nothing is written here."""
+def run_job(
+    project: "Project", job: Job, out_root: Path, budget: Budget | None = None, *, stop_process: bool = False
+) -> Result:
+    """Renders one job in memory, within its time and memory budget; nothing is written here.
+
+    `stop_process`: end this process should rendering still run at the hard limit (where no
+    other process watches it: -j 1, the preview's renderer; see jobs/budget.py).
+
+    Running over the budget is the user's problem to fix (a template too slow or too large):
+    a template reports it at its line (render/templating.py); anywhere else it is reported for
+    the document and its practice's templates."""
+    budget = budget or Budget.of()
+    try:
+        what = f"rendering {rel(job.source.path, project.root)} for {job.practice.slug}"
+        with enforced(budget, stop_process=what if stop_process else None):
+            return _render(project, job, out_root)
+    except (OverBudget, MemoryError) as exc:
+        what = (
+            f"took longer than {budget.seconds:g} s, its budget, and was stopped"
+            if isinstance(exc, OverBudget)
+            else f"needed more than {budget.memory_mib} MiB of memory, its budget, and was stopped"
+        )
+        raise UserError(budget_problem(project, job, what, budget)) from None
+
+
+def budget_problem(project: "Project", job: Job, what: str, budget: Budget) -> Problem:
+    """The error for a document stopped while rendering: the document, what happened, its templates."""
+    templates = job.practice.root / "templates"
+    where = rel(templates if templates.is_dir() else project.root / "templates", project.root)
+    return Problem(
+        rel(job.source.path, project.root),
+        message=f"rendering this {job.source.kind} for {job.practice.slug} {what} (templates: {where})",
+        hint=BUDGET_HINT,
+    )
+
+
+def _render(project: "Project", job: Job, out_root: Path) -> Result:
     src = job.source
     shown = rel(src.path, project.root)
     result = Result(job.key)
@@ -96,20 +132,34 @@ def reset_caches() -> None:
         pdf.reset_sheets()
 
 
-def execute(project: "Project", task: Task, out_root: Path, *, slide_images: bool = True) -> Result:
+def execute(
+    project: "Project",
+    task: Task,
+    out_root: Path,
+    *,
+    slide_images: bool = True,
+    budget: Budget | None = None,
+    stop_process: bool = False,
+    watch: Callable[[str | None], None] | None = None,
+) -> Result:
     """Renders a job and adds its page count and thumbnail; failures come back in the Result.
 
-    The one function both the serial path and the workers run.
+    The one function both the serial path and the workers run. `watch` is told the job's key
+    when rendering starts and None when it ends (a pool's watchdog times the rendering);
+    `stop_process`: see `run_job`.
     """
     import traceback
 
-    from ..errors import UserError
     from ..render import raster
 
     started = time.perf_counter()
     job = task.job
     try:
-        result = run_job(project, job, out_root)
+        if watch is not None:
+            watch(job.key)
+        result = run_job(project, job, out_root, budget, stop_process=stop_process)
+        if watch is not None:
+            watch(None)
         if "pdf" in result.files:
             pdf = result.files["pdf"]
             digest = hashlib.sha256(pdf).hexdigest()

@@ -142,6 +142,14 @@ class Config(BaseModel):
     slide_table_rows_max: int = Field(5, ge=1)
     """Most data rows in a slide table (warning above)."""
 
+    # -------------------------------------------------------------- rendering budget
+    render_seconds: float = Field(120.0, gt=0, le=3600)
+    """Wall-clock seconds one document may take to render; a template that runs longer (a loop
+    nested in a loop, a macro calling itself) is stopped and reported at its line."""
+    render_memory_mib: int = Field(1024, ge=64, le=65536)
+    """Memory (MiB) one document may add to the process rendering it; a template that builds
+    more (a string doubled in a loop) is stopped and reported at its line."""
+
     def reference_date(self) -> dt.date:
         """Returns the date review ages are measured from: `today`, SOURCE_DATE_EPOCH, or today."""
         if self.today is not None:

@@ -26,7 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from ..errors import Problem, UserError, rel
+from ..errors import BUDGET_HINT, OverBudget, Problem, UserError, rel
 from ..load.citations import Numbering, compress
 from ..load.schema import CITE_RE
 
@@ -229,6 +229,10 @@ class Templates:
             found = (file or where, f"template {exc.name!r} not found on the search path", _HINTS["not_found"])
         elif isinstance(exc, SecurityError):
             found = (file or where, f"template tried an unsafe operation: {exc}", _HINTS["unsafe"])
+        elif isinstance(exc, OverBudget):
+            found = (file or where, f"template ran over its time budget: {exc}", BUDGET_HINT)
+        elif isinstance(exc, MemoryError):
+            found = (file or where, "template ran over its memory budget (render_memory_mib)", BUDGET_HINT)
         elif isinstance(exc, jinja2.UndefinedError):
             found = (file or name, f"template error: {exc.message}", _HINTS["undefined"])
         elif file is not None:

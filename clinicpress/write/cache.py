@@ -122,6 +122,16 @@ class FileHashes:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
+    def output(self, path: Path) -> str | None:
+        """Returns the sha256 of a file the build wrote, or None if it is missing or a symlink
+        (the build writes only regular files; a link is never followed out of the folder)."""
+        try:
+            if os.path.islink(path):
+                return None
+        except OSError:
+            return None
+        return self.maybe(path)
+
     def tree(self, folder: Path, *, leave_out: frozenset[str] = frozenset()) -> str:
         """Returns one hash over every file below `folder` (relative names and contents), but
         the files whose relative name is in `leave_out`."""
@@ -362,14 +372,11 @@ def explain(old: dict[str, str] | None, new: dict[str, str]) -> str:
 
 
 def load_state(out_root: Path) -> dict:
-    """Reads the build state of the output folder (empty if missing, unreadable or outdated)."""
-    try:
-        data = json.loads((out_root / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-        return {}
-    return data
+    """Reads the build state of the output folder, validated ({} if missing or from another version);
+    raises BadState if it is not trusted."""
+    from .state import CacheState, read_state
+
+    return read_state(out_root / STATE_FILE, CacheState, "version", STATE_VERSION)
 
 
 def save_state(out_root: Path, state: dict) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,14 +20,10 @@ MANIFEST_FORMAT = 1
 
 
 def load_manifest(out_root: Path) -> dict:
-    """Reads output/manifest.json; an unreadable or older manifest counts as empty."""
-    try:
-        data = json.loads((out_root / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("outputs"), dict):
-        return {}
-    return data
+    """Reads output/manifest.json, validated ({} if missing or older); raises BadState if it is not trusted."""
+    from .state import Manifest, read_state
+
+    return read_state(out_root / MANIFEST, Manifest, "format", MANIFEST_FORMAT)
 
 
 def status_of(findings: Iterable[dict]) -> str:
@@ -44,18 +39,22 @@ def finding_from_json(data: dict) -> Finding:
 
 def remove_output(out_root: Path, name: str, entry: dict) -> list[str]:
     """Deletes an output and its thumbnail; returns what was deleted (relative paths)."""
-    removed = []
-    for rel_path in (name, (entry.get("thumbnail") or {}).get("path")):
-        if not rel_path:
+    from .state import confined
+
+    removed: list[str] = []
+    root = out_root.resolve()
+    names: tuple[str | None, ...] = (name, (entry.get("thumbnail") or {}).get("path"))
+    for rel_path in names:
+        path = confined(out_root, rel_path) if rel_path else None
+        if path is None:  # the manifest was validated; checked again right before deleting
             continue
-        path = out_root / rel_path
         try:
             path.unlink()
-            removed.append(rel_path)
-        except FileNotFoundError:
+            removed.append(path.relative_to(root).as_posix())
+        except OSError:  # already gone, or a folder: never removed
             pass
         for folder in (path.parent, path.parent.parent):
-            if folder != out_root and folder.is_relative_to(out_root):
+            if folder != root and folder.is_relative_to(root):
                 try:
                     folder.rmdir()  # only if empty
                 except OSError:
@@ -67,7 +66,7 @@ def is_current(job: Job, key: str, old_outputs: dict, hashes: FileHashes, out_ro
     """True if every output of the job is in the manifest with this inputs hash and unchanged on disk."""
     for name in job.output_names().values():
         entry = old_outputs.get(name)
-        if entry is None or entry.get("inputs") != key or hashes.maybe(out_root / name) != entry.get("sha256"):
+        if entry is None or entry.get("inputs") != key or hashes.output(out_root / name) != entry.get("sha256"):
             return False
     return True
 

@@ -8,9 +8,11 @@ index.html. Nothing here renders or checks.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import BuildError, Problem, rel
 from . import manifest as mf
 from .index import render_index, thumb_path
 from .manifest import MANIFEST
@@ -25,9 +27,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def write_if_changed(path: Path, data: bytes) -> None:
-    """Writes a file atomically unless it already holds exactly these bytes (its mtime is then kept)."""
+    """Writes a file atomically unless it already holds exactly these bytes (its mtime is then kept).
+
+    A symlink in its place is never read through: the rename replaces the link itself."""
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
+        st = path.lstat()
+        if stat.S_ISREG(st.st_mode) and st.st_size == len(data) and path.read_bytes() == data:
             return
     except OSError:
         pass
@@ -43,6 +48,25 @@ class OutputWriter:
         self.item_json = item_json
         self.outputs: dict[str, dict] = {}
         """Manifest entries (by output path) of every output this build leaves in the folder."""
+
+    def target(self, name: str) -> Path:
+        """The path of output `name`, whose folder must really lie inside the output folder.
+
+        A symlinked folder below output/ that leads elsewhere is refused: a build writes and
+        deletes only inside the output folder. (A link in the file's own place is harmless:
+        writing renames over the link, deleting removes the link.)"""
+        from .state import confined
+
+        folder, _, _ = name.rpartition("/")
+        if folder and confined(self.out_root, folder) is None:
+            raise BuildError(
+                Problem(
+                    rel(self.out_root / folder),
+                    message="this folder of the output is a link that leads outside the output folder",
+                    hint="remove the link (ClinicPress writes only inside the output folder) and build again",
+                )
+            )
+        return self.out_root / name
 
     def keep(self, job: Job, previous: dict[str, dict | None], *, stale: bool) -> None:
         """Keeps a job's existing files with today's findings (`stale`: blocked by a failing check)."""
@@ -61,7 +85,7 @@ class OutputWriter:
         job = task.job
         names = job.output_names()
         for fmt, name in names.items():
-            write_if_changed(self.out_root / name, result.files[fmt])
+            write_if_changed(self.target(name), result.files[fmt])
         main = job.main_format
         thumbnail = self._thumbnail(task, result, thumb_path(names[main]), sha256(result.files[main])) if main else None
         signoff = self.project.signoffs.get(job.practice.slug, {}).get(job.source.key)
@@ -75,12 +99,12 @@ class OutputWriter:
 
     def _thumbnail(self, task: Task, result: Result, name: str, main_sha: str) -> dict | None:
         if result.thumbnail is not None:
-            write_file(self.out_root / name, result.thumbnail)
+            write_file(self.target(name), result.thumbnail)
             return {"path": name, "of": result.thumbnail_of}
         if task.thumbnail_of is not None and task.thumbnail_of == main_sha:
             return {"path": name, "of": main_sha}  # the picture already shows these bytes
         try:
-            (self.out_root / name).unlink()  # it showed an earlier version
+            self.target(name).unlink()  # it showed an earlier version
         except FileNotFoundError:
             pass
         return None
@@ -97,7 +121,7 @@ class OutputWriter:
         if thumb.get("of") == entry["sha256"] and (self.out_root / thumb.get("path", "")).is_file():
             return
         name = thumb_path(names["pdf"])
-        write_file(self.out_root / name, pdf_thumbnail((self.out_root / names["pdf"]).read_bytes()))
+        write_file(self.target(name), pdf_thumbnail((self.out_root / names["pdf"]).read_bytes()))
         entry["thumbnail"] = {"path": name, "of": entry["sha256"]}
 
     def remove_gone(self, old_outputs: dict[str, dict], planned: set[str]) -> list[str]:
@@ -135,6 +159,6 @@ class OutputWriter:
         for name, entry in self.outputs.items():
             written[name] = entry["sha256"]
             thumb = entry.get("thumbnail") or {}
-            if thumb.get("path") and (sha := hashes.maybe(self.out_root / thumb["path"])):
+            if thumb.get("path") and (sha := hashes.output(self.out_root / thumb["path"])):
                 written[thumb["path"]] = sha
         return written

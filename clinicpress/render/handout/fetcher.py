@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 
 class SafeFetcher:
-    """URL fetcher that reads only files under the allowed roots; no network, no data: URLs."""
+    """URL fetcher that reads only files under the allowed roots; no network, no data: URLs.
 
-    def __init__(self, roots: list[Path]):
+    `sources` are the template folders (the practice's, then the defaults) whose files can ask
+    for a resource; `origin()` finds the file and line that asked for the first refused one."""
+
+    def __init__(self, roots: list[Path], sources: Iterable[Path | None] = ()):
         import weasyprint.urls
 
         self._urls = weasyprint.urls
         self.roots = [r.resolve() for r in roots]
+        self.sources = [s for s in sources if s is not None]
         self.refused: list[str] = []
+        self.refused_urls: list[str] = []
 
     def __call__(self, url: str, headers=None):
         return self.fetch(url, headers)
@@ -38,7 +44,54 @@ class SafeFetcher:
 
     def _refuse(self, url: str, why: str):
         self.refused.append(f"{url[:120]} ({why})")
+        self.refused_urls.append(url)
         raise self._urls.FatalURLFetchingError(f"refused {url[:120]}: {why}")
+
+    def origin(self) -> tuple[Path, int] | None:
+        """The template or stylesheet file, and its line, that asked for the first refused URL."""
+        return locate(self.refused_urls[0], self.sources) if self.refused_urls else None
+
+
+SOURCE_SUFFIXES = (".j2", ".css", ".html", ".htm", ".svg", ".xml")
+"""Files of a templates folder that can ask for a resource (templates, stylesheets, pictures)."""
+MIN_TAIL = 4
+"""Shortest end of a URL searched for (shorter ones would match anywhere)."""
+
+
+def locate(url: str, folders: Iterable[Path]) -> tuple[Path, int] | None:
+    """Finds where a template or stylesheet asked for `url`: the file and line holding the longest
+    end of it (by path segments, as written or percent-decoded), in the first folder that has one.
+
+    WeasyPrint reports the URL resolved against the page; the source holds it as written
+    (relative, or assembled by a template expression such as `"ht" ~ "tp://host/x.png"`), so
+    the search goes from the whole URL down to its last segment."""
+    texts: list[tuple[Path, str]] = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.suffix not in SOURCE_SUFFIXES or path.is_symlink() or not path.is_file():
+                continue
+            try:
+                texts.append((path, path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError):
+                continue
+    for tail in _tails(url):
+        for path, text in texts:
+            pos = text.find(tail)
+            if pos >= 0:
+                return path, text.count("\n", 0, pos) + 1
+    return None
+
+
+def _tails(url: str) -> list[str]:
+    """`url` and its ends by path segment, longest first, as written and percent-decoded."""
+    out: list[str] = []
+    for form in (url, unquote(url)):
+        parts = form.split("/")
+        for i in range(len(parts)):
+            tail = "/".join(parts[i:])
+            if len(tail.strip("/")) >= MIN_TAIL and tail not in out:
+                out.append(tail)
+    return sorted(out, key=len, reverse=True)
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import BuildError, Problem
+from ...errors import BuildError, Problem, rel
 from ...load import schema
 from ...load.approvals import SignOff
 from ...load.citations import Bibliography
@@ -151,10 +151,14 @@ def reset_sheets() -> None:
 
 
 def _refused(fetcher: SafeFetcher, source_path: str) -> BuildError:
+    """The error for a refused resource, at the template or stylesheet line that asked for it (when found)."""
+    found = fetcher.origin()
+    path, line = (rel(found[0], fetcher.roots[0]), found[1]) if found else (source_path, None)
     return BuildError(
         Problem(
-            source_path,
-            message=f"a resource was refused: {fetcher.refused[0]}",
+            path,
+            line,
+            message=f"a resource was refused while printing {source_path}: {fetcher.refused[0]}",
             hint="images, fonts and styles must be files inside the project",
         )
     )
@@ -191,7 +195,7 @@ def print_handout(
     """
     from .tags import finish_tags  # uses pydyf, which comes with WeasyPrint
 
-    fetcher = SafeFetcher([root])
+    fetcher = SafeFetcher([root], sources=[practice.templates_dir, root / "templates"])
     document = layout(html, base_url=base_url, root=root, source_path=source_path, fetcher=fetcher, practice=practice)
     pdf = document.write_pdf(
         pdf_variant=PDF_VARIANT,

@@ -238,14 +238,17 @@ class _Work:
 
     def render(self, item_id: str) -> Rendered | Failed:
         """Renders one item in memory, with pictures of its pages or slides."""
+        from ...jobs.budget import Budget
         from ...jobs.run import run_job
+        from ...load.config import load_config
 
         job = self.jobs.get(item_id)
         if job is None or self.project is None:
             return Failed([Problem("(preview)", message=f"no item {item_id!r}")])
         started = time.perf_counter()
         try:
-            result = run_job(self.project, job, self.root / PREVIEW_OUT)
+            budget = Budget.of(load_config(self.root))
+            result = run_job(self.project, job, self.root / PREVIEW_OUT, budget, stop_process=True)
         except UserError as exc:
             return Failed(list(exc.problems))
         except Exception as exc:
