@@ -109,6 +109,16 @@ class Thumbnail(_Strict):
     of: Sha256 | None = None
 
 
+class SignOffJson(_Strict):
+    """A document's sign-off as `SignOff.to_json()` writes it (shown by the index)."""
+
+    status: Literal["approved", "changed", "unapproved", "expired"]
+    approved: bool
+    by: str | None = None
+    date: str | None = None
+    reason: str | None = None
+
+
 class OutputEntry(_Strict):
     job: str
     item: str
@@ -128,6 +138,7 @@ class OutputEntry(_Strict):
     status: Literal["pass", "warn", "fail"]
     stale: bool = False
     thumbnail: Thumbnail | None = None
+    signoff: SignOffJson | None = None
 
 
 class ItemEntry(_Strict):
