@@ -151,6 +151,10 @@ footer_note: After hours, call (555) 555-0100 for the on-call clinician.
 
 # PowerPoint master (.pptx or .potx) in this folder whose layouts the decks use (optional).
 # deck_master: master.potx
+
+# Only for a fictional practice made to try ClinicPress: its placeholder details are then one
+# note instead of a warning each. A real practice leaves this out.
+# sample: true
 """
 
 

@@ -54,7 +54,7 @@ def test_approved_item_prints_its_approver_and_the_content_teams_review(proj: Pa
     assert date is not None
     assert f"by {APPROVER}" in text and "Reviewed " in text
     assert DRAFT not in text
-    assert "Content team review November 2, 2026: ClinicPress medical writing team" in text
+    assert "Content team review December 7, 2026: ClinicPress medical writing team" in text
 
 
 def test_edited_sentence_makes_a_draft_with_a_diff_and_approving_again_restores_it(proj: Path):
