@@ -121,6 +121,50 @@ def test_content_is_in_our_own_words(project):
             assert name not in text, f"{src.slug} names {name}"
 
 
+def _page_texts(pdf: bytes) -> list[str]:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.replace("\u00ad", "").replace("-\r\n", "").split())
+
+
+def _smallest_text(pdf: bytes) -> tuple[float, str]:
+    """The smallest printed type size in the PDF (points, as drawn: font size times the text
+    matrix's scale) and a sample of the text set in it."""
+    import ctypes
+    import math
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    doc = pdfium.PdfDocument(pdf)
+    smallest, sample = 1000.0, ""
+    matrix = pdfium_c.FS_MATRIX()
+    try:
+        for index in range(len(doc)):
+            text = doc[index].get_textpage()
+            for i in range(text.count_chars()):
+                char = chr(pdfium_c.FPDFText_GetUnicode(text.raw, i))
+                if char.isspace():
+                    continue
+                pdfium_c.FPDFText_GetMatrix(text.raw, i, ctypes.byref(matrix))
+                size = pdfium_c.FPDFText_GetFontSize(text.raw, i) * math.hypot(matrix.c, matrix.d)
+                if size < smallest - 0.05:
+                    smallest, sample = size, ""
+                if abs(size - smallest) <= 0.05 and len(sample) < 40:
+                    sample += char
+    finally:
+        doc.close()
+    return smallest, sample
+
+
 ENGLISH_SLUGS = sorted(p.stem for p in (ROOT / "content" / "handouts").glob("*.yml"))
 
 
@@ -134,6 +178,7 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
 
     from clinicpress.jobs.model import plan
     from clinicpress.jobs.run import run_job
+    from clinicpress.load.i18n import messages
     from clinicpress.render.handout import VARIANTS
 
     printed = []
@@ -142,6 +187,15 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
         with pikepdf.open(io.BytesIO(pdf)) as doc:
             printed.append((job.practice.slug, job.source.language, job.variant.name, len(doc.pages),
                             job.variant.max_pages))
+        if job.variant.large_print:  # issue 20: in large print nothing is under 14 pt, small print included
+            smallest = _smallest_text(pdf)
+            assert smallest[0] >= 13.95, f"{job.key}: {smallest[0]:.1f} pt text: {smallest[1]!r}"
+            # ...and "When to get help" is never split: its heading and its emergency line share a page
+            t = messages(project.root, job.source.language, job.practice.templates_dir)
+            pages = _page_texts(pdf)
+            heading = next(i for i, text in enumerate(pages) if t.get_help in text)
+            emergency = t.fmt("emergency", number=job.practice.info.emergency_number)
+            assert _squash(emergency) in _squash(pages[heading]), f"{job.key}: the help box is split across pages"
     assert {(lang, name) for _, lang, name, _, _ in printed} == {
         ("en", "standard"), ("es", "standard"), ("en", "large-print"), ("es", "large-print")}
     assert VARIANTS["standard"].max_pages == 2

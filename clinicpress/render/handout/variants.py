@@ -63,7 +63,7 @@ def page_setup(paper: str, variant: Variant) -> PageSetup:
             margin_x="20mm",
             margin_bottom="34mm",
             first_top="14mm",
-            footer_size="12pt",
+            footer_size="14pt",  # large print: nothing under 14 pt, the footer included
             footer_gap="3mm",
         )
     return PageSetup(
