@@ -52,6 +52,15 @@ def test_every_seed_topic_is_covered_by_real_sections_and_slides(project, covera
                 assert title in titles, title
 
 
+def test_every_coverage_entry_is_covered_or_says_why_not(coverage):
+    for entry in coverage:
+        if entry.get("left_out"):
+            assert not entry["handouts"] and not entry["slides"], entry["id"]
+            assert len(entry["left_out"].split()) >= 12, f"{entry['id']}: say why it is left out"
+        else:
+            assert entry["handouts"] and entry["slides"], entry["id"]
+
+
 def test_library_size(project):
     english = [s for s in project.handouts if s.language == "en"]
     assert len(english) >= 8
