@@ -53,26 +53,17 @@ def _describe_key(key: str, project) -> dict:
                 "path": rel(src.path, project.root),
                 "title": src.model.title,
             }
-    if key.startswith("practice:"):
-        slug = key.split(":", 1)[1]
-        practice = project.practices.get(slug)
-        return {
-            "kind": "practice",
-            "slug": slug,
-            "language": None,
-            "path": f"practices/{slug}",
-            "title": practice.info.name if practice else None,
-        }
-    if key.startswith("signoff:"):
-        slug = key.split(":", 1)[1]
-        practice = project.practices.get(slug)
-        return {
-            "kind": "signoff",
-            "slug": slug,
-            "language": None,
-            "path": f"practices/{slug}/approvals.yml",
-            "title": practice.info.name if practice else None,
-        }
+    for kind, path in (("practice", "practices/{slug}"), ("signoff", "practices/{slug}/approvals.yml")):
+        if key.startswith(f"{kind}:"):  # a practice's own checks, or its sign-off record
+            slug = key.split(":", 1)[1]
+            practice = project.practices.get(slug)
+            return {
+                "kind": kind,
+                "slug": slug,
+                "language": None,
+                "path": path.format(slug=slug),
+                "title": practice.info.name if practice else None,
+            }
     return {"kind": "project", "slug": None, "language": None, "path": ".", "title": None}
 
 
