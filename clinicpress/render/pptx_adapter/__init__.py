@@ -7,6 +7,8 @@ saved zip so the same input gives the same bytes. Nothing here knows about decks
 no other module touches lxml, `pptx.oxml` or python-pptx's private attributes.
 """
 
+from .fonts import SLOTS as FONT_SLOTS
+from .fonts import Face, embed_fonts, embedding_permission, eot_wrap
 from .oxml import PRESENTATION_MAIN, SCHEME_SLOTS, TEMPLATE_MAIN, THEME_SLOTS
 from .package import (
     drop_thumbnail,
@@ -63,6 +65,11 @@ from .text import (
 from .theme import apply_theme, recolour_master_text, theme_colors, theme_fonts, theme_parts
 
 __all__ = [
+    "FONT_SLOTS",
+    "Face",
+    "embed_fonts",
+    "embedding_permission",
+    "eot_wrap",
     "PRESENTATION_MAIN",
     "SCHEME_SLOTS",
     "TEMPLATE_MAIN",

@@ -1,0 +1,138 @@
+"""Decks that travel and show (issue 21): embedded fonts, fit, logo contrast, masters people
+already have, the presenter's PDF. Real PPTX files reopened with python-pptx and zipfile."""
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+
+import pytest
+from fontTools.ttLib import TTFont
+from lxml import etree
+from test_deck import REPO, SAMPLE_DECK, build, checks, make_project
+
+P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG_R = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+FONT_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/font"
+
+
+def parse_eot(blob: bytes) -> dict:
+    """Reads an EOT (W3C submission, versions 0x00020001/0x00020002) written independently of the
+    code under test: the header fields, the four name strings and the FontData as stored."""
+    eot_size, data_size, version, flags = struct.unpack_from("<IIII", blob, 0)
+    panose = blob[16:26]
+    charset, italic = blob[26], blob[27]
+    weight, fs_type, magic = struct.unpack_from("<IHH", blob, 28)
+    pos = 82  # end of the fixed prefix: ... CheckSumAdjustment, Reserved1-4, Padding1
+    names = []
+    for i in range(5 if version >= 0x00020001 else 4):
+        if i:
+            pad, = struct.unpack_from("<H", blob, pos)
+            assert pad == 0, f"padding before string {i} is {pad}"
+            pos += 2
+        size, = struct.unpack_from("<H", blob, pos)
+        names.append(blob[pos + 2:pos + 2 + size].decode("utf-16-le"))
+        pos += 2 + size
+    if version == 0x00020002:  # RootStringCheckSum, EUDCCodePage, Padding6, Signature, EUDC data
+        pos += 8
+        pos += 2
+        sig, = struct.unpack_from("<H", blob, pos)
+        pos += 2 + sig + 4
+        eudc, = struct.unpack_from("<I", blob, pos)
+        pos += 4 + eudc
+    data = blob[pos:pos + data_size]
+    if flags & 0x10000000:  # TTEMBED_XORENCRYPTDATA: every byte XOR 0x50
+        data = bytes(b ^ 0x50 for b in data)
+    assert not flags & 0x4, "MTX-compressed font data: this reader does not undo MicroType Express"
+    return {"size": eot_size, "version": version, "flags": flags, "panose": panose, "charset": charset,
+            "italic": italic, "weight": weight, "fs_type": fs_type, "magic": magic, "names": names,
+            "data": data, "end": pos + data_size}
+
+
+def embedded_fonts(data: bytes) -> dict[tuple[str, str], bytes]:
+    """(typeface, slot) -> the EOT part's bytes, found the way PowerPoint finds them:
+    p:embeddedFontLst in presentation.xml, r:ids through presentation.xml.rels."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    pres = etree.fromstring(zf.read("ppt/presentation.xml"))
+    rels = {r.get("Id"): r for r in etree.fromstring(zf.read("ppt/_rels/presentation.xml.rels"))}
+    types = etree.fromstring(zf.read("[Content_Types].xml"))
+    defaults = {d.get("Extension"): d.get("ContentType") for d in types.iter(f"{CT}Default")}
+    overrides = {o.get("PartName"): o.get("ContentType") for o in types.iter(f"{CT}Override")}
+    out = {}
+    lst = pres.find(f"{P}embeddedFontLst")
+    assert lst is not None, "no p:embeddedFontLst in presentation.xml"
+    order = [c.tag for c in pres]
+    assert order.index(f"{P}embeddedFontLst") > order.index(f"{P}notesSz")  # schema order
+    for entry in lst.findall(f"{P}embeddedFont"):
+        typeface = entry.find(f"{P}font").get("typeface")
+        for el in entry:
+            if el.tag == f"{P}font":
+                continue
+            rel = rels[el.get(f"{R}id")]
+            assert rel.get("Type") == FONT_RT
+            part = "ppt/" + rel.get("Target")
+            assert part.startswith("ppt/fonts/") and part.endswith(".fntdata")
+            ctype = overrides.get("/" + part) or defaults.get("fntdata")
+            assert ctype == "application/x-fontdata"
+            out[(typeface, el.tag.removeprefix(P))] = zf.read(part)
+    return out
+
+
+@pytest.fixture(scope="module")
+def travel_project(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("travel")
+    practices = {"thames-integrative-gi": {}, "summit-rheumatology": {}}
+    return make_project(tmp, practices, [SAMPLE_DECK])
+
+
+def test_fonts_are_embedded_as_eot_that_unwraps_to_the_source_fonts(travel_project):
+    data, findings, _ = build(travel_project, "thames-integrative-gi", "gut-and-autoimmune-disease")
+    fonts = embedded_fonts(data)
+    bundled = REPO / "templates" / "handout" / "fonts"
+    expected = {
+        ("Source Serif 4", "bold"): REPO / "practices" / "thames-integrative-gi" / "fonts" / "SourceSerif4-Bold.ttf",
+        ("Atkinson Hyperlegible", "regular"): bundled / "AtkinsonHyperlegible-Regular.ttf",
+        ("Atkinson Hyperlegible", "bold"): bundled / "AtkinsonHyperlegible-Bold.ttf",
+        ("Atkinson Hyperlegible", "italic"): bundled / "AtkinsonHyperlegible-Italic.ttf",
+        ("Atkinson Hyperlegible", "boldItalic"): bundled / "AtkinsonHyperlegible-BoldItalic.ttf",
+    }
+    assert set(fonts) == set(expected)
+    for key, path in expected.items():
+        eot = parse_eot(fonts[key])
+        source = path.read_bytes()
+        assert eot["magic"] == 0x504C and eot["version"] in (0x00020001, 0x00020002)
+        assert eot["size"] == len(fonts[key]) == eot["end"], key
+        assert eot["data"] == source, f"{key} does not unwrap to {path.name}"
+        os2 = TTFont(path)["OS/2"]
+        assert (eot["weight"], eot["fs_type"], eot["italic"]) == (
+            os2.usWeightClass, os2.fsType, os2.fsSelection & 1)
+        assert eot["names"][0] == key[0]  # FamilyName: the typeface the slides ask for
+    assert not checks(findings, "deck.font_embedding")
+    theme = zipfile.ZipFile(io.BytesIO(data)).read("ppt/theme/theme1.xml").decode()
+    assert 'typeface="Source Serif 4"' in theme
+
+
+def test_font_that_forbids_embedding_falls_back_with_a_warning(tmp_path):
+    root = make_project(tmp_path, {"summit-rheumatology": {}}, [SAMPLE_DECK])
+    font_path = root / "practices" / "summit-rheumatology" / "fonts" / "PublicSans-Bold.ttf"
+    font = TTFont(font_path)
+    font["OS/2"].fsType = 0x0002  # restricted licence embedding
+    font.save(font_path)
+    data, findings, _ = build(root, "summit-rheumatology", "gut-and-autoimmune-disease")
+    warned = checks(findings, "deck.font_embedding")
+    assert len(warned) == 1 and warned[0].severity == "warning"
+    assert "Public Sans" in warned[0].message and "Atkinson Hyperlegible" in warned[0].message
+    fonts = embedded_fonts(data)
+    assert {typeface for typeface, _ in fonts} == {"Atkinson Hyperlegible"}
+    theme = zipfile.ZipFile(io.BytesIO(data)).read("ppt/theme/theme1.xml").decode()
+    assert "Public Sans" not in theme and 'typeface="Atkinson Hyperlegible"' in theme
+
+
+@pytest.mark.parametrize("fs_type,allowed", [(0x0000, True), (0x0002, False), (0x0004, True), (0x0008, True),
+                                             (0x0006, True), (0x0102, False), (0x0200, False),
+                                             (0x0100, True)])
+def test_embedding_permission_follows_the_fstype_bits(fs_type, allowed):
+    from clinicpress.render.pptx_adapter.fonts import permission
+    assert permission(fs_type).allowed is allowed
