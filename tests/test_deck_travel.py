@@ -7,6 +7,7 @@ import struct
 import zipfile
 
 import pytest
+from conftest import require_tool
 from fontTools.ttLib import TTFont
 from lxml import etree
 from test_deck import REPO, SAMPLE_DECK, build, checks, make_project
@@ -136,3 +137,99 @@ def test_font_that_forbids_embedding_falls_back_with_a_warning(tmp_path):
 def test_embedding_permission_follows_the_fstype_bits(fs_type, allowed):
     from clinicpress.render.pptx_adapter.fonts import permission
     assert permission(fs_type).allowed is allowed
+
+
+# --------------------------------------------------------------------------- fit
+FOOTER_TOP_PT = (7.5 - 6.95) * 72
+"""The default master's footer band (footer text and slide number), from the slide's bottom edge."""
+CITATION = set("0123456789,\u2013-")
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    """The four shipped decks as the build writes them (every practice, every language it offers),
+    with the renderer's findings for each."""
+    from conftest import copy_project, run_build
+
+    from clinicpress.load.project import load_project
+    from clinicpress.render.deck import render_deck
+
+    root = copy_project(tmp_path_factory.mktemp("shipped") / "proj")
+    out = root / "output"
+    proc = run_build("build", "--root", str(root), "--format", "pptx", "--no-slide-images", "-o", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(out.glob("*/*.pptx"))
+    project = load_project(root)
+    decks = {}
+    for path in files:
+        slug, _, rest = path.name.partition(".")
+        language = rest.removesuffix("pptx").rstrip(".") or "en"
+        src = next(s for s in project.decks if s.slug == slug and s.language == language)
+        _, findings = render_deck(src, project.practices[path.parent.name], project.bibliography, project.root)
+        decks[path] = findings
+    return decks
+
+
+def test_every_shipped_deck_passes_the_fit_and_size_checks(shipped):
+    assert len(shipped) == 4
+    for path, findings in shipped.items():
+        bad = [f for f in findings if f.check in ("deck.overflow", "deck.font_size") and f.severity != "info"]
+        assert not bad, f"{path.name} ({path.parent.name}): {[f.message for f in bad]}"
+
+
+def _display_lines(textpage) -> dict[float, list[tuple[float, str]]]:
+    """Lines of display text (36 pt and over) on a PDF page: font size -> [(baseline, text)]."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    x, y = ctypes.c_double(), ctypes.c_double()
+    lines: dict[tuple[float, float], list[str]] = {}
+    for i in range(textpage.count_chars()):
+        size = round(pdfium_c.FPDFText_GetFontSize(textpage.raw, i))
+        if size < 36:
+            continue
+        pdfium_c.FPDFText_GetCharOrigin(textpage.raw, i, ctypes.byref(x), ctypes.byref(y))
+        bottom = round(y.value / 4) * 4  # the baseline
+        lines.setdefault((size, bottom), []).append(textpage.get_text_range(i, 1))
+    out: dict[float, list[tuple[float, str]]] = {}
+    for (size, bottom), chars in lines.items():
+        out.setdefault(size, []).append((bottom, "".join(chars).replace("\u00a0", " ").strip()))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("project_fonts", [True, False], ids=["brand-fonts", "fonts-hidden"])
+def test_shipped_slides_have_no_small_text_and_no_lone_short_word(shipped, tmp_path, project_fonts):
+    """LibreOffice draws every shipped slide, with the project fonts and with them hidden (as on
+    a presenter's laptop: LibreOffice ignores embedded fonts); on each page no character outside
+    the footer band is under 18 pt (citation numbers aside: superscripts by design), and no title
+    or big number leaves one short word alone on a line."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+    from test_deck import soffice_pdf
+
+    require_tool("soffice")
+    files = []
+    for k, path in enumerate(shipped):
+        files.append(tmp_path / f"deck{k}.pptx")
+        files[-1].write_bytes(path.read_bytes())
+    soffice_pdf(files, tmp_path, tmp_path / "profile", project_fonts=project_fonts)
+    for path, pptx in zip(shipped, files, strict=True):
+        doc = pdfium.PdfDocument(tmp_path / f"{pptx.stem}.pdf")
+        for n in range(len(doc)):
+            textpage = doc[n].get_textpage()
+            small = set()
+            for i in range(textpage.count_chars()):
+                ch = textpage.get_text_range(i, 1)
+                if not ch.strip() or ch in CITATION:
+                    continue
+                size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
+                if size < 17.95 and textpage.get_charbox(i)[3] > FOOTER_TOP_PT + 1:
+                    small.add((round(size, 1), ch))
+            assert not small, f"{path.parent.name}/{path.name} slide {n + 1}: text under 18 pt: {sorted(small)[:8]}"
+            for size, lines in _display_lines(textpage).items():
+                if len(lines) < 2:
+                    continue
+                lone = [t for _, t in lines if len(t.split()) == 1 and len(t) <= 3]
+                assert not lone, f"{path.parent.name}/{path.name} slide {n + 1}: {lone} alone on a line ({size} pt)"

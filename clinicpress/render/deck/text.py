@@ -232,7 +232,7 @@ def count_lines(runs: list[Run], width_pt: float, size: float, book: FontBook, f
         return 99
     words: list[tuple[str, bool, float]] = []
     for r in runs:
-        for piece in re.split(r"(\s+)", r.text):
+        for piece in re.split(r"([^\S\u00a0]+)", r.text):  # a no-break space joins words
             if piece:
                 words.append((piece, r.bold or bold, size * (0.65 if r.sup else 1.0)))
     lines, x = 1, 0.0
