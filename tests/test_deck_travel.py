@@ -233,3 +233,53 @@ def test_shipped_slides_have_no_small_text_and_no_lone_short_word(shipped, tmp_p
                     continue
                 lone = [t for _, t in lines if len(t.split()) == 1 and len(t) <= 3]
                 assert not lone, f"{path.parent.name}/{path.name} slide {n + 1}: {lone} alone on a line ({size} pt)"
+
+
+# --------------------------------------------------------------------------- logo contrast
+PURPLE = "#5B2A86"
+PURPLE_LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="100" viewBox="0 0 300 100">'
+               '<rect x="0" y="0" width="100" height="100" rx="20" fill="{fill}"/>'
+               '<rect x="120" y="30" width="180" height="40" fill="{fill}"/></svg>')
+
+
+def purple_practice(tmp_path, *, dark_variant: bool):
+    """Summit with a purple primary colour and a purple logo (and, if asked, a white one for dark
+    backgrounds)."""
+    import yaml
+
+    root = make_project(tmp_path, {"summit-rheumatology": {}}, [SAMPLE_DECK])
+    folder = root / "practices" / "summit-rheumatology"
+    (folder / "purple.svg").write_text(PURPLE_LOGO.format(fill=PURPLE), encoding="utf-8")
+    (folder / "white.svg").write_text(PURPLE_LOGO.format(fill="#FFFFFF"), encoding="utf-8")
+    brand = yaml.safe_load((folder / "_brand.yml").read_text(encoding="utf-8"))
+    brand["color"]["palette"]["navy"] = PURPLE
+    brand["logo"] = {"images": {"purple": {"path": "purple.svg", "alt": "Purple"},
+                                "white": {"path": "white.svg", "alt": "Purple"}},
+                     "large": {"light": "purple", "dark": "white"} if dark_variant else "purple"}
+    (folder / "_brand.yml").write_text(yaml.safe_dump(brand, sort_keys=False), encoding="utf-8")
+    return root
+
+
+def closing_logo_colour(data: bytes) -> tuple[int, int, int]:
+    """The most common opaque colour of the logo picture on the closing slide."""
+    from PIL import Image
+    from pptx import Presentation
+
+    closing = Presentation(io.BytesIO(data)).slides[-1]
+    logo = next(s for s in closing.shapes if s.name == "Logo")
+    with Image.open(io.BytesIO(logo.image.blob)) as im:
+        colours = [(n, c) for n, c in im.convert("RGBA").getcolors(1 << 20) if c[3] > 128]
+    return max(colours)[1][:3]
+
+
+def test_purple_logo_on_a_purple_band_is_warned_and_a_readable_variant_is_used(tmp_path):
+    data, findings, _ = build(purple_practice(tmp_path / "one", dark_variant=False), "summit-rheumatology",
+                              "gut-and-autoimmune-disease")
+    warned = checks(findings, "deck.logo_contrast")
+    assert len(warned) == 1 and warned[0].severity == "warning", [f.message for f in findings]
+    assert "purple.svg" in warned[0].message and PURPLE in warned[0].message
+    # With a white variant for dark backgrounds, the closing band gets it and nothing is said.
+    data, findings, _ = build(purple_practice(tmp_path / "two", dark_variant=True), "summit-rheumatology",
+                              "gut-and-autoimmune-disease")
+    assert not checks(findings, "deck.logo_contrast")
+    assert closing_logo_colour(data) == (255, 255, 255)

@@ -144,6 +144,7 @@ class DeckRenderer:
         self.layout_cache: dict[str, tuple[object, bool]] = {}
         self.titles: dict[str, int] = {}
         self.size_warned: set[str] = set()
+        self.logo_warned: set[str] = set()
         self.notes_count = 0
         self.inherited: dict = {}
         """(layout placeholder element, level) -> the TextStyle it passes on; read once per render."""
