@@ -283,3 +283,59 @@ def test_purple_logo_on_a_purple_band_is_warned_and_a_readable_variant_is_used(t
                               "gut-and-autoimmune-disease")
     assert not checks(findings, "deck.logo_contrast")
     assert closing_logo_colour(data) == (255, 255, 255)
+
+
+# --------------------------------------------------------------------------- masters people have
+def default_master(*, width_in: float, height_in: float, title_pt: int, body_pt: tuple[int, int]):
+    """python-pptx's default template with the slide size, title size and first two body levels
+    of a well-known master (Pandoc's reference.pptx: 10 x 5.625 in, 33 pt titles, 24/21 pt body;
+    PowerPoint's blank presentation: 13.333 x 7.5 in, 44 pt titles, 28/24 pt body)."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(width_in), Inches(height_in)
+    master = prs.slide_masters[0]._element
+    a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    master.find(f"{P}txStyles/{P}titleStyle/{a}lvl1pPr/{a}defRPr").set("sz", str(title_pt * 100))
+    for level, size in enumerate(body_pt, start=1):
+        master.find(f"{P}txStyles/{P}bodyStyle/{a}lvl{level}pPr/{a}defRPr").set("sz", str(size * 100))
+    return prs
+
+
+def master_body_sizes(data: bytes) -> list[float]:
+    from pptx import Presentation
+
+    master = Presentation(io.BytesIO(data)).slide_masters[0]._element
+    a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    return [int(master.find(f"{P}txStyles/{P}bodyStyle/{a}lvl{n}pPr/{a}defRPr").get("sz")) / 100 for n in (1, 2)]
+
+
+def test_pandoc_and_powerpoint_default_masters_build(tmp_path):
+    """Pandoc's master (21 pt sub-bullets) builds with its body text raised to 24 pt and a warning
+    naming the master, the rule and both sizes; PowerPoint's passes untouched."""
+    import json
+
+    from conftest import run_build
+
+    pandoc = default_master(width_in=10, height_in=5.625, title_pt=33, body_pt=(24, 21))
+    powerpoint = default_master(width_in=13.333, height_in=7.5, title_pt=44, body_pt=(28, 24))
+    root = make_project(tmp_path, {
+        "pandoc-practice": {"from": "summit-rheumatology", "master": pandoc, "master_name": "reference.pptx"},
+        "powerpoint-practice": {"from": "thames-integrative-gi", "master": powerpoint,
+                                "master_name": "Default.pptx"},
+    }, [SAMPLE_DECK])
+    out = tmp_path / "out"
+    proc = run_build("build", "--root", str(root), "--format", "pptx", "--no-slide-images", "-o", str(out))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    found = {item["key"]: [f for f in item["findings"] if f["check"] == "accessibility.font_size"]
+             for item in report["items"]}
+    warned = found["practice:pandoc-practice"]
+    assert len(warned) == 1 and warned[0]["severity"] == "warning", warned
+    text = json.dumps(warned[0])
+    assert "reference.pptx" in text and "slide_body_pt_min" in text and "21 pt" in text and "24 pt" in text
+    assert not found["practice:powerpoint-practice"]
+    deck = "gut-and-autoimmune-disease.pptx"
+    assert master_body_sizes((out / "pandoc-practice" / deck).read_bytes()) == [24, 24]
+    assert master_body_sizes((out / "powerpoint-practice" / deck).read_bytes()) == [28, 24]

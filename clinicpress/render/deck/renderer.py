@@ -22,7 +22,7 @@ from ...load.theme import DEFAULT_FONT
 from .. import pptx_adapter as ad
 from . import slides_data, slides_refs, slides_text
 from .colours import brand_scheme, readable_master_text
-from .constants import DECK_TEMPLATES, DEFAULT_MASTER, EMU_PER_IN, LAYOUT_MAP
+from .constants import DECK_TEMPLATES, DEFAULT_MASTER, EMU_PER_IN, LAYOUT_MAP, MIN_BODY_PT
 from .layouts import layout_spec
 from .text import FontBook, Run, inline_runs
 
@@ -197,6 +197,8 @@ class DeckRenderer:
         """Builds every planned slide on the emptied master; returns the PPTX bytes and the findings."""
         self.prs = self._open_master()
         self._pick_masters()
+        for master in self.prs.slide_masters:  # the accessibility check names the master and the sizes
+            ad.raise_body_text(master, MIN_BODY_PT)
         ad.remove_all_slides(self.prs)
         ad.drop_thumbnail(self.prs)
         theme = self.practice.theme

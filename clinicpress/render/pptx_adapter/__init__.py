@@ -34,6 +34,7 @@ from .placeholders import (
     masters_of_slides,
     paragraph_style,
     ph_type,
+    raise_body_text,
     text_insets,
     xfrm_box,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "paragraph_colours_rgb",
     "paragraph_style",
     "ph_type",
+    "raise_body_text",
     "reachable_parts",
     "recolour_master_text",
     "remove_all_slides",
