@@ -339,3 +339,60 @@ def test_pandoc_and_powerpoint_default_masters_build(tmp_path):
     deck = "gut-and-autoimmune-disease.pptx"
     assert master_body_sizes((out / "pandoc-practice" / deck).read_bytes()) == [24, 24]
     assert master_body_sizes((out / "powerpoint-practice" / deck).read_bytes()) == [28, 24]
+
+
+# --------------------------------------------------------------------------- the presenter's PDF
+def _squash(text: str) -> str:
+    """Text for comparing: spaces collapsed; hyphens left out (PDFium reports a hyphen that ends a
+    line as U+FFFE)."""
+    for mark in ("-", "\ufffe", "\u00ad"):
+        text = text.replace(mark, "")
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+@pytest.mark.slow
+def test_presenter_pdf_has_one_page_per_slide_with_its_notes(tmp_path):
+    import pypdfium2 as pdfium
+    from conftest import copy_project, run_build
+    from pptx import Presentation
+
+    require_tool("soffice")
+    root = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    out = tmp_path / "out"
+    proc = run_build("build", "--root", str(root), "--only", "gut-and-autoimmune-disease", "--format", "pptx",
+                     "--format", "slides-pdf", "--no-slide-images", "-o", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    folder = out / "summit-rheumatology"
+    prs = Presentation(str(folder / "gut-and-autoimmune-disease.pptx"))
+    doc = pdfium.PdfDocument(folder / "gut-and-autoimmune-disease.slides.pdf")
+    assert len(doc) == len(prs.slides)
+    for n, (slide, page) in enumerate(zip(prs.slides, doc, strict=True), start=1):
+        w, h = page.get_size()
+        assert h > w, "notes pages are portrait"
+        notes = _squash(slide.notes_slide.notes_text_frame.text)
+        text = _squash(page.get_textpage().get_text_range())
+        assert notes and notes in text, f"page {n} does not carry slide {n}'s notes"
+        title = _squash(slide.shapes.title.text) if slide.shapes.title is not None else ""
+        assert title in text, f"page {n} does not show slide {n}"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="summit-rheumatology/gut-and-autoimmune-disease.slides.pdf"' in index
+
+
+def test_presenter_pdf_without_libreoffice_is_a_clear_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT, copy_project
+
+    root = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--root", str(root), "--only",
+                           "gut-and-autoimmune-disease", "--format", "slides-pdf", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "PATH": str(empty)})
+    assert proc.returncode != 0
+    said = proc.stdout + proc.stderr
+    assert "presenter's PDF" in said and "LibreOffice" in said and "Traceback" not in said
+    assert not list((tmp_path / "out").glob("*/*.slides.pdf"))
