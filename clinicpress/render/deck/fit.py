@@ -233,7 +233,7 @@ def balance(r: DeckRenderer, target: Target, para: Para) -> Para:
         lines = lines_at(avail, glued)
         if len(lines) > 1:  # the narrowest width that still gives as many lines
             lo, hi = avail / len(lines), avail
-            for _ in range(12):
+            for _ in range(8):
                 mid = (lo + hi) / 2
                 lo, hi = (lo, mid) if len(lines_at(mid, glued)) <= len(lines) else (mid, hi)
             even = lines_at(hi, glued)

@@ -21,6 +21,7 @@ When several of bits 0-3 are set, the least restrictive one applies, as the spec
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class Face:
     data: bytes
 
 
+@functools.lru_cache(maxsize=16)
 def eot_wrap(data: bytes) -> bytes:
     """Wraps a TrueType/OpenType font in an EOT header (version 0x00020001, Flags 0, no root string)."""
     from fontTools.ttLib import TTFont
@@ -148,6 +150,7 @@ def _panose(os2) -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=16)
 def _font_attributes(data: bytes) -> dict[str, str]:
     """The p:font attributes PowerPoint writes: PANOSE as hex, pitch and family, charset."""
     from fontTools.ttLib import TTFont
