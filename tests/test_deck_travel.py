@@ -396,3 +396,52 @@ def test_presenter_pdf_without_libreoffice_is_a_clear_error(tmp_path):
     said = proc.stdout + proc.stderr
     assert "presenter's PDF" in said and "LibreOffice" in said and "Traceback" not in said
     assert not list((tmp_path / "out").glob("*/*.slides.pdf"))
+
+
+def test_woff_travels_as_its_truetype_font_and_a_cff_font_falls_back(tmp_path):
+    """A WOFF heading font is embedded as the TrueType font inside it; a font with PostScript (CFF)
+    outlines, which PowerPoint cannot embed, gives the warning and the bundled font."""
+    import yaml
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+
+    root = make_project(tmp_path, {"summit-rheumatology": {}, "thames-integrative-gi": {}}, [SAMPLE_DECK])
+    # Summit's heading font as WOFF.
+    folder = root / "practices" / "summit-rheumatology"
+    font = TTFont(folder / "fonts" / "PublicSans-Bold.ttf")
+    font.flavor = "woff"
+    font.save(folder / "fonts" / "PublicSans-Bold.woff")
+    brand_path = folder / "_brand.yml"
+    brand_path.write_text(brand_path.read_text(encoding="utf-8").replace("PublicSans-Bold.ttf", "PublicSans-Bold.woff"),
+                          encoding="utf-8")
+    data, findings, _ = build(root, "summit-rheumatology", "gut-and-autoimmune-disease")
+    assert not checks(findings, "deck.font_embedding")
+    inside = TTFont(folder / "fonts" / "PublicSans-Bold.woff")
+    inside.flavor = None
+    sfnt = io.BytesIO()
+    inside.save(sfnt, reorderTables=False)
+    embedded = parse_eot(embedded_fonts(data)[("Public Sans", "bold")])["data"]
+    assert embedded == sfnt.getvalue() and embedded[:4] == b"\x00\x01\x00\x00"
+    # Thames's heading font replaced by a CFF-outline font of the same family name.
+    folder = root / "practices" / "thames-integrative-gi"
+    fb = FontBuilder(1000, isTTF=False)
+    fb.setupGlyphOrder([".notdef", "A"])
+    fb.setupCharacterMap({ord("A"): "A"})
+    pen = T2CharStringPen(600, None)
+    pen.moveTo((0, 0)), pen.lineTo((600, 0)), pen.lineTo((300, 700)), pen.closePath()
+    fb.setupCFF("SourceSerif4-Bold", {}, {".notdef": pen.getCharString(), "A": pen.getCharString()}, {})
+    fb.setupHorizontalMetrics({".notdef": (600, 0), "A": (600, 0)})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": "Source Serif 4", "styleName": "Bold"})
+    fb.setupOS2(usWeightClass=700, fsType=0)
+    fb.setupPost()
+    fb.save(folder / "fonts" / "SourceSerif4-Bold.otf")
+    brand = yaml.safe_load((folder / "_brand.yml").read_text(encoding="utf-8"))
+    (folder / "_brand.yml").write_text(
+        (folder / "_brand.yml").read_text(encoding="utf-8").replace("SourceSerif4-Bold.ttf", "SourceSerif4-Bold.otf"),
+        encoding="utf-8")
+    assert brand["typography"]["headings"]["family"] == "Source Serif 4"
+    data, findings, _ = build(root, "thames-integrative-gi", "gut-and-autoimmune-disease")
+    (warned,) = checks(findings, "deck.font_embedding")
+    assert "Source Serif 4" in warned.message and "CFF" in warned.message
+    assert {typeface for typeface, _ in embedded_fonts(data)} == {"Atkinson Hyperlegible"}

@@ -205,7 +205,7 @@ class FontBook:
                 distance = abs(weight - (700 if bold else 400))
                 if slot not in best or distance < best[slot][0]:
                     best[slot] = (distance, path)
-            faces += [ad.Face(family, slot, best[slot][1].read_bytes()) for slot in ad.FONT_SLOTS if slot in best]
+            faces += [ad.Face(family, slot, ad.font_data(best[slot][1])) for slot in ad.FONT_SLOTS if slot in best]
         return faces
 
     def family(self, ref: str | None) -> str:

@@ -8,7 +8,7 @@ no other module touches lxml, `pptx.oxml` or python-pptx's private attributes.
 """
 
 from .fonts import SLOTS as FONT_SLOTS
-from .fonts import Face, embed_fonts, embedding_permission, eot_wrap
+from .fonts import Face, embed_fonts, embedding_permission, eot_wrap, font_data
 from .oxml import PRESENTATION_MAIN, SCHEME_SLOTS, TEMPLATE_MAIN, THEME_SLOTS
 from .package import (
     drop_thumbnail,
@@ -71,6 +71,7 @@ __all__ = [
     "embed_fonts",
     "embedding_permission",
     "eot_wrap",
+    "font_data",
     "PRESENTATION_MAIN",
     "SCHEME_SLOTS",
     "TEMPLATE_MAIN",

@@ -17,6 +17,9 @@ Which fonts may be embedded is the font's own OS/2 `fsType` (OpenType spec, "OS/
   0x0100 no subsetting       embedded (the whole font is embedded anyway)
   0x0200 bitmap only         not embedded (there are no outlines to embed)
 When several of bits 0-3 are set, the least restrictive one applies, as the spec says.
+PowerPoint embeds TrueType-outline fonts only: a font with PostScript (CFF) outlines (an .otf
+whose sfnt version is 'OTTO') does not travel either. A WOFF or WOFF2 file is embedded as the
+TrueType font it compresses (`font_data`).
 """
 
 from __future__ import annotations
@@ -58,7 +61,23 @@ def embedding_permission(path: Path) -> Permission:
 
     font = TTFont(str(path), lazy=True)
     fs_type = int(font["OS/2"].fsType) if "OS/2" in font else 0
+    if font.sfntVersion == "OTTO":
+        return Permission(fs_type, False, "PostScript (CFF) outlines, which PowerPoint does not embed")
     return permission(fs_type)
+
+
+def font_data(path: Path) -> bytes:
+    """The TrueType font to embed from a font file: its bytes, or for WOFF/WOFF2 the font it compresses."""
+    data = path.read_bytes()
+    if data[:4] not in (b"wOFF", b"wOF2"):
+        return data
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(data))
+    font.flavor = None
+    out = io.BytesIO()
+    font.save(out, reorderTables=False)
+    return out.getvalue()
 
 
 def permission(fs_type: int) -> Permission:
