@@ -181,7 +181,13 @@ def _build_command(sub) -> None:
         description="Render handouts (PDF + HTML) and decks (PPTX) into the output folder.",
     )
     _common(b)
-    b.add_argument("--format", action="append", choices=["pdf", "html", "pptx"], help="only these formats")
+    b.add_argument(
+        "--format",
+        action="append",
+        choices=["pdf", "html", "pptx", "slides-pdf"],
+        help="only these formats (slides-pdf: a deck's slides with their speaker notes, through LibreOffice; "
+        "only when asked for)",
+    )
     b.add_argument(
         "--variant",
         action="append",

@@ -529,7 +529,12 @@ def test_slide_body_size_from_the_practice_master(proj: Path):
             zout.writestr(info, data)
     edit(proj / "practices/demo-clinic/practice.yml", lambda d: d.update(deck_master="small.pptx"))
     (f,) = found(run(proj), PRACTICE, "accessibility.font_size")
-    assert f.severity == "error" and "20 pt" in f.message and f.path == "practices/demo-clinic/small.pptx"
+    # The renderer raises it to 24 pt: a warning naming the master, the rule and both sizes.
+    assert f.severity == "warning" and "20 pt" in f.message and "built with it at 24 pt" in f.message
+    assert f.path == "practices/demo-clinic/small.pptx" and "slide_body_pt_min" in f.message
+    # A minimum above what the renderer raises it to cannot be fixed: an error.
+    (f,) = found(run(proj, slide_body_pt_min=28), PRACTICE, "accessibility.font_size")
+    assert f.severity == "error" and "20 pt" in f.message
     # A renderer-wide size (config) replaces the master reading.
     assert not found(run(proj, slide_body_pt=28), PRACTICE, "accessibility.font_size")
 

@@ -373,7 +373,7 @@ def test_fixture_deck_bullets_and_inline_formatting(fixture_deck):
 def test_fixture_deck_pictures_alt_text(fixture_deck):
     data, findings, _ = fixture_deck
     prs = reopen(data)
-    by_title = {s.shapes.title.text: s for s in prs.slides if s.shapes.title is not None}
+    by_title = {s.shapes.title.text.replace("\u00a0", " "): s for s in prs.slides if s.shapes.title is not None}
     svg = [p for p in pictures(by_title["The gut lining (SVG)"]) if p.name == "Picture"]
     assert svg and descr(svg[0]) == "A row of gut lining cells with immune cells below them"
     assert svg[0].image.content_type == "image/png"  # rasterised for PowerPoint

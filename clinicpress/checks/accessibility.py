@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from ..errors import Finding
+from ..load.config import Config
 from ..load.i18n import Messages, messages
 from ..load.project import walk_figures
 from . import prose
@@ -173,6 +174,9 @@ def slide_body_pt(config) -> tuple[float | None, str]:
 
 
 DEFAULT_MASTER = Path("templates") / "deck" / "default-master.pptx"
+MIN_BODY_PT = Config.model_validate({}).slide_body_pt_min
+"""The body size the deck renderer raises a smaller master's to (its MIN_BODY_PT: the default
+of slide_body_pt_min)."""
 
 
 def master_body_pt(path: Path) -> float | None:
@@ -212,6 +216,22 @@ def check_practice_slides(slug: str, practice, ctx) -> list[Finding]:
             )
         ]
     least = config.slide_body_pt_min
+    built = max(size, MIN_BODY_PT)  # the deck renderer raises a smaller master body size to this
+    if size + 1e-9 < least <= built + 1e-9:
+        return [
+            Finding(
+                "accessibility.font_size",
+                "warning",
+                f"slide body text in the master is {size:g} pt, under the {least:g} pt minimum "
+                f"(slide_body_pt_min): decks are built with it at {built:g} pt",
+                ctx.rel(master),
+                None,
+                "bodyStyle",
+                f"set the master's body text (first two bullet levels) to {least:g} pt or more to "
+                "see in PowerPoint what the decks show",
+                {"pt": size, "built_pt": built},
+            )
+        ]
     if size + 1e-9 < least:
         return [
             Finding(

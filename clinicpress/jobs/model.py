@@ -1,7 +1,7 @@
 """The job model: one job is one document (content item x practice x language x variant).
 
 A job is rendered to its formats together (a handout's PDF is made from its HTML; a deck is
-one PPTX). Each job has a stable key (`<practice>/<stem>`) and an inputs hash
+one PPTX, and the presenter's PDF made from it when asked for). Each job has a stable key (`<practice>/<stem>`) and an inputs hash
 (`clinicpress.write.cache.JobKeys`). Nothing heavy is imported here: a no-op build stays fast.
 """
 
@@ -17,6 +17,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..load.practice import PracticeContext
     from ..load.project import Project, Source
     from ..render.handout import Variant
+
+DECK_FORMATS = ("pptx", "slides-pdf")
+"""A deck's formats: the PPTX, and the presenter's PDF (each slide above its speaker notes)."""
+FILE_ENDINGS = {"slides-pdf": "slides.pdf"}
+"""Formats whose file name does not end in the format's name."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,11 @@ class Job:
 
     def outputs(self, out_root: Path) -> dict[str, Path]:
         folder = out_root / self.practice.slug
-        return {fmt: folder / f"{self.stem}.{fmt}" for fmt in self.formats}
+        return {fmt: folder / f"{self.stem}.{FILE_ENDINGS.get(fmt, fmt)}" for fmt in self.formats}
 
     def output_names(self) -> dict[str, str]:
         """Returns each format's path relative to the output folder (posix), as in the manifest."""
-        return {fmt: f"{self.practice.slug}/{self.stem}.{fmt}" for fmt in self.formats}
+        return {fmt: f"{self.practice.slug}/{self.stem}.{FILE_ENDINGS.get(fmt, fmt)}" for fmt in self.formats}
 
 
 @dataclass
@@ -118,9 +123,11 @@ def plan(
                 for name in variant_names:
                     jobs.append(Job(src, practice, VARIANTS[name], wanted))
             else:
-                if formats and "pptx" not in formats:
+                # The presenter's PDF (LibreOffice, seconds per deck) only when asked for.
+                wanted = tuple(f for f in DECK_FORMATS if (f in formats if formats else f == "pptx"))
+                if not wanted:
                     continue
-                jobs.append(Job(src, practice, VARIANTS["standard"], ("pptx",)))
+                jobs.append(Job(src, practice, VARIANTS["standard"], wanted))
     return jobs
 
 

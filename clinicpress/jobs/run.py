@@ -103,9 +103,28 @@ def _render(project: "Project", job: Job, out_root: Path) -> Result:
             project.root,
             signoff=project.signoffs.get(job.practice.slug, {}).get(src.key),
         )
-        result.files = {"pptx": pptx}
+        result.files = {"pptx": pptx}  # also when only the presenter's PDF is written: slide count, thumbnail
         result.findings.extend(findings)
+        if "slides-pdf" in job.formats:
+            result.files["slides-pdf"] = presenter_pdf(pptx, shown)
     return result
+
+
+def presenter_pdf(pptx: bytes, shown: str) -> bytes:
+    """The presenter's PDF of a deck (notes pages, through LibreOffice); a UserError says why not."""
+    from ..render import raster
+
+    try:
+        return raster.notes_pdf(pptx)
+    except raster.RasterError as exc:
+        raise UserError(
+            Problem(
+                shown,
+                message=f"cannot make the presenter's PDF (--format slides-pdf): {exc}",
+                hint="install LibreOffice (https://www.libreoffice.org) or build without --format slides-pdf; "
+                "the PPTX itself does not need it",
+            )
+        ) from None
 
 
 _TEMPLATES: dict[Path, Templates] = {}

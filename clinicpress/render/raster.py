@@ -79,8 +79,19 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def pptx_to_pdf(pptx: bytes, work: Path, *, profile: Path | None = None, timeout: float = SOFFICE_TIMEOUT) -> bytes:
-    """Converts a deck to PDF with LibreOffice in the folder `work`; raises RasterError saying why not.
+NOTES_FILTER = (
+    'pdf:impress_pdf_Export:{"ExportNotesPages":{"type":"boolean","value":"true"},'
+    '"ExportOnlyNotesPages":{"type":"boolean","value":"true"}}'
+)
+"""LibreOffice's PDF export of notes pages only: each slide above its speaker notes, one page
+each (filter options as JSON: LibreOffice 7.4 and later)."""
+
+
+def pptx_to_pdf(
+    pptx: bytes, work: Path, *, profile: Path | None = None, timeout: float = SOFFICE_TIMEOUT, notes: bool = False
+) -> bytes:
+    """Converts a deck to PDF with LibreOffice in the folder `work` (`notes`: notes pages, each
+    slide with its speaker notes under it); raises RasterError saying why not.
 
     The package is audited first (`load.ooxml.package_problems`), so LibreOffice never opens
     one with macros, controls, OLE objects or links to files or addresses outside it.
@@ -111,7 +122,7 @@ def pptx_to_pdf(pptx: bytes, work: Path, *, profile: Path | None = None, timeout
                 "--norestore",
                 "--nolockcheck",
                 "--convert-to",
-                "pdf",
+                NOTES_FILTER if notes else "pdf",
                 "--outdir",
                 str(work),
                 str(src),
@@ -131,6 +142,18 @@ def pptx_to_pdf(pptx: bytes, work: Path, *, profile: Path | None = None, timeout
     data = pdf.read_bytes()
     pdf.unlink(missing_ok=True)
     return data
+
+
+def notes_pdf(pptx: bytes) -> bytes:
+    """The presenter's PDF: one page per slide, the slide above its speaker notes (LibreOffice);
+    raises RasterError saying why not (first of all when LibreOffice is not installed)."""
+    if soffice() is None:
+        raise RasterError("it is made by LibreOffice, which is not installed (no soffice command)")
+    with tempfile.TemporaryDirectory(prefix="clinicpress-notes-") as tmp:
+        pdf = pptx_to_pdf(pptx, Path(tmp), notes=True)
+    if not pdf.startswith(b"%PDF-"):
+        raise RasterError("LibreOffice did not write a PDF of the notes pages.")
+    return pdf
 
 
 def slide_thumbnail(pptx: bytes, width: int = THUMB_WIDTH) -> bytes | None:

@@ -48,6 +48,10 @@ def render_index(manifest: dict) -> str:
     return "".join(parts)
 
 
+LINK_LABELS = {"pdf": "PDF", "html": "HTML", "pptx": "PPTX", "slides-pdf": "Slides with notes (PDF)"}
+"""The links of a document's card, by format, in this order."""
+
+
 def _jobs(outputs: dict) -> dict[str, dict]:
     """Groups the outputs by document: {job key: {"files": {format: path}, "entry": main entry}}."""
     jobs: dict[str, dict] = {}
@@ -180,9 +184,9 @@ def _card(job: dict, practice: str) -> str:
             "so it was not rebuilt.</p>\n"
         )
     links = []
-    for fmt in ("pdf", "html", "pptx"):
+    for fmt, label in LINK_LABELS.items():
         if fmt in files:
-            links.append(f'<a href="{_href(files[fmt])}">{fmt.upper()}<span class="vh"> of {e(title)}</span></a>')
+            links.append(f'<a href="{_href(files[fmt])}">{label}<span class="vh"> of {e(title)}</span></a>')
     out.append(f'<p class="links">{" ".join(links)}</p>\n')
     if findings:
         out.append(_details(findings, errors, warnings))

@@ -335,8 +335,8 @@ def layout_references():
     s = Shapes()
     s.ph("Title", 'type="title"', prompt="References")
     s.ph("References", 'type="body" idx="1"', (M, BODY_TOP, CONTENT_W, BODY_BOTTOM - BODY_TOP), prompt="Reference",
-         anchor="t", levels=(Lvl(size=11, bullet="autonum", bullet_color="accent1", mar_l=0.4, indent=-0.4,
-                                 space_before=3, line=100),))
+         anchor="t", levels=(Lvl(size=18, bullet="autonum", bullet_color="accent1", mar_l=0.5, indent=-0.5,
+                                 space_before=6, line=100),))
     footer_placeholders(s)
     return "References", "cust", s, ""
 
@@ -357,7 +357,7 @@ def layout_closing():
     s.ph("QR Code", 'type="pic" sz="quarter" idx="15"', (qx, 3.55, qr, qr), prompt="QR code", anchor="ctr")
     s.ph("QR Caption", 'type="body" sz="quarter" idx="16"', (qx - 0.6, 3.55 + qr + 0.05, qr + 1.2, 0.85),
          prompt="Scan to book", anchor="t",
-         levels=(Lvl(size=16, align="ctr", space_before=0, line=100, **NO_BULLET),))
+         levels=(Lvl(size=18, align="ctr", space_before=0, line=100, **NO_BULLET),))
     return "Closing", "cust", s, ' showMasterSp="0"'
 
 

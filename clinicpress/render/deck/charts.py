@@ -10,6 +10,7 @@ from pptx.util import Pt
 from ...load import schema
 from .. import pptx_adapter as ad
 from ..templating import strip_citations
+from .constants import SMALLEST_PT
 
 ACCENTS = [
     MSO_THEME_COLOR.ACCENT_1,
@@ -96,7 +97,7 @@ def _style_axes(chart, spec: schema.Chart) -> None:
     value_axis.major_gridlines.format.line.width = Pt(1)
     value_axis.tick_labels.number_format = spec.number_format
     value_axis.tick_labels.number_format_is_linked = False
-    value_axis.tick_labels.font.size = Pt(16)
+    value_axis.tick_labels.font.size = Pt(SMALLEST_PT)
     value_axis.format.line.fill.background()
     category_axis.tick_labels.font.size = Pt(18)
     category_axis.format.line.color.theme_color = MSO_THEME_COLOR.TEXT_1

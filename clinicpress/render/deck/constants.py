@@ -27,6 +27,15 @@ FALLBACK_WIDTH, FALLBACK_LINE = 1.15, 1.05
 the brand font: LibreOffice sets DejaVu Sans (its fallback here) about 14% wider and with 4%
 taller lines than Atkinson Hyperlegible (measured on the sample deck's table). PPTX files do not
 carry their fonts, so tables are sized to fit their area in such a font too."""
+SMALLEST_PT = 18
+"""The smallest text on a slide outside the footer and slide number (chart axes, captions,
+references): readable from the back of a waiting room or a seminar room."""
+REFERENCE_PT = SMALLEST_PT
+"""References are set at the smallest readable size, over as many slides as they need."""
+DISPLAY_FALLBACK_WIDTH = 1.25
+"""The same for bold display text (titles, big numbers): DejaVu Sans Bold sets the shipped
+titles 17-21% wider than Atkinson Hyperlegible Bold, Source Serif 4 Bold or Public Sans Bold
+(measured with fontTools on the titles and big numbers of the sample talk)."""
 TABLE_SIZES = (24, 22, 20, 18)
 """Table text sizes tried, largest first."""
 NOT_CONTENT = ("title", "closing")

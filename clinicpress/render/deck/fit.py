@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import pptx_adapter as ad
-from .constants import EMU_PER_PT, FALLBACK_LINE, FALLBACK_WIDTH, MIN_BODY_PT, TABLE_SIZES
+from .constants import DISPLAY_FALLBACK_WIDTH, EMU_PER_PT, FALLBACK_LINE, FALLBACK_WIDTH, MIN_BODY_PT, TABLE_SIZES
 from .text import FontBook, Para, Run, count_lines
 
 if TYPE_CHECKING:
@@ -179,6 +179,76 @@ def _row_heights(
         )
         heights.append(int((lines * size * factor) * EMU_PER_PT + CELL_MARGIN_H))
     return heights
+
+
+SHORT_WORD = 2
+"""Display text never ends a line with a word this short (characters: "de", "a", "y", "7"),
+nor leaves one alone on its last line ("10" in "Cerca de 7 de cada 10")."""
+NBSP = "\u00a0"
+
+
+def balance(r: DeckRenderer, target: Target, para: Para) -> Para:
+    """Display text (titles, big numbers) broken well: a short word stays with the next one, a
+    short last word with the one before it, and text that takes several lines gets lines of
+    even length (as CSS `text-wrap: balance`). Written as no-break spaces between the words
+    that must share a line, so PowerPoint and LibreOffice break where the measure did. Words
+    are only bound while each bound group still fits the line in a font DISPLAY_FALLBACK_WIDTH
+    wider (a presenter without the fonts)."""
+    words = para.text.split(" ")
+    st = style(r, target, para)
+    m = r.book.metrics(st.font, bool(st.bold))
+    if len(words) < 2 or m is None:
+        return para
+    size = st.size or 18
+    l_ins, _, r_ins, _ = ad.text_insets(target.shape, target.ph, r.master)
+    avail = (target.box.w - l_ins - r_ins - (st.mar_l or 0)) / EMU_PER_PT
+    gap = m.width(" ", size)
+    widths = [m.width(w, size) for w in words]
+
+    def width_of(group: list[int]) -> float:
+        return sum(widths[k] for k in group) + gap * (len(group) - 1)
+
+    def groups(glued: set[int]) -> list[list[int]]:
+        """Words in groups that must share a line (word k is glued to word k + 1)."""
+        out = [[0]]
+        for k in range(1, len(words)):
+            if k - 1 in glued:
+                out[-1].append(k)
+            else:
+                out.append([k])
+        return out
+
+    def lines_at(width: float, glued: set[int]) -> list[list[int]]:
+        lines: list[list[int]] = [[]]
+        for group in groups(glued):
+            if lines[-1] and width_of(lines[-1] + group) > width:
+                lines.append([])
+            lines[-1].extend(group)
+        return lines
+
+    last = len(words) - 2
+    widow = {last} if 0 < len(words[-1]) <= SHORT_WORD + 1 else set()
+    short = {k for k in range(len(words) - 1) if 0 < len(words[k]) <= SHORT_WORD}
+    for glued in (short | widow, widow):
+        lines = lines_at(avail, glued)
+        if len(lines) > 1:  # the narrowest width that still gives as many lines
+            lo, hi = avail / len(lines), avail
+            for _ in range(8):
+                mid = (lo + hi) / 2
+                lo, hi = (lo, mid) if len(lines_at(mid, glued)) <= len(lines) else (mid, hi)
+            even = lines_at(hi, glued)
+            if all(width_of(line) * DISPLAY_FALLBACK_WIDTH <= avail for line in even):
+                glued = glued | {k for line in even for k in line[:-1]}
+        if all(width_of(g) * DISPLAY_FALLBACK_WIDTH <= avail for g in groups(glued)):
+            break
+    else:
+        return para
+    keep = {sum(len(w) + 1 for w in words[: k + 1]) - 1 for k in glued}  # offsets of the bound spaces
+    runs, at = [], 0
+    for run in para.runs:
+        runs.append(replace(run, text="".join(NBSP if at + i in keep else c for i, c in enumerate(run.text))))
+        at += len(run.text)
+    return replace(para, runs=runs)
 
 
 def paginate(r: DeckRenderer, target: Target, paras: list[Para]) -> list[list[Para]]:

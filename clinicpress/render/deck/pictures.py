@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import pptx_adapter as ad
-from .colours import text_colour
 from .constants import EMU_PER_IN
 
 if TYPE_CHECKING:
@@ -134,9 +133,18 @@ def place_picture(
     return pic
 
 
+LOGO_READABLE = 0.5
+"""A logo reads on a band when at least this share of its visible pixels contrasts 3:1 with the
+band (WCAG 1.4.11, non-text contrast). The shipped logos score 0.78-0.88 on the band they are
+placed on and 0.09-0.21 on the other one (measured with `logo_contrast`); a logo in the band's
+own colour scores 0."""
+
+
 def logo(r: DeckRenderer, slide, slots: Slots, index: int | None, fallback: ad.Box) -> None:
-    """Puts the practice logo in the layout's logo placeholder, or in `fallback`; the reverse
-    logo goes on a dark band."""
+    """Puts the practice logo in the layout's logo placeholder, or in `fallback`. Of the brand's
+    light and dark variants, the first that reads on the band under it is used (the dark one
+    first in a placeholder named for dark backgrounds, which sits on the primary colour); when
+    neither reads, the better one is used and a warning names the logo and the band."""
     theme = r.practice.theme
     logo = theme.logo("large", "medium")
     pair = slots.picture("logo")
@@ -145,15 +153,61 @@ def logo(r: DeckRenderer, slide, slots: Slots, index: int | None, fallback: ad.B
             ad.remove_shape(pair[1])
         return
     reverse = pair is not None and any(w in pair[0].name.casefold() for w in ("reverse", "dark"))
-    reverse = reverse and text_colour(r, "bg1") == "lt1"  # a pale band (dark text on it) takes the normal logo
-    path = (logo.dark or logo.light) if reverse else logo.light
+    band = r.scheme["accent1"] if reverse else r.scheme["lt1"]
+    variants = [logo.dark, logo.light] if reverse else [logo.light, logo.dark]
     area = pair[0].box if pair else fallback
     width_px = max(600, int(area.w / EMU_PER_IN * 300))
-    data = picture_bytes(r, path, width_px, index, "logo")
-    if data is None:
+    scored: list[tuple[float, Path, bytes]] = []
+    for path in dict.fromkeys(v for v in variants if v is not None):
+        data = picture_bytes(r, path, width_px, index, "logo")
+        if data is None:
+            continue
+        scored.append((logo_contrast(data, band), path, data))
+        if scored[-1][0] >= LOGO_READABLE:
+            break
+    if not scored:
         if pair:
             ad.remove_shape(pair[1])
         return
+    share, path, data = next((s for s in scored if s[0] >= LOGO_READABLE), max(scored, key=lambda s: s[0]))
+    if share < LOGO_READABLE and band not in r.logo_warned:
+        r.logo_warned.add(band)
+        names = " or ".join(p.name for _, p, _ in scored)
+        r.find(
+            "deck.logo_contrast",
+            "warning",
+            f"the logo ({names}) does not stand out on the {band} band it sits on: {share:.0%} of it "
+            f"reaches 3:1 contrast (at least {LOGO_READABLE:.0%} should)",
+            index,
+            hint="add a logo variant for dark backgrounds (logo: large: dark:) or for light ones "
+            "(light:) in _brand.yml, in colours that contrast with "
+            + ("the primary colour" if reverse else "the background colour"),
+            band=band,
+            share=round(share, 2),
+        )
     align = "left" if (area.x + area.w / 2) < r.W / 2 else "right"
     alt = logo.alt or r.word("deck_logo_alt", name=r.practice.info.name)
     place_picture(slide, pair, area, data, alt=alt, name="Logo", align=align)
+
+
+@functools.lru_cache(maxsize=32)
+def logo_contrast(data: bytes, band: str) -> float:
+    """The share of a picture's visible pixels (alpha over half) that contrast at least 3:1 with
+    the colour `band` (`#RRGGBB`), measured on a copy 160 pixels wide."""
+    from PIL import Image
+
+    from ...load.colour import contrast
+
+    with Image.open(io.BytesIO(data)) as im:
+        small = im.convert("RGBA")
+        small.thumbnail((160, 160))
+        counts = small.getcolors(small.width * small.height) or []
+    seen = readable = 0
+    for n, pixel in counts:
+        red, green, blue, alpha = pixel  # type: ignore[misc]  # RGBA pixels are tuples
+        if alpha < 128:
+            continue
+        seen += n
+        if contrast(f"#{red:02X}{green:02X}{blue:02X}", band) >= 3.0:
+            readable += n
+    return readable / seen if seen else 0.0

@@ -18,10 +18,11 @@ from ...load.colour import Inks
 from ...load.config import Severity
 from ...load.practice import PracticeContext
 from ...load.project import Source
+from ...load.theme import DEFAULT_FONT
 from .. import pptx_adapter as ad
 from . import slides_data, slides_refs, slides_text
 from .colours import brand_scheme, readable_master_text
-from .constants import DECK_TEMPLATES, DEFAULT_MASTER, EMU_PER_IN, LAYOUT_MAP
+from .constants import DECK_TEMPLATES, DEFAULT_MASTER, EMU_PER_IN, LAYOUT_MAP, MIN_BODY_PT
 from .layouts import layout_spec
 from .text import FontBook, Run, inline_runs
 
@@ -143,6 +144,7 @@ class DeckRenderer:
         self.layout_cache: dict[str, tuple[object, bool]] = {}
         self.titles: dict[str, int] = {}
         self.size_warned: set[str] = set()
+        self.logo_warned: set[str] = set()
         self.notes_count = 0
         self.inherited: dict = {}
         """(layout placeholder element, level) -> the TextStyle it passes on; read once per render."""
@@ -195,26 +197,49 @@ class DeckRenderer:
         """Builds every planned slide on the emptied master; returns the PPTX bytes and the findings."""
         self.prs = self._open_master()
         self._pick_masters()
+        for master in self.prs.slide_masters:  # the accessibility check names the master and the sizes
+            ad.raise_body_text(master, MIN_BODY_PT)
         ad.remove_all_slides(self.prs)
         ad.drop_thumbnail(self.prs)
         theme = self.practice.theme
-        self.major, self.minor = theme.heading_family, theme.base_family
+        self.book = FontBook(self.practice, theme.heading_family, theme.base_family)
+        self.major, self.minor = (self._travelling(theme.heading_family), self._travelling(theme.base_family))
+        self.book.major, self.book.minor = self.major, self.minor
         self.inks = Inks.of(theme)
         self.scheme = brand_scheme(theme, self.inks)
         ad.apply_theme(self.prs, self.scheme, self.major, self.minor, self.practice.info.name)
         readable_master_text(self)
-        self.book = FontBook(self.practice, self.major, self.minor)
         self.W, self.H = int(self.prs.slide_width), int(self.prs.slide_height)
 
         for kind, index, sl in self._plan():
             builder_for(kind)(self, index, sl)
 
         self._properties()
+        ad.embed_fonts(self.prs, self.book.faces(self.major, self.minor))
         out = io.BytesIO()
         self.prs.save(out)
         data = ad.normalise_zip(out.getvalue(), self.deck.reviewed.date)
         self._verify(data)
         return data, self.findings
+
+    def _travelling(self, family: str) -> str:
+        """Returns `family` if every file of it may be embedded (OS/2 fsType); else warns and returns
+        the bundled font, which may, so that the text is laid out for the font the deck carries."""
+        for path in self.book.paths(family):
+            allowed = ad.embedding_permission(path)
+            if not allowed.allowed:
+                self.find(
+                    "deck.font_embedding",
+                    "warning",
+                    f"the font {family!r} ({path.name}) forbids embedding: {allowed.why}; the deck uses "
+                    f"{DEFAULT_FONT} instead (embedded, and the text is laid out for it)",
+                    hint=f"use a font whose licence allows embedding (most open fonts do), or ask the "
+                    f"foundry for an embeddable version of {family}",
+                    family=family,
+                    fs_type=allowed.fs_type,
+                )
+                return DEFAULT_FONT
+        return family
 
     def _verify(self, data: bytes) -> None:
         """Refuses a built deck that carries anything unsafe (the master was checked; this proves the output)."""

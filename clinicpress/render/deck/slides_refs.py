@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...load import schema
+from .constants import REFERENCE_PT
 from .finish import finish
 from .fit import paginate
 from .layouts import Page, Target, as_target, body_area, new_slide, textbox
@@ -33,10 +34,10 @@ def build_references(r: DeckRenderer, index: int | None, sl: schema.Slide | None
         Para(
             html_runs(entry.html),
             bullet="autonum",
-            size=11,
-            mar_l=r.emu(0.4) if explicit else None,
-            indent=-r.emu(0.4) if explicit else None,
-            space_before=3,
+            size=REFERENCE_PT,
+            mar_l=r.emu(0.5) if explicit else None,
+            indent=-r.emu(0.5) if explicit else None,
+            space_before=6,
         )
         for _, entry in entries
     ]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ...load import schema
 from .. import pptx_adapter as ad
-from .constants import MAX_BULLETS
+from .constants import MAX_BULLETS, SMALLEST_PT
 from .finish import finish
 from .fit import check_size, shrink
 from .layouts import Page, Target, as_target, body_area, box_of, textbox
@@ -327,7 +327,7 @@ def _qr_code(
     write(
         r,
         qr_caption,
-        [plain(r, r.t.scan, size=14 if qr_caption.ph is None else None, align="ctr")],
+        [plain(r, r.t.scan, size=SMALLEST_PT if qr_caption.ph is None else None, align="ctr")],
         slide_no=slide_no,
         title=title,
         role="QR caption",

@@ -13,6 +13,7 @@ from ...load.citations import Numbering, compress
 from ...load.practice import PracticeContext
 from ...load.schema import CITE_RE
 from ...load.theme import DEFAULT_FONT
+from .. import pptx_adapter as ad
 from ..templating import safe_link
 from .constants import BUNDLED_FONTS
 
@@ -188,6 +189,25 @@ class FontBook:
                 files.setdefault(DEFAULT_FONT, []).append((weight, style, path))
         self.files = files
 
+    def paths(self, family: str) -> list[Path]:
+        """The font files of `family` (none if the practice does not ship it)."""
+        return [path for _, _, path in self.files.get(family, [])]
+
+    def faces(self, *families: str) -> list[ad.Face]:
+        """The faces to embed for `families` (each once): per slot (regular, bold, italic, bold
+        italic) the file nearest in weight to 400 or 700."""
+        faces: list[ad.Face] = []
+        for family in dict.fromkeys(families):
+            best: dict[str, tuple[int, Path]] = {}
+            for weight, style, path in self.files.get(family, []):
+                bold = weight >= 600
+                slot = ("bold" if bold else "regular") if style != "italic" else ("boldItalic" if bold else "italic")
+                distance = abs(weight - (700 if bold else 400))
+                if slot not in best or distance < best[slot][0]:
+                    best[slot] = (distance, path)
+            faces += [ad.Face(family, slot, ad.font_data(best[slot][1])) for slot in ad.FONT_SLOTS if slot in best]
+        return faces
+
     def family(self, ref: str | None) -> str:
         if ref in (None, "", "+mn-lt", "+mn-ea", "+mn-cs"):
             return self.minor
@@ -212,7 +232,7 @@ def count_lines(runs: list[Run], width_pt: float, size: float, book: FontBook, f
         return 99
     words: list[tuple[str, bool, float]] = []
     for r in runs:
-        for piece in re.split(r"(\s+)", r.text):
+        for piece in re.split(r"([^\S\u00a0]+)", r.text):  # a no-break space joins words
             if piece:
                 words.append((piece, r.bold or bold, size * (0.65 if r.sup else 1.0)))
     lines, x = 1, 0.0

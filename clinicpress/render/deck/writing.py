@@ -9,9 +9,12 @@ from pptx.util import Pt
 from ...load import schema
 from .. import pptx_adapter as ad
 from .colours import colour_run, text_colour
-from .fit import check_fit
+from .fit import balance, check_fit
 from .layouts import Page, Slots, Target, as_target, body_area, new_slide, textbox
 from .text import Para, Run
+
+DISPLAY_ROLES = ("title", "number")
+"""Text set large, whose line breaks are balanced (no short word left alone on a line)."""
 
 if TYPE_CHECKING:
     from .renderer import DeckRenderer
@@ -33,6 +36,8 @@ def write(
     """Writes paragraphs into a placeholder or text box, then checks that they fit."""
     if target is None:
         return
+    if role in DISPLAY_ROLES:
+        paras = [balance(r, target, para) for para in paras]
     shape = target.shape
     tf = shape.text_frame
     tf.word_wrap = True

@@ -7,6 +7,8 @@ saved zip so the same input gives the same bytes. Nothing here knows about decks
 no other module touches lxml, `pptx.oxml` or python-pptx's private attributes.
 """
 
+from .fonts import SLOTS as FONT_SLOTS
+from .fonts import Face, embed_fonts, embedding_permission, eot_wrap, font_data
 from .oxml import PRESENTATION_MAIN, SCHEME_SLOTS, TEMPLATE_MAIN, THEME_SLOTS
 from .package import (
     drop_thumbnail,
@@ -32,6 +34,7 @@ from .placeholders import (
     masters_of_slides,
     paragraph_style,
     ph_type,
+    raise_body_text,
     text_insets,
     xfrm_box,
 )
@@ -63,6 +66,12 @@ from .text import (
 from .theme import apply_theme, recolour_master_text, theme_colors, theme_fonts, theme_parts
 
 __all__ = [
+    "FONT_SLOTS",
+    "Face",
+    "embed_fonts",
+    "embedding_permission",
+    "eot_wrap",
+    "font_data",
     "PRESENTATION_MAIN",
     "SCHEME_SLOTS",
     "TEMPLATE_MAIN",
@@ -93,6 +102,7 @@ __all__ = [
     "paragraph_colours_rgb",
     "paragraph_style",
     "ph_type",
+    "raise_body_text",
     "reachable_parts",
     "recolour_master_text",
     "remove_all_slides",

@@ -244,3 +244,35 @@ def masters_of_slides(prs) -> list[int]:
 def layout_name(shape) -> str:
     """Returns the name of the layout of the slide a shape is on."""
     return shape.part.slide_layout.name
+
+
+def raise_body_text(master, minimum: float) -> list[tuple[int, float]]:
+    """Sets the master's body text (bullets and sub-bullets: levels 1-2 of its body text style,
+    of its body placeholder and of each layout's main content placeholder) to `minimum` points
+    where it is smaller. Returns (level, old size) for each level of the body text style that
+    was raised (0 = bullets). Levels that set no size are left alone."""
+    raised: list[tuple[int, float]] = []
+    tx = master._element.find(qn("p:txStyles"))
+    body = tx.find(qn("p:bodyStyle")) if tx is not None else None
+    containers = [body] if body is not None else []
+    base = master_placeholder(master, "body")
+    if base is not None:
+        containers.append(base.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}"))
+    for layout in master.slide_layouts:
+        for sp in layout.placeholders:
+            el = sp._element
+            if ph_type(el) in ("body", "obj") and sp.placeholder_format.idx == 1:
+                containers.append(el.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}"))
+    for container in containers:
+        if container is None:
+            continue
+        for level in (0, 1):
+            rpr = container.find(f"{{{A_NS}}}lvl{level + 1}pPr/{{{A_NS}}}defRPr")
+            if rpr is None or rpr.get("sz") is None:
+                continue
+            size = int(rpr.get("sz")) / 100
+            if size + 1e-9 < minimum:
+                rpr.set("sz", str(round(minimum * 100)))
+                if container is body:
+                    raised.append((level, size))
+    return raised
