@@ -208,14 +208,17 @@ def _renderer(
     stale = plan.stale
     scheduler = _scheduler(settings, plan.config)
     if scheduler is not None and stale:
+        import functools
+
         from .jobs.cluster import ClusterRenderer
+        from .write.cache import fingerprint_now
 
         return ClusterRenderer(
             project,
             settings.out_root,
             scheduler=scheduler,
             fingerprint=fingerprint,
-            options=settings.fingerprint_options(),
+            fingerprint_of=functools.partial(fingerprint_now, options=settings.fingerprint_options()),
             workers=min(workers, len(stale)),
             slide_images=settings.slide_images,
             budget=Budget.of(plan.config),

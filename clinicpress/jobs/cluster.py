@@ -90,18 +90,17 @@ def _test_hook(key: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _project(token: str, blob: bytes, fingerprint: str, options: dict) -> "Project":
+def _project(token: str, blob: bytes, fingerprint: str, fingerprint_of: Callable[[Path], str]) -> "Project":
     """The project on this worker, unpickled and checked against the files once per build."""
     if _WORKER.get("token") == token:
         return _WORKER["project"]
     import pickle
     import socket
 
-    from ..write.cache import FileHashes, project_fingerprint
     from .run import reset_caches
 
     project = pickle.loads(blob)
-    seen = project_fingerprint(project.root, FileHashes(), options)
+    seen = fingerprint_of(project.root)
     if seen != fingerprint:
         raise DifferentInputs(
             f"the worker on {socket.gethostname()} sees different files under {project.root} "
@@ -117,7 +116,7 @@ def _work(
     token: str,
     blob: bytes,
     fingerprint: str,
-    options: dict,
+    fingerprint_of: Callable[[Path], str],
     ident: tuple,
     out_root: str,
     thumbnail_of: str | None,
@@ -129,7 +128,7 @@ def _work(
 
     from .run import execute
 
-    project = _project(token, blob, fingerprint, options)
+    project = _project(token, blob, fingerprint, fingerprint_of)
     task = Task(job_from_ident(project, ident), thumbnail_of)
     _test_hook(task.job.key)
     result = execute(project, task, Path(out_root), slide_images=slide_images, budget=budget, stop_process=True)
@@ -147,7 +146,7 @@ class ClusterRenderer:
         *,
         scheduler: str,
         fingerprint: str,
-        options: dict,
+        fingerprint_of: Callable[[Path], str],
         workers: int,
         slide_images: bool = True,
         budget: Budget | None = None,
@@ -156,7 +155,8 @@ class ClusterRenderer:
         self.out_root = out_root
         self.scheduler = scheduler
         self.fingerprint = fingerprint
-        self.options = options
+        self.fingerprint_of = fingerprint_of
+        """How a worker fingerprints the project folder it sees (picklable: a module-level function)."""
         self.workers = max(1, workers)
         """Workers of a local cluster (-j); a remote cluster has the workers it has."""
         self.slide_images = slide_images
@@ -225,7 +225,7 @@ class ClusterRenderer:
                 token,
                 shared,
                 self.fingerprint,
-                self.options,
+                self.fingerprint_of,
                 task.job.ident,
                 str(self.out_root),
                 task.thumbnail_of,
