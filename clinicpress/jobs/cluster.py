@@ -47,12 +47,17 @@ ALLOWED_FAILURES = 1
 """Worker deaths a job survives on a local cluster (re-run once; the second death is an error)."""
 RETRIES = 1
 """Re-runs of a job that raised (a shared folder briefly unreadable); the second failure is an error."""
-WATCH_SECONDS = 0.5
+POLL_SECONDS = 0.05
+"""How often the build looks at the jobs' states while waiting."""
 TEST_KILL = "CLINICPRESS_TEST_KILL_WORKER"
 """Tests only: `KEY` makes the worker rendering job KEY kill itself (SIGKILL) every time;
 `KEY@PATH` only while PATH does not exist (it is created first, so the job's re-run succeeds)."""
 
 _WORKER: dict = {}
+
+
+class _Lost(Exception):
+    """A job's future was cancelled or its result lost (its worker died after it finished)."""
 
 
 class DifferentInputs(Exception):
@@ -165,6 +170,12 @@ class ClusterRenderer:
         self._cluster: Any = None
         self._tasks: list[Task] = []
         self._futures: dict = {}
+        self._blob = b""
+        self._token = ""
+        self._shared: Any = None
+        """The project on the workers (a scattered future)."""
+        self._lost: dict[str, int] = {}
+        """Job key -> times its result was lost with the worker holding it (it is sent again once)."""
         self.activity: dict[str, list[float]] = {}
         """Worker address -> seconds of each job it rendered (the build prints it)."""
 
@@ -213,30 +224,34 @@ class ClusterRenderer:
         if not tasks:
             return self
         self._connect()
-        blob = portable(self.project)
-        token = hashlib.sha256(blob).hexdigest()[:16] + self.fingerprint[:16]
-        client = self._client
-        shared = client.scatter(blob, broadcast=True, hash=False)
-        order = sorted(range(len(tasks)), key=lambda i: (tasks[i].job.source.kind != "deck", i))
-        for i in order:
-            task = tasks[i]
-            future = client.submit(
-                _work,
-                token,
-                shared,
-                self.fingerprint,
-                self.fingerprint_of,
-                task.job.ident,
-                str(self.out_root),
-                task.thumbnail_of,
-                self.slide_images,
-                self.budget,
-                key=f"clinicpress-{task.job.key}-{token}",
-                pure=False,
-                retries=RETRIES,
-            )
-            self._futures[future] = (i, task)
+        self._blob = portable(self.project)
+        self._token = hashlib.sha256(self._blob).hexdigest()[:16] + self.fingerprint[:16]
+        for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].job.source.kind != "deck", i)):
+            self._submit_one(i, tasks[i])
         return self
+
+    def _submit_one(self, i: int, task: Task, attempt: int = 0):
+        """Sends one job; the project goes to every worker first (again, if the workers holding it died)."""
+        client = self._client
+        if self._shared is None or self._shared.status != "finished":
+            self._shared = client.scatter(self._blob, broadcast=True, hash=False, timeout=CONNECT_SECONDS * 6)
+        future = client.submit(
+            _work,
+            self._token,
+            self._shared,
+            self.fingerprint,
+            self.fingerprint_of,
+            task.job.ident,
+            str(self.out_root),
+            task.thumbnail_of,
+            self.slide_images,
+            self.budget,
+            key=f"clinicpress-{task.job.key}-{self._token}-{attempt}",
+            pure=False,
+            retries=RETRIES,
+        )
+        self._futures[future] = (i, task)
+        return future
 
     def collect(self, on_result: Callable[[Task, Result], None], *, skip: Iterable[str] = ()) -> int:
         """Calls `on_result` here for each finished task not in `skip`; returns the workers used."""
@@ -257,20 +272,29 @@ class ClusterRenderer:
         return len(self.activity)
 
     def _wait_all(self, pending: dict, on_result: Callable[[Task, Result], None]) -> None:
-        import distributed
-
         no_workers_since: float | None = None
         last_look = 0.0
         while pending:
-            try:
-                with self._client.as_current():
-                    done, _ = distributed.wait(list(pending), timeout=WATCH_SECONDS, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                done = set()
+            # the futures' states, as the scheduler reports them to this client (a cheap look);
+            # distributed.wait() would raise at the first cancelled future instead of returning it
+            done = [f for f in pending if f.status != "pending"]
+            if not done:
+                time.sleep(POLL_SECONDS)
             for future in sorted(done, key=lambda f: pending[f][0]):
-                _, task = pending.pop(future)
-                result = self._result(future, task)
-                self.activity.setdefault(result.place or "?", []).append(result.seconds)
+                i, task = pending.pop(future)
+                try:
+                    result = self._result(future, task)
+                except _Lost:
+                    if self._client.status != "running":
+                        raise self._scheduler_lost(task) from None
+                    tries = self._lost[task.job.key] = self._lost.get(task.job.key, 0) + 1
+                    future.cancel()
+                    if tries <= RETRIES:  # a finished job's worker died before its result came here
+                        pending[self._submit_one(i, task, tries)] = (i, task)
+                        continue
+                    result = self._failed(task, "its result was lost with its worker each time")
+                if result.place:
+                    self.activity.setdefault(result.place, []).append(result.seconds)
                 on_result(task, result)
             now = time.monotonic()
             if pending and now - last_look > 2:
@@ -292,22 +316,17 @@ class ClusterRenderer:
 
     def _result(self, future, task: Task) -> Result:
         """The job's Result, or a Result carrying the build error of a job that failed twice."""
+        from concurrent.futures import CancelledError
+
         import distributed
 
-        status = future.status
-        if status == "finished":
-            return future.result()
-        job = task.job
-        where = rel(job.source.path, self.project.root)
-        if status == "cancelled":  # the scheduler went away (or cancelled the job)
-            raise BuildError(
-                Problem(
-                    "build.py",
-                    field="--scheduler",
-                    message=f"lost the Dask scheduler at {self.scheduler} while rendering {job.key}",
-                    hint="outputs already written are complete; build again when the cluster is back",
-                )
-            )
+        if future.status in ("cancelled", "lost"):  # the scheduler went away, or lost what the job needed
+            raise _Lost
+        if future.status == "finished":
+            try:
+                return future.result()
+            except CancelledError:
+                raise _Lost from None
         exc = future.exception()
         if isinstance(exc, DifferentInputs):
             raise BuildError(
@@ -320,18 +339,31 @@ class ClusterRenderer:
                 )
             )
         if isinstance(exc, distributed.KilledWorker):
-            why = (
+            return self._failed(
+                task,
                 "its worker process stopped each time (killed, out of memory, or stuck past the hard time "
-                f"limit of {hard_seconds(self.budget):g} s)"
+                f"limit of {hard_seconds(self.budget):g} s)",
             )
-        else:
-            why = f"{type(exc).__name__}: {exc}"
+        return self._failed(task, f"{type(exc).__name__}: {exc}")
+
+    def _failed(self, task: Task, why: str) -> Result:
+        job = task.job
         problem = Problem(
-            where,
+            rel(job.source.path, self.project.root),
             message=f"rendering this {job.source.kind} for {job.practice.slug} failed twice on the cluster: {why}",
             hint="build it alone (--only, -j 1) to see what goes wrong; outputs already written are complete",
         )
         return Result(job.key, problems=[problem])
+
+    def _scheduler_lost(self, task: Task) -> BuildError:
+        return BuildError(
+            Problem(
+                "build.py",
+                field="--scheduler",
+                message=f"lost the Dask scheduler at {self.scheduler} while rendering {task.job.key}",
+                hint="outputs already written are complete; build again when the cluster is back",
+            )
+        )
 
     def run(self, tasks: list[Task], on_result: Callable[[Task, Result], None]) -> int:
         return self.submit(tasks).collect(on_result)
