@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['practices']:>10}{r['documents']:>11}{r['local_s']:>9.2f}{r['local_docs_per_s']:>8.2f}"
             f"{r['cluster_s']:>11.2f}{r['cluster_docs_per_s']:>8.2f}{r['extra_s_per_document']:>13.3f}"
         )
-    if "scheduler_s_per_document" in result:
+    if result.get("cluster_startup_s", 0) < 0:
+        print("the split into start-up and per document is noise at these sizes (negative start-up): use larger sizes")
+    elif "scheduler_s_per_document" in result:
         print(
             f"going through the scheduler: {result['cluster_startup_s']:.2f} s once (cluster start, project shipped, "
             f"workers' first imports) + {result['scheduler_s_per_document']:.3f} s per document"
