@@ -198,3 +198,35 @@ def test_a_worker_that_sees_other_files_refuses_to_render(local_build, tmp_path:
     handout.write_text(handout.read_text() + "\n# edited on the shared folder\n")
     with pytest.raises(DifferentInputs, match=f"sees different files under {proj}"):
         _project("changed", blob, fingerprint, fingerprint_of)
+
+
+def test_a_worker_process_killed_from_outside_mid_build_still_gives_a_complete_correct_build(local_build):
+    """The issue's case: a worker's PID gets SIGKILL while the build renders every handout; its
+    job (and any result it still held) is rendered again and every file matches a local build."""
+    proj, _ = local_build
+    local, out = proj / "all-local", proj / "all-cluster"
+    common = ["build", "--root", str(proj), "-q", "--no-slide-images", "--format", "pdf"]
+    first = run_build(*common, "-j", "2", "-o", str(local))
+    assert first.returncode == 0, first.stderr
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), *common, "-o", str(out), *CLUSTER],
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stderr is not None
+    seen = []
+    try:
+        for line in proc.stderr:  # once the workers are rendering
+            seen.append(line)
+            if " rendered " in line:
+                break
+        workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                   if "spawn_main" in " ".join(p.cmdline())]  # the worker processes (not the resource tracker)
+        assert workers, "no worker process found"
+        workers[0].send_signal(signal.SIGKILL)
+        seen.append(proc.stderr.read())
+        code = proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, "".join(seen)
+    assert not workers[0].is_running()
+    assert files(out) == files(local) and len(files(local)) >= 10
+    assert not leftovers(out)
