@@ -36,6 +36,7 @@ from .write.store import clean_temp_files
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checks import CheckResults
+    from .jobs.cluster import ClusterRenderer
     from .jobs.model import Job, Result, Task
     from .jobs.pool import Renderer
     from .load.config import Config
@@ -109,7 +110,7 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
 
     project = load(settings, reporter)
     plan = _plan(project, settings, state, manifest, hashes, reporter)
-    renderer = _renderer(project, plan, settings, workers)
+    renderer = _renderer(project, plan, settings, workers, fingerprint)
     try:
         renderer.submit([_task(job, plan, settings) for job in plan.stale])
         findings = run_checks(
@@ -196,12 +197,32 @@ def _plan(
     return result
 
 
-def _renderer(project: Project, plan: Plan, settings: BuildSettings, workers: int) -> Renderer:
-    """The worker pool for the stale jobs (rendering starts while this process runs the checks)."""
+def _renderer(
+    project: Project, plan: Plan, settings: BuildSettings, workers: int, fingerprint: str
+) -> Renderer | ClusterRenderer:
+    """The worker pool for the stale jobs (rendering starts while this process runs the checks),
+    or a Dask cluster (--scheduler, or `executor = "dask"`)."""
     from .jobs.budget import Budget
     from .jobs.pool import Renderer
 
     stale = plan.stale
+    scheduler = _scheduler(settings, plan.config)
+    if scheduler is not None and stale:
+        import functools
+
+        from .jobs.cluster import ClusterRenderer
+        from .write.cache import fingerprint_now
+
+        return ClusterRenderer(
+            project,
+            settings.out_root,
+            scheduler=scheduler,
+            fingerprint=fingerprint,
+            fingerprint_of=functools.partial(fingerprint_now, options=settings.fingerprint_options()),
+            workers=min(workers, len(stale)),
+            slide_images=settings.slide_images,
+            budget=Budget.of(plan.config),
+        )
     return Renderer(
         project,
         settings.out_root,
@@ -210,6 +231,25 @@ def _renderer(project: Project, plan: Plan, settings: BuildSettings, workers: in
         slide_images=settings.slide_images,
         budget=Budget.of(plan.config),
     )
+
+
+def _scheduler(settings: BuildSettings, config: Config) -> str | None:
+    """The Dask scheduler this build renders on (None: the local process pool)."""
+    wanted = settings.scheduler
+    if wanted is None:
+        return config.scheduler if config.executor == "dask" else None
+    if wanted == "local":
+        return None
+    if wanted != "local-cluster" and not wanted.startswith(("tcp://", "tls://")):
+        raise UsageError(
+            Problem(
+                "build.py",
+                field="--scheduler",
+                message=f"not a scheduler address: {wanted!r}",
+                hint="use tcp://HOST:8786, local-cluster (a cluster on this machine) or local (the process pool)",
+            )
+        )
+    return wanted
 
 
 def _task(job: Job, plan: Plan, settings: BuildSettings) -> Task:
@@ -249,13 +289,24 @@ def _decide(project: Project, plan: Plan, findings: CheckResults, failing: dict,
 
 
 def _render(
-    renderer: Renderer, tasks: list[Job], plan: Plan, writer: OutputWriter, outcome: Outcome, reporter: Reporter
+    renderer: Renderer | ClusterRenderer,
+    tasks: list[Job],
+    plan: Plan,
+    writer: OutputWriter,
+    outcome: Outcome,
+    reporter: Reporter,
 ) -> None:
     """Collects the rendered jobs, writing each as it arrives."""
     try:
         with reporter.progress(len(tasks)) as progress:
             collector = _Collector(plan, writer, outcome, progress)
             outcome.workers = renderer.collect(collector, skip={job.key for job in outcome.blocked})
+        activity = getattr(renderer, "activity", None)
+        if activity:  # a cluster build: what each worker did
+            reporter.info(
+                "cluster workers: "
+                + "; ".join(f"{w} rendered {len(s)} in {sum(s):.1f} s" for w, s in sorted(activity.items()))
+            )
     finally:  # also after Ctrl-C or a dead worker: record what was written
         if tasks or outcome.removed or plan.old_outputs != writer.outputs:
             writer.save_manifest()
@@ -286,7 +337,7 @@ class _Collector:
         self.writer.store(task, result, self.plan.keys[job.key])
         outcome.rendered += 1
         outcome.fresh.add(job.key)
-        self.progress.advance(job.key, seconds=result.seconds)
+        self.progress.advance(job.key, seconds=result.seconds, note=f" on {result.place}" if result.place else "")
         if time.monotonic() - self.last_checkpoint > CHECKPOINT_SECONDS:
             self.writer.save_manifest()
             self.last_checkpoint = time.monotonic()

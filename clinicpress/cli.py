@@ -204,6 +204,13 @@ def _build_command(sub) -> None:
         help="worker processes (default: number of cores; 1 renders in this process)",
     )
     b.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="render on a Dask cluster: its scheduler (tcp://HOST:8786), or local-cluster to start one "
+        "here; `local` is the process pool (default: the project's executor option)",
+    )
+    b.add_argument(
         "--no-cache",
         action="store_true",
         help="render every selected output again, trusting no cached hash (outputs outside the selection stay valid; the results are the same bytes)",
@@ -261,6 +268,7 @@ def settings_from_args(args: argparse.Namespace):
         variants=tuple(getattr(args, "variant", None) or ()),
         strict=bool(args.strict),
         jobs=getattr(args, "jobs", None),
+        scheduler=getattr(args, "scheduler", None),
         no_cache=bool(getattr(args, "no_cache", False)),
         slide_images=not getattr(args, "no_slide_images", False),
         quiet=bool(args.quiet),

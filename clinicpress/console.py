@@ -145,7 +145,7 @@ class Progress:
         if self._bar is not None:
             width = max(12, self.reporter.console.width - 62)
             short = label if len(label) <= width else "…" + label[-(width - 1) :]
-            self._bar.update(self._task, advance=1, current=short)
+            self._bar.update(self._task, advance=1, current=short + (_esc(note) if ok else ""))
             if not ok:
                 self._bar.console.print(f"[bold red]failed[/bold red] {_esc(label)}{_esc(note)}")
             return

@@ -29,6 +29,9 @@ class BuildSettings:
     """Warnings fail the build as errors do."""
     jobs: int | None = None
     """Worker processes; None means one per core this process may use, 1 renders in this process."""
+    scheduler: str | None = None
+    """Where to render: a Dask scheduler address (tcp://HOST:8786), `local-cluster`, or `local`
+    (the process pool); None means the project's `executor`/`scheduler` options (default local)."""
     no_cache: bool = False
     """Render every selected job again, re-hashing every file (outputs outside the selection stay valid)."""
     slide_images: bool = True

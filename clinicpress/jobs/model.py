@@ -83,6 +83,8 @@ class Result:
     peak_rss_mib: float = 0.0
     cpu_seconds: float = 0.0
     """CPU time the worker process has used so far (all its jobs, warm-up included)."""
+    place: str = ""
+    """The cluster worker that rendered it (its address); empty for the local pool."""
 
     @property
     def ok(self) -> bool:

@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import Problem, UserError, rel
 
@@ -149,6 +149,19 @@ class Config(BaseModel):
     render_memory_mib: int = Field(1024, ge=64, le=65536)
     """Memory (MiB) one document may add to the process rendering it; a template that builds
     more (a string doubled in a loop) is stopped and reported at its line."""
+
+    # -------------------------------------------------------------- where documents render
+    executor: Literal["local", "dask"] = "local"
+    """`local`: a process pool on this machine; `dask`: the Dask cluster at `scheduler`
+    (`pip install 'clinicpress[dask]'`; the README's Group scale section). `--scheduler` wins."""
+    scheduler: str | None = Field(None, pattern=r"^(local-cluster|(tcp|tls)://\S+)$")
+    """The Dask scheduler with `executor = "dask"`: `tcp://HOST:8786`, or `local-cluster` (one on this machine)."""
+
+    @model_validator(mode="after")
+    def _dask_needs_a_scheduler(self) -> "Config":
+        if self.executor == "dask" and self.scheduler is None:
+            raise ValueError('executor = "dask" needs `scheduler = "tcp://HOST:8786"` (or "local-cluster")')
+        return self
 
     def reference_date(self) -> dt.date:
         """Returns the date review ages are measured from: `today`, SOURCE_DATE_EPOCH, or today."""

@@ -231,6 +231,12 @@ def project_fingerprint(root: Path, hashes: FileHashes, options: dict) -> str:
     return h.hexdigest()
 
 
+def fingerprint_now(root: Path, options: dict) -> str:
+    """The project fingerprint from the files as they are (nothing remembered): what a cluster
+    worker computes to prove it sees the same project as the build (clinicpress.jobs.cluster)."""
+    return project_fingerprint(root, FileHashes(), options)
+
+
 class JobKeys:
     """Computes each job's inputs hash; shared parts (practice folder, templates) are hashed once."""
 
