@@ -22,7 +22,7 @@ Refused = weasyprint.urls.FatalURLFetchingError
 STANDARD_MARGINS = {"margin_top": "11mm", "margin_x": "13mm", "margin_bottom": "17mm", "first_top": "11mm",
                     "footer_size": "8.5pt", "footer_gap": "2.5mm"}
 LARGE_MARGINS = {"margin_top": "20mm", "margin_x": "20mm", "margin_bottom": "34mm", "first_top": "14mm",
-                 "footer_size": "12pt", "footer_gap": "3mm"}
+                 "footer_size": "14pt", "footer_gap": "3mm"}
 EXPECTED_MARGINS = {"standard": STANDARD_MARGINS, "large-print": LARGE_MARGINS, "print-shop": STANDARD_MARGINS}
 
 

@@ -480,3 +480,29 @@ def _mid_answer_close_path(port: int, path: str) -> None:
     s = _connect(port)
     s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
     s.close()
+
+
+def test_the_budget_stops_rendering_even_when_its_alarm_lands_in_a_gc_callback(mine: Path):
+    """An exception raised inside a gc callback or __del__ is dropped by Python; the alarm rings
+    again until one reaches the rendering (seen when hypothesis's gc callback caught it)."""
+    import gc
+
+    calls = []
+
+    def busy_callback(phase, info):  # the first collection outlasts the budget: the alarm rings in here
+        if not calls:
+            calls.append(phase)
+            deadline = time.monotonic() + 3.5
+            while time.monotonic() < deadline:
+                pass
+
+    gc.callbacks.append(busy_callback)
+    try:
+        _override(mine, "{% for i in range(50000) %}<p>word {{ i }}</p>{% endfor %}")
+        started = time.monotonic()
+        with pytest.raises(UserError) as info:
+            _run_job(mine, Budget(seconds=3.0, memory_mib=1024))
+        assert "took longer than 3 s" in str(info.value)
+        assert time.monotonic() - started < 30
+    finally:
+        gc.callbacks.remove(busy_callback)

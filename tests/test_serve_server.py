@@ -6,6 +6,7 @@ import http.client
 import os
 import pickle
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -188,7 +189,11 @@ def test_requests_are_logged_only_when_verbose(site, start, capfd):
     assert "GET / HTTP" not in capfd.readouterr().err
     loud = start(_routes(site), verbose=True)
     _get(loud, "/")
-    assert '"GET / HTTP/1.1" 200' in capfd.readouterr().err
+    err, deadline = "", time.monotonic() + 5  # the line is written once the answer is sent: poll
+    while '"GET / HTTP/1.1" 200' not in err and time.monotonic() < deadline:
+        time.sleep(0.02)
+        err += capfd.readouterr().err
+    assert '"GET / HTTP/1.1" 200' in err
 
 
 def test_an_event_stream_sends_its_blocks(start):

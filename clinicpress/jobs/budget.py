@@ -108,6 +108,10 @@ def enforced(budget: Budget, *, stop_process: str | None = None) -> Iterator[Non
     if main:
 
         def expired(signum, frame):
+            # An exception raised while Python runs a __del__ or a gc callback is printed and
+            # dropped ("Exception ignored in ..."), so the rendering would go on: ring again
+            # shortly until the exception reaches the rendering code (the `finally` stops it).
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
             raise OverBudget(budget.seconds)
 
         old_handler = signal.signal(signal.SIGALRM, expired)
