@@ -161,6 +161,10 @@ def test_print_two_spanish_large_print_handouts_in_chromium_same_bytes_as_cli_an
         with _sync_playwright()() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1360, "height": 900})
+            # Headless Chromium has a PDF viewer but no print dialog: printing the PDF frame crashed
+            # the page now and then. Take the desk's other path (offer the PDF), which a browser
+            # without a PDF viewer gets; the bytes the desk sends are the same either way.
+            page.add_init_script("Object.defineProperty(Navigator.prototype, 'pdfViewerEnabled', {get: () => false})")
             page.goto(desk.url)
             everything = page.locator("li.item").count()
             page.get_by_label("Language").select_option("es")
@@ -220,7 +224,7 @@ def test_print_two_spanish_large_print_handouts_in_chromium_same_bytes_as_cli_an
             status, headers, pdf_bytes = answers[0]
             assert status == 200 and headers["content-type"] == "application/pdf"
             offered = page.get_by_role("status").get_by_role("link")
-            assert offered.inner_text() in ("open the PDF", "Download the packet")
+            assert offered.inner_text() == "Download the packet"
             assert offered.get_attribute("href").startswith("blob:")  # the PDF stays in the page's memory
             page.get_by_role("button", name="Clear the patient's details").click()
             assert page.get_by_label("Patient's name").input_value() == ""
