@@ -20,8 +20,13 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(Problem(self.prog, message=message, hint=f"run '{self.prog} --help'"))
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _root(p: argparse.ArgumentParser) -> None:
+    """--root: every command that works inside a project takes it (and is refused outside one)."""
     p.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    _root(p)
     p.add_argument("--practice", action="append", metavar="SLUG", help="only this practice (repeatable)")
     p.add_argument("--only", action="append", metavar="SLUG", help="only this handout or deck (repeatable)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -77,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scaffold practices/SLUG/ with practice.yml, _brand.yml and a logo.",
     )
     n.add_argument("slug", help="folder name: lowercase letters, digits and hyphens")
-    n.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    _root(n)
     n.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
     r = sub.add_parser(
@@ -88,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--practice", required=True, metavar="SLUG", help="the practice")
     r.add_argument("--only", action="append", metavar="SLUG", help="only this handout or deck (repeatable)")
-    r.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    _root(r)
     r.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     r.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
@@ -102,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("items", nargs="+", metavar="ITEM", help="slug (English) or slug:LANG")
     a.add_argument("--practice", required=True, metavar="SLUG", help="the practice")
     a.add_argument("--by", required=True, metavar='"NAME, CREDENTIALS"', help='who approves, e.g. "Dana Ortiz, MD"')
-    a.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    _root(a)
     a.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     a.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
@@ -118,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pv.add_argument("--practice", metavar="SLUG", default=None, help="practice to preview (default: the first)")
     pv.add_argument("--port", type=int, default=8765, metavar="N", help="port on 127.0.0.1 (default: 8765)")
-    pv.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    _root(pv)
     pv.add_argument("-v", "--verbose", action="store_true", help="log requests and show tracebacks")
 
     comp = sub.add_parser(
@@ -154,7 +159,7 @@ def _packet_command(sub) -> None:
     k.add_argument(
         "-o", "--output", type=Path, default=None, help="PDF to write (default: packet-PRACTICE-LANG-DATE.pdf here)"
     )
-    k.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    _root(k)
     k.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     k.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
@@ -169,7 +174,7 @@ def _desk_command(sub) -> None:
     )
     d.add_argument("--practice", metavar="SLUG", default=None, help="practice (default: the first)")
     d.add_argument("--port", type=int, default=8766, metavar="N", help="port on 127.0.0.1 (default: 8766)")
-    d.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (default: current folder)")
+    _root(d)
     d.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
 
 
@@ -300,12 +305,15 @@ def _dispatch(args: argparse.Namespace, reporter) -> int:
             prog = f"python {Path(sys.argv[0]).resolve()}"
         reporter.info(f"created a ClinicPress project in {path}; build it with: {prog} build --root {path}")
         return EXIT_OK
+    from .settings import require_project
+
+    require_project(args.root.resolve())  # every command below works inside a project
     if args.command == "new-practice":
         from .scaffold import new_practice
 
         path = new_practice(args.root.resolve(), args.slug)
         reporter.info(
-            f"created {path}; edit practice.yml and _brand.yml, then run: python build.py --practice {args.slug}"
+            f"created {path}; edit practice.yml and _brand.yml, then run: {program_name()} --practice {args.slug}"
         )
         return EXIT_OK
     if args.command == "review":

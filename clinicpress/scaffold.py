@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import Problem, UsageError, UserError, rel
 from .load.schema import SLUG_RE
+from .settings import require_project
 
 HANDOUT_TEMPLATE = "handout/handout.html.j2"
 
@@ -31,14 +32,7 @@ def new_practice(root: Path, slug: str) -> Path:
                 + (f", e.g. {suggestion!r}" if suggestion and suggestion != slug else ""),
             )
         )
-    if not ((root / "content").is_dir() or (root / "practices").is_dir()):
-        raise UsageError(
-            Problem(
-                str(root),
-                message="this is not a ClinicPress project folder (no content/ or practices/ folder)",
-                hint="run the command in the project folder or pass --root",
-            )
-        )
+    require_project(root)
     practices = root / "practices"
     target = practices / slug
     if target.exists() or target.is_symlink():

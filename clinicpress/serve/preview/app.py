@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from ...errors import Problem, UsageError
-from ...settings import require_project
 from ..server import HOST, LocalServer, Request, Routes
 from .conductor import Preview
 from .page import PageTemplates, page_dirs, state_json
@@ -147,7 +146,6 @@ def _chosen_practice(root: Path, practice: str | None) -> str:
 def serve(root: Path, *, practice: str | None, port: int, reporter, verbose: bool = False) -> int:
     """Runs the preview until SIGINT or SIGTERM; returns the exit code (0 after a clean stop)."""
     root = root.resolve()
-    require_project(root)
     practice = _chosen_practice(root, practice)
     if not 0 <= port <= 65535:
         raise UsageError(Problem("--port", message=f"{port} is not a port number", hint="use 1024-65535"))
