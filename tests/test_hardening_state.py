@@ -461,3 +461,12 @@ def test_locate_prefers_the_longest_match_and_the_practice_folder(tmp_path: Path
     assert locate("file:///out/p/a%20b.png", [practice]) is None
     (practice / "c.css").write_text("url('a b.png')\n", encoding="utf-8")
     assert locate("file:///out/p/a%20b.png", [practice]) == (practice / "c.css", 1)
+
+
+def test_the_manifest_knows_every_sign_off_state():
+    from typing import get_args
+
+    from clinicpress.load.approvals import Status
+    from clinicpress.write.state import SignOffJson
+
+    assert set(get_args(SignOffJson.model_fields["status"].annotation)) == set(get_args(Status))
