@@ -130,41 +130,25 @@ def test_content_is_in_our_own_words(project):
             assert name not in text, f"{src.slug} names {name}"
 
 
-def _page_texts(pdf: bytes) -> list[str]:
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
-    finally:
-        doc.close()
-
-
 def _squash(text: str) -> str:
     return " ".join(text.replace("\u00ad", "").replace("-\r\n", "").split())
 
 
 def _smallest_text(pdf: bytes) -> tuple[float, str]:
-    """The smallest printed type size in the PDF (points, as drawn: font size times the text
-    matrix's scale) and a sample of the text set in it."""
-    import ctypes
-    import math
-
+    """The smallest printed type size in the PDF (points, as drawn) and a sample of the text set in it."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
+    from pdftext import drawn_size
 
     doc = pdfium.PdfDocument(pdf)
     smallest, sample = 1000.0, ""
-    matrix = pdfium_c.FS_MATRIX()
     try:
         for index in range(len(doc)):
             text = doc[index].get_textpage()
             for i in range(text.count_chars()):
-                char = chr(pdfium_c.FPDFText_GetUnicode(text.raw, i))
+                char = text.get_text_range(i, 1)
                 if char.isspace():
                     continue
-                pdfium_c.FPDFText_GetMatrix(text.raw, i, ctypes.byref(matrix))
-                size = pdfium_c.FPDFText_GetFontSize(text.raw, i) * math.hypot(matrix.c, matrix.d)
+                size = drawn_size(text, i)
                 if size < smallest - 0.05:
                     smallest, sample = size, ""
                 if abs(size - smallest) <= 0.05 and len(sample) < 40:
@@ -184,6 +168,7 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
     import io
 
     import pikepdf
+    from pdftext import page_texts
 
     from clinicpress.jobs.model import plan
     from clinicpress.jobs.run import run_job
@@ -201,7 +186,7 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
             assert smallest[0] >= 13.95, f"{job.key}: {smallest[0]:.1f} pt text: {smallest[1]!r}"
             # ...and "When to get help" is never split: its heading and its emergency line share a page
             t = messages(project.root, job.source.language, job.practice.templates_dir)
-            pages = _page_texts(pdf)
+            pages = page_texts(pdf)
             heading = next(i for i, text in enumerate(pages) if t.get_help in text)
             emergency = t.fmt("emergency", number=job.practice.info.emergency_number)
             assert _squash(emergency) in _squash(pages[heading]), f"{job.key}: the help box is split across pages"

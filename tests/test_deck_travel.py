@@ -206,7 +206,7 @@ def test_shipped_slides_have_no_small_text_and_no_lone_short_word(shipped, tmp_p
     the footer band is under 18 pt (citation numbers aside: superscripts by design), and no title
     or big number leaves one short word alone on a line."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
+    from pdftext import drawn_size
     from test_deck import soffice_pdf
 
     require_tool("soffice")
@@ -224,7 +224,7 @@ def test_shipped_slides_have_no_small_text_and_no_lone_short_word(shipped, tmp_p
                 ch = textpage.get_text_range(i, 1)
                 if not ch.strip() or ch in CITATION:
                     continue
-                size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
+                size = drawn_size(textpage, i)
                 if size < 17.95 and textpage.get_charbox(i)[3] > FOOTER_TOP_PT + 1:
                     small.add((round(size, 1), ch))
             assert not small, f"{path.parent.name}/{path.name} slide {n + 1}: text under 18 pt: {sorted(small)[:8]}"

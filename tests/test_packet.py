@@ -8,6 +8,7 @@ import pikepdf
 import pypdfium2 as pdfium
 import pytest
 from conftest import copy_project, run_build
+from pdftext import page_texts
 
 PRACTICE = "valle-community-health"
 EPOCH = {"SOURCE_DATE_EPOCH": "1796688000"}  # 2026-12-08
@@ -18,14 +19,6 @@ TWO = ("gut-and-immune-system", "stress-the-brain-and-the-gut")
 @pytest.fixture(scope="module")
 def proj(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("packet") / "proj", practices=[PRACTICE])
-
-
-def page_texts(pdf: Path | bytes) -> list[str]:
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
-    finally:
-        doc.close()
 
 
 def outline(pdf: pikepdf.Pdf) -> list[tuple[str, int]]:
