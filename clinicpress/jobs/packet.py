@@ -126,7 +126,7 @@ def laid_out(project: Project, src: Source, practice: str, variant: str) -> tupl
     from ..render.handout import VARIANTS, layout, render_document
 
     ctx = project.practices[practice]
-    signoff = project.signoffs.get(practice, {}).get(src.key)
+    signoff = project.signoff(practice, src)
     out_dir = project.root / "output" / practice  # where the build's HTML copy sits: the same relative URLs
     rendered = render_document(
         src.model,

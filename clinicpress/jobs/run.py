@@ -75,7 +75,7 @@ def _render(project: "Project", job: Job, out_root: Path) -> Result:
             templates(project.root),
             src.path.parent,
             out_dir,
-            project.signoffs.get(job.practice.slug, {}).get(src.key),
+            project.signoff(job.practice.slug, src),
         )
         html = rendered.html
         result.files = {"html": html.encode("utf-8")}
@@ -97,11 +97,7 @@ def _render(project: "Project", job: Job, out_root: Path) -> Result:
         from ..render.deck import render_deck
 
         pptx, findings = render_deck(
-            src,
-            job.practice,
-            project.bibliography,
-            project.root,
-            signoff=project.signoffs.get(job.practice.slug, {}).get(src.key),
+            src, job.practice, project.bibliography, project.root, signoff=project.signoff(job.practice.slug, src)
         )
         result.files = {"pptx": pptx}  # also when only the presenter's PDF is written: slide count, thumbnail
         result.findings.extend(findings)

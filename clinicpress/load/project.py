@@ -87,6 +87,10 @@ class Project:
     def sources(self) -> list[Source]:
         return self.handouts + self.decks
 
+    def signoff(self, practice: str, src: Source) -> SignOff | None:
+        """The practice's sign-off of this item's current text (None: no record for it; prints as a draft)."""
+        return self.signoffs.get(practice, {}).get(src.key)
+
     @property
     def content_dir(self) -> Path:
         return self.root / "content"

@@ -281,7 +281,7 @@ class JobKeys:
             *self.source_parts(src, related=False),
         ]
         parts.append(("practice " + self._rel(practice.root), self._practice_tree(practice)))
-        signoff = self.project.signoffs.get(practice.slug, {}).get(src.key)
+        signoff = self.project.signoff(practice.slug, src)
         parts.append(("signoff", signoff.state() if signoff is not None else "draft"))
         for name in TEMPLATE_DIRS[src.kind]:
             folder = self.root / "templates" / name

@@ -88,7 +88,7 @@ class OutputWriter:
             write_if_changed(self.target(name), result.files[fmt])
         main = job.main_format
         thumbnail = self._thumbnail(task, result, thumb_path(names[main]), sha256(result.files[main])) if main else None
-        signoff = self.project.signoffs.get(job.practice.slug, {}).get(job.source.key)
+        signoff = self.project.signoff(job.practice.slug, job.source)
         for fmt, name in names.items():
             entry = mf.new_entry(job, fmt, result.files[fmt], key, result, self.item_json, self.project)
             # What this file prints about the practice's sign-off (the index shows drafts as such).
