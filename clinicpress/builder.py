@@ -356,11 +356,10 @@ def _report(
     """Prints the checks, warnings, blocked items, failures and the summary; returns the exit code."""
     from .jobs.run import cpu_seconds
 
-    planned = {n: e for n, e in writer.outputs.items() if n in outcome.planned}
+    by_item = mf.render_warnings_by_item({n: e for n, e in writer.outputs.items() if n in outcome.planned})
     if not settings.quiet:  # the table counts what only the pages show too (a handout over its page budget)
-        shown = narrowed(findings, project, settings).plus(mf.render_warnings_by_item(planned))
-        print_table(shown, project, reporter, settings.strict)
-    warnings = mf.render_warnings(planned)
+        print_table(narrowed(findings, project, settings).plus(by_item), project, reporter, settings.strict)
+    warnings = [f for fs in by_item.values() for f in fs]
     reporter.findings(warnings)
     for key in sorted(selected):
         if not blocks(key):  # drafts still print (with the draft mark); the findings say why it fails
