@@ -311,7 +311,9 @@ def test_text_title_message_footer_and_closing(summit):
     for page in range(1, n + 1):
         text = summit.text(page)
         assert f"Page {page} of {n}" in text
-        assert re.search(r"Reviewed \w+ \d+, \d{4} by Miriam Castellano, MD, FACR", text)
+        # the sign-off once per page: in the footer, and on the page of the closing block only
+        # there (the footer leaves it out where the closing block prints it in full)
+        assert len(re.findall(r"Reviewed \w+ \d+, \d{4} by Miriam Castellano, MD, FACR", text)) == 1
         assert "Summit Rheumatology · (303) 555-0142 · summit-rheumatology.example/book" in text
     last = " ".join(summit.text(n).split())
     assert "It does not replace advice from your own doctor or care team" in last
