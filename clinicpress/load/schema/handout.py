@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from .base import CaseFolded, Language, Markdown, Model, Slug
-from .parts import Callout, Figure, GlossaryEntry, HumanReview, Reviewed, Table
+from .parts import Callout, Figure, GlossaryEntry, HumanReview, Icon, Reviewed, Table
 
 
 class Section(Model):
@@ -16,6 +16,8 @@ class Section(Model):
 
     heading: str = Field(min_length=1, max_length=120)
     """Informative heading that says what the section is about."""
+    icon: Icon | None = None
+    """Icon printed beside the heading (a name from the picture library); it costs no lines."""
     body: Markdown | None = None
     """Main prose (CommonMark); cite sources as [@key]."""
     bullets: list[Markdown] = Field(default_factory=list)
@@ -25,7 +27,7 @@ class Section(Model):
     callout: Callout | None = None
     """Optional boxed note."""
     figure: Figure | None = None
-    """Optional figure with alt text and caption."""
+    """Optional figure with alt text and caption, printed small beside the text."""
     table: Table | None = None
     """Optional simple table."""
     no_claims: bool = False
