@@ -1,0 +1,161 @@
+"""Pictures (issues 20 and 21): the library's icons and diagrams in the printed handouts, their
+alternative text in the PDF structure tree, the practice's colour in the drawing, and the
+located errors a writer gets for a missing alt text, an unknown picture or a bad SVG file.
+
+Every PDF here is built by `python build.py` into a temporary folder and reopened with pikepdf.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pikepdf
+import pytest
+from conftest import ROOT, copy_project, run_build
+
+from clinicpress.load.pictures import load_pictures
+from clinicpress.load.project import load_project, walk_figures, walk_icons
+
+VALLE = "valle-community-health"
+
+
+# --------------------------------------------------------------------------- helpers
+def pdf_figures(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    """Every Figure of the structure tree, in reading order."""
+    out: list[pikepdf.Dictionary] = []
+
+    def walk(node) -> None:
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            if node.S == "/Figure":
+                out.append(node)
+            if "/K" in node:
+                walk(node.K)
+
+    walk(pdf.Root.StructTreeRoot.K)
+    return out
+
+
+def expected_alts(src) -> list[str]:
+    """The alternative texts the content asks for, in document order: each figure's alt and
+    each icon's meaning in the content's language."""
+    library, _ = load_pictures(ROOT)
+    found = [(loc, fig.alt) for loc, fig in walk_figures(src.model) if not fig.decorative]
+    found += [(loc, library.alt(name, src.language)) for loc, name in walk_icons(src.model)]
+    return [alt for _, alt in sorted(found, key=lambda item: _order(item[0]))]
+
+
+def _order(loc: tuple) -> tuple:
+    # a section's icon sits in its heading, before its figure and its callout
+    rank = {"icon": 0, "figure": 1, "callout": 2}
+    return tuple((rank.get(p, 3), 0) if isinstance(p, str) else (-1, p) for p in loc)
+
+
+def figure_colours(pdf: pikepdf.Pdf, figure: pikepdf.Dictionary) -> set[tuple[str, tuple[float, ...]]]:
+    """The colour operators drawn inside a Figure's marked content on its page."""
+    mcids = {int(k) for k in (figure.K if isinstance(figure.K, pikepdf.Array) else [figure.K])
+             if isinstance(k, (int, pikepdf.Object)) and not isinstance(k, pikepdf.Dictionary)}
+    page = pikepdf.Page(figure.Pg)
+    colours: set[tuple[str, tuple[float, ...]]] = set()
+    stack: list[int | None] = []
+    for operands, op in pikepdf.parse_content_stream(page):
+        name = str(op)
+        if name in ("BDC", "BMC"):
+            props = operands[1] if name == "BDC" and len(operands) > 1 else None
+            stack.append(int(props.MCID) if isinstance(props, pikepdf.Dictionary) and "/MCID" in props else None)
+        elif name == "EMC":
+            stack.pop()
+        elif name in ("rg", "RG", "sc", "SC", "scn", "SCN") and stack and stack[-1] in mcids:
+            colours.add((name, tuple(round(float(x), 2) for x in operands)))
+    return colours
+
+
+def rgb(hex_colour: str) -> tuple[float, ...]:
+    return tuple(round(int(hex_colour[i:i + 2], 16) / 255, 2) for i in (1, 3, 5))
+
+
+# --------------------------------------------------------------------------- handouts
+@pytest.fixture(scope="module")
+def valle_handouts(tmp_path_factory) -> Path:
+    """Every shipped handout, English and Spanish, as Valle prints them (standard variant)."""
+    out = tmp_path_factory.mktemp("pictures")
+    proc = run_build("build", "--practice", VALLE, "--format", "pdf", "--variant", "standard",
+                     "--output", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    return out / VALLE
+
+
+def test_every_shipped_handout_prints_its_pictures_with_their_alt_text(valle_handouts):
+    """Issue 20: every handout carries at least one picture with meaning; each is a Figure of the
+    structure tree whose /Alt is the content's alt text (or the icon's meaning, in Spanish for
+    the Spanish handouts), in reading order, and no Figure lacks an /Alt."""
+    project = load_project(ROOT, practices=[VALLE])
+    assert len(project.handouts) == 20
+    for src in project.handouts:
+        name = src.slug + (f".{src.language}" if src.language != "en" else "") + ".pdf"
+        wanted = expected_alts(src)
+        assert wanted, f"{src.key}: the content names no picture"
+        with pikepdf.open(valle_handouts / name) as pdf:
+            alts = [str(f.get("/Alt", "")) for f in pdf_figures(pdf)]
+        assert all(alts), f"{name}: a Figure without /Alt: {alts}"
+        # the logo comes first and the QR code last; the pictures are the figures between them
+        assert alts[1:-1] == wanted, name
+
+
+def test_pictures_are_drawn_in_the_practice_colour(tmp_path):
+    """Issue 20: a picture takes the practice's primary colour: change the brand's primary and
+    every colour drawn inside each picture's Figure is the new colour."""
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    brand = proj / "practices" / "summit-rheumatology" / "_brand.yml"
+    brand.write_text(re.sub(r"(?m)^  primary: navy$", '  primary: "#6A1B9A"', brand.read_text()))
+    out = tmp_path / "out"
+    proc = run_build("build", "--root", str(proj), "--only", "gut-and-immune-system", "--format", "pdf",
+                     "--variant", "standard", "--output", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    src = next(s for s in load_project(proj).handouts if s.key == "handout:gut-and-immune-system:en")
+    wanted = set(expected_alts(src))
+    with pikepdf.open(out / "summit-rheumatology" / "gut-and-immune-system.pdf") as pdf:
+        pictures = [f for f in pdf_figures(pdf) if str(f.get("/Alt", "")) in wanted]
+        assert len(pictures) == len(wanted) == 3
+        for figure in pictures:
+            colours = {values for _, values in figure_colours(pdf, figure)}
+            assert colours == {rgb("#6A1B9A")}, (str(figure.Alt), colours)
+
+
+def _error_lines(proc) -> str:
+    assert proc.returncode != 0, proc.stdout
+    return proc.stdout + proc.stderr
+
+
+def test_picture_mistakes_are_located_errors(tmp_path):
+    """Issue 20: a figure without alt text, an unknown icon or picture name, and a practice's
+    replacement SVG that could run a script are errors naming the file, line and field, with a
+    hint; nothing is built."""
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    gut = proj / "content" / "handouts" / "gut-and-immune-system.yml"
+    gut.write_text(re.sub(r'(?m)^      alt: "A row of cells.*\n', "", gut.read_text()))  # the gate's alt text
+    stress = proj / "content" / "handouts" / "stress-the-brain-and-the-gut.yml"
+    stress.write_text(stress.read_text().replace("icon: stress", "icon: stres", 1)
+                      .replace("src: gut-brain", "src: gut-brian", 1))
+
+    def line_of(path: Path, needle: str) -> int:
+        return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+    own = proj / "practices" / "summit-rheumatology" / "templates" / "pictures" / "icons"
+    own.mkdir(parents=True)
+    (own / "gut.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">\n'
+                                 '<script>alert(1)</script>\n<path d="M0 0h48v48z" fill="currentColor"/>\n</svg>\n')
+    out = _error_lines(run_build("check", "--root", str(proj)))
+    shown = "content/handouts/gut-and-immune-system.yml"
+    assert f"{shown}:{line_of(gut, 'figure:')}:5: error: sections[2].figure.alt: required field is missing\n" \
+           "    hint: Alternative text" in out, out
+    shown = "content/handouts/stress-the-brain-and-the-gut.yml"
+    assert (f"{shown}:{line_of(stress, 'icon: stres')}: error: sections[2].icon: unknown icon 'stres'\n"
+            "    hint: did you mean 'stress'?") in out, out
+    assert (f"{shown}:{line_of(stress, 'src: gut-brian')}: error: sections[0].figure.src: unknown picture 'gut-brian'\n"
+            "    hint: did you mean 'gut-brain'?") in out, out
+    assert ("practices/summit-rheumatology/templates/pictures/icons/gut.svg:2: error: picture: contains a <script>"
+            in out), out
+    assert "nothing was written" in out
