@@ -28,6 +28,8 @@ class Column(Model):
 
     heading: str | None = None
     """Optional heading above the column."""
+    icon: Icon | None = None
+    """Optional icon at the top of the column (a name from the picture library)."""
     bullets: list[BulletItem] = Field(default_factory=list)
     """Bullets in the column."""
 
@@ -121,7 +123,7 @@ class Slide(Model):
     icons: list[IconPoint] = Field(default_factory=list, max_length=4)
     """Two to four icons in a row, each with a few words under it (icon_row layout)."""
     number: str | None = None
-    """The big number or key fact, e.g. "About 70%" (big_number layout)."""
+    """The big number or key fact, e.g. "About 70%" (big_number layout; diagram layout: above the text)."""
     text: Markdown | None = None
     """Explanation under the big number, or a short paragraph."""
     quote: Quote | None = None
@@ -139,7 +141,7 @@ class Slide(Model):
             "bullets": ("bullets",),
             "two_column": ("left", "right"),
             "image": ("image",),
-            "diagram": ("image", "bullets"),
+            "diagram": ("image",),
             "icon_row": ("icons",),
             "big_number": ("number",),
             "quote": ("quote",),
@@ -147,6 +149,8 @@ class Slide(Model):
             "table": ("table",),
         }.get(self.layout, ())
         missing = [f for f in needs if not getattr(self, f)]
+        if self.layout == "diagram" and not (self.bullets or self.text or self.number):
+            raise ValueError("layout 'diagram' needs bullets, text or a number beside its image")
         if self.layout == "icon_row" and len(self.icons) == 1:
             raise ValueError("an icon row needs two to four icons")
         if missing:
