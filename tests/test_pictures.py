@@ -159,3 +159,94 @@ def test_picture_mistakes_are_located_errors(tmp_path):
     assert ("practices/summit-rheumatology/templates/pictures/icons/gut.svg:2: error: picture: contains a <script>"
             in out), out
     assert "nothing was written" in out
+
+
+# --------------------------------------------------------------------------- slides
+NOT_CONTENT = ("title", "section", "references", "closing")
+
+
+def slide_pictures(slide) -> list:
+    """The pictures of a slide that carry content (the practice logo and the QR code left out)."""
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    return [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE
+            and not s.name.startswith(("Logo", "QR"))]
+
+
+def main_colour(blob: bytes) -> tuple[int, int, int]:
+    """The most common colour of a picture's opaque pixels."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(blob)) as im:
+        counts = im.convert("RGBA").getcolors(1 << 24) or []
+    (n, (red, green, blue, _)), *_ = sorted(((n, c) for n, c in counts if c[3] == 255), reverse=True)
+    return red, green, blue
+
+
+@pytest.fixture(scope="module")
+def talks(tmp_path_factory) -> dict[str, Path]:
+    """The shipped talk as Summit builds it (English) and as Valle builds it (Spanish too)."""
+    out = tmp_path_factory.mktemp("talks")
+    for practice in ("summit-rheumatology", VALLE):
+        proc = run_build("build", "--practice", practice, "--format", "pptx", "--no-slide-images",
+                         "--output", str(out), "-q")
+        assert proc.returncode == 0, proc.stderr
+    return {"en": out / "summit-rheumatology" / "gut-and-autoimmune-disease.pptx",
+            "es": out / VALLE / "gut-and-autoimmune-disease.es.pptx"}
+
+
+def test_the_talk_shows_pictures_with_descriptions_in_the_brand_colour(talks):
+    """Issue 21: at least a third of the talk's content slides carry a picture; every picture has
+    its description (alt text) in the PPTX and is described in the slide's speaker notes; the
+    library's pictures are drawn in the practice's primary colour."""
+    from pptx import Presentation
+
+    project = load_project(ROOT, practices=["summit-rheumatology", VALLE])
+    navy = "#0B3C5D"  # Summit's primary (practices/summit-rheumatology/_brand.yml)
+    assert navy.lower() in (ROOT / "practices" / "summit-rheumatology" / "_brand.yml").read_text().lower()
+    for language, path in talks.items():
+        src = next(s for s in project.decks if s.language == language)
+        kinds = [sl.layout for sl in src.model.slides]
+        prs = Presentation(str(path))
+        content = [(slide, kind) for slide, kind in zip(prs.slides, kinds, strict=False) if kind not in NOT_CONTENT]
+        with_picture = [slide for slide, _ in content if slide_pictures(slide)]
+        assert len(content) >= 25 and 3 * len(with_picture) >= len(content), (len(with_picture), len(content))
+        assert {kind for slide, kind in content if slide_pictures(slide)} >= {"diagram", "icon_row", "two_column"}
+        for n, slide in enumerate(prs.slides, 1):
+            notes = slide.notes_slide.notes_text_frame.text.casefold() if slide.has_notes_slide else ""
+            for picture in slide_pictures(slide):
+                alt = picture._element.nvPicPr.cNvPr.get("descr") or ""
+                assert len(alt) > 3, f"{path.name} slide {n}: picture {picture.name!r} has no description"
+                assert alt.casefold() in notes, f"{path.name} slide {n}: the notes do not describe {alt!r}"
+        if language == "en":
+            colours = {main_colour(p.image.blob) for slide, _ in content for p in slide_pictures(slide)}
+            assert colours == {tuple(int(navy[i:i + 2], 16) for i in (1, 3, 5))}, colours
+
+
+def test_a_slide_left_mostly_empty_is_warned(tmp_path):
+    """Issue 21: a content slide whose text leaves more than 40% of the body area empty gets a
+    deck.empty warning naming the slide and the YAML line; the same slide with a picture beside
+    its text (layout: diagram) does not."""
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    deck = proj / "content" / "decks" / "gut-and-autoimmune-disease.yml"
+    text = deck.read_text()
+    start = text.index("    title: What a good evaluation covers\n")
+    end = text.index("    notes:", start)
+    deck.write_text(text[:start] + "    title: What a good evaluation covers\n    bullets:\n"
+                    "      - Your symptoms and how they change over time\n"
+                    "      - Your health history and your family's\n"
+                    "      - All medicines, vitamins and supplements\n" + text[end:])
+    line = deck.read_text()[:start].count("\n")  # the slide's "- layout:" line, 1-based
+    args = ("build", "--root", str(proj), "--only", "gut-and-autoimmune-disease", "--format", "pptx",
+            "--no-slide-images", "--output", str(tmp_path / "out"))
+    proc = run_build(*args)
+    out = proc.stdout + proc.stderr
+    assert re.search(rf"gut-and-autoimmune-disease\.yml:{line}: .*'What a good evaluation covers'\) leaves "
+                     r"\d+% of its body area empty \(at most 40%\) \[deck\.empty\]", out), out
+    text = deck.read_text()
+    deck.write_text(text[:start - len("  - layout: bullets\n")] + "  - layout: diagram\n"
+                    "    image: {src: clinician, alt: An icon of a clinician.}\n" + text[start:])
+    proc = run_build(*args)
+    assert "What a good evaluation covers') leaves" not in proc.stdout + proc.stderr
