@@ -24,7 +24,7 @@ def svg_png(path: Path, stamp: tuple, width_px: int, roots: tuple[Path, ...]) ->
     """Rasterises an SVG file to a transparent PNG with WeasyPrint (SVG → PDF) and PDFium."""
     from ..handout import SafeFetcher
 
-    w, h = _svg_size(path.read_bytes())
+    w, h = svg_size(path.read_bytes())
     body = f'<img src="{path.as_uri()}" alt="" style="display: block; width: {w}px; height: {h}px">'
     return _png(body, w, h, width_px, base_url=str(path.parent), fetcher=SafeFetcher(list(roots)))
 
@@ -36,7 +36,7 @@ def markup_png(markup: str, width_px: int) -> bytes:
     same bytes."""
     from ..handout import SafeFetcher
 
-    w, h = _svg_size(markup.encode("utf-8"))
+    w, h = svg_size(markup.encode("utf-8"))
     body = f'<div style="width: {w}px; height: {h}px">{markup}</div>'
     return _png(body, w, h, width_px, base_url=None, fetcher=SafeFetcher([]))
 
@@ -64,7 +64,7 @@ def _png(body: str, w: float, h: float, width_px: int, *, base_url: str | None, 
         doc.close()
 
 
-def _svg_size(data: bytes) -> tuple[float, float]:
+def svg_size(data: bytes) -> tuple[float, float]:
     """Returns the intrinsic (width, height) of an SVG in CSS pixels (viewBox if no width/height)."""
     head = data[:4000].decode("utf-8", "replace")
     tag = re.search(r"<svg\b[^>]*>", head, re.DOTALL)

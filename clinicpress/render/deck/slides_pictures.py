@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 from ...load import schema
 from ...load.pictures import is_library_name
 from .. import pptx_adapter as ad
-from .constants import EMU_PER_IN, EMU_PER_PT
+from .constants import EMU_PER_IN
 from .finish import finish
 from .fit import check_size, text_height
 from .layouts import Target, as_target, body_area, textbox
-from .pictures import PICTURE_DPI, described, library_png, picture_bytes, place_picture
+from .pictures import PICTURE_DPI, described, library_png, picture_bytes, place_picture, svg_size
 from .slides_data import write_caption
 from .slides_text import count_bullets
 from .writing import bullet_paras, content_slide, open_slide, plain, required, write
@@ -24,6 +24,8 @@ from .writing import bullet_paras, content_slide, open_slide, plain, required, w
 if TYPE_CHECKING:
     from .renderer import DeckRenderer
 
+SPARE = 1.05
+"""Text is given 5% more height than its estimate needs when a picture shares the body with it."""
 LABEL_SIZES = (28, 24)
 """Sizes of the words under the icons of an icon row, in points, largest first."""
 PICTURE_SHARES = (0.42, 0.38, 0.34, 0.30, 0.26, 0.22)
@@ -38,9 +40,24 @@ def _figure_png(r: DeckRenderer, fig: schema.Figure, box: ad.Box, index: int | N
     return picture_bytes(r, path, max(1200, int(box.w / EMU_PER_IN * PICTURE_DPI)), index, f"slide {n} diagram")
 
 
+def _aspect(r: DeckRenderer, fig: schema.Figure) -> float:
+    """Width over height of a library picture (1 for an image file: it goes beside the text)."""
+    if not is_library_name(fig.src):
+        return 1.0
+    w, h = svg_size(r.pictures.file(fig.src, r.practice.templates_dir).read_bytes())
+    return w / h
+
+
+def _drawn(w: float, h: float, aspect: float) -> float:
+    """The area a picture of `aspect` (width over height) is drawn at in a `w` x `h` box."""
+    scale = min(w / aspect, h)
+    return scale * scale * aspect
+
+
 def build_diagram(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:
-    """Bullets (or a key number and its explanation) on the left, a picture (a diagram or an icon of the library, or an image file) with
-    its caption on the right: the picture fills the height the bullets leave empty."""
+    """Bullets (or a key number and its explanation) and a picture (a diagram or an icon of the
+    library, or an image file) with its caption, under the text or beside it, wherever the
+    picture is drawn larger."""
     sl, title = content_slide(sl)
     fig = required(sl.image)
     pg = open_slide(r, "diagram", index, title)
@@ -48,33 +65,40 @@ def build_diagram(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -
     explicit = target is None
     area = target.box if target is not None else body_area(r, pg.all_phs)
     gap = r.emu(0.35)
-    if target is None:
-        target = textbox(pg.slide, area, "Content")
+    body: Target = target if target is not None else textbox(pg.slide, area, "Content")
     number = [replace(plain(r, sl.number, size=60), bold=True, color="accent1", font="+mj-lt", line=0.9)]
     paras = (
         (number if sl.number else [])
         + ([plain(r, sl.text, size=28 if explicit or sl.number else None)] if sl.text else [])
         + bullet_paras(r, sl.bullets, explicit)
     )
-    # the picture takes the widest share of the body that still leaves the text room to fit
-    room = area.h / EMU_PER_PT
-    share = next(
-        (x for x in PICTURE_SHARES if text_height(r, target, paras, area.w - int(area.w * x) - gap) <= room),
-        PICTURE_SHARES[-1],
-    )
+
+    def need(width: int) -> int:
+        """The text's height at `width`, with a little room to spare (the estimate's leeway)."""
+        return r.emu(text_height(r, body, paras, width) * SPARE / 72)
+
+    aspect = _aspect(r, fig)
+    below = area.h - need(area.w) - gap
+    share = next((x for x in PICTURE_SHARES if need(area.w - int(area.w * x) - gap) <= area.h), PICTURE_SHARES[-1])
     pic_w = int(area.w * share)
-    text_box = ad.Box(area.x, area.y, area.w - pic_w - gap, area.h)
-    ad.set_box(target.shape, text_box)
-    target = Target(text_box, target.shape, target.ph)
-    write(r, target, paras, slide_no=pg.n, title=title, role="body", index=index)
-    check_size(r, target, paras, slide_no=pg.n, title=title, index=index)
+    # the picture goes under the text, across the body, or beside it (taking the width the text
+    # can spare): wherever it is drawn larger
+    if below > 0 and _drawn(area.w, below, aspect) > _drawn(pic_w, area.h, aspect):
+        text_box = ad.Box(area.x, area.y, area.w, area.h - below - gap)
+        pic_box = ad.Box(area.x, text_box.bottom + gap, area.w, below)
+    else:
+        text_box = ad.Box(area.x, area.y, area.w - pic_w - gap, area.h)
+        pic_box = ad.Box(area.right - pic_w, area.y, pic_w, area.h)
+    ad.set_box(body.shape, text_box)
+    body = Target(text_box, body.shape, body.ph)
+    write(r, body, paras, slide_no=pg.n, title=title, role="body", index=index)
+    check_size(r, body, paras, slide_no=pg.n, title=title, index=index)
     count_bullets(r, sl.bullets, pg.n, title, index, "bullets")
-    pic_box = ad.Box(area.right - pic_w, area.y, pic_w, area.h)
     caption = None
     if fig.caption:
         cap_h = r.emu(0.9)
-        caption = textbox(pg.slide, ad.Box(pic_box.x, pic_box.bottom - cap_h, pic_w, cap_h), "Caption")
-        pic_box = ad.Box(pic_box.x, pic_box.y, pic_w, pic_box.h - cap_h - r.emu(0.1))
+        caption = textbox(pg.slide, ad.Box(pic_box.x, pic_box.bottom - cap_h, pic_box.w, cap_h), "Caption")
+        pic_box = ad.Box(pic_box.x, pic_box.y, pic_box.w, pic_box.h - cap_h - r.emu(0.1))
     data = _figure_png(r, fig, pic_box, index, pg.n)
     if data is not None:
         place_picture(pg.slide, None, pic_box, data, alt=fig.alt, name="Diagram", decorative=fig.decorative)
