@@ -145,7 +145,7 @@ def test_picture_mistakes_are_located_errors(tmp_path):
 
     own = proj / "practices" / "summit-rheumatology" / "templates" / "pictures" / "icons"
     own.mkdir(parents=True)
-    (own / "gut.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">\n'
+    (own / "bacteria.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">\n'
                                  '<script>alert(1)</script>\n<path d="M0 0h48v48z" fill="currentColor"/>\n</svg>\n')
     out = _error_lines(run_build("check", "--root", str(proj)))
     shown = "content/handouts/gut-and-immune-system.yml"
@@ -156,7 +156,7 @@ def test_picture_mistakes_are_located_errors(tmp_path):
             "    hint: did you mean 'stress'?") in out, out
     assert (f"{shown}:{line_of(stress, 'src: gut-brian')}: error: sections[0].figure.src: unknown picture 'gut-brian'\n"
             "    hint: did you mean 'gut-brain'?") in out, out
-    assert ("practices/summit-rheumatology/templates/pictures/icons/gut.svg:2: error: picture: contains a <script>"
+    assert ("practices/summit-rheumatology/templates/pictures/icons/bacteria.svg:2: error: picture: contains a <script>"
             in out), out
     assert "nothing was written" in out
 
