@@ -250,3 +250,18 @@ def test_a_slide_left_mostly_empty_is_warned(tmp_path):
                     "    image: {src: clinician, alt: An icon of a clinician.}\n" + text[start:])
     proc = run_build(*args)
     assert "What a good evaluation covers') leaves" not in proc.stdout + proc.stderr
+
+
+def test_a_library_picture_rasterises_to_the_same_bytes_every_time():
+    """Issue 21: slides carry library pictures as PNGs made at build time (python-pptx 1.0.2
+    cannot insert SVG, and LibreOffice 7.4 draws only a picture's PNG, not PowerPoint's svgBlip
+    extension): the same picture in the same colour gives the same bytes, so builds reproduce."""
+    from clinicpress.render.deck.pictures import markup_png
+    from clinicpress.render.pictures import svg_markup
+
+    library, problems = load_pictures(ROOT)
+    assert not problems
+    markup = str(svg_markup(library.file("gut-gate"), "#0b3c5d", None, "picture"))
+    first = markup_png.__wrapped__(markup, 600)
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and markup_png.__wrapped__(markup, 600) == first
+    assert main_colour(first) == (0x0B, 0x3C, 0x5D)
