@@ -265,3 +265,30 @@ def test_a_library_picture_rasterises_to_the_same_bytes_every_time():
     first = markup_png.__wrapped__(markup, 600)
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and markup_png.__wrapped__(markup, 600) == first
     assert main_colour(first) == (0x0B, 0x3C, 0x5D)
+
+
+def test_a_step_can_carry_an_icon(tmp_path):
+    """Issue 20: a numbered step may be `{text, icon}`: the icon prints beside the step as a
+    Figure whose /Alt is its meaning; an unknown icon there is an error at its line."""
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    handout = proj / "content" / "handouts" / "chronic-pain-and-autoimmune-disease.yml"
+    step = "      - Rate your pain each day from 0 (no pain) to 10 (worst pain).\n"
+    text = handout.read_text()
+    assert step in text
+    handout.write_text(text.replace(step, "      - text: Rate your pain each day from 0 (no pain) to 10 (worst pain).\n"
+                                          "        icon: pain\n"))
+    out = tmp_path / "out"
+    proc = run_build("build", "--root", str(proj), "--only", "chronic-pain-and-autoimmune-disease", "--format",
+                     "pdf", "--variant", "standard", "--output", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    src = next(s for s in load_project(proj).handouts if s.slug == "chronic-pain-and-autoimmune-disease")
+    wanted = expected_alts(src)
+    assert "Pain" in wanted
+    with pikepdf.open(out / "summit-rheumatology" / "chronic-pain-and-autoimmune-disease.pdf") as pdf:
+        alts = [str(f.get("/Alt", "")) for f in pdf_figures(pdf)]
+    assert alts[1:-1] == wanted
+    handout.write_text(handout.read_text().replace("        icon: pain\n", "        icon: pains\n"))
+    line = next(i for i, t in enumerate(handout.read_text().splitlines(), 1) if "icon: pains" in t)
+    bad = _error_lines(run_build("check", "--root", str(proj)))
+    assert (f"chronic-pain-and-autoimmune-disease.yml:{line}: error: sections[3].steps[0].icon: "
+            "unknown icon 'pains'") in bad, bad

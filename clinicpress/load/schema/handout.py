@@ -11,6 +11,15 @@ from .base import CaseFolded, Language, Markdown, Model, Slug
 from .parts import Callout, Figure, GlossaryEntry, HumanReview, Icon, Reviewed, Table
 
 
+class Step(Model):
+    """A numbered step with an icon beside it."""
+
+    text: Markdown
+    """The step (inline CommonMark)."""
+    icon: Icon
+    """Icon printed beside the step (a name from the picture library)."""
+
+
 class Section(Model):
     """One short, headed chunk of a handout."""
 
@@ -22,8 +31,8 @@ class Section(Model):
     """Main prose (CommonMark); cite sources as [@key]."""
     bullets: list[Markdown] = Field(default_factory=list)
     """Optional bullet points shown after the body."""
-    steps: list[Markdown] = Field(default_factory=list)
-    """Optional numbered steps shown after the bullets."""
+    steps: list[Markdown | Step] = Field(default_factory=list)
+    """Optional numbered steps shown after the bullets; a step may be `{text, icon}`."""
     callout: Callout | None = None
     """Optional boxed note."""
     figure: Figure | None = None
