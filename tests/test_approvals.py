@@ -23,7 +23,7 @@ CONTENT = f"content/handouts/{HANDOUT}.yml"
 APPROVALS = f"practices/{PRACTICE}/approvals.yml"
 APPROVER = "Miriam Castellano, MD, FACR"
 DRAFT = "Draft — not yet approved by Summit Rheumatology"
-SENTENCE = "This is a best guess, not an exact count."
+SENTENCE = "Your gut bacteria are called your microbiome."
 
 
 def _text(pdf: Path) -> str:
@@ -59,13 +59,13 @@ def test_approved_item_prints_its_approver_and_the_content_teams_review(proj: Pa
 
 def test_edited_sentence_makes_a_draft_with_a_diff_and_approving_again_restores_it(proj: Path):
     path = proj / CONTENT
-    path.write_text(path.read_text(encoding="utf-8").replace(SENTENCE, "This is a rough estimate only."),
+    path.write_text(path.read_text(encoding="utf-8").replace(SENTENCE, "Your gut bacteria are known as your microbiome."),
                     encoding="utf-8")
     review = run_build("review", "--root", str(proj), "--practice", PRACTICE, "--only", HANDOUT)
     assert review.returncode == 1, review.stdout + review.stderr
     out = " ".join((review.stdout + review.stderr).split())
     assert "CHANGED since approval" in out
-    assert "[-best guess, not an exact count.-]" in out and "{+rough estimate only.+}" in out
+    assert "[-called-]" in out and "{+known as+}" in out
 
     assert _build(proj).returncode == 0
     text = _text(_pdf(proj))
@@ -216,7 +216,7 @@ def test_translation_is_approved_separately_and_follows_its_source(tmp_path: Pat
     review = ["review", "--root", str(proj), "--practice", "valle-community-health", "--only", HANDOUT]
     assert run_build(*review).returncode == 0
     path = proj / CONTENT
-    path.write_text(path.read_text(encoding="utf-8").replace(SENTENCE, "This is a rough estimate only."),
+    path.write_text(path.read_text(encoding="utf-8").replace(SENTENCE, "Your gut bacteria are known as your microbiome."),
                     encoding="utf-8")
     first = run_build(*review)
     assert first.returncode == 1

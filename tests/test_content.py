@@ -216,4 +216,4 @@ def test_the_field_reference_in_docs_matches_the_models():
     assert committed == reference(ROOT), "run: python -m clinicpress.load.schema.reference"
     for field in ("`src`", "`alt`", "`caption`", "`translation_of`", "`translated_from_review`", "`human_review`"):
         assert field in committed
-    assert committed.count("#### Slide layout") == 11
+    assert committed.count("#### Slide layout") == 13  # one per layout, the picture slides included

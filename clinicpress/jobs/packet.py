@@ -137,6 +137,7 @@ def laid_out(project: Project, src: Source, practice: str, variant: str) -> tupl
         src.path.parent,
         out_dir,
         signoff,
+        pictures=project.pictures,
     )
     html = rendered.html
     key = hashlib.sha256(f"{out_dir}\0{html}".encode()).hexdigest()

@@ -76,6 +76,7 @@ def _render(project: "Project", job: Job, out_root: Path) -> Result:
             src.path.parent,
             out_dir,
             project.signoff(job.practice.slug, src),
+            pictures=project.pictures,
         )
         html = rendered.html
         result.files = {"html": html.encode("utf-8")}

@@ -18,6 +18,7 @@ from .approvals import SignOff, approved_text, load_record, resolve
 from .assets import font_problem, image_problems, template_problems
 from .citations import Bibliography
 from .loading import load_model
+from .pictures import FOLDER, Pictures, is_library_name, load_pictures, svg_file_problems
 from .practice import PracticeContext, load_practice
 
 
@@ -82,6 +83,8 @@ class Project:
     warnings: list[Problem]
     signoffs: dict[str, dict[str, SignOff]] = field(default_factory=dict)
     """Practice slug → content item key → whether the practice approved its current text."""
+    pictures: Pictures = field(default_factory=lambda: Pictures(FOLDER, {}, ()))
+    """The picture library (icons and diagrams) content names pictures from."""
 
     @property
     def sources(self) -> list[Source]:
@@ -123,13 +126,15 @@ def load_project(root: Path, *, practices: list[str] | None = None) -> Project:
     except UserError as exc:
         problems.extend(exc.problems)
         bib = Bibliography([])
-    loaded = _load_content(root, bib, problems)
+    pictures, picture_problems = load_pictures(root)
+    problems.extend(picture_problems)
+    loaded = _load_content(root, bib, pictures, problems)
     loaded_practices = _load_practices(root, practices, problems)
     warnings = [w for ctx in loaded_practices.values() for w in ctx.warnings]
     signoffs = _signoffs(root, loaded["handout"] + loaded["deck"], loaded_practices, bib, problems, warnings)
     if problems:
         raise UserError(sorted(problems, key=lambda p: (p.path, p.line or 0, p.col or 0)))
-    return Project(root, loaded["handout"], loaded["deck"], loaded_practices, bib, warnings, signoffs)
+    return Project(root, loaded["handout"], loaded["deck"], loaded_practices, bib, warnings, signoffs, pictures)
 
 
 def _signoffs(
@@ -199,7 +204,9 @@ def _signoffs(
     return out
 
 
-def _load_content(root: Path, bib: Bibliography, problems: list[Problem]) -> dict[str, list[Source]]:
+def _load_content(
+    root: Path, bib: Bibliography, pictures: Pictures, problems: list[Problem]
+) -> dict[str, list[Source]]:
     """Every handout and deck, validated and cross-checked; two items may not share a slug and language."""
     loaded: dict[str, list[Source]] = {"handout": [], "deck": []}
     for kind, (_, model) in CONTENT_DIRS.items():
@@ -211,7 +218,7 @@ def _load_content(root: Path, bib: Bibliography, problems: list[Problem]) -> dic
                 problems.extend(exc.problems)
                 continue
             src = Source(kind, path, obj, positions)
-            problems.extend(_cross_check(src, root, bib))
+            problems.extend(_cross_check(src, root, bib, pictures))
             loaded[kind].append(src)
     seen: dict[tuple[str, str], Path] = {}
     for src in loaded["handout"] + loaded["deck"]:
@@ -266,8 +273,8 @@ def _load_practices(root: Path, wanted: list[str] | None, problems: list[Problem
     return loaded
 
 
-def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
-    """Checks what a schema cannot: file name, citation keys, figure files."""
+def _cross_check(src: Source, root: Path, bib: Bibliography, pictures: Pictures) -> list[Problem]:
+    """Checks what a schema cannot: file name, citation keys, pictures and figure files."""
     shown = rel(src.path, root)
     problems: list[Problem] = []
     if src.path.stem != src.slug:
@@ -297,9 +304,18 @@ def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
                         hint=f"did you mean [@{close[0]}]?" if close else "add the source to content/references.json",
                     )
                 )
+    for loc, name in walk_icons(src.model):
+        unknown = pictures.unknown(name, icon=True)
+        if unknown:
+            problems.append(Problem(shown, src.line_of(*loc), None, dotted(loc), unknown[0], hint=unknown[1]))
     for loc, fig in walk_figures(src.model):
         line = src.line_of(*loc, "src")
         field_path = dotted(loc + ("src",))
+        if is_library_name(fig.src):
+            unknown = pictures.unknown(fig.src, icon=False)
+            if unknown:
+                problems.append(Problem(shown, line, None, field_path, unknown[0], hint=unknown[1]))
+            continue
         problem, real = _figure_target(src.path.parent, fig.src, root)
         if problem or real is None:
             problems.append(
@@ -309,7 +325,8 @@ def _cross_check(src: Source, root: Path, bib: Bibliography) -> list[Problem]:
                     None,
                     field_path,
                     f"image {fig.src!r} {problem}",
-                    hint="put images next to the content file and give a relative path",
+                    hint="name a picture of the library (e.g. gut-gate), or put the image next to the "
+                    "content file and give a relative path",
                 )
             )
             continue
@@ -398,6 +415,8 @@ def _check_practice_files(ctx: PracticeContext, root: Path) -> list[Problem]:
                 continue
             if not real.is_file():
                 continue
+            if path.suffix.lower() == ".svg":  # pictures (the library's, replaced) are images too
+                problems.extend(svg_file_problems(path, root, "picture"))
             for line, why in template_problems(real):
                 problems.append(Problem(shown, line, None, None, why))
     return problems
@@ -420,6 +439,22 @@ def walk(model: Any, wanted: type | tuple[type, ...], loc: tuple = ()) -> list[t
 def walk_text(model: Any) -> list[tuple[tuple, str]]:
     """Returns (loc, text) for every string in a model, in document order."""
     return walk(model, str)
+
+
+def walk_icons(model: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
+    """Returns (loc, name) for every icon a model names (`icon:` fields), in document order."""
+    out: list[tuple[tuple, str]] = []
+    if isinstance(model, (list, tuple)):
+        for i, item in enumerate(model):
+            out.extend(walk_icons(item, loc + (i,)))
+    elif isinstance(model, BaseModel):
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if name == "icon" and isinstance(value, str):
+                out.append((loc + (name,), value))
+            else:
+                out.extend(walk_icons(value, loc + (name,)))
+    return out
 
 
 def walk_figures(model: Any) -> list[tuple[tuple, schema.Figure]]:

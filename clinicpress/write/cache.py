@@ -49,7 +49,10 @@ INPUT_DIRS = ("content", "practices", "templates")
 CONFIG_FILES = ("pyproject.toml", "clinicpress.toml")
 """Project files that hold settings (check thresholds); part of the project fingerprint."""
 
-TEMPLATE_DIRS = {"handout": ("handout", "i18n", "fonts"), "deck": ("deck", "i18n", "handout/fonts", "fonts")}
+TEMPLATE_DIRS = {
+    "handout": ("handout", "i18n", "fonts", "pictures"),
+    "deck": ("deck", "i18n", "handout/fonts", "fonts", "pictures"),
+}
 """Default template folders (under templates/) on each kind's search path, fonts included."""
 
 LIBRARIES = (

@@ -24,7 +24,10 @@ from clinicpress.render.deck import render_deck  # noqa: E402
 
 DECK = "gut-and-autoimmune-disease"
 PRACTICES = ["summit-rheumatology", "thames-integrative-gi"]
-KINDS = ["title", "section", "big_number", "bullets", "two_column", "table", "chart", "references", "closing"]
+KINDS = [
+    "title", "section", "big_number", "diagram", "icon_row", "bullets", "two_column", "table", "chart", "references",
+    "closing",
+]
 
 
 def main(practices: list[str]) -> int:

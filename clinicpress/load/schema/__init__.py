@@ -8,9 +8,9 @@ sources as `[@key]`, keys into `content/references.json`.
 from __future__ import annotations
 
 from .base import CITE_RE, LANGUAGES, SLUG_RE, Language, Markdown, Model, Slug, cite_keys
-from .deck import Bullet, BulletItem, Chart, Column, Deck, Quote, Series, Slide, SlideLayout
-from .handout import Handout, Section
-from .parts import PEMAT_HUMAN_ITEMS, Callout, Figure, GlossaryEntry, HumanReview, Reviewed, Table
+from .deck import Bullet, BulletItem, Chart, Column, Deck, IconPoint, Quote, Series, Slide, SlideLayout
+from .handout import Handout, Section, Step
+from .parts import ICON_RE, PEMAT_HUMAN_ITEMS, Callout, Figure, GlossaryEntry, HumanReview, Icon, Reviewed, Table
 from .practice import Clinician, Notices, Practice
 
 __all__ = [
@@ -27,6 +27,9 @@ __all__ = [
     "GlossaryEntry",
     "Handout",
     "HumanReview",
+    "Icon",
+    "ICON_RE",
+    "IconPoint",
     "Language",
     "LANGUAGES",
     "Markdown",
@@ -38,6 +41,7 @@ __all__ = [
     "Reviewed",
     "Section",
     "Series",
+    "Step",
     "Slide",
     "SlideLayout",
     "Slug",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .base import CaseFolded, Language, Markdown, Model, Slug
-from .parts import Figure, Reviewed, Table
+from .parts import Figure, Icon, Reviewed, Table
 
 
 class Bullet(Model):
@@ -28,6 +28,8 @@ class Column(Model):
 
     heading: str | None = None
     """Optional heading above the column."""
+    icon: Icon | None = None
+    """Optional icon at the top of the column (a name from the picture library)."""
     bullets: list[BulletItem] = Field(default_factory=list)
     """Bullets in the column."""
 
@@ -74,12 +76,23 @@ class Chart(Model):
         return self
 
 
+class IconPoint(Model):
+    """One icon of an icon row and the short text under it."""
+
+    icon: Icon
+    """The icon (a name from the picture library); its alternative text is the icon's meaning."""
+    text: Markdown
+    """A few words under the icon (inline CommonMark)."""
+
+
 SlideLayout = Literal[
     "title",
     "section",
     "bullets",
     "two_column",
     "image",
+    "diagram",
+    "icon_row",
     "big_number",
     "quote",
     "chart",
@@ -105,9 +118,12 @@ class Slide(Model):
     right: Column | None = None
     """Right column (two_column layout)."""
     image: Figure | None = None
-    """Picture with alt text and caption (image layout)."""
+    """Picture with alt text and caption (image layout: the picture fills the slide; diagram
+    layout: the picture beside the bullets)."""
+    icons: list[IconPoint] = Field(default_factory=list, max_length=4)
+    """Two to four icons in a row, each with a few words under it (icon_row layout)."""
     number: str | None = None
-    """The big number or key fact, e.g. "About 70%" (big_number layout)."""
+    """The big number or key fact, e.g. "About 70%" (big_number layout; diagram layout: above the text)."""
     text: Markdown | None = None
     """Explanation under the big number, or a short paragraph."""
     quote: Quote | None = None
@@ -125,12 +141,18 @@ class Slide(Model):
             "bullets": ("bullets",),
             "two_column": ("left", "right"),
             "image": ("image",),
+            "diagram": ("image",),
+            "icon_row": ("icons",),
             "big_number": ("number",),
             "quote": ("quote",),
             "chart": ("chart",),
             "table": ("table",),
         }.get(self.layout, ())
         missing = [f for f in needs if not getattr(self, f)]
+        if self.layout == "diagram" and not (self.bullets or self.text or self.number):
+            raise ValueError("layout 'diagram' needs bullets, text or a number beside its image")
+        if self.layout == "icon_row" and len(self.icons) == 1:
+            raise ValueError("an icon row needs two to four icons")
         if missing:
             raise ValueError(f"layout {self.layout!r} needs {', '.join(missing)}")
         if self.layout not in ("title", "closing", "references") and not self.title:

@@ -8,7 +8,16 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from .base import CaseFolded, Language, Markdown, Model, Slug
-from .parts import Callout, Figure, GlossaryEntry, HumanReview, Reviewed, Table
+from .parts import Callout, Figure, GlossaryEntry, HumanReview, Icon, Reviewed, Table
+
+
+class Step(Model):
+    """A numbered step with an icon beside it."""
+
+    text: Markdown
+    """The step (inline CommonMark)."""
+    icon: Icon
+    """Icon printed beside the step (a name from the picture library)."""
 
 
 class Section(Model):
@@ -16,16 +25,18 @@ class Section(Model):
 
     heading: str = Field(min_length=1, max_length=120)
     """Informative heading that says what the section is about."""
+    icon: Icon | None = None
+    """Icon printed beside the heading (a name from the picture library); it costs no lines."""
     body: Markdown | None = None
     """Main prose (CommonMark); cite sources as [@key]."""
     bullets: list[Markdown] = Field(default_factory=list)
     """Optional bullet points shown after the body."""
-    steps: list[Markdown] = Field(default_factory=list)
-    """Optional numbered steps shown after the bullets."""
+    steps: list[Markdown | Step] = Field(default_factory=list)
+    """Optional numbered steps shown after the bullets; a step may be `{text, icon}`."""
     callout: Callout | None = None
     """Optional boxed note."""
     figure: Figure | None = None
-    """Optional figure with alt text and caption."""
+    """Optional figure with alt text and caption, printed small beside the text."""
     table: Table | None = None
     """Optional simple table."""
     no_claims: bool = False

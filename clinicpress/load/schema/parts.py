@@ -39,13 +39,22 @@ class HumanReview(Model):
     """Which human-judged PEMAT-P items the reviewer confirms are met."""
 
 
+ICON_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Icon = Annotated[str, Field(pattern=ICON_RE, max_length=40)]
+"""The name of an icon of the picture library (`templates/pictures/icons.yml`), e.g. `medicines`.
+It prints in the practice's primary colour; its alternative text is the icon's meaning from
+the library, in the content's language."""
+
+
 class Figure(Model):
-    """An image with the alternative text a screen reader speaks and a visible caption."""
+    """A picture with the alternative text a screen reader speaks and a visible caption."""
 
     src: str = Field(min_length=1)
-    """Image path relative to the content file's folder (PNG, JPEG or SVG inside the project)."""
+    """A picture of the library by name (`gut-gate`, `gut-brain`, `link-not-cause`, or an icon's
+    name), drawn in the practice's primary colour; or an image path relative to the content
+    file's folder (PNG, JPEG or SVG inside the project)."""
     alt: str = Field(min_length=1)
-    """Alternative text: what the image shows, for people who cannot see it. Required."""
+    """Alternative text: what the picture shows and means, for people who cannot see it. Required."""
     caption: Markdown | None = None
     """Visible caption under the image."""
     decorative: bool = False
@@ -77,6 +86,8 @@ class Callout(Model):
     """Box style: info (neutral), tip (positive), warning (caution)."""
     title: str | None = None
     """Short heading inside the box."""
+    icon: Icon | None = None
+    """Icon printed beside the box's heading (a name from the picture library)."""
     body: Markdown
     """Text of the box (CommonMark)."""
 

@@ -10,7 +10,8 @@ from pptx.util import Pt
 from .. import pptx_adapter as ad
 from ..templating import strip_citations
 from .constants import NOT_CONTENT
-from .layouts import Page
+from .fit import EMPTY_EXEMPT, MAX_EMPTY, empty_share
+from .layouts import Page, body_area
 
 if TYPE_CHECKING:
     from .renderer import DeckRenderer
@@ -45,6 +46,8 @@ def finish(
             hint="add notes: what to say, in full sentences, and a description of any image",
         )
     _notes(r, pg.slide, notes or "")
+    if pg.kind not in EMPTY_EXEMPT and index is not None:
+        _check_empty(r, pg, index)
     key = title.casefold().strip()
     if key in r.titles and index is not None:
         r.find(
@@ -56,6 +59,21 @@ def finish(
             hint="give every slide its own title",
         )
     r.titles.setdefault(key, number)
+
+
+def _check_empty(r: DeckRenderer, pg, index: int) -> None:
+    """Reports a content slide that leaves more than MAX_EMPTY of its body area empty."""
+    share = empty_share(r, pg.slide, pg.n, body_area(r, pg.all_phs))
+    if share > MAX_EMPTY:
+        r.find(
+            "deck.empty",
+            "warning",
+            f"slide {pg.n} ({pg.title!r}) leaves {share:.0%} of its body area empty (at most {MAX_EMPTY:.0%})",
+            index,
+            hint="add a picture that carries meaning (layout: diagram or icon_row), or merge it with the next slide",
+            slide=pg.n,
+            share=round(share, 2),
+        )
 
 
 def _footer(r: DeckRenderer, slide, all_phs: list[ad.Ph], number: int) -> None:

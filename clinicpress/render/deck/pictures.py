@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import pptx_adapter as ad
+from ..pictures import svg_markup
+from .colours import text_colour
 from .constants import EMU_PER_IN
 
 if TYPE_CHECKING:
@@ -19,19 +21,37 @@ if TYPE_CHECKING:
 
 @functools.lru_cache(maxsize=32)
 def svg_png(path: Path, stamp: tuple, width_px: int, roots: tuple[Path, ...]) -> bytes:
-    """Rasterises an SVG to a transparent PNG with WeasyPrint (SVG → PDF) and PDFium."""
+    """Rasterises an SVG file to a transparent PNG with WeasyPrint (SVG → PDF) and PDFium."""
+    from ..handout import SafeFetcher
+
+    w, h = svg_size(path.read_bytes())
+    body = f'<img src="{path.as_uri()}" alt="" style="display: block; width: {w}px; height: {h}px">'
+    return _png(body, w, h, width_px, base_url=str(path.parent), fetcher=SafeFetcher(list(roots)))
+
+
+@functools.lru_cache(maxsize=64)
+def markup_png(markup: str, width_px: int) -> bytes:
+    """Rasterises inline SVG markup (a library picture, already recoloured and checked; it refers
+    to nothing outside itself) to a transparent PNG `width_px` wide; the same markup gives the
+    same bytes."""
+    from ..handout import SafeFetcher
+
+    w, h = svg_size(markup.encode("utf-8"))
+    body = f'<div style="width: {w}px; height: {h}px">{markup}</div>'
+    return _png(body, w, h, width_px, base_url=None, fetcher=SafeFetcher([]))
+
+
+def _png(body: str, w: float, h: float, width_px: int, *, base_url: str | None, fetcher) -> bytes:
+    """One page of `w` x `h` CSS pixels holding `body`, printed by WeasyPrint and drawn by PDFium."""
     import pypdfium2 as pdfium
     from weasyprint import HTML
 
-    from ..handout import SafeFetcher
-
-    w, h = _svg_size(path.read_bytes())
     page = (
         f"<!doctype html><html><head><style>@page {{ size: {w}px {h}px; margin: 0 }} "
-        f"html, body {{ margin: 0; padding: 0 }} img {{ display: block; width: {w}px; height: {h}px }}"
-        f'</style></head><body><img src="{path.as_uri()}" alt=""></body></html>'
+        f"html, body {{ margin: 0; padding: 0 }} svg {{ display: block; width: {w}px; height: {h}px }}"
+        f"</style></head><body>{body}</body></html>"
     )
-    pdf = HTML(string=page, base_url=str(path.parent), url_fetcher=SafeFetcher(list(roots))).write_pdf()
+    pdf = HTML(string=page, base_url=base_url, url_fetcher=fetcher).write_pdf()
     doc = pdfium.PdfDocument(pdf)
     try:
         scale = width_px / (w * 0.75)
@@ -44,7 +64,7 @@ def svg_png(path: Path, stamp: tuple, width_px: int, roots: tuple[Path, ...]) ->
         doc.close()
 
 
-def _svg_size(data: bytes) -> tuple[float, float]:
+def svg_size(data: bytes) -> tuple[float, float]:
     """Returns the intrinsic (width, height) of an SVG in CSS pixels (viewBox if no width/height)."""
     head = data[:4000].decode("utf-8", "replace")
     tag = re.search(r"<svg\b[^>]*>", head, re.DOTALL)
@@ -211,3 +231,25 @@ def logo_contrast(data: bytes, band: str) -> float:
         if contrast(f"#{red:02X}{green:02X}{blue:02X}", band) >= 3.0:
             readable += n
     return readable / seen if seen else 0.0
+
+
+PICTURE_DPI = 200
+"""Pixels per inch of a library picture rasterised for a slide (crisp when projected and printed)."""
+
+
+def library_png(r: DeckRenderer, name: str, width_in: float) -> bytes:
+    """A library picture as a PNG in the practice's picture colour, `width_in` inches wide."""
+    colour = text_colour(r, "accent1")
+    if not colour.startswith("#"):
+        colour = r.scheme["accent1"]
+    markup = svg_markup(r.pictures.file(name, r.practice.templates_dir), colour.lower(), None, "picture")
+    return markup_png(str(markup), max(300, int(width_in * PICTURE_DPI)))
+
+
+def described(r: DeckRenderer, notes: str | None, alts: list[str]) -> str:
+    """The speaker notes with a description of each picture the notes do not already give."""
+    out = notes or ""
+    for alt in alts:
+        if alt.casefold() not in out.casefold():
+            out = (out + "\n" if out else "") + r.word("deck_notes_image", alt=alt)
+    return out

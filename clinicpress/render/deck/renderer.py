@@ -16,11 +16,12 @@ from ...load.approvals import SignOff, unapproved
 from ...load.citations import Bibliography, Numbering
 from ...load.colour import Inks
 from ...load.config import Severity
+from ...load.pictures import load_pictures
 from ...load.practice import PracticeContext
 from ...load.project import Source
 from ...load.theme import DEFAULT_FONT
 from .. import pptx_adapter as ad
-from . import slides_data, slides_refs, slides_text
+from . import slides_data, slides_pictures, slides_refs, slides_text
 from .colours import brand_scheme, readable_master_text
 from .constants import DECK_TEMPLATES, DEFAULT_MASTER, EMU_PER_IN, LAYOUT_MAP, MIN_BODY_PT
 from .layouts import layout_spec
@@ -64,6 +65,8 @@ BUILDERS: dict[str, Builder] = {
     "quote": slides_text.build_quote,
     "closing": slides_text.build_closing,
     "image": slides_data.build_image,
+    "diagram": slides_pictures.build_diagram,
+    "icon_row": slides_pictures.build_icon_row,
     "chart": slides_data.build_chart,
     "table": slides_data.build_table,
     "references": slides_refs.build_references,
@@ -148,6 +151,10 @@ class DeckRenderer:
         self.notes_count = 0
         self.inherited: dict = {}
         """(layout placeholder element, level) -> the TextStyle it passes on; read once per render."""
+        self.pictures = load_pictures(self.root)[0]
+        """The picture library (icons and diagrams); its files were checked when the project loaded."""
+        self.text_need: dict[tuple[int, int], float] = {}
+        """(slide number, shape id) -> the height its text needs, in points (the empty-space check)."""
         self.line_counts: dict = {}
         """Measured paragraphs -> lines (pagination measures the same paragraphs again and again)."""
 
@@ -346,8 +353,7 @@ def _slide_texts(sl: schema.Slide):
     """Every prose field of a slide, in the order the renderer writes them (for citation numbers)."""
     yield sl.title or ""
     yield sl.subtitle or ""
-    if sl.layout == "big_number":
-        yield sl.number or ""
+    yield sl.number or ""
     yield sl.text or ""
     columns = [(None, sl.bullets)] + [(c.heading, c.bullets) for c in (sl.left, sl.right) if c is not None]
     for heading, items in columns:
@@ -360,6 +366,8 @@ def _slide_texts(sl: schema.Slide):
                 yield from b.sub
     if sl.image and sl.image.caption:
         yield sl.image.caption
+    for point in sl.icons:
+        yield point.text
     if sl.quote:
         yield sl.quote.text
     if sl.chart and sl.chart.caption:

@@ -16,7 +16,7 @@ from .constants import EMU_PER_IN, MAX_TABLE_ROWS, MIN_BODY_PT
 from .finish import finish
 from .fit import table_layout
 from .layouts import Page, Target, as_target, body_area, textbox
-from .pictures import picture_bytes, place_picture
+from .pictures import described, picture_bytes, place_picture
 from .text import Run
 from .writing import content_slide, open_slide, plain, required, write
 
@@ -79,10 +79,7 @@ def build_image(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> 
     elif pair is not None:
         ad.remove_shape(pair[1])
     write_caption(r, caption, fig.caption, pg.n, title, index)
-    notes = sl.notes or ""
-    if not fig.decorative and fig.alt.casefold() not in notes.casefold():
-        notes = (notes + "\n" if notes else "") + r.word("deck_notes_image", alt=fig.alt)
-    finish(r, pg, index, notes, authored=bool(sl.notes))
+    finish(r, pg, index, described(r, sl.notes, [] if fig.decorative else [fig.alt]), authored=bool(sl.notes))
 
 
 def build_chart(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> None:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from ...load import schema
 from .. import pptx_adapter as ad
-from .constants import MAX_BULLETS, SMALLEST_PT
+from .constants import EMU_PER_PT, MAX_BULLETS, SMALLEST_PT
 from .finish import finish
-from .fit import check_size, shrink
+from .fit import check_size, shrink, text_height
 from .layouts import Page, Target, as_target, body_area, box_of, textbox
-from .pictures import logo, place_picture
+from .pictures import described, library_png, logo, place_picture
 from .text import Para, Run
 from .writing import bullet_paras, content_slide, open_slide, plain, required, write
 
@@ -102,6 +102,7 @@ def build_two_column(r: DeckRenderer, index: int | None, sl: schema.Slide | None
     sl, title = content_slide(sl)
     pg = open_slide(r, "two_column", index, title)
     targets, headings, explicit = _columns(r, pg)
+    alts: list[str] = []
     for i, (col, name) in enumerate(((required(sl.left), "left"), (required(sl.right), "right"))):
         paras = []
         if col.heading and headings[i] is not None:
@@ -119,11 +120,40 @@ def build_two_column(r: DeckRenderer, index: int | None, sl: schema.Slide | None
         paras += bullet_paras(r, col.bullets, explicit[i])
         if explicit[i]:
             paras = [replace(p, size=min(p.size or 24, 24)) for p in paras]
+        if col.icon:
+            targets[i] = _column_icon(r, pg, targets[i], paras, col.icon, name)
+            alts.append(r.pictures.alt(col.icon, r.deck.language))
         if paras:
             write(r, targets[i], paras, slide_no=pg.n, title=title, role=f"{name} column", index=index)
             check_size(r, targets[i], paras, slide_no=pg.n, title=title, index=index)
         count_bullets(r, col.bullets, pg.n, title, index, name)
-    finish(r, pg, index, sl.notes)
+    finish(r, pg, index, described(r, sl.notes, alts), authored=bool(sl.notes))
+
+
+COLUMN_ICON_SIDES = (2.2, 1.9, 1.6, 1.3, 1.0, 0.8)
+"""Sides of an icon at the top of a column, in inches, largest first (at most half the
+column's height): the first that leaves the column's text room to fit under it is used."""
+
+
+def _column_icon(r: DeckRenderer, pg: Page, target: Target, paras: list[Para], name: str, where: str) -> Target:
+    """Puts an icon at the top of a column; returns the column's text target, moved under it."""
+    box = target.box
+    gap = r.emu(0.15)
+    sides = [r.emu(x) for x in COLUMN_ICON_SIDES if r.emu(x) <= box.h * 0.5] or [box.h // 4]
+    side = next((x for x in sides if text_height(r, target, paras) <= (box.h - x - gap) / EMU_PER_PT), sides[-1])
+    data = library_png(r, name, COLUMN_ICON_SIDES[0])
+    place_picture(
+        pg.slide,
+        None,
+        ad.Box(box.x, box.y, side, side),
+        data,
+        alt=r.pictures.alt(name, r.deck.language),
+        name=f"Icon ({where})",
+        align="left",
+    )
+    moved = ad.Box(box.x, box.y + side + gap, box.w, box.h - side - gap)
+    ad.set_box(target.shape, moved)
+    return Target(moved, target.shape, target.ph)
 
 
 def _columns(r: DeckRenderer, pg: Page) -> tuple[list[Target], list, list[bool]]:

@@ -12,7 +12,9 @@ from ...load.approvals import SignOff, unapproved
 from ...load.citations import Bibliography, Numbering
 from ...load.colour import TEXT_MIN, WHITE, contrast
 from ...load.i18n import long_date, messages
+from ...load.pictures import Pictures, is_library_name, load_pictures
 from ...load.practice import PracticeContext
+from ..pictures import svg_markup
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
 from .variants import MIN_BODY_PT, Variant, page_setup
@@ -30,10 +32,13 @@ def handout_context(
     content_dir: Path,
     out_dir: Path,
     signoff: SignOff | None = None,
+    *,
+    pictures: Pictures | None = None,
 ) -> dict:
     """Returns everything the handout template receives (documented in templates/handout/README.md).
 
     `signoff` is the practice's approval state of this text (None: not approved, a draft).
+    `pictures` is the project's picture library (read from `root` when not given).
 
     File URLs are relative to `out_dir`, where the HTML is written next to the PDF, so the
     HTML opens in a browser from the output folder and the PDF is made from the same text.
@@ -50,6 +55,7 @@ def handout_context(
     dark = band_dark(practice, the_logo)
     if the_logo is not None:
         the_logo["band_uri"] = the_logo["dark_uri"] if dark and the_logo["dark_uri"] else the_logo["uri"]
+    css_vars = css_variables(practice.theme, dark)
 
     return {
         "handout": handout,
@@ -68,14 +74,31 @@ def handout_context(
         "page": page_setup(paper, variant),
         "page_counter": css_counter_content(t.page_x_of_y),
         "html_classes": html_classes(paper, columns, variant, dark),
-        "css_vars": css_variables(practice.theme, dark),
+        "css_vars": css_vars,
         "css_str": css_str,
         "notices": notices(practice),
         "section_groups": section_groups(handout.sections),
         "box_columns": _box_columns(handout, practice, t, paper),
         "figure_uri": lambda src: url(content_dir / src),
+        **picture_context(pictures or load_pictures(root)[0], practice, handout.language, str(css_vars["c-picture"])),
         "font_faces": font_faces(practice, url),
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
+    }
+
+
+def picture_context(pictures: Pictures, practice: PracticeContext, language: str, colour: str) -> dict:
+    """The template's picture functions: `is_picture(src)` (a library name, not a file),
+    `picture(name, alt)` (a diagram or icon as inline SVG with `alt` as its alternative text)
+    and `icon(name)` (an icon, its meaning in the handout's language as its alternative text),
+    all drawn in `colour`, the practice's primary colour made readable on the page."""
+
+    def draw(name: str, alt: str | None, css_class: str):
+        return svg_markup(pictures.file(name, practice.templates_dir), colour, alt, css_class)
+
+    return {
+        "is_picture": is_library_name,
+        "picture": lambda name, alt: draw(name, alt, "picture"),
+        "icon": lambda name: draw(name, pictures.alt(name, language), "icon"),
     }
 
 

@@ -16,6 +16,7 @@ from ...load import schema
 from ...load.approvals import SignOff
 from ...load.citations import Bibliography
 from ...load.i18n import messages
+from ...load.pictures import Pictures
 from ...load.practice import PracticeContext
 from ..templating import Templates
 from .context import Passage, handout_context, required_passages
@@ -45,11 +46,15 @@ def render_document(
     content_dir: Path,
     out_dir: Path,
     signoff: SignOff | None = None,
+    *,
+    pictures: Pictures | None = None,
 ) -> Rendered:
     """Renders the handout's HTML (the same document the PDF is made from) and lists the passages
     the PDF must show (`required_passages`); without the practice's `signoff` of this text it
     prints as a draft."""
-    ctx = handout_context(handout, practice, bib, variant, templates.root, content_dir, out_dir, signoff)
+    ctx = handout_context(
+        handout, practice, bib, variant, templates.root, content_dir, out_dir, signoff, pictures=pictures
+    )
     html = inline_constants(templates.render(TEMPLATE, practice.templates_dir, **ctx))
     return Rendered(html, tuple(required_passages(ctx)))
 

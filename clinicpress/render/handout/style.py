@@ -53,6 +53,7 @@ TEXT_SURFACES = {
     "c-muted": ("background", "tertiary", "light"),  # footer, captions, citation numbers, review line
     "c-secondary-text": ("background",),  # questions box heading
     "c-danger": ("background", "light"),  # help box, call line; emergency line in the disclaimer
+    "c-picture": ("background", "light"),  # icons and diagrams (load.pictures), on the page and in callouts
 }
 """The page surfaces each text colour variable of handout.css is printed on."""
 
@@ -84,6 +85,7 @@ def css_variables(theme, band_dark: bool) -> dict[str, Markup]:
         "c-danger": danger,
         "c-heading": inks.text("heading", on=on["c-heading"]),
         "c-link": inks.text("primary", on=on["c-link"]),
+        "c-picture": inks.text("primary", on=on["c-picture"]),
         "c-muted": inks.text("secondary", on=on["c-muted"]),
         "c-secondary-text": inks.text("secondary", on=on["c-secondary-text"]),
         "c-rule": c["tertiary"] if contrast(c["tertiary"], c["background"]) > 1.15 else c["secondary"],
