@@ -38,6 +38,39 @@ class Section(Model):
         return self
 
 
+EMERGENCY_WORDS = ("911", "999", "112", "emergency number", "número de emergencia", "crisis line", "línea de crisis")
+"""Words that send the reader to an emergency or crisis line: only the `emergency` level may say them."""
+
+
+class GetHelp(Model):
+    """ "When to get help" in three levels that never mix, printed in this order.
+
+    Which level a warning sign belongs to is a clinical judgement: a clinician at the practice
+    confirms it when approving the handout. The emergency number, the crisis lines and any
+    urgent-advice line come from the practice's country (templates/help-lines.yml), never from here.
+    """
+
+    emergency: list[Markdown] = Field(min_length=1)
+    """Signs that need the emergency number now (911 in the US, 999 in the UK)."""
+    today: list[Markdown] = Field(min_length=1)
+    """Signs that need a call to the care team today."""
+    soon: list[Markdown] = Field(min_length=1)
+    """Things to tell the care team at the next call or visit (not urgent)."""
+
+    @field_validator("today", "soon")
+    @classmethod
+    def _no_emergency_words(cls, v: list[str]) -> list[str]:
+        for item in v:
+            low = item.casefold()
+            word = next((w for w in EMERGENCY_WORDS if w in low), None)
+            if word is not None:
+                raise ValueError(
+                    f"{item!r} sends the reader to an emergency line ({word!r}); "
+                    "move it to `emergency` or reword it: the levels never mix"
+                )
+        return v
+
+
 class Handout(Model):
     """A patient handout: one to two printed pages on one topic."""
 
@@ -65,8 +98,11 @@ class Handout(Model):
     """"What you can do": concrete steps, shown as a numbered list."""
     questions: list[Markdown] = Field(min_length=1)
     """"Questions to ask at your next visit": shown as a checklist with tick boxes."""
-    get_help: list[Markdown] = Field(min_length=1)
-    """"When to get help": warning signs that need a call or a visit."""
+    get_help: GetHelp
+    """"When to get help": warning signs in three levels (emergency, today, soon)."""
+    teach_back: list[Markdown] = Field(min_length=2, max_length=3)
+    """"Say it back": two or three questions the reader answers in their own words (teach-back),
+    printed near the end with a small "My notes" space of ruled lines."""
     glossary: list[GlossaryEntry] = Field(default_factory=list)
     """Medical words used in the handout, with plain meanings."""
     reviewed: Reviewed
