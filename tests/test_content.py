@@ -86,7 +86,8 @@ def _prose(handout) -> str:
     parts = [handout.main_message, handout.summary]
     for sec in handout.sections:
         parts += [sec.body or "", *sec.bullets, *sec.steps, sec.callout.body if sec.callout else ""]
-    parts += [*handout.actions, *handout.questions, *handout.get_help]
+    parts += [*handout.actions, *handout.questions, *handout.teach_back,
+              *handout.get_help.emergency, *handout.get_help.today, *handout.get_help.soon]
     text = strip_citations("\n".join(p for p in parts if p))
     return re.sub(r"[*_`#>]", "", text)
 
@@ -106,7 +107,7 @@ def test_reading_grade_of_every_english_handout(project):
 def test_required_blocks_on_every_handout(project):
     for src in project.handouts:
         h = src.model
-        assert h.main_message and h.summary and h.actions and h.questions and h.get_help, src.slug
+        assert h.main_message and h.summary and h.actions and h.questions and h.get_help and h.teach_back, src.slug
         assert h.reviewed.by and h.reviewed.date, src.slug
         assert h.glossary, src.slug
         claims = [s for s in h.sections if not s.no_claims]

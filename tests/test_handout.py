@@ -122,7 +122,15 @@ actions:
 questions:
   - Is this handout right for me?
 get_help:
-  - You feel worse.
+  emergency:
+    - You have chest pain or trouble breathing.
+  today:
+    - You feel worse.
+  soon:
+    - You have a question about this handout.
+teach_back:
+  - What is this handout about?
+  - When do you call us today?
 glossary:
   - term: figure
     definition: A picture that shows an idea.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import CaseFolded, Language, Markdown, Model, Slug
 from .parts import Callout, Figure, GlossaryEntry, HumanReview, Reviewed, Table
@@ -42,8 +42,23 @@ EMERGENCY_WORDS = ("911", "999", "112", "emergency number", "número de emergenc
 """Words that send the reader to an emergency or crisis line: only the `emergency` level may say them."""
 
 
+def _no_emergency_words(item: str) -> str:
+    low = item.casefold()
+    word = next((w for w in EMERGENCY_WORDS if w in low), None)
+    if word is not None:
+        raise ValueError(
+            f"{item!r} sends the reader to an emergency line ({word!r}); "
+            "move it to `emergency` or reword it: the levels never mix"
+        )
+    return item
+
+
+BelowEmergency = Annotated[Markdown, AfterValidator(_no_emergency_words)]
+"""A warning sign of the `today` or `soon` level: it may not send the reader to an emergency line."""
+
+
 class GetHelp(Model):
-    """ "When to get help" in three levels that never mix, printed in this order.
+    """"When to get help" in three levels that never mix, printed in this order.
 
     Which level a warning sign belongs to is a clinical judgement: a clinician at the practice
     confirms it when approving the handout. The emergency number, the crisis lines and any
@@ -52,23 +67,10 @@ class GetHelp(Model):
 
     emergency: list[Markdown] = Field(min_length=1)
     """Signs that need the emergency number now (911 in the US, 999 in the UK)."""
-    today: list[Markdown] = Field(min_length=1)
+    today: list[BelowEmergency] = Field(min_length=1)
     """Signs that need a call to the care team today."""
-    soon: list[Markdown] = Field(min_length=1)
-    """Things to tell the care team at the next call or visit (not urgent)."""
-
-    @field_validator("today", "soon")
-    @classmethod
-    def _no_emergency_words(cls, v: list[str]) -> list[str]:
-        for item in v:
-            low = item.casefold()
-            word = next((w for w in EMERGENCY_WORDS if w in low), None)
-            if word is not None:
-                raise ValueError(
-                    f"{item!r} sends the reader to an emergency line ({word!r}); "
-                    "move it to `emergency` or reword it: the levels never mix"
-                )
-        return v
+    soon: list[BelowEmergency] = Field(min_length=1)
+    """Things to tell the care team at the next visit (not urgent)."""
 
 
 class Handout(Model):
