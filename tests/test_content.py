@@ -185,12 +185,16 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
         if job.variant.large_print:  # issue 20: in large print nothing is under 14 pt, small print included
             smallest = _smallest_text(pdf)
             assert smallest[0] >= 13.95, f"{job.key}: {smallest[0]:.1f} pt text: {smallest[1]!r}"
-            # ...and "When to get help" is never split: its heading and its emergency line share a page
+            # ...and "When to get help" is never split: its heading, its three levels and the
+            # country's crisis lines share a page
             t = messages(project.root, job.source.language, job.practice.templates_dir)
             pages = page_texts(pdf)
             heading = next(i for i, text in enumerate(pages) if t.get_help in text)
-            emergency = t.fmt("emergency", number=job.practice.info.emergency_number)
-            assert _squash(emergency) in _squash(pages[heading]), f"{job.key}: the help box is split across pages"
+            lines = job.practice.lines
+            box = [t.fmt("help_now", number=lines.emergency), t.fmt("help_today", phone=job.practice.info.phone),
+                   t.help_soon, *(line.say(job.source.language) for line in (*lines.crisis, *lines.urgent))]
+            for part in box:
+                assert _squash(part) in _squash(pages[heading]), f"{job.key}: the help box is split: {part!r}"
     assert {(lang, name) for _, lang, name, _, _ in printed} == {
         ("en", "standard"), ("es", "standard"), ("en", "large-print"), ("es", "large-print")}
     assert VARIANTS["standard"].max_pages == 2
