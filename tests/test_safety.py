@@ -44,8 +44,8 @@ def test_three_help_levels_print_in_order_on_one_page(printed, country, emergenc
     (page,) = [p for p in pages if _squash(t["get_help"]) in p]
     levels = [t["help_now"].format(number=emergency), t["help_today"].format(phone=phone), t["help_soon"]]
     at = [page.find(_squash(level)) for level in levels]
-    assert -1 not in at, f"{country}: a help level is missing or split from the box: {list(zip(levels, at))}"
-    assert at == sorted(at), f"{country}: the levels are out of order: {list(zip(levels, at))}"
+    assert -1 not in at, f"{country}: a help level is missing or split from the box: {list(zip(levels, at, strict=True))}"
+    assert at == sorted(at), f"{country}: the levels are out of order: {list(zip(levels, at, strict=True))}"
     english = yaml.safe_load((ROOT / "content" / "handouts" / f"{SLUG}.yml").read_text(encoding="utf-8"))
     for level, start, end in zip(("emergency", "today", "soon"), at, [*at[1:], len(page)], strict=True):
         for sign in english["get_help"][level]:  # each sign under its own level's heading

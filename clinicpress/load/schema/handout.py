@@ -58,7 +58,7 @@ BelowEmergency = Annotated[Markdown, AfterValidator(_no_emergency_words)]
 
 
 class GetHelp(Model):
-    """"When to get help" in three levels that never mix, printed in this order.
+    """When to get help: three levels that never mix, printed in this order.
 
     Which level a warning sign belongs to is a clinical judgement: a clinician at the practice
     confirms it when approving the handout. The emergency number, the crisis lines and any
