@@ -130,7 +130,7 @@ def test_my_notes_prints_ruled_lines_not_text(printed):
     after, rules = _notes_geometry(printed["US"], t["my_notes"])
     following = _squash(after.split("References")[0])
     assert following == "", f"the notes space holds text a screen reader would read: {following[:60]!r}"
-    assert rules >= 3, f"expected at least 3 ruled lines under {t['my_notes']!r}, found {rules}"
+    assert rules >= 2, f"expected at least 2 ruled lines under {t['my_notes']!r}, found {rules}"
 
 
 def _set_practice(root: Path, slug: str, **changes) -> Path:

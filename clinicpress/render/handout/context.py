@@ -74,7 +74,7 @@ def handout_context(
         "notices": notices(practice),
         "section_groups": section_groups(handout.sections),
         "box_columns": _box_columns(handout, practice, t, paper),
-        "notes_lines": 3,
+        "notes_lines": 2,
         "figure_uri": lambda src: url(content_dir / src),
         "font_faces": font_faces(practice, url),
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
