@@ -326,7 +326,7 @@ def test_text_title_message_footer_and_closing(summit):
     assert "In an emergency, call 911 right away." in last
     assert "summit-rheumatology.example/book" in last  # printed beside the QR code
     body = " ".join(summit.text().split())
-    for heading in ("What you can do", "Questions to ask at your next visit", "When to get help",
+    for heading in ("What you can do", "Questions for your next visit", "When to get help",
                     "Words to know", "References"):
         assert heading in body
 

@@ -107,7 +107,7 @@ def test_spanish_pdf_has_spanish_footer_callouts_disclaimer_and_emergency_line(v
     ]
     for s in expected:
         assert s in text, f"Spanish PDF lacks {s!r}"
-    for english in ("What you can do", "Questions to ask at your next visit", "Reviewed", "Draft", "Page 1 of"):
+    for english in ("What you can do", "Questions for your next visit", "Reviewed", "Draft", "Page 1 of"):
         assert english not in text, f"Spanish PDF still shows the English {english!r}"
     # Accented characters survive extraction (fonts embedded with the glyphs).
     assert "intestino" in text and "inmunitario" in text and "próxima" in text

@@ -98,24 +98,16 @@ def reset_caches() -> None:
 
 def country_lines(
     root: Path, country: str, languages: list[str], *, practice_yml: Path, line: int | None
-) -> CountryLines:
+) -> CountryLines | None:
     """The lines of `country`, checked to have a text in every one of `languages`.
 
     Raises a UserError naming the practice's `country` line when the catalogue has no entry,
-    or the catalogue's line when a language has no text.
+    or the catalogue's line when a language has no text. A project without the catalogue (no
+    templates at all) loads; printing a handout then fails (`missing_catalogue`).
     """
     path = root / CATALOGUE
     if not path.is_file():
-        raise UserError(
-            Problem(
-                rel(practice_yml, root),
-                line,
-                None,
-                "country",
-                f"no help-line catalogue ({CATALOGUE.as_posix()}): handouts cannot print emergency and crisis numbers",
-                hint="restore the file from ClinicPress",
-            )
-        )
+        return None
     catalogue, positions = _catalogue(path.resolve(), root.resolve())
     lines = catalogue.get(country)
     if lines is None:
@@ -148,3 +140,14 @@ def country_lines(
     if problems:
         raise UserError(problems)
     return lines
+
+
+def missing_catalogue() -> UserError:
+    """The error when a handout is printed in a project without templates/help-lines.yml."""
+    return UserError(
+        Problem(
+            CATALOGUE.as_posix(),
+            message="no help-line catalogue: handouts cannot print the emergency and crisis numbers",
+            hint="restore templates/help-lines.yml from ClinicPress (it lists each country's numbers)",
+        )
+    )

@@ -14,7 +14,7 @@ from ..errors import Problem, UserError, rel
 from . import schema
 from .brand import load_theme
 from .brand_files import inside
-from .helplines import CountryLines, country_lines
+from .helplines import CountryLines, country_lines, missing_catalogue
 from .loading import load_model
 from .ooxml import package_problems, read_capped
 from .theme import DEFAULT_COLORS, Theme
@@ -34,8 +34,9 @@ class PracticeContext:
 
     @property
     def lines(self) -> CountryLines:
-        """The help lines; a practice made by `load_practice` always has them."""
-        assert self.help_lines is not None, "practice loaded without its help lines"
+        """The help lines of the practice's country; an error when the project has no catalogue."""
+        if self.help_lines is None:
+            raise missing_catalogue()
         return self.help_lines
 
     @property

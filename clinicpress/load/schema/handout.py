@@ -99,7 +99,7 @@ class Handout(Model):
     actions: list[Markdown] = Field(min_length=1)
     """"What you can do": concrete steps, shown as a numbered list."""
     questions: list[Markdown] = Field(min_length=1)
-    """"Questions to ask at your next visit": shown as a checklist with tick boxes."""
+    """"Questions for your next visit": shown as a checklist with tick boxes."""
     get_help: GetHelp
     """"When to get help": warning signs in three levels (emergency, today, soon)."""
     teach_back: list[Markdown] = Field(min_length=2, max_length=3)

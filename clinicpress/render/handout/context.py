@@ -100,9 +100,9 @@ def required_passages(ctx: dict) -> list[Passage]:
     passages = [
         Passage("disclaimer", ctx["t"].disclaimer or ""),
         Passage("emergency line", ctx["emergency_line"]),
+        Passage("review line", ctx["reviewed_line"]),
         *(Passage(f"help level '{level['key']}'", level["heading"]) for level in ctx["help_levels"]),
         *(Passage("help line", line) for level in ctx["help_levels"] for line in level["lines"]),
-        Passage("review line", ctx["reviewed_line"]),
     ]
     if info.notices is not None:  # the language-help notice where the practice has one
         passages += [
