@@ -121,10 +121,9 @@ paper: letter
 columns: 1
 # Handout variants every build makes: standard, large-print (18 pt), print-shop (bleed, crop marks).
 variants: [standard]
-# ISO country code (US, GB, ...): sets the date format and spelling of built-in texts.
+# ISO country code (US, GB, ...): sets the date format, spelling of built-in texts and the
+# emergency and crisis numbers printed (templates/help-lines.yml lists the countries known).
 country: US
-# Emergency number printed in the disclaimer (911 in the US, 999 in the UK). Keep the quotes.
-emergency_number: "911"
 # reviewer: no longer used. Each handout prints "Draft — not yet approved by {name}" until a
 # clinician of the practice approves its text (`python build.py review --practice {slug}`, then
 # `python build.py approve --practice {slug} ITEM --by "Name, credentials"`); approvals.yml

@@ -339,12 +339,14 @@ def test_a_translation_needs_its_own_disclaimer(proj: Path):
 
 
 def test_practice_emergency_number_and_overridden_disclaimer(proj: Path):
+    """A practice's message override must still show the emergency number (it comes from the
+    country's help lines) and keep the disclaimer."""
     practice = proj / "practices/demo-clinic"
-    edit(practice / "practice.yml", lambda d: d.update(emergency_number=""))
     (practice / "templates/i18n").mkdir(parents=True)
-    (practice / "templates/i18n/en.yml").write_text('disclaimer: ""\n', encoding="utf-8")
+    (practice / "templates/i18n/en.yml").write_text('disclaimer: ""\nemergency: "Call for help."\n', encoding="utf-8")
     results = run(proj)
-    assert found(results, PRACTICE, "governance.emergency", "error")
+    (e,) = found(results, PRACTICE, "governance.emergency", "error")
+    assert e.path == "practices/demo-clinic/templates/i18n/en.yml"
     (d,) = found(results, PRACTICE, "governance.disclaimer", "error")
     assert d.path == "practices/demo-clinic/templates/i18n/en.yml" and d.line == 1
 

@@ -86,7 +86,8 @@ def _prose(handout) -> str:
     parts = [handout.main_message, handout.summary]
     for sec in handout.sections:
         parts += [sec.body or "", *sec.bullets, *sec.steps, sec.callout.body if sec.callout else ""]
-    parts += [*handout.actions, *handout.questions, *handout.get_help]
+    parts += [*handout.actions, *handout.questions, *handout.teach_back,
+              *handout.get_help.emergency, *handout.get_help.today, *handout.get_help.soon]
     text = strip_citations("\n".join(p for p in parts if p))
     return re.sub(r"[*_`#>]", "", text)
 
@@ -106,7 +107,7 @@ def test_reading_grade_of_every_english_handout(project):
 def test_required_blocks_on_every_handout(project):
     for src in project.handouts:
         h = src.model
-        assert h.main_message and h.summary and h.actions and h.questions and h.get_help, src.slug
+        assert h.main_message and h.summary and h.actions and h.questions and h.get_help and h.teach_back, src.slug
         assert h.reviewed.by and h.reviewed.date, src.slug
         assert h.glossary, src.slug
         claims = [s for s in h.sections if not s.no_claims]
@@ -184,12 +185,16 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
         if job.variant.large_print:  # issue 20: in large print nothing is under 14 pt, small print included
             smallest = _smallest_text(pdf)
             assert smallest[0] >= 13.95, f"{job.key}: {smallest[0]:.1f} pt text: {smallest[1]!r}"
-            # ...and "When to get help" is never split: its heading and its emergency line share a page
+            # ...and "When to get help" is never split: its heading, its three levels and the
+            # country's crisis lines share a page
             t = messages(project.root, job.source.language, job.practice.templates_dir)
             pages = page_texts(pdf)
             heading = next(i for i, text in enumerate(pages) if t.get_help in text)
-            emergency = t.fmt("emergency", number=job.practice.info.emergency_number)
-            assert _squash(emergency) in _squash(pages[heading]), f"{job.key}: the help box is split across pages"
+            lines = job.practice.lines
+            box = [t.fmt("help_now", number=lines.emergency), t.fmt("help_today", phone=job.practice.info.phone),
+                   t.help_soon, *(line.say(job.source.language) for line in (*lines.crisis, *lines.urgent))]
+            for part in box:
+                assert _squash(part) in _squash(pages[heading]), f"{job.key}: the help box is split: {part!r}"
     assert {(lang, name) for _, lang, name, _, _ in printed} == {
         ("en", "standard"), ("es", "standard"), ("en", "large-print"), ("es", "large-print")}
     assert VARIANTS["standard"].max_pages == 2

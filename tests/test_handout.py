@@ -122,7 +122,15 @@ actions:
 questions:
   - Is this handout right for me?
 get_help:
-  - You feel worse.
+  emergency:
+    - You have chest pain or trouble breathing.
+  today:
+    - You feel worse.
+  soon:
+    - You have a question about this handout.
+teach_back:
+  - What is this handout about?
+  - When do you call us today?
 glossary:
   - term: figure
     definition: A picture that shows an idea.
@@ -320,7 +328,7 @@ def test_text_title_message_footer_and_closing(summit):
     assert "In an emergency, call 911 right away." in last
     assert "summit-rheumatology.example/book" in last  # printed beside the QR code
     body = " ".join(summit.text().split())
-    for heading in ("What you can do", "Questions to ask at your next visit", "When to get help",
+    for heading in ("What you can do", "Questions for your next visit", "When to get help",
                     "Words to know", "References"):
         assert heading in body
 

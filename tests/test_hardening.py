@@ -307,7 +307,10 @@ def test_duplicate_key_inside_a_list_item(case: Case):
 
 
 @pytest.mark.parametrize("old, new, field, message", [
-    ("get_help:\n  - Call us", "get_help: Call us", "get_help", "where a list is expected"),
+    # issue 20: get_help has three levels; the old single list is refused at its line
+    ("get_help:\n  emergency:\n    - You have chest pain or trouble breathing.\n  today:\n"
+     "    - Call us if you have a fever and belly pain.\n  soon:\n    - You have questions about this handout.\n",
+     "get_help:\n  - Call us if you have a fever.\n", "get_help", "found a list where keys and values are expected"),
     ("  date: 2026-11-02", "  date: next Tuesday", "reviewed.date", "'next Tuesday' is not a date"),
     ("title: Sample Handout for Hardening Tests", "title: [a, list, of, words]", "title",
      "found a list where one piece of text is expected"),
@@ -315,12 +318,19 @@ def test_duplicate_key_inside_a_list_item(case: Case):
     ("      alt: A blue square standing in for a diagram.", "      alt: {text: not a string}",
      "sections[1].figure.alt", "'text: not a string' read as a key and a value"),
     ("      alt: A blue square standing in for a diagram.", '      alt: ""', "sections[1].figure.alt", "is empty"),
-], ids=["list-as-text", "bad-date", "title-as-list", "unknown-choice", "mapping-as-text", "empty-alt"])
+], ids=["old-help-list", "bad-date", "title-as-list", "unknown-choice", "mapping-as-text", "empty-alt"])
 def test_wrong_type_names_line_and_field(case: Case, old, new, field, message):
     line = case.replace(HANDOUT_YML, old, new)
     out = case.refused(case.build(), f"{HANDOUT_YML}:{line}", f"{field}:", message)
     assert "input_value" not in out  # pydantic's raw dump is not shown
     assert "Input should be" not in out and "hint:" in out  # ClinicPress's own words, with a hint
+
+
+def test_an_emergency_line_below_the_emergency_level_is_refused(case: Case):
+    """Issue 20: the help levels never mix; a "today" sign that sends the reader to 911 is an
+    error at its line, naming the level."""
+    line = case.replace(HANDOUT_YML, "    - Call us if you have a fever and belly pain.", "    - Call 911 if you have a fever.")
+    case.refused(case.build(), f"{HANDOUT_YML}:{line}", "get_help.today[0]:", "levels never mix")
 
 
 def test_impossible_date_is_located_not_a_crash(case: Case):

@@ -38,7 +38,8 @@ VALID_PRACTICE = {
 }
 HANDOUT_KEYS = sorted({*VALID_HANDOUT, "heading", "body", "bullets", "steps", "callout", "figure", "table",
                        "src", "alt", "caption", "kind", "title", "term", "definition", "date", "by", "header",
-                       "rows", "no_claims", "decorative", "translation_of", "human_review", "deck", "items"})
+                       "rows", "no_claims", "decorative", "translation_of", "human_review", "deck", "items",
+                       "emergency", "today", "soon"})
 PRACTICE_KEYS = sorted({*VALID_PRACTICE, "tagline", "clinicians", "fax", "email", "booking_url", "hours",
                         "reviewer", "country", "emergency_number", "notices", "footer_note", "deck_master",
                         "credentials", "role", "language_assistance", "nondiscrimination"})
@@ -221,7 +222,7 @@ nasty_text = st.text(
 ).filter(lambda t: t.strip())
 TEXT_FIELDS = [("title",), ("main_message",), ("summary",), ("sections", 0, "heading"), ("sections", 0, "body"),
                ("sections", 0, "bullets", 0), ("sections", 1, "figure", "caption"), ("actions", 0),
-               ("questions", 0), ("get_help", 0), ("glossary", 0, "term"), ("glossary", 0, "definition"),
+               ("questions", 0), ("get_help", "today", 0), ("teach_back", 0), ("glossary", 0, "term"), ("glossary", 0, "definition"),
                ("description",)]
 
 

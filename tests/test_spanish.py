@@ -107,7 +107,7 @@ def test_spanish_pdf_has_spanish_footer_callouts_disclaimer_and_emergency_line(v
     ]
     for s in expected:
         assert s in text, f"Spanish PDF lacks {s!r}"
-    for english in ("What you can do", "Questions to ask at your next visit", "Reviewed", "Draft", "Page 1 of"):
+    for english in ("What you can do", "Questions for your next visit", "Reviewed", "Draft", "Page 1 of"):
         assert english not in text, f"Spanish PDF still shows the English {english!r}"
     # Accented characters survive extraction (fonts embedded with the glyphs).
     assert "intestino" in text and "inmunitario" in text and "próxima" in text
@@ -155,7 +155,9 @@ def test_translated_handout_keeps_the_original_structure(kind, es, original):
             assert set(cite_keys(cites or "")) == set(cite_keys(en_cites or "")), (es.name, sec.heading)
     assert len(model.actions) == len(english.actions)
     assert len(model.questions) == len(english.questions)
-    assert len(model.get_help) == len(english.get_help)
+    for level in ("emergency", "today", "soon"):  # the same warning signs at the same level
+        assert len(getattr(model.get_help, level)) == len(getattr(english.get_help, level)), level
+    assert len(model.teach_back) == len(english.teach_back)
     assert len(model.glossary) == len(english.glossary)
     if english.deck:
         assert model.deck == english.deck

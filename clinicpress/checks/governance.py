@@ -185,7 +185,10 @@ def _original(project, src):
 
 
 def check_practice(slug: str, practice, ctx) -> list[Finding]:
-    """Emergency number set, disclaimer texts in every offered language, missing translations.
+    """Disclaimer texts in every offered language, missing translations.
+
+    The emergency and crisis numbers are checked when the practice is loaded (`load.helplines`):
+    a country with none is an error there.
 
     Whether a practice's templates still print the disclaimer, emergency line, review line and
     language-help notice is checked on each printed PDF (`render.handout.pdf.verify_pdf`), not
@@ -194,20 +197,6 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
     info = practice.info
     shown = ctx.rel(practice.root / "practice.yml")
     findings: list[Finding] = []
-    line = _yaml_line(practice.root / "practice.yml", ctx.root, "emergency_number")
-    if not (info.emergency_number or "").strip():
-        findings.append(
-            Finding(
-                "governance.emergency",
-                "error",
-                "emergency_number is empty",
-                shown,
-                line,
-                "emergency_number",
-                'set the local emergency number, e.g. "911" or "999"',
-            )
-        )
-
     for language in info.languages:
         if practice.templates_dir is not None and (practice.templates_dir / "i18n" / f"{language}.yml").is_file():
             findings.extend(f for f in catalogue_findings(ctx, language, practice) if f.path.startswith("practices/"))

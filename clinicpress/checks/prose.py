@@ -193,9 +193,12 @@ def handout_pieces(handout) -> list[Piece]:
     out += pieces(handout.summary, ("summary",))
     for i, section in enumerate(handout.sections):
         out += section_pieces(section, i)
-    for name in ("actions", "questions", "get_help"):
+    for name in ("actions", "questions", "teach_back"):
         for i, item in enumerate(getattr(handout, name)):
             out += pieces(item, (name, i), list_item=True)
+    for level in ("emergency", "today", "soon"):
+        for i, item in enumerate(getattr(handout.get_help, level)):
+            out += pieces(item, ("get_help", level, i), list_item=True)
     return out
 
 

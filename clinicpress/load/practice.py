@@ -14,6 +14,7 @@ from ..errors import Problem, UserError, rel
 from . import schema
 from .brand import load_theme
 from .brand_files import inside
+from .helplines import CountryLines, country_lines, missing_catalogue
 from .loading import load_model
 from .ooxml import package_problems, read_capped
 from .theme import DEFAULT_COLORS, Theme
@@ -28,6 +29,15 @@ class PracticeContext:
     info: schema.Practice
     theme: Theme
     warnings: tuple[Problem, ...] = ()
+    help_lines: CountryLines | None = None
+    """The emergency, urgent-advice and crisis lines of the practice's country (templates/help-lines.yml)."""
+
+    @property
+    def lines(self) -> CountryLines:
+        """The help lines of the practice's country; an error when the project has no catalogue."""
+        if self.help_lines is None:
+            raise missing_catalogue()
+        return self.help_lines
 
     @property
     def templates_dir(self) -> Path | None:
@@ -87,6 +97,31 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
                 severity="warning",
             )
         )
+    if info is not None and info.emergency_number is not None:
+        warnings.append(
+            Problem(
+                rel(practice_yml, project_root),
+                positions.get(("emergency_number",), (None, None))[0],
+                None,
+                "emergency_number",
+                "emergency_number is no longer read: the emergency and crisis numbers come from the "
+                "practice's country in templates/help-lines.yml",
+                hint="delete the line; check that `country` is right",
+                severity="warning",
+            )
+        )
+    help_lines = None
+    if info is not None:
+        try:
+            help_lines = country_lines(
+                project_root,
+                info.country,
+                list(info.languages),
+                practice_yml=practice_yml,
+                line=positions.get(("country",), (None, None))[0],
+            )
+        except UserError as exc:
+            problems.extend(exc.problems)
     theme = Theme(colors=dict(DEFAULT_COLORS))
     brand_path = folder / "_brand.yml"
     if brand_path.exists():
@@ -109,7 +144,7 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
         raise UserError(problems)
     assert info is not None
     warnings.sort(key=lambda p: (p.path, p.line or 0))  # file order (sort is stable)
-    return PracticeContext(slug, folder, info, theme, tuple(warnings))
+    return PracticeContext(slug, folder, info, theme, tuple(warnings), help_lines)
 
 
 def _check_master(folder: Path, relpath: str) -> list[str]:

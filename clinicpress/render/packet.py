@@ -116,7 +116,7 @@ def cover_html(
         items=parts,
         date_iso=day.isoformat(),
         date_long=long_date(day, language, info.country),
-        emergency_line=t.fmt("emergency", number=info.emergency_number),
+        emergency_line=t.fmt("emergency", number=practice.lines.emergency),
         page=page_setup(paper, variant),
         page_counter=css_counter_content(t.page_x_of_y),
         html_classes=html_classes(paper, 1, variant, dark),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import CITE_RE, LANGUAGES, SLUG_RE, Language, Markdown, Model, Slug, cite_keys
 from .deck import Bullet, BulletItem, Chart, Column, Deck, IconPoint, Quote, Series, Slide, SlideLayout
-from .handout import Handout, Section, Step
+from .handout import GetHelp, Handout, Section, Step
 from .parts import ICON_RE, PEMAT_HUMAN_ITEMS, Callout, Figure, GlossaryEntry, HumanReview, Icon, Reviewed, Table
 from .practice import Clinician, Notices, Practice
 
@@ -25,6 +25,7 @@ __all__ = [
     "Deck",
     "Figure",
     "GlossaryEntry",
+    "GetHelp",
     "Handout",
     "HumanReview",
     "Icon",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import CaseFolded, Language, Markdown, Model, Slug
 from .parts import Callout, Figure, GlossaryEntry, HumanReview, Icon, Reviewed, Table
@@ -49,6 +49,41 @@ class Section(Model):
         return self
 
 
+EMERGENCY_WORDS = ("911", "999", "112", "emergency number", "número de emergencia", "crisis line", "línea de crisis")
+"""Words that send the reader to an emergency or crisis line: only the `emergency` level may say them."""
+
+
+def _no_emergency_words(item: str) -> str:
+    low = item.casefold()
+    word = next((w for w in EMERGENCY_WORDS if w in low), None)
+    if word is not None:
+        raise ValueError(
+            f"{item!r} sends the reader to an emergency line ({word!r}); "
+            "move it to `emergency` or reword it: the levels never mix"
+        )
+    return item
+
+
+BelowEmergency = Annotated[Markdown, AfterValidator(_no_emergency_words)]
+"""A warning sign of the `today` or `soon` level: it may not send the reader to an emergency line."""
+
+
+class GetHelp(Model):
+    """When to get help: three levels that never mix, printed in this order.
+
+    Which level a warning sign belongs to is a clinical judgement: a clinician at the practice
+    confirms it when approving the handout. The emergency number, the crisis lines and any
+    urgent-advice line come from the practice's country (templates/help-lines.yml), never from here.
+    """
+
+    emergency: list[Markdown] = Field(min_length=1)
+    """Signs that need the emergency number now (911 in the US, 999 in the UK)."""
+    today: list[BelowEmergency] = Field(min_length=1)
+    """Signs that need a call to the care team today."""
+    soon: list[BelowEmergency] = Field(min_length=1)
+    """Things to tell the care team at the next visit (not urgent)."""
+
+
 class Handout(Model):
     """A patient handout: one to two printed pages on one topic."""
 
@@ -75,9 +110,12 @@ class Handout(Model):
     actions: list[Markdown] = Field(min_length=1)
     """"What you can do": concrete steps, shown as a numbered list."""
     questions: list[Markdown] = Field(min_length=1)
-    """"Questions to ask at your next visit": shown as a checklist with tick boxes."""
-    get_help: list[Markdown] = Field(min_length=1)
-    """"When to get help": warning signs that need a call or a visit."""
+    """"Questions for your next visit": shown as a checklist with tick boxes."""
+    get_help: GetHelp
+    """"When to get help": warning signs in three levels (emergency, today, soon)."""
+    teach_back: list[Markdown] = Field(min_length=2, max_length=3)
+    """"Say it back": two or three questions the reader answers in their own words (teach-back),
+    printed near the end with a small "My notes" space of ruled lines."""
     glossary: list[GlossaryEntry] = Field(default_factory=list)
     """Medical words used in the handout, with plain meanings."""
     reviewed: Reviewed

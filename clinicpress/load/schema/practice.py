@@ -71,9 +71,11 @@ class Practice(Model):
     """No longer printed (a warning): a handout names the clinician who approved its exact text,
     recorded in approvals.yml by `python build.py approve`."""
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
-    """ISO country code (US, GB, ...): sets date formats and spelling of built-in texts."""
-    emergency_number: str = "911"
-    """Local emergency number printed in the disclaimer (911 in the US, 999 in the UK)."""
+    """ISO country code (US, GB, ...): sets date formats, spelling of built-in texts and the
+    emergency and crisis numbers printed (templates/help-lines.yml; a country with none is an error)."""
+    emergency_number: str | None = None
+    """No longer read (a warning): the emergency and crisis numbers come from `country`, in
+    templates/help-lines.yml."""
     notices: Notices | None = None
     """Optional language-assistance and nondiscrimination notices for the back page."""
     footer_note: str | None = None

@@ -67,6 +67,7 @@ def handout_context(
         "locale": f"{handout.language}-{info.country}",
         "numbering": Numbering(bib),
         **_review_and_emergency(handout, practice, t, signoff),
+        "help_levels": help_levels(handout, practice, t),
         **qr_context(practice, t),
         "paper": paper,
         "columns": columns,
@@ -79,6 +80,7 @@ def handout_context(
         "notices": notices(practice),
         "section_groups": section_groups(handout.sections),
         "box_columns": _box_columns(handout, practice, t, paper),
+        "notes_lines": 2,
         "figure_uri": lambda src: url(content_dir / src),
         **picture_context(pictures or load_pictures(root)[0], practice, handout.language, str(css_vars["c-picture"])),
         "font_faces": font_faces(practice, url),
@@ -122,6 +124,8 @@ def required_passages(ctx: dict) -> list[Passage]:
         Passage("disclaimer", ctx["t"].disclaimer or ""),
         Passage("emergency line", ctx["emergency_line"]),
         Passage("review line", ctx["reviewed_line"]),
+        *(Passage(f"help level '{level['key']}'", level["heading"]) for level in ctx["help_levels"]),
+        *(Passage("help line", line) for level in ctx["help_levels"] for line in level["lines"]),
     ]
     if info.notices is not None:  # the language-help notice where the practice has one
         passages += [
@@ -150,8 +154,30 @@ def _review_and_emergency(handout: schema.Handout, practice: PracticeContext, t,
             name=handout.reviewed.by,
         ),
         "reviewed_iso": handout.reviewed.date.isoformat(),
-        "emergency_line": t.fmt("emergency", number=info.emergency_number),
+        "emergency_line": t.fmt("emergency", number=practice.lines.emergency),
     }
+
+
+def help_levels(handout: schema.Handout, practice: PracticeContext, t) -> list[dict]:
+    """ "When to get help" as three ordered levels: call the emergency number now (with the
+    country's crisis lines), call the care team today (with any urgent-advice line), and tell
+    the care team at the next call or visit. Each level: its key, heading, signs and lines."""
+    lines, language, gh = practice.lines, handout.language, handout.get_help
+    return [
+        {
+            "key": "now",
+            "heading": t.fmt("help_now", number=lines.emergency),
+            "signs": gh.emergency,
+            "lines": [line.say(language) for line in lines.crisis],
+        },
+        {
+            "key": "today",
+            "heading": t.fmt("help_today", phone=practice.info.phone),
+            "signs": gh.today,
+            "lines": [line.say(language) for line in lines.urgent],
+        },
+        {"key": "soon", "heading": t.help_soon, "signs": gh.soon, "lines": []},
+    ]
 
 
 def qr_context(practice: PracticeContext, t) -> dict:
