@@ -58,7 +58,7 @@ def _png(body: str, w: float, h: float, width_px: int, *, base_url: str | None, 
         bitmap = doc[0].render(scale=scale, fill_color=(255, 255, 255, 0))
         image = bitmap.to_pil()
         out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
+        image.save(out, format="PNG")  # optimize=True took 50 ms an image for ~10% fewer bytes
         return out.getvalue()
     finally:
         doc.close()
