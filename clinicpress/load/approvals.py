@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, RootModel
 
 from ..errors import Problem, UserError, rel
 from .config import months_before
-from .schema.base import LANGUAGES, Language, Model, Slug, cite_keys
+from .schema.base import Language, Model, Slug, cite_keys
 
 APPROVALS_FILE = "approvals.yml"
 
@@ -331,7 +331,6 @@ def parse_item(item: str) -> tuple[str, str]:
 
 __all__ = [
     "APPROVALS_FILE",
-    "LANGUAGES",
     "Approval",
     "Record",
     "SignOff",

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problem, UserError, rel
+from ..errors import Problem, UserError, dotted, rel
 from . import schema
 from .brand import load_theme
 from .brand_files import inside
+from .i18n import has_catalogue, no_catalogue
 from .loading import load_model
 from .ooxml import package_problems, read_capped
 from .theme import DEFAULT_COLORS, Theme
@@ -47,6 +48,107 @@ class PracticeContext:
         return sorted(p for p in self.root.rglob("*") if p.is_file())
 
 
+# --------------------------------------------------------------------------- texts per language
+class LangText(str):
+    """A practice text with the language it is written in (`lang`, a tag): a passage in another
+    language than the document's is printed with its own `lang` (`lang_attr` in templates)."""
+
+    lang: str
+
+    def __new__(cls, text: str, lang: str) -> LangText:
+        obj = super().__new__(cls, text)
+        obj.lang = lang
+        return obj
+
+
+LOCALIZED_FIELDS = ("tagline", "hours", "footer_note", "notices.language_assistance", "notices.nondiscrimination")
+"""The fields of practice.yml a handout prints that may be given per language."""
+
+
+def _same_language(a: str, b: str) -> bool:
+    return a.split("-")[0] == b.split("-")[0]
+
+
+def pick(value: str | dict | None, language: str, default: str) -> LangText | None:
+    """The text of a per-language field for a handout in `language`: its own text, else the text
+    for the same language without region (en for en-GB), else the default language's (or first) text.
+    A plain string is in the practice's `default` language."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return LangText(value, default)
+    for tag in (language, *[t for t in value if _same_language(t, language)], default, *value):
+        if tag in value:
+            return LangText(value[tag], tag)
+    return None  # an empty mapping: validation refuses it
+
+
+def all_texts(value: str | dict | None, language: str, default: str) -> list[LangText]:
+    """Every language's text of a per-language field, the one for `language` first."""
+    first = pick(value, language, default)
+    if first is None:
+        return []
+    rest = [LangText(v, t) for t, v in value.items() if t != first.lang] if isinstance(value, dict) else []
+    return [first, *rest]
+
+
+def localized_fields(info: schema.Practice) -> list[tuple[tuple, str | dict]]:
+    """(location in practice.yml, value) of every printed per-language field that is set."""
+    out: list[tuple[tuple, str | dict]] = []
+    for name in LOCALIZED_FIELDS:
+        owner: object = info
+        loc: tuple = ()
+        for part in name.split("."):
+            owner = getattr(owner, part, None) if owner is not None else None
+            loc += (part,)
+        if isinstance(owner, list):
+            out += [((*loc, i), v) for i, v in enumerate(owner)]
+        elif owner is not None:
+            out.append((loc, owner))  # type: ignore[arg-type]
+    return out
+
+
+def for_language(info: schema.Practice, language: str) -> schema.Practice:
+    """The practice's details as a handout in `language` prints them: each per-language field
+    becomes the `LangText` for that language (`notices.language_assistance` stays per language:
+    every language given is printed)."""
+    default = info.languages[0]
+    update: dict = {
+        "tagline": pick(info.tagline, language, default),
+        "hours": [pick(h, language, default) for h in info.hours],
+        "footer_note": pick(info.footer_note, language, default),
+    }
+    if info.notices is not None:
+        update["notices"] = info.notices.model_copy(
+            update={"nondiscrimination": pick(info.notices.nondiscrimination, language, default)}
+        )
+    return info.model_copy(update=update)
+
+
+def untranslated(info: schema.Practice, positions: dict, shown: str) -> list[Problem]:
+    """A warning for each printed field that has no text in one of the practice's languages:
+    those handouts print the default text, and the writer is told which field and language."""
+    default = info.languages[0]
+    out: list[Problem] = []
+    for language in info.languages:
+        for loc, value in localized_fields(info):
+            got = pick(value, language, default)
+            if got is None or _same_language(got.lang, language):
+                continue
+            out.append(
+                Problem(
+                    shown,
+                    positions.get(loc, (None, None))[0],
+                    None,
+                    dotted(loc),
+                    f"no {language} text: handouts in {language} print the {got.lang} text",
+                    hint=f'write it per language, e.g. {{{got.lang}: "...", {language}: "..."}}',
+                    severity="warning",
+                )
+            )
+    return out
+
+
 # --------------------------------------------------------------------------- loading
 def load_practice(folder: Path, project_root: Path) -> PracticeContext:
     """Loads `practices/<slug>/`: practice.yml (required) and _brand.yml (optional)."""
@@ -74,6 +176,19 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
                     ".potx); see the README's Safety section for the size limits",
                 )
             )
+    if info is not None:
+        problems.extend(
+            no_catalogue(
+                rel(practice_yml, project_root),
+                positions.get(("languages", i), (None, None))[0],
+                f"languages[{i}]",
+                tag,
+            )
+            for i, tag in enumerate(info.languages)
+            if not has_catalogue(project_root, tag)
+        )
+    if info is not None:
+        warnings.extend(untranslated(info, positions, rel(practice_yml, project_root)))
     if info is not None and info.reviewer is not None:
         warnings.append(
             Problem(

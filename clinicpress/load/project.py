@@ -17,6 +17,7 @@ from . import schema
 from .approvals import SignOff, approved_text, load_record, resolve
 from .assets import font_problem, image_problems, template_problems
 from .citations import Bibliography
+from .i18n import has_catalogue, no_catalogue
 from .loading import load_model
 from .practice import PracticeContext, load_practice
 
@@ -212,6 +213,8 @@ def _load_content(root: Path, bib: Bibliography, problems: list[Problem]) -> dic
                 continue
             src = Source(kind, path, obj, positions)
             problems.extend(_cross_check(src, root, bib))
+            if not has_catalogue(root, src.language):
+                problems.append(no_catalogue(rel(path, root), src.line_of("language"), "language", src.language))
             loaded[kind].append(src)
     seen: dict[tuple[str, str], Path] = {}
     for src in loaded["handout"] + loaded["deck"]:

@@ -7,7 +7,7 @@ sources as `[@key]`, keys into `content/references.json`.
 
 from __future__ import annotations
 
-from .base import CITE_RE, LANGUAGES, SLUG_RE, Language, Markdown, Model, Slug, cite_keys
+from .base import CITE_RE, SLUG_RE, Language, Markdown, Model, Slug, cite_keys
 from .deck import Bullet, BulletItem, Chart, Column, Deck, Quote, Series, Slide, SlideLayout
 from .handout import Handout, Section
 from .parts import PEMAT_HUMAN_ITEMS, Callout, Figure, GlossaryEntry, HumanReview, Reviewed, Table
@@ -28,7 +28,6 @@ __all__ = [
     "Handout",
     "HumanReview",
     "Language",
-    "LANGUAGES",
     "Markdown",
     "Model",
     "Notices",

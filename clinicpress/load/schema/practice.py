@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from .base import CaseFolded, Language, Model
+from .base import CaseFolded, Language, Localized, Model
 
 VariantName = Literal["standard", "large-print", "print-shop"]
 
@@ -25,10 +25,11 @@ class Clinician(Model):
 class Notices(Model):
     """Legally required or locally expected notices (e.g. US Section 1557 taglines)."""
 
-    language_assistance: str | None = None
-    """Notice that free language assistance is available."""
-    nondiscrimination: str | None = None
-    """Nondiscrimination notice."""
+    language_assistance: Localized | None = None
+    """Notice that free language assistance is available. Per language (`{en: ..., es: ...}`),
+    every language given is printed, the handout's own first, each tagged with its language."""
+    nondiscrimination: Localized | None = None
+    """Nondiscrimination notice; per language, a handout prints its own language's text."""
 
 
 class Practice(Model):
@@ -36,8 +37,9 @@ class Practice(Model):
 
     name: str = Field(min_length=2, max_length=100)
     """Practice name as shown on handouts and slides."""
-    tagline: str | None = None
-    """Short line under the name, e.g. "Rheumatology and autoimmune care"."""
+    tagline: Localized | None = None
+    """Short line under the name, e.g. "Rheumatology and autoimmune care"; text or per language
+    (`{en: ..., es: ...}`)."""
     clinicians: list[Clinician] = Field(default_factory=list)
     """Clinicians who present talks and see patients."""
     address: list[str] = Field(min_length=1)
@@ -52,12 +54,11 @@ class Practice(Model):
     """Practice website (https). The QR code links here unless booking_url is set."""
     booking_url: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
     """Online booking page (https); preferred for the QR code."""
-    hours: list[str] = Field(default_factory=list)
-    """Opening hours, one line per item."""
-    languages: list[Annotated[Language, CaseFolded]] = Field(
-        default_factory=lambda: list[Language](["en"]), min_length=1
-    )
-    """Languages the practice offers; a handout is built in each one that exists."""
+    hours: list[Localized] = Field(default_factory=list)
+    """Opening hours, one line per item; each item text or per language (`{en: ..., es: ...}`)."""
+    languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1)
+    """Languages the practice offers (BCP 47 tags: en, en-GB, es, zh-Hans, ar, ...); a handout is
+    built in each one that exists. Each needs a message catalogue in templates/i18n/."""
     paper: Annotated[Literal["letter", "a4"], CaseFolded] = "letter"
     """Paper size for handouts: letter (US) or a4."""
     columns: Literal[1, 2] = 1
@@ -76,8 +77,8 @@ class Practice(Model):
     """Local emergency number printed in the disclaimer (911 in the US, 999 in the UK)."""
     notices: Notices | None = None
     """Optional language-assistance and nondiscrimination notices for the back page."""
-    footer_note: str | None = None
-    """Optional extra line in the footer."""
+    footer_note: Localized | None = None
+    """Optional extra line in the footer; text or per language (`{en: ..., es: ...}`)."""
     deck_master: str | None = None
     """Optional PowerPoint master (.pptx or .potx) in the practice folder."""
     sample: bool = False

@@ -51,6 +51,8 @@ def _type_name(annotation: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         parts = [a for a in get_args(annotation) if a is not type(None)]
         return " or ".join(_type_name(a) for a in parts)
+    if origin is dict:
+        return "per language (`{en: ..., es: ...}`)"
     if origin in (list, tuple):
         args = get_args(annotation)
         return f"list of {_type_name(args[0])}" if args else "list"

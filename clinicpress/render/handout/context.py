@@ -11,8 +11,8 @@ from ...load import schema
 from ...load.approvals import SignOff, unapproved
 from ...load.citations import Bibliography, Numbering
 from ...load.colour import TEXT_MIN, WHITE, contrast
-from ...load.i18n import long_date, messages
-from ...load.practice import PracticeContext
+from ...load.i18n import html_lang, language, long_date, messages
+from ...load.practice import LangText, PracticeContext, all_texts, for_language
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
 from .variants import MIN_BODY_PT, Variant, page_setup
@@ -42,8 +42,9 @@ def handout_context(
     def url(path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
 
-    info = practice.info
+    info = for_language(practice.info, handout.language)
     t = messages(root, handout.language, practice.templates_dir)
+    lang_info = language(root, handout.language)
     paper = variant.paper or info.paper
     columns = 1 if variant.large_print else (variant.columns or info.columns)
     the_logo = logo(practice, url)
@@ -58,7 +59,9 @@ def handout_context(
         "logo": the_logo,
         "t": t,
         "lang": handout.language,
-        "locale": f"{handout.language}-{info.country}",
+        "locale": html_lang(handout.language, info.country),
+        "dir": lang_info.direction,
+        "language": lang_info,
         "numbering": Numbering(bib),
         **_review_and_emergency(handout, practice, t, signoff),
         **qr_context(practice, t),
@@ -70,7 +73,7 @@ def handout_context(
         "html_classes": html_classes(paper, columns, variant, dark),
         "css_vars": css_variables(practice.theme, dark),
         "css_str": css_str,
-        "notices": notices(practice),
+        "notices": notices(practice, handout.language),
         "section_groups": section_groups(handout.sections),
         "box_columns": _box_columns(handout, practice, t, paper),
         "figure_uri": lambda src: url(content_dir / src),
@@ -103,7 +106,8 @@ def required_passages(ctx: dict) -> list[Passage]:
     if info.notices is not None:  # the language-help notice where the practice has one
         passages += [
             Passage("language-help notice", p.strip())
-            for p in (info.notices.language_assistance or "").split("\n")
+            for text in all_texts(info.notices.language_assistance, ctx["lang"], info.languages[0])
+            for p in text.split("\n")
             if p.strip()
         ]
     return [p for p in passages if p.text.strip()]
@@ -160,12 +164,16 @@ def html_classes(paper: str, columns: int, variant: Variant, band_is_dark: bool)
     return " ".join(classes)
 
 
-def notices(practice: PracticeContext) -> list[str]:
-    """Returns the practice's language-assistance and nondiscrimination notices, one paragraph an item."""
-    out: list[str] = []
-    if practice.info.notices:
-        for text in (practice.info.notices.language_assistance, practice.info.notices.nondiscrimination):
-            out.extend(p.strip() for p in (text or "").split("\n") if p.strip())
+def notices(practice: PracticeContext, language: str) -> list[LangText]:
+    """Returns the practice's notices, one paragraph an item, each in the language it is written
+    in: the language-help notice in every language given (the handout's first), then the
+    nondiscrimination notice in the handout's language (`practice.for_language`)."""
+    info, default = practice.info, practice.info.languages[0]
+    out: list[LangText] = []
+    if info.notices:
+        texts = all_texts(info.notices.language_assistance, language, default)
+        texts += all_texts(info.notices.nondiscrimination, language, default)[:1]
+        out.extend(LangText(p.strip(), text.lang) for text in texts for p in text.split("\n") if p.strip())
     return out
 
 

@@ -1,0 +1,165 @@
+"""Languages as data (issue 22): any BCP 47 tag Babel knows, a message catalogue and a language
+record as files, the fallback chain en-GB → en, and clear errors naming file:line for a tag Babel
+does not know or a language with no catalogue.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, copy_project, run_build
+
+from clinicpress.errors import UserError
+from clinicpress.load import i18n
+from clinicpress.load.project import load_project
+
+HANDOUT_ES = Path("content/handouts/es/gut-and-immune-system.yml")
+
+
+def _set_language(project: Path, tag: str) -> int:
+    """Sets the Spanish handout's `language:` to `tag`; returns the line it is on."""
+    path = project / HANDOUT_ES
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    n = next(i for i, line in enumerate(lines) if line.startswith("language:"))
+    lines[n] = f"language: {tag}\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    return n + 1
+
+
+def test_an_unknown_language_tag_is_an_error_naming_file_line_and_field(tmp_path: Path):
+    project = copy_project(tmp_path / "p", practices=["valle-community-health"])
+    line = _set_language(project, "qq-ZZ")
+    proc = run_build("check", cwd=project)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert f"{HANDOUT_ES.as_posix()}:{line}" in out and "language" in out
+    assert "'qq-ZZ' is not a language tag Babel knows" in out and "zh-Hans" in out  # the hint
+
+
+def test_a_language_with_no_catalogue_is_an_error_naming_the_missing_file(tmp_path: Path):
+    project = copy_project(tmp_path / "p", practices=["valle-community-health"])
+    line = _set_language(project, "vi")
+    proc = run_build("check", cwd=project)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert f"{HANDOUT_ES.as_posix()}:{line}" in out
+    assert "templates/i18n/vi.yml is missing" in out and "copy templates/i18n/en.yml" in out
+
+
+def test_a_practice_language_with_no_catalogue_names_practice_yml(tmp_path: Path):
+    project = copy_project(tmp_path / "p", practices=["valle-community-health"])
+    yml = project / "practices" / "valle-community-health" / "practice.yml"
+    text = yml.read_text(encoding="utf-8")
+    yml.write_text(text.replace("languages: [en, es]", "languages: [en, es, ko]"), encoding="utf-8")
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith("languages:"))
+    proc = run_build("check", cwd=project)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert f"practice.yml:{line}" in out and "languages[2]" in out and "templates/i18n/ko.yml is missing" in out
+
+
+def test_adding_a_language_is_adding_files(tmp_path: Path):
+    """Vietnamese: a catalogue and a record, no Python; the handout loads with its direction and record."""
+    project = copy_project(tmp_path / "p", practices=["valle-community-health"])
+    _set_language(project, "vi")
+    shutil.copy(project / "templates/i18n/es.yml", project / "templates/i18n/vi.yml")
+    (project / "templates/languages").mkdir(exist_ok=True)
+    (project / "templates/languages/vi.yml").write_text("script: Latn\nhyphenation: null\n", encoding="utf-8")
+    loaded = load_project(project, practices=["valle-community-health"])
+    assert any(s.language == "vi" for s in loaded.handouts)
+    info = i18n.language(project, "vi")
+    assert (info.direction, info.script, info.record) == ("ltr", "Latn", project / "templates/languages/vi.yml")
+
+
+def test_tags_are_spelled_one_way_and_direction_comes_from_babel():
+    from clinicpress.load.schema.base import language_tag
+
+    assert language_tag("EN-gb") == "en-GB" and language_tag("zh-hans") == "zh-Hans"
+    assert i18n.language(ROOT, "ar").direction == "rtl" and i18n.language(ROOT, "he").direction == "rtl"
+    assert i18n.language(ROOT, "zh-Hans").script == "Hans" and i18n.language(ROOT, "hi").script == "Deva"
+    with pytest.raises(ValueError):
+        language_tag("english")
+
+
+def test_en_gb_falls_back_to_english_messages_and_its_own_file_wins(tmp_path: Path):
+    project = copy_project(tmp_path / "p", practices=[])
+    english = i18n.messages(project, "en")
+    assert i18n.messages(project, "en-GB") == english  # no en-GB.yml: every message from en.yml
+    (project / "templates/i18n/en-GB.yml").write_text('hours: "Opening hours"\n', encoding="utf-8")
+    i18n.reset_caches()
+    gb = i18n.messages(project, "en-GB")
+    assert gb.hours == "Opening hours" and gb.disclaimer == english.disclaimer
+    assert i18n.html_lang("en-GB", "US") == "en-GB" and i18n.html_lang("es", "US") == "es-US"
+    assert i18n.long_date(__import__("datetime").date(2026, 3, 2), "en-GB", "US") == "2 March 2026"
+
+
+def test_an_unknown_tag_in_the_api_is_a_user_error(tmp_path: Path):
+    project = copy_project(tmp_path / "p", practices=["valle-community-health"])
+    _set_language(project, "xx")
+    with pytest.raises(UserError) as exc:
+        load_project(project)
+    assert any(
+        p.field == "language" and p.path.endswith("gut-and-immune-system.yml") and "Babel" in p.message
+        for p in exc.value.problems
+    )
+
+
+# --------------------------------------------------------------------------- practice texts per language
+PRACTICE = "valle-community-health"
+
+
+@pytest.fixture(scope="module")
+def valle(tmp_path_factory) -> Path:
+    """Valle's gut-and-immune-system handout built in English and Spanish (standard print)."""
+    out = tmp_path_factory.mktemp("valle")
+    proc = run_build("build", "--practice", PRACTICE, "--only", "gut-and-immune-system", "--variant", "standard",
+                     "--output", str(out), "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out / PRACTICE
+
+
+def _text(pdf: Path) -> str:
+    from pdftext import page_texts
+
+    return " ".join(" ".join(page_texts(pdf)).split())
+
+
+def test_spanish_handout_prints_the_practice_details_in_spanish(valle: Path):
+    es, en = _text(valle / "gut-and-immune-system.es.pdf"), _text(valle / "gut-and-immune-system.pdf")
+    assert "De lunes a viernes: de 8 a. m. a 7 p. m." in es and "Clínica sin cita" in es
+    assert "Monday to Friday" not in es and "Walk-in clinic" not in es
+    assert "cumple con las leyes federales" in es and "follows federal civil rights laws" not in es
+    assert "Atención para cada familia" in es and "Care for every family" not in es
+    assert "Monday to Friday: 8 a.m. to 7 p.m." in en and "lunes a viernes" not in en
+    # the language-help notice is printed in every language it is given in, the handout's first
+    assert es.index("Ayuda gratuita con el idioma") < es.index("Free language help")
+    assert en.index("Free language help") < en.index("Ayuda gratuita con el idioma")
+
+
+def test_a_practice_field_not_given_in_a_language_warns_with_file_line_and_field(tmp_path: Path):
+    project = copy_project(tmp_path / "p", practices=[PRACTICE])
+    yml = project / "practices" / PRACTICE / "practice.yml"
+    lines = yml.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, s in enumerate(lines) if s.startswith("hours:"))
+    lines[start + 1 : start + 3] = ['  - "Monday to Friday: 8 a.m. to 7 p.m."\n']
+    yml.write_text("".join(lines), encoding="utf-8")
+    proc = run_build("check", "--practice", PRACTICE, cwd=project)
+    out = proc.stdout + proc.stderr
+    assert f"practices/{PRACTICE}/practice.yml:{start + 2}: warning: hours[0]: no es text" in out, out
+    assert "handouts in es print the en text" in out
+
+
+def test_passages_in_another_language_carry_their_lang_in_html_and_pdf(valle: Path):
+    """Matterhorn 11-006: the Spanish notice in the English handout, the English references and
+    notice in the Spanish one, are tagged with their own language in the PDF's structure."""
+    from pdftext import texts_by_lang
+
+    html_en = (valle / "gut-and-immune-system.html").read_text(encoding="utf-8")
+    assert '<p lang="es-US">Ayuda gratuita con el idioma' in html_en
+    en = texts_by_lang(valle / "gut-and-immune-system.pdf")
+    assert set(en) == {"es-US"} and en["es-US"].startswith("Ayuda gratuita con el idioma")
+    es = texts_by_lang(valle / "gut-and-immune-system.es.pdf")
+    assert set(es) == {"en-US"}
+    assert "Free language help" in es["en-US"] and "Allergy and the gastrointestinal system" in es["en-US"]
+    assert "Ayuda gratuita" not in es["en-US"]
