@@ -472,6 +472,17 @@ def test_glyphs_without_a_covering_font_are_named(proj: Path):
     assert len(missing) == 1 and "U+80A0" in missing[0].message and "U+9053" in missing[0].message
 
 
+def test_us_spelling_a_uk_practice_would_print_is_named(proj: Path):
+    """en-GB: the spelling map respells what it lists; a form it does not list is named with its field."""
+    yml = next((proj / "practices").glob("*/practice.yml"))
+    yml.write_text(yml.read_text(encoding="utf-8").replace("country: US", "country: GB"), encoding="utf-8")
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(
+        body="Fiber helps with diarrhea but not diarrheas of every color [@doe2020]."))
+    results = run(proj)
+    left = found(results, HANDOUT, "spelling.us", "warning")
+    assert len(left) == 1 and left[0].field == "sections[0].body" and left[0].data["words"] == ["diarrheas"]
+
+
 def test_readable_on_picks_the_first_readable_candidate():
     from clinicpress.load.colour import Inks, contrast, readable_on
 
@@ -704,6 +715,7 @@ PROVEN_BY = {
     "accessibility.slide_notes": test_slide_rules_bullets_titles_notes_tables,
     "accessibility.slide_table_rows": test_slide_rules_bullets_titles_notes_tables,
     "glyphs.missing": test_glyphs_without_a_covering_font_are_named,
+    "spelling.us": test_us_spelling_a_uk_practice_would_print_is_named,
 }
 
 

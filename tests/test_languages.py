@@ -163,3 +163,80 @@ def test_passages_in_another_language_carry_their_lang_in_html_and_pdf(valle: Pa
     assert set(es) == {"en-US"}
     assert "Free language help" in es["en-US"] and "Allergy and the gastrointestinal system" in es["en-US"]
     assert "Ayuda gratuita" not in es["en-US"]
+
+
+# --------------------------------------------------------------------------- UK spelling (en-GB)
+def _us_words() -> list[str]:
+    import yaml
+
+    return list(yaml.safe_load((ROOT / "templates/languages/en-GB.yml").read_text(encoding="utf-8"))["spelling"])
+
+
+def _words_outside_references(pdf: Path, html: Path) -> dict[str, int]:
+    """How often each US word of the en-GB map is printed, not counting the reference list
+    (titles of cited papers keep their own spelling): printed count minus the count in the
+    HTML's references section."""
+    import re
+
+    from pdftext import page_texts
+
+    printed = re.sub(r"[\u00ad\u2010-]\s*\n\s*", "", "\n".join(page_texts(pdf))).lower()
+    refs = re.search(r'<section class="references".*?</section>', html.read_text(encoding="utf-8"), re.S)
+    cited = re.sub(r"<[^>]+>", " ", refs.group(0)).lower() if refs else ""
+    count = {}
+    for word in _us_words():
+        pattern = re.compile(rf"\b{re.escape(word)}\b")
+        count[word] = len(pattern.findall(printed)) - len(pattern.findall(cited))
+    return {w: n for w, n in count.items() if n}
+
+
+@pytest.fixture(scope="module")
+def diet_uk_and_us(tmp_path_factory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("spelling")
+    for practice in ("thames-integrative-gi", "summit-rheumatology"):
+        proc = run_build("build", "--practice", practice, "--only", "diet-gluten-and-the-aip-diet",
+                         "--only", "autism-and-gut-symptoms", "--variant", "standard", "--output", str(out), "-q")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out / "thames-integrative-gi", out / "summit-rheumatology"
+
+
+def test_uk_practice_prints_uk_spelling_and_us_practice_keeps_us_spelling(diet_uk_and_us):
+    thames, summit = diet_uk_and_us
+    for slug in ("diet-gluten-and-the-aip-diet", "autism-and-gut-symptoms"):
+        assert _words_outside_references(thames / f"{slug}.pdf", thames / f"{slug}.html") == {}, slug
+    from pdftext import page_texts
+
+    uk = " ".join(page_texts(thames / "diet-gluten-and-the-aip-diet.pdf"))
+    assert "Coeliac" in uk or "coeliac" in uk
+    assert "diarrhoea" in " ".join(page_texts(thames / "autism-and-gut-symptoms.pdf")).replace("-\n", "")
+    us = _words_outside_references(summit / "diet-gluten-and-the-aip-diet.pdf", summit / "diet-gluten-and-the-aip-diet.html")
+    assert us.get("celiac", 0) >= 5
+    assert '<html lang="en-GB"' in (thames / "diet-gluten-and-the-aip-diet.html").read_text(encoding="utf-8")
+
+
+def test_respelling_keeps_case_links_citations_and_names():
+    from clinicpress.load.spelling import spelling_for
+
+    spelling = spelling_for(ROOT, "en", "GB")
+    assert spelling is not None and spelling_for(ROOT, "en", "US") is None and spelling_for(ROOT, "es", "GB") is None
+    text = "Celiac disease; DIARRHEA [@celiac2011] see https://example.org/celiac-center at Valley Celiac Center."
+    assert spelling.respell(text, keep=("Valley Celiac Center",)) == (
+        "Coeliac disease; DIARRHOEA [@celiac2011] see https://example.org/celiac-center at Valley Celiac Center."
+    )
+    assert spelling.respell("colorectal and colors") == "colorectal and colours"
+
+
+def test_us_spelling_left_in_a_uk_handout_is_named_with_word_and_field(tmp_path: Path):
+    project = copy_project(tmp_path / "p", practices=["thames-integrative-gi"])
+    path = project / "content/handouts/autism-and-gut-symptoms.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  - Should we treat my child's constipation or diarrhea?",
+                                 "  - Should we treat my child's constipation or diarrheas?"), encoding="utf-8")
+    yml = project / "practices/thames-integrative-gi/practice.yml"
+    yml.write_text(yml.read_text(encoding="utf-8").replace("at its centre", "at its center"), encoding="utf-8")
+    proc = run_build("check", "--practice", "thames-integrative-gi", cwd=project)
+    out = proc.stdout + proc.stderr
+    line = next(i for i, s in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "diarrheas" in s)
+    assert f"content/handouts/autism-and-gut-symptoms.yml:{line}: warning: questions" in out, out
+    assert "US spelling printed in thames-integrative-gi's en-GB handout: diarrheas" in out
+    assert "practices/thames-integrative-gi/practice.yml:5: warning: tagline: US spelling" in out and "center" in out

@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 from ..errors import Finding
 from ..load.config import Config, load_config
-from . import accessibility, citations, contrast, glyphs, governance, pemat, plain_language, readability
+from . import accessibility, citations, contrast, glyphs, governance, pemat, plain_language, readability, spelling
 from ._base import Context
 
 PROJECT_KEY = "project"
@@ -72,6 +72,7 @@ CHECK_IDS = (
     "accessibility.slide_notes",
     "accessibility.slide_table_rows",
     "glyphs.missing",
+    "spelling.us",
 )
 """Every check id a Finding can carry (the families are documented above)."""
 ITEM_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
@@ -82,11 +83,13 @@ ITEM_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
     citations.check,
     accessibility.check,
     glyphs.check,
+    spelling.check,
 )
 PRACTICE_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
     governance.check_practice,
     contrast.check_practice,
     accessibility.check_practice,
+    spelling.check_practice,
 )
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

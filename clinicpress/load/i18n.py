@@ -174,6 +174,10 @@ class LanguageInfo:
     hyphenation: str | None
     language_help: str | None
     language_help_reviewed: bool
+    spelling: tuple[tuple[str, str], ...]
+    """A locale's spelling map (US word → local word), e.g. en-GB's; see clinicpress.load.spelling."""
+    keep: tuple[str, ...]
+    """Proper names the spelling map never changes."""
     record: Path | None
     """The record file, if the language has one."""
 
@@ -212,6 +216,8 @@ def _language(root: Path, tag: str) -> LanguageInfo:
         hyphenation=hyphenation,
         language_help=record.language_help if record else None,
         language_help_reviewed=bool(record and record.language_help_reviewed),
+        spelling=tuple(record.spelling.items()) if record else (),
+        keep=tuple(record.keep) if record else (),
         record=path,
     )
 

@@ -49,7 +49,10 @@ INPUT_DIRS = ("content", "practices", "templates")
 CONFIG_FILES = ("pyproject.toml", "clinicpress.toml")
 """Project files that hold settings (check thresholds); part of the project fingerprint."""
 
-TEMPLATE_DIRS = {"handout": ("handout", "i18n", "fonts"), "deck": ("deck", "i18n", "handout/fonts", "fonts")}
+TEMPLATE_DIRS = {
+    "handout": ("handout", "i18n", "languages", "fonts"),
+    "deck": ("deck", "i18n", "languages", "handout/fonts", "fonts"),
+}
 """Default template folders (under templates/) on each kind's search path, fonts included."""
 
 LIBRARIES = (
@@ -322,7 +325,7 @@ class JobKeys:
     def check_keys(self, config) -> dict[str, str]:
         """A digest per content item (and per practice) of everything its quality checks read: the item (as
         `source_parts`), the thresholds and the date they are applied on, the content files
-        that are not items (jargon lists), the message catalogues, the bundled fonts and the
+        that are not items (jargon lists), the message catalogues and language records, the bundled fonts and the
         practices being built (glyph and slide checks look at their fonts and masters)."""
         sources = {s.path.resolve() for s in self.project.sources}
         bib = self.project.bibliography.path
@@ -335,7 +338,11 @@ class JobKeys:
         for path in walk(content) if content.is_dir() else []:
             if path.resolve() not in sources and self._rel(path) != bib:
                 shared.append(("content " + self._rel(path), self.hashes.file(path)))
-        for folder in (self.root / "templates" / "i18n", self.root / "templates" / "handout" / "fonts"):
+        for folder in (
+            self.root / "templates" / "i18n",
+            self.root / "templates" / "languages",
+            self.root / "templates" / "handout" / "fonts",
+        ):
             if folder.is_dir():
                 shared.append((self._rel(folder), self._tree(folder)))
         for slug, practice in sorted(self.project.practices.items()):

@@ -27,6 +27,15 @@ class LanguageRecord(Model):
     """The language-help tagline in this language and script ("Free help in <language>: call
     {phone}"), printed when a practice lists the language under `language_help`. {phone} is
     filled in with the practice's phone number."""
+    spelling: dict[str, str] = Field(default_factory=dict)
+    """For a locale of a language (en-GB): whole words of the language's content respelled when a
+    practice in this locale prints it, e.g. `celiac: coeliac`. Keys are lower case; the case of
+    the word printed is kept (Celiac → Coeliac). Never applied inside links, citations or the
+    names in `keep`; list every form (`color`, `colors`, `colored`): the spelling check names
+    forms the map misses."""
+    keep: list[str] = Field(default_factory=list)
+    """Proper names never respelled (e.g. "Celiac Disease Foundation"); the practice's own name
+    is always kept."""
     language_help_reviewed: bool = False
     """True once a qualified translator has reviewed `language_help`; until then the shipped
     tagline is a draft."""

@@ -13,6 +13,7 @@ from ...load.citations import Bibliography, Numbering
 from ...load.colour import TEXT_MIN, WHITE, contrast
 from ...load.i18n import html_lang, language, long_date, messages
 from ...load.practice import LangText, PracticeContext, all_texts, for_language
+from ...load.spelling import spelling_for
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
 from .variants import MIN_BODY_PT, Variant, page_setup
@@ -42,6 +43,9 @@ def handout_context(
     def url(path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
 
+    spelling = spelling_for(root, handout.language, practice.info.country)
+    if spelling is not None:  # e.g. UK spelling for a practice in GB (load/spelling.py)
+        handout = spelling.respell_model(handout, keep=(practice.info.name,))
     info = for_language(practice.info, handout.language)
     t = messages(root, handout.language, practice.templates_dir)
     lang_info = language(root, handout.language)
