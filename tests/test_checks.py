@@ -483,6 +483,33 @@ def test_us_spelling_a_uk_practice_would_print_is_named(proj: Path):
     assert len(left) == 1 and left[0].field == "sections[0].body" and left[0].data["words"] == ["diarrheas"]
 
 
+def test_a_tagline_font_that_is_missing_or_short_of_glyphs_is_an_error(proj: Path):
+    yml = next((proj / "practices").glob("*/practice.yml"))
+    yml.write_text(yml.read_text(encoding="utf-8") + "language_help: [hi, ja]\n", encoding="utf-8")
+    assert found(run(proj), PRACTICE, "language_help.font") == []  # both fonts are installed
+    for tag, font in (("hi", "No Such Sans"), ("ja", "DejaVu Sans")):  # missing; lacks the kana and kanji
+        record = proj / "templates" / "languages" / f"{tag}.yml"
+        text = record.read_text(encoding="utf-8")
+        record.write_text("\n".join(f"font: {font}" if line.startswith("font:") else line
+                                    for line in text.splitlines()) + "\n", encoding="utf-8")
+    from clinicpress.load import i18n
+
+    i18n.reset_caches()
+    errors = found(run(proj), PRACTICE, "language_help.font", "error")
+    assert [e.field for e in errors] == ["language_help[0]", "language_help[1]"]
+    assert "'No Such Sans'" in errors[0].message and "not installed" in errors[0].message
+    assert "U+7121" in errors[1].data["missing"] and "U+3044" in errors[1].message  # 無, い
+
+
+def test_text_in_another_language_than_declared_is_named(proj: Path):
+    """A 'Spanish edition' left with its English text: the fields and the language they look like."""
+    assert found(run(proj), HANDOUT, "language_id.mismatch") == []
+    edit(proj / HANDOUT_FILE, lambda d: d.update(language="es"))
+    left = found(run(proj), "handout:gut-basics:es", "language_id.mismatch", "warning")
+    assert len(left) == 1 and left[0].path == HANDOUT_FILE and left[0].data["looks_like"] == "en"
+    assert "looks like English" in left[0].message and left[0].line is not None
+
+
 def test_readable_on_picks_the_first_readable_candidate():
     from clinicpress.load.colour import Inks, contrast, readable_on
 
@@ -716,6 +743,8 @@ PROVEN_BY = {
     "accessibility.slide_table_rows": test_slide_rules_bullets_titles_notes_tables,
     "glyphs.missing": test_glyphs_without_a_covering_font_are_named,
     "spelling.us": test_us_spelling_a_uk_practice_would_print_is_named,
+    "language_help.font": test_a_tagline_font_that_is_missing_or_short_of_glyphs_is_an_error,
+    "language_id.mismatch": test_text_in_another_language_than_declared_is_named,
 }
 
 

@@ -14,7 +14,7 @@ from ..errors import Problem, UserError, dotted, rel
 from . import schema
 from .brand import load_theme
 from .brand_files import inside
-from .i18n import has_catalogue, no_catalogue
+from .i18n import has_catalogue, language, no_catalogue
 from .loading import load_model
 from .ooxml import package_problems, read_capped
 from .theme import DEFAULT_COLORS, Theme
@@ -83,15 +83,6 @@ def pick(value: str | dict | None, language: str, default: str) -> LangText | No
     return None  # an empty mapping: validation refuses it
 
 
-def all_texts(value: str | dict | None, language: str, default: str) -> list[LangText]:
-    """Every language's text of a per-language field, the one for `language` first."""
-    first = pick(value, language, default)
-    if first is None:
-        return []
-    rest = [LangText(v, t) for t, v in value.items() if t != first.lang] if isinstance(value, dict) else []
-    return [first, *rest]
-
-
 def localized_fields(info: schema.Practice) -> list[tuple[tuple, str | dict]]:
     """(location in practice.yml, value) of every printed per-language field that is set."""
     out: list[tuple[tuple, str | dict]] = []
@@ -110,8 +101,7 @@ def localized_fields(info: schema.Practice) -> list[tuple[tuple, str | dict]]:
 
 def for_language(info: schema.Practice, language: str) -> schema.Practice:
     """The practice's details as a handout in `language` prints them: each per-language field
-    becomes the `LangText` for that language (`notices.language_assistance` stays per language:
-    every language given is printed)."""
+    becomes the `LangText` for that language."""
     default = info.languages[0]
     update: dict = {
         "tagline": pick(info.tagline, language, default),
@@ -120,7 +110,10 @@ def for_language(info: schema.Practice, language: str) -> schema.Practice:
     }
     if info.notices is not None:
         update["notices"] = info.notices.model_copy(
-            update={"nondiscrimination": pick(info.notices.nondiscrimination, language, default)}
+            update={
+                "language_assistance": pick(info.notices.language_assistance, language, default),
+                "nondiscrimination": pick(info.notices.nondiscrimination, language, default),
+            }
         )
     return info.model_copy(update=update)
 
@@ -130,10 +123,10 @@ def untranslated(info: schema.Practice, positions: dict, shown: str) -> list[Pro
     those handouts print the default text, and the writer is told which field and language."""
     default = info.languages[0]
     out: list[Problem] = []
-    for language in info.languages:
+    for tag in info.languages:
         for loc, value in localized_fields(info):
-            got = pick(value, language, default)
-            if got is None or _same_language(got.lang, language):
+            got = pick(value, tag, default)
+            if got is None or _same_language(got.lang, tag):
                 continue
             out.append(
                 Problem(
@@ -141,12 +134,43 @@ def untranslated(info: schema.Practice, positions: dict, shown: str) -> list[Pro
                     positions.get(loc, (None, None))[0],
                     None,
                     dotted(loc),
-                    f"no {language} text: handouts in {language} print the {got.lang} text",
-                    hint=f'write it per language, e.g. {{{got.lang}: "...", {language}: "..."}}',
+                    f"no {tag} text: handouts in {tag} print the {got.lang} text",
+                    hint=f'write it per language, e.g. {{{got.lang}: "...", {tag}: "..."}}',
                     severity="warning",
                 )
             )
     return out
+
+
+def _taglines_missing(info: schema.Practice, positions: dict, shown: str, root: Path) -> list[Problem]:
+    """An error for each `language_help` language with no tagline in its language record (and
+    each of a practice's other `languages`, which its handouts reach with a tagline too)."""
+    problems = [
+        Problem(
+            shown,
+            positions.get(("languages", i), (None, None))[0],
+            None,
+            f"languages[{i}]",
+            f"no language-help tagline for {tag!r}: the practice's handouts in its other languages print one, "
+            f"and templates/languages/{tag}.yml has no `language_help`",
+            hint=f'add `language_help: "...{{phone}}..."` to templates/languages/{tag}.yml (see templates/languages/vi.yml)',
+        )
+        for i, tag in enumerate(info.languages)
+        if len(info.languages) > 1 and has_catalogue(root, tag) and not language(root, tag).language_help
+    ]
+    return problems + [
+        Problem(
+            shown,
+            positions.get(("language_help", i), (None, None))[0],
+            None,
+            f"language_help[{i}]",
+            f"no language-help tagline for {tag!r}: templates/languages/{tag}.yml has no `language_help`",
+            hint=f'add templates/languages/{tag}.yml with `language_help: "...{{phone}}..."` (see '
+            "templates/languages/vi.yml), or remove the language",
+        )
+        for i, tag in enumerate(info.language_help)
+        if not language(root, tag).language_help
+    ]
 
 
 # --------------------------------------------------------------------------- loading
@@ -188,6 +212,7 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
             if not has_catalogue(project_root, tag)
         )
     if info is not None:
+        problems.extend(_taglines_missing(info, positions, rel(practice_yml, project_root), project_root))
         warnings.extend(untranslated(info, positions, rel(practice_yml, project_root)))
     if info is not None and info.reviewer is not None:
         warnings.append(

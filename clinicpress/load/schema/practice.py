@@ -26,8 +26,8 @@ class Notices(Model):
     """Legally required or locally expected notices (e.g. US Section 1557 taglines)."""
 
     language_assistance: Localized | None = None
-    """Notice that free language assistance is available. Per language (`{en: ..., es: ...}`),
-    every language given is printed, the handout's own first, each tagged with its language."""
+    """Notice that free language assistance is available, in the handout's language (text or per
+    language, `{en: ..., es: ...}`); other languages are reached by the taglines (`language_help`)."""
     nondiscrimination: Localized | None = None
     """Nondiscrimination notice; per language, a handout prints its own language's text."""
 
@@ -75,6 +75,11 @@ class Practice(Model):
     """ISO country code (US, GB, ...): sets date formats and spelling of built-in texts."""
     emergency_number: str = "911"
     """Local emergency number printed in the disclaimer (911 in the US, 999 in the UK)."""
+    language_help: list[Language] = Field(default_factory=list, max_length=15)
+    """Languages the language-help notice must reach (US Section 1557: the top 15 of the state),
+    e.g. [es, zh-Hans, vi, ko, tl]. Each prints its tagline (templates/languages/<tag>.yml
+    `language_help`) in its own script with its own `lang`, in a compact block under the
+    notices, as do the practice's other `languages`; the handout's own language is left out."""
     notices: Notices | None = None
     """Optional language-assistance and nondiscrimination notices for the back page."""
     footer_note: Localized | None = None
@@ -85,7 +90,7 @@ class Practice(Model):
     """True for a fictional practice shipped to try ClinicPress with: its placeholder details
     (555 numbers, `.example` addresses) are expected, so they are one note, not a warning each."""
 
-    @field_validator("languages")
+    @field_validator("languages", "language_help")
     @classmethod
     def _unique_languages(cls, v: list[str]) -> list[str]:
         if len(set(v)) != len(v):
