@@ -510,6 +510,20 @@ def test_text_in_another_language_than_declared_is_named(proj: Path):
     assert "looks like English" in left[0].message and left[0].line is not None
 
 
+def test_mixed_direction_text_without_an_isolate_is_named(proj: Path):
+    """An Arabic fragment in an English paragraph, not isolated: file, line, field and a hint;
+    the same fragment between U+2068 and U+2069 passes."""
+    body = "Ask for the leaflet called \u0635\u062d\u0629 \u0627\u0644\u0623\u0645\u0639\u0627\u0621 at the desk [@doe2020]."
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=body))
+    left = found(run(proj), HANDOUT, "language_id.mixed_direction", "warning")
+    assert len(left) == 1 and left[0].field == "sections[0].body" and left[0].line is not None
+    assert left[0].data["fragment"] == "\u0635\u062d\u0629 \u0627\u0644\u0623\u0645\u0639\u0627\u0621"
+    assert "U+2068" in left[0].hint
+    isolated = body.replace("\u0635", "\u2068\u0635").replace("\u0621 ", "\u0621\u2069 ")
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=isolated))
+    assert found(run(proj), HANDOUT, "language_id.mixed_direction") == []
+
+
 def test_readable_on_picks_the_first_readable_candidate():
     from clinicpress.load.colour import Inks, contrast, readable_on
 
@@ -745,6 +759,7 @@ PROVEN_BY = {
     "spelling.us": test_us_spelling_a_uk_practice_would_print_is_named,
     "language_help.font": test_a_tagline_font_that_is_missing_or_short_of_glyphs_is_an_error,
     "language_id.mismatch": test_text_in_another_language_than_declared_is_named,
+    "language_id.mixed_direction": test_mixed_direction_text_without_an_isolate_is_named,
 }
 
 

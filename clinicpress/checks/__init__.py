@@ -87,6 +87,7 @@ CHECK_IDS = (
     "spelling.us",
     "language_help.font",
     "language_id.mismatch",
+    "language_id.mixed_direction",
 )
 """Every check id a Finding can carry (the families are documented above)."""
 ITEM_CHECKS: tuple[Callable[..., list[Finding]], ...] = (
