@@ -129,8 +129,12 @@ country: US
 # `python build.py approve --practice {slug} ITEM --by "Name, credentials"`); approvals.yml
 # records who approved what, and the handout prints their name.
 
-# Notices for the back page (optional). US practices: Section 1557 taglines. Write them in
-# every language the practice serves.
+# Languages the language-help notice must reach (optional, up to 15; US Section 1557: the top 15
+# of your state). Each prints a one-line tagline in its own language and script.
+# language_help: [es, zh-Hans, vi, ko, tl]
+
+# Notices for the back page (optional). US practices: Section 1557. A text may be given per
+# language, e.g. nondiscrimination: {{en: "...", es: "..."}}; a handout prints its own language's.
 notices:
   language_assistance: >-
     Free language help is available. To ask for an interpreter or for this handout in

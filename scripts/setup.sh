@@ -45,6 +45,15 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
+# Language-help taglines (templates/languages/*.yml `font`): Hindi in Lohit Devanagari (SIL OFL,
+# 78 KB), Vietnamese and Russian in DejaVu Sans; Chinese, Japanese and Korean in Noto Sans CJK.
+# Without one, `check` names the missing font (language_help.font) instead of printing boxes.
+for font in "Lohit Devanagari:fonts-lohit-deva" "DejaVu Sans:fonts-dejavu-core" "Noto Sans CJK JP:fonts-noto-cjk"; do
+  if command -v fc-list >/dev/null 2>&1 && ! fc-list ":family=${font%%:*}" family 2>/dev/null | grep -q .; then
+    apt_install "${font##*:}" || echo "setup: language-help taglines need the ${font%%:*} font (Debian: ${font##*:})" >&2
+  fi
+done
+
 spec="."
 [ -z "$EXTRAS" ] || spec=".[$EXTRAS]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"

@@ -474,6 +474,58 @@ def test_glyphs_without_a_covering_font_are_named(proj: Path):
     assert len(missing) == 1 and "U+80A0" in missing[0].message and "U+9053" in missing[0].message
 
 
+def test_us_spelling_a_uk_practice_would_print_is_named(proj: Path):
+    """en-GB: the spelling map respells what it lists; a form it does not list is named with its field."""
+    yml = next((proj / "practices").glob("*/practice.yml"))
+    yml.write_text(yml.read_text(encoding="utf-8").replace("country: US", "country: GB"), encoding="utf-8")
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(
+        body="Fiber helps with diarrhea but not diarrheas of every color [@doe2020]."))
+    results = run(proj)
+    left = found(results, HANDOUT, "spelling.us", "warning")
+    assert len(left) == 1 and left[0].field == "sections[0].body" and left[0].data["words"] == ["diarrheas"]
+
+
+def test_a_tagline_font_that_is_missing_or_short_of_glyphs_is_an_error(proj: Path):
+    yml = next((proj / "practices").glob("*/practice.yml"))
+    yml.write_text(yml.read_text(encoding="utf-8") + "language_help: [hi, ja]\n", encoding="utf-8")
+    assert found(run(proj), PRACTICE, "language_help.font") == []  # both fonts are installed
+    for tag, font in (("hi", "No Such Sans"), ("ja", "DejaVu Sans")):  # missing; lacks the kana and kanji
+        record = proj / "templates" / "languages" / f"{tag}.yml"
+        text = record.read_text(encoding="utf-8")
+        record.write_text("\n".join(f"font: {font}" if line.startswith("font:") else line
+                                    for line in text.splitlines()) + "\n", encoding="utf-8")
+    from clinicpress.load import i18n
+
+    i18n.reset_caches()
+    errors = found(run(proj), PRACTICE, "language_help.font", "error")
+    assert [e.field for e in errors] == ["language_help[0]", "language_help[1]"]
+    assert "'No Such Sans'" in errors[0].message and "not installed" in errors[0].message
+    assert "U+7121" in errors[1].data["missing"] and "U+3044" in errors[1].message  # 無, い
+
+
+def test_text_in_another_language_than_declared_is_named(proj: Path):
+    """A 'Spanish edition' left with its English text: the fields and the language they look like."""
+    assert found(run(proj), HANDOUT, "language_id.mismatch") == []
+    edit(proj / HANDOUT_FILE, lambda d: d.update(language="es"))
+    left = found(run(proj), "handout:gut-basics:es", "language_id.mismatch", "warning")
+    assert len(left) == 1 and left[0].path == HANDOUT_FILE and left[0].data["looks_like"] == "en"
+    assert "looks like English" in left[0].message and left[0].line is not None
+
+
+def test_mixed_direction_text_without_an_isolate_is_named(proj: Path):
+    """An Arabic fragment in an English paragraph, not isolated: file, line, field and a hint;
+    the same fragment between U+2068 and U+2069 passes."""
+    body = "Ask for the leaflet called \u0635\u062d\u0629 \u0627\u0644\u0623\u0645\u0639\u0627\u0621 at the desk [@doe2020]."
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=body))
+    left = found(run(proj), HANDOUT, "language_id.mixed_direction", "warning")
+    assert len(left) == 1 and left[0].field == "sections[0].body" and left[0].line is not None
+    assert left[0].data["fragment"] == "\u0635\u062d\u0629 \u0627\u0644\u0623\u0645\u0639\u0627\u0621"
+    assert "U+2068" in left[0].hint
+    isolated = body.replace("\u0635", "\u2068\u0635").replace("\u0621 ", "\u0621\u2069 ")
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=isolated))
+    assert found(run(proj), HANDOUT, "language_id.mixed_direction") == []
+
+
 def test_readable_on_picks_the_first_readable_candidate():
     from clinicpress.load.colour import Inks, contrast, readable_on
 
@@ -706,6 +758,10 @@ PROVEN_BY = {
     "accessibility.slide_notes": test_slide_rules_bullets_titles_notes_tables,
     "accessibility.slide_table_rows": test_slide_rules_bullets_titles_notes_tables,
     "glyphs.missing": test_glyphs_without_a_covering_font_are_named,
+    "spelling.us": test_us_spelling_a_uk_practice_would_print_is_named,
+    "language_help.font": test_a_tagline_font_that_is_missing_or_short_of_glyphs_is_an_error,
+    "language_id.mismatch": test_text_in_another_language_than_declared_is_named,
+    "language_id.mixed_direction": test_mixed_direction_text_without_an_isolate_is_named,
 }
 
 

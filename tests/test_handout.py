@@ -220,7 +220,14 @@ def test_every_font_is_embedded_and_nothing_falls_back(which, request):
         emb = row[-5]
         assert emb == "yes", f"font not embedded: {row}"
     names = {row[0].split("+", 1)[-1] for row in fonts}
-    allowed = ("Atkinson-Hyperlegible", "Public-Sans", "SourceSerif4", "Source-Serif")
+    # ...and the fonts the language records name for the language-help taglines (issue 22)
+    from clinicpress.load.i18n import language
+    from clinicpress.load.practice import load_practice
+
+    practice = load_practice(ROOT / "practices" / "valle-community-health", ROOT) if which == "valle_es" else None
+    taglines = tuple(f.replace(" ", "-") for tag in (practice.info.language_help if practice else [])
+                     if (f := language(ROOT, tag).font))
+    allowed = ("Atkinson-Hyperlegible", "Public-Sans", "SourceSerif4", "Source-Serif", *taglines)
     assert all(name.startswith(allowed) for name in names), f"fallback font used: {names}"
 
 

@@ -45,10 +45,12 @@ def cmap_of(path: Path) -> frozenset[int]:
 
 def fonts_for(practice, root: Path) -> list[tuple[str, Path]]:
     """Returns (family, file) for every font a handout of `practice` ships."""
-    fonts = [
+    from ..load.assets import font_family_of
+
+    fonts = [  # the default font only: other fonts there (a script's, e.g. Vazirmatn) are not loaded for the text
         (BUNDLED_FAMILY, p)
         for p in sorted((root / BUNDLED_FONTS).glob("*"))
-        if p.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2")
+        if p.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2") and font_family_of(p) == BUNDLED_FAMILY
     ]
     fonts += [(f.family, f.path) for f in practice.theme.fonts]
     return fonts

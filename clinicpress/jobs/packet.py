@@ -160,7 +160,7 @@ def handout_pdf(project: Project, src: Source, practice: str, variant: str) -> b
 
 def make_packet(project: Project, request: PacketRequest, day: dt.date) -> bytes:
     """The packet PDF: the cover (if there is a patient) then each handout, tagged, in `day`'s date."""
-    from ..load.i18n import messages
+    from ..load.i18n import html_lang, messages
     from ..render.handout import VARIANTS
     from ..render.packet import Part, combine, cover_html, layout_cover
 
@@ -186,7 +186,7 @@ def make_packet(project: Project, request: PacketRequest, day: dt.date) -> bytes
         documents,
         title=f"{t.packet_title} · {ctx.info.name}",
         author=ctx.info.name,
-        language=f"{request.language}-{ctx.info.country}",
+        language=html_lang(request.language, ctx.info.country),
         day=day,
         t=t,
     )

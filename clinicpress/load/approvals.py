@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, RootModel
 
 from ..errors import Problem, UserError, rel
 from .config import months_before
-from .schema.base import LANGUAGES, Language, Model, Slug, cite_keys
+from .schema.base import Language, Model, Slug, cite_keys, language_tag
 
 APPROVALS_FILE = "approvals.yml"
 
@@ -326,12 +326,14 @@ def resolve(
 def parse_item(item: str) -> tuple[str, str]:
     """`slug` or `slug:lang` → (slug, language); the language defaults to English."""
     slug, _, language = item.partition(":")
-    return slug, language or "en"
+    try:
+        return slug, str(language_tag(language)) if language else "en"  # zh-hans → zh-Hans
+    except ValueError:
+        return slug, language  # not a tag: the caller reports the unknown item
 
 
 __all__ = [
     "APPROVALS_FILE",
-    "LANGUAGES",
     "Approval",
     "Record",
     "SignOff",

@@ -33,6 +33,16 @@ _NAME_FIELDS = (
 _DATE_FIELDS = ("issued", "accessed", "submitted", "event-date", "original-date")
 
 
+def _language_of(item: dict) -> str:
+    """The BCP 47 tag of a CSL item's `language` ("en" when it is missing or not a tag)."""
+    from .schema.base import language_tag
+
+    try:
+        return str(language_tag(item.get("language") or "en"))
+    except ValueError:
+        return "en"
+
+
 @dataclass(frozen=True)
 class Entry:
     """One formatted reference: key, HTML (italics kept) and plain text, without its number."""
@@ -41,6 +51,8 @@ class Entry:
     html: str
     text: str
     url: str | None
+    lang: str = "en"
+    """The language the source is written in (CSL `language`; English if not given)."""
 
 
 class Bibliography:
@@ -143,7 +155,7 @@ class Bibliography:
             out[name] = re.sub(r"^\d+\.\s*", "", str(bib.bibliography()[0]))
         doi = item.get("DOI")
         url = f"https://doi.org/{doi}" if doi else item.get("URL")
-        return Entry(key, out["html"], html.unescape(out["plain"]), url)
+        return Entry(key, out["html"], html.unescape(out["plain"]), url, _language_of(item))
 
     def __contains__(self, key: str) -> bool:
         return key in self.items

@@ -18,13 +18,14 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from ..errors import Problem, UserError, rel
 from .assets import image_problems
-from .schema import ICON_RE, LANGUAGES, Model
+from .i18n import chain
+from .schema import ICON_RE, Language
 
 FOLDER = Path("templates") / "pictures"
 """Where the library lives inside a project (and inside a practice's templates folder)."""
@@ -32,11 +33,10 @@ MEANINGS = "icons.yml"
 """The icons and their meanings, in the library folder."""
 
 
-class IconMeaning(Model):
-    """What an icon stands for, in each language ClinicPress writes (its alternative text)."""
-
-    en: str = Field(min_length=2, max_length=80)
-    es: str = Field(min_length=2, max_length=80)
+IconMeaning = dict[Language, Annotated[str, Field(min_length=2, max_length=80)]]
+"""What an icon stands for, per language tag (its alternative text): English is required; a
+language reads its own tag, then its base language (`en-GB` → `en`)."""
+_MEANING = TypeAdapter(IconMeaning)
 
 
 def is_library_name(src: str) -> bool:
@@ -56,9 +56,18 @@ class Pictures:
     def names(self) -> list[str]:
         return sorted(self.diagrams) + sorted(self.icons)
 
+    def meaning(self, name: str, language: str) -> str | None:
+        """The meaning of an icon in `language` (its alternative text), or None when the library
+        has none in that language (a located error when content is loaded)."""
+        meanings = self.icons[name]
+        for tag in reversed(chain(language)):
+            if tag in meanings and (tag != "en" or language.split("-")[0] == "en"):
+                return meanings[tag]
+        return None
+
     def alt(self, name: str, language: str) -> str:
-        """The meaning of an icon in `language` (its alternative text)."""
-        return str(getattr(self.icons[name], language))
+        """The meaning of an icon in `language`; loading made sure there is one."""
+        return self.meaning(name, language) or self.icons[name]["en"]
 
     def file(self, name: str, practice_templates: Path | None = None) -> Path:
         """The SVG drawn for `name`: the practice's own version if it has one, else the library's."""
@@ -106,17 +115,18 @@ def load_pictures(root: Path) -> tuple[Pictures, list[Problem]]:
                 problems.append(Problem(shown, line, None, str(name), "an icon name is lower-case words joined by '-'"))
                 continue
             try:
-                icons[name] = IconMeaning.model_validate(value)
-            except ValidationError as exc:
-                first = exc.errors()[0]
+                icons[name] = _MEANING.validate_python(value)
+                if "en" not in icons[name]:
+                    raise ValueError("no English meaning")
+            except (ValidationError, ValueError) as exc:
                 problems.append(
                     Problem(
                         shown,
                         line,
                         None,
                         name,
-                        f"the icon's meaning: {first['msg']} ({'.'.join(map(str, first['loc'])) or 'value'})",
-                        hint=f"give the meaning in {', '.join(LANGUAGES)}, e.g. {{en: Medicines, es: Medicamentos}}",
+                        f"the icon's meaning: {_first_error(exc)}",
+                        hint="give the meaning per language tag, English at least, e.g. {en: Medicines, es: Medicamentos}",
                     )
                 )
                 continue
@@ -139,3 +149,10 @@ def svg_file_problems(path: Path, root: Path, what: str) -> list[Problem]:
     for line, message in image_problems(path):
         out.append(Problem(rel(path, root), line, None, None, f"{what}: {message}", hint="fix or replace the file"))
     return out
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{first['msg']} ({'.'.join(map(str, first['loc'])) or 'value'})"
+    return str(exc)

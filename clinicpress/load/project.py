@@ -17,6 +17,7 @@ from . import schema
 from .approvals import SignOff, approved_text, load_record, resolve
 from .assets import font_problem, image_problems, template_problems
 from .citations import Bibliography
+from .i18n import has_catalogue, no_catalogue
 from .loading import load_model
 from .pictures import FOLDER, Pictures, is_library_name, load_pictures, svg_file_problems
 from .practice import PracticeContext, load_practice
@@ -219,6 +220,8 @@ def _load_content(
                 continue
             src = Source(kind, path, obj, positions)
             problems.extend(_cross_check(src, root, bib, pictures))
+            if not has_catalogue(root, src.language):
+                problems.append(no_catalogue(rel(path, root), src.line_of("language"), "language", src.language))
             loaded[kind].append(src)
     seen: dict[tuple[str, str], Path] = {}
     for src in loaded["handout"] + loaded["deck"]:
@@ -308,6 +311,17 @@ def _cross_check(src: Source, root: Path, bib: Bibliography, pictures: Pictures)
         unknown = pictures.unknown(name, icon=True)
         if unknown:
             problems.append(Problem(shown, src.line_of(*loc), None, dotted(loc), unknown[0], hint=unknown[1]))
+        elif pictures.meaning(name, src.language) is None:
+            problems.append(
+                Problem(
+                    shown,
+                    src.line_of(*loc),
+                    None,
+                    dotted(loc),
+                    f"icon {name!r} has no meaning in {src.language} (its alternative text)",
+                    hint=f"add `{src.language}: ...` to {name} in templates/pictures/icons.yml",
+                )
+            )
     for loc, fig in walk_figures(src.model):
         line = src.line_of(*loc, "src")
         field_path = dotted(loc + ("src",))

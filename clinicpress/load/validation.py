@@ -73,6 +73,7 @@ def problems_from_validation(
             hint = doc
         elif err["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
+            hint = _field_doc(model, clean)  # what the field takes (e.g. a language tag's examples)
         else:
             msg, hint = _in_our_words(err, _field_doc(model, clean)) or (msg, hint)
         problems.append(Problem(shown, line, col, dotted(clean) or None, msg, hint))

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..load.i18n import long_date, messages
-from ..load.practice import PracticeContext
+from ..load.i18n import direction, html_lang, long_date, messages
+from ..load.practice import PracticeContext, for_language
 from .handout.context import band_dark, css_variables, font_faces, html_classes, logo, qr_context
 from .handout.pdf import PDF_VARIANT, layout
 from .handout.style import css_counter_content, css_str
@@ -92,7 +92,7 @@ def cover_html(
 ) -> str:
     """The cover page's HTML, in the practice's brand and `language`, for the packet's paper."""
     root = templates.root
-    info = practice.info
+    info = for_language(practice.info, language)
     t = messages(root, language, practice.templates_dir)
 
     def url(path: Path) -> str:
@@ -111,7 +111,8 @@ def cover_html(
         logo=the_logo,
         t=t,
         lang=language,
-        locale=f"{language}-{info.country}",
+        locale=html_lang(language, info.country),
+        dir=direction(language),
         patient=patient,
         items=parts,
         date_iso=day.isoformat(),
@@ -142,8 +143,9 @@ def combine(parts: list[Any], *, title: str, author: str, language: str, day: dt
     """
     from weasyprint.document import DocumentMetadata
 
-    from .handout.tags import finish_tags
+    from .handout.tags import finish_tags, tag_languages
 
+    tag_languages()
     pages = []
     for index, document in enumerate(parts):
         for page in document.pages:

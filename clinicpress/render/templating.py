@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 
 from ..errors import BUDGET_HINT, OverBudget, Problem, UserError, rel
 from ..load.citations import Numbering, compress
+from ..load.i18n import direction, html_lang
 from ..load.schema import CITE_RE
 
 DEFAULT_PREFIX = "!default"
@@ -99,6 +100,24 @@ _UNSAFE_TYPES = (
     types.TracebackType,
     types.GeneratorType,
 )
+
+
+def lang_attr(ctx, value) -> Markup:
+    """` lang="es-US"` (and `dir` when it differs) for a passage written in another language than
+    the document (`value.lang`: a practice's `LangText`, a reference's `Entry`); nothing for text
+    in the document's own language or without a language. The PDF's structure gets the same
+    language (`render.handout.tags`)."""
+    tag = getattr(value, "lang", None)
+    practice = ctx.get("practice")
+    if not tag or practice is None:
+        return Markup("")
+    full = html_lang(tag, practice.country)
+    if full == ctx.get("locale"):
+        return Markup("")
+    attrs = f' lang="{escape(full)}"'
+    if direction(tag) != ctx.get("dir", "ltr"):
+        attrs += f' dir="{direction(tag)}"'
+    return Markup(attrs)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -200,6 +219,7 @@ class Templates:
             lambda ctx, text: render_markdown(text, ctx.get("numbering"), inline=True)
         )
         env.filters["plain"] = strip_citations
+        env.filters["lang_attr"] = jinja2.pass_context(lang_attr)
         env.globals["escape"] = escape
         return env
 

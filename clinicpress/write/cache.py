@@ -50,10 +50,11 @@ CONFIG_FILES = ("pyproject.toml", "clinicpress.toml")
 """Project files that hold settings (check thresholds); part of the project fingerprint."""
 
 TEMPLATE_DIRS = {
-    "handout": ("handout", "i18n", "fonts", "pictures"),
-    "deck": ("deck", "i18n", "handout/fonts", "fonts", "pictures"),
+    "handout": ("handout", "i18n", "languages", "fonts", "pictures", "help-lines.yml"),
+    "deck": ("deck", "i18n", "languages", "handout/fonts", "fonts", "pictures"),
 }
-"""Default template folders (under templates/) on each kind's search path, fonts included."""
+"""Default template folders (under templates/) on each kind's search path, fonts included, and
+the files of tool data a kind prints (a handout's help numbers by country)."""
 
 LIBRARIES = (
     "weasyprint",
@@ -290,6 +291,8 @@ class JobKeys:
             folder = self.root / "templates" / name
             if folder.is_dir():
                 parts.append((f"templates/{name}", self._tree(folder)))
+            elif folder.is_file():
+                parts.append((f"templates/{name}", self.hashes.file(folder)))
         parts.append(("output-folder", os.path.relpath(self.out_root / practice.slug, self.root)))
         parts.append(("SOURCE_DATE_EPOCH", os.environ.get("SOURCE_DATE_EPOCH", "")))
         return parts
@@ -325,7 +328,7 @@ class JobKeys:
     def check_keys(self, config) -> dict[str, str]:
         """A digest per content item (and per practice) of everything its quality checks read: the item (as
         `source_parts`), the thresholds and the date they are applied on, the content files
-        that are not items (jargon lists), the message catalogues, the bundled fonts and the
+        that are not items (jargon lists), the message catalogues and language records, the bundled fonts and the
         practices being built (glyph and slide checks look at their fonts and masters)."""
         sources = {s.path.resolve() for s in self.project.sources}
         bib = self.project.bibliography.path
@@ -338,7 +341,11 @@ class JobKeys:
         for path in walk(content) if content.is_dir() else []:
             if path.resolve() not in sources and self._rel(path) != bib:
                 shared.append(("content " + self._rel(path), self.hashes.file(path)))
-        for folder in (self.root / "templates" / "i18n", self.root / "templates" / "handout" / "fonts"):
+        for folder in (
+            self.root / "templates" / "i18n",
+            self.root / "templates" / "languages",
+            self.root / "templates" / "handout" / "fonts",
+        ):
             if folder.is_dir():
                 shared.append((self._rel(folder), self._tree(folder)))
         for slug, practice in sorted(self.project.practices.items()):

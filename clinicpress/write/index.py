@@ -14,7 +14,19 @@ import html
 import os
 from urllib.parse import quote
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+def language_name(tag: str) -> str:
+    """A language's name for itself (Babel), capitalised: English, Español, Tiếng Việt, العربية."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return tag
+    name = locale.get_display_name(locale) or tag
+    return name[:1].upper() + name[1:]
+
+
 KIND_NAMES = {"handout": "Handout", "deck": "Talk deck"}
 VARIANT_NAMES = {"standard": "", "large-print": "Large print", "print-shop": "Print shop (bleed and crop marks)"}
 
@@ -130,7 +142,7 @@ def _practice(slug: str, name: str, group: list[dict]) -> str:
         heading = None
         if len(languages) > 1:
             heading = f"{slug}-{lang}"
-            parts.append(f'<h3 id="{e(heading)}">{e(LANGUAGE_NAMES.get(lang, lang))}</h3>\n')
+            parts.append(f'<h3 id="{e(heading)}">{e(language_name(lang))}</h3>\n')
         label = f' aria-labelledby="{e(heading)}"' if heading else ""
         parts.append(f'<ul class="cards"{label}>\n')
         parts.extend(_card(job, name) for job in items)

@@ -7,7 +7,7 @@ sources as `[@key]`, keys into `content/references.json`.
 
 from __future__ import annotations
 
-from .base import CITE_RE, LANGUAGES, SLUG_RE, Language, Markdown, Model, Slug, cite_keys
+from .base import CITE_RE, SLUG_RE, Language, Markdown, Model, Slug, cite_keys
 from .deck import Bullet, BulletItem, Chart, Column, Deck, IconPoint, Quote, Series, Slide, SlideLayout
 from .handout import GetHelp, Handout, Section, Step
 from .parts import ICON_RE, PEMAT_HUMAN_ITEMS, Callout, Figure, GlossaryEntry, HumanReview, Icon, Reviewed, Table
@@ -32,7 +32,6 @@ __all__ = [
     "ICON_RE",
     "IconPoint",
     "Language",
-    "LANGUAGES",
     "Markdown",
     "Model",
     "Notices",

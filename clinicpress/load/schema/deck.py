@@ -169,7 +169,7 @@ class Deck(Model):
     """Talk title (title slide and file properties)."""
     subtitle: str | None = None
     """Subtitle on the title slide."""
-    language: Annotated[Language, CaseFolded] = "en"
+    language: Language = "en"
     """Language of the slides."""
     translation_of: Slug | None = None
     """For a translation: the slug of the English original."""

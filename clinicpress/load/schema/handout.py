@@ -91,8 +91,9 @@ class Handout(Model):
     """Identifier used in output file names; must match the file name without .yml."""
     title: str = Field(min_length=3, max_length=120)
     """Title at the top of page one and in the PDF metadata."""
-    language: Annotated[Language, CaseFolded] = "en"
-    """Language of the text: en or es (sets hyphenation, PDF language and messages)."""
+    language: Language = "en"
+    """Language of the text, a BCP 47 tag (en, es, zh-Hans, ar, ...) with a message catalogue in
+    templates/i18n/ (sets direction, hyphenation, fonts, PDF language and messages)."""
     translation_of: Slug | None = None
     """For a translation: the slug of the English original it was translated from."""
     translated_from_review: dt.date | None = None

@@ -22,12 +22,14 @@ from pydantic_core import PydanticUndefined
 
 from .deck import Deck, Slide, SlideLayout
 from .handout import Handout
+from .language import LanguageRecord
 from .practice import Practice
 
 TOP = (
     (Handout, "content/handouts/<slug>.yml", "content/handouts/gut-and-immune-system.yml"),
     (Deck, "content/decks/<slug>.yml", "content/decks/gut-and-autoimmune-disease.yml"),
     (Practice, "practices/<slug>/practice.yml", "practices/valle-community-health/practice.yml"),
+    (LanguageRecord, "templates/languages/<tag>.yml", "templates/languages/en-GB.yml"),
 )
 """The files a person writes: the model, where it lives, and the shipped file examples come from."""
 
@@ -51,6 +53,8 @@ def _type_name(annotation: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         parts = [a for a in get_args(annotation) if a is not type(None)]
         return " or ".join(_type_name(a) for a in parts)
+    if origin is dict:
+        return "per language (`{en: ..., es: ...}`)"
     if origin in (list, tuple):
         args = get_args(annotation)
         return f"list of {_type_name(args[0])}" if args else "list"

@@ -129,14 +129,18 @@ class DeckRenderer:
     def __init__(
         self, src: Source, practice: PracticeContext, bib: Bibliography, root: Path, signoff: SignOff | None = None
     ):
-        from ...load.i18n import messages
+        from ...load.i18n import html_lang, messages
+        from ...load.spelling import spelling_for
 
         deck = src.model
+        spelling = spelling_for(Path(root), deck.language, practice.info.country)
+        if spelling is not None:  # e.g. UK spelling for a practice in GB
+            deck = spelling.respell_model(deck, keep=(practice.info.name,))
         self.deck, self.practice, self.bib, self.root = deck, practice, bib, Path(root)
         self.source_path = rel(src.path, self.root)
         self.findings: list[Finding] = []
         self.numbering = Numbering(bib)
-        self.lang = f"{deck.language}-{practice.info.country}"
+        self.lang = html_lang(deck.language, practice.info.country)
         self.t = messages(self.root, deck.language, practice.templates_dir)
         self.positions = src.positions
         self.signoff = signoff or unapproved(practice.info.name)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...load import schema
+from ...load.practice import pick
 from .. import pptx_adapter as ad
 from .constants import EMU_PER_PT, MAX_BULLETS, SMALLEST_PT
 from .finish import finish
@@ -34,8 +35,9 @@ def build_title(r: DeckRenderer, index: int | None, sl: schema.Slide | None) -> 
     if byline:
         info = r.practice.info
         paras = [plain(r, info.name, bold=True)]
-        if info.tagline:
-            paras.append(plain(r, info.tagline))
+        tagline = pick(info.tagline, r.deck.language, info.languages[0])
+        if tagline:
+            paras.append(plain(r, tagline))
         write(r, as_target(byline), paras, slide_no=pg.n, title=title, role="byline", index=index)
     h = int(r.H * 0.13)
     corner = ad.Box(r.W - int(r.W * 0.05) - int(r.W * 0.3), r.H - h - int(r.H * 0.05), int(r.W * 0.3), h)

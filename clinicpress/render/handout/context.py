@@ -7,13 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import Markup, escape
+
 from ...load import schema
 from ...load.approvals import SignOff, unapproved
 from ...load.citations import Bibliography, Numbering
 from ...load.colour import TEXT_MIN, WHITE, contrast
-from ...load.i18n import long_date, messages
+from ...load.i18n import html_lang, long_date, messages
+from ...load.i18n import language as lang_record
 from ...load.pictures import Pictures, is_library_name, load_pictures
-from ...load.practice import PracticeContext
+from ...load.practice import LangText, PracticeContext, for_language, pick
+from ...load.spelling import spelling_for
 from ..pictures import svg_markup
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
@@ -47,8 +51,12 @@ def handout_context(
     def url(path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
 
-    info = practice.info
+    spelling = spelling_for(root, handout.language, practice.info.country)
+    if spelling is not None:  # e.g. UK spelling for a practice in GB (load/spelling.py)
+        handout = spelling.respell_model(handout, keep=(practice.info.name,))
+    info = for_language(practice.info, handout.language)
     t = messages(root, handout.language, practice.templates_dir)
+    lang_info = lang_record(root, handout.language)
     paper = variant.paper or info.paper
     columns = 1 if variant.large_print else (variant.columns or info.columns)
     the_logo = logo(practice, url)
@@ -64,7 +72,9 @@ def handout_context(
         "logo": the_logo,
         "t": t,
         "lang": handout.language,
-        "locale": f"{handout.language}-{info.country}",
+        "locale": html_lang(handout.language, info.country),
+        "dir": lang_info.direction,
+        "language": lang_info,
         "numbering": Numbering(bib),
         **_review_and_emergency(handout, practice, t, signoff),
         "help_levels": help_levels(handout, practice, t),
@@ -77,13 +87,15 @@ def handout_context(
         "html_classes": html_classes(paper, columns, variant, dark),
         "css_vars": css_vars,
         "css_str": css_str,
-        "notices": notices(practice),
+        "notices": notices(practice, handout.language),
+        **language_help(practice, handout.language, root),
         "section_groups": section_groups(handout.sections),
         "box_columns": _box_columns(handout, practice, t, paper),
         "notes_lines": 2,
         "figure_uri": lambda src: url(content_dir / src),
         **picture_context(pictures or load_pictures(root)[0], practice, handout.language, str(css_vars["c-picture"])),
-        "font_faces": font_faces(practice, url),
+        "font_faces": font_faces(practice, url)
+        + bundled_faces(_tagline_fonts(practice, handout.language, root), root, url),
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
     }
 
@@ -209,13 +221,53 @@ def html_classes(paper: str, columns: int, variant: Variant, band_is_dark: bool)
     return " ".join(classes)
 
 
-def notices(practice: PracticeContext) -> list[str]:
-    """Returns the practice's language-assistance and nondiscrimination notices, one paragraph an item."""
-    out: list[str] = []
-    if practice.info.notices:
-        for text in (practice.info.notices.language_assistance, practice.info.notices.nondiscrimination):
-            out.extend(p.strip() for p in (text or "").split("\n") if p.strip())
+def notices(practice: PracticeContext, language: str) -> list[LangText]:
+    """Returns the practice's language-help and nondiscrimination notices in the handout's
+    language (`practice.pick`), one paragraph an item, each with the language it is written in;
+    the other languages are reached by the language-help taglines (`language_help`)."""
+    info, default = practice.info, practice.info.languages[0]
+    out: list[LangText] = []
+    if info.notices:
+        for value in (info.notices.language_assistance, info.notices.nondiscrimination):
+            text = pick(value, language, default)
+            if text is not None:
+                out.extend(LangText(p.strip(), text.lang) for p in text.split("\n") if p.strip())
     return out
+
+
+def _tagline_languages(practice: PracticeContext, language: str) -> list[str]:
+    """The languages a handout in `language` prints a language-help tagline for: the practice's
+    other `languages`, then its `language_help` list, never the handout's own language."""
+    info = practice.info
+    return [tag for tag in dict.fromkeys([*info.languages, *info.language_help]) if tag != language]
+
+
+def _tagline_fonts(practice: PracticeContext, language: str, root: Path) -> list[str]:
+    return sorted({f for tag in _tagline_languages(practice, language) if (f := lang_record(root, tag).font)})
+
+
+def language_help(practice: PracticeContext, language: str, root: Path) -> dict:
+    """The language-help taglines (`language_help` in practice.yml): each in its own language,
+    script and direction, with the font its language record names, the practice's phone number
+    isolated left to right; `language_help_draft` while any is not yet reviewed by a translator."""
+    info = practice.info
+    out = []
+    for tag in _tagline_languages(practice, language):
+        record = lang_record(root, tag)
+        before, _, after = (record.language_help or "").partition("{phone}")
+        # isolated left to right: in Arabic text "(559) 555-0186" would read "0186-555 (559)"
+        phone = Markup('<bdi dir="ltr">{}</bdi>').format(info.phone) if _ else Markup("")
+        text = escape(before) + phone + escape(after)
+        out.append(
+            {
+                "text": text,
+                "lang": html_lang(tag, info.country),
+                "dir": record.direction,
+                "font": record.font,
+                "draft": not record.language_help_reviewed,
+            }
+        )
+    return {"language_help": out, "language_help_draft": any(h["draft"] for h in out)}
 
 
 def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: str) -> str:
@@ -296,6 +348,20 @@ def font_faces(practice: PracticeContext, url: Url) -> list[dict]:
             "style": f.style if f.style in ("normal", "italic", "oblique") else "normal",
         }
         for f in practice.theme.fonts
+    ]
+
+
+def bundled_faces(families: list[str], root: Path, url: Url) -> list[dict]:
+    """@font-face values for the fonts in templates/handout/fonts/ of the given families (a
+    language's script font shipped with the tool, e.g. Vazirmatn); system fonts need none."""
+    from ...load.assets import font_family_of
+
+    folder = root / "templates" / "handout" / "fonts"
+    wanted = set(families)
+    return [
+        {"family": family, "uri": url(path), "weight": "normal", "style": "normal"}
+        for path in sorted(folder.glob("*.[ot]tf"))
+        if (family := font_family_of(path)) in wanted
     ]
 
 

@@ -8,6 +8,41 @@ from typing import Any
 import pydyf
 
 
+def tag_languages() -> None:
+    """Every structure element made for an HTML element with its own `lang` gets that /Lang.
+
+    WeasyPrint 70 writes the language only once, in the catalog (from `<html lang>`), and never
+    on the structure elements (checked in its source, weasyprint/pdf/tags.py), so a Spanish
+    notice in an English handout was read with the English voice (PDF/UA-1, Matterhorn 11-006).
+    Which structure element a box became is known only while WeasyPrint builds the tree, not
+    after it (the finisher below sees the finished objects only), so its tree builder is wrapped
+    once per process: the element built for a box whose HTML element has a `lang` attribute gets
+    /Lang; the text inside inherits it. Installed before each PDF is written; idempotent.
+    """
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout.absolute import AbsolutePlaceholder
+    from weasyprint.pdf import tags as wp_tags
+
+    build = wp_tags._build_box_tree
+    if getattr(build, "sets_lang", False):
+        return
+
+    def with_lang(box, parent, pdf, *args):
+        real = box._box if isinstance(box, AbsolutePlaceholder) else box
+        element = real.element
+        lang = element.get("lang") if element is not None and not isinstance(element, str) else None
+        own = (
+            lang and real.element_tag not in ("html", "body") and not isinstance(real, (boxes.PageBox, boxes.MarginBox))
+        )
+        for made in build(box, parent, pdf, *args):
+            if own and isinstance(made, pydyf.Dictionary) and "Lang" not in made:
+                made["Lang"] = pydyf.String(lang)
+            yield made
+
+    with_lang.sets_lang = True  # type: ignore[attr-defined]
+    wp_tags._build_box_tree = with_lang
+
+
 def finish_tags(document: Any, pdf: Any, *, t=None) -> None:
     """Completes WeasyPrint's tagging for PDF/UA-1 before the file is written.
 

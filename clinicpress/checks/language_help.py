@@ -1,0 +1,120 @@
+"""Language-help taglines: every language a practice lists prints in a font that has its glyphs.
+
+A tagline is drawn with the theme's fonts and the font its language record names
+(templates/languages/<tag>.yml `font`): a file shipped in templates/handout/fonts/ (e.g.
+Vazirmatn), or a system font found through fontconfig (e.g. Noto Sans CJK SC). A font that is
+not installed, or characters none of these fonts has, would print as empty boxes: an error
+naming practice.yml's line, the language and what to install.
+
+Check id: `language_help.font` (error).
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..errors import Finding
+from .glyphs import _needs_glyph, cmap_of, fonts_for
+
+BUNDLED = Path("templates") / "handout" / "fonts"
+
+
+@functools.cache
+def system_font_files(family: str) -> tuple[Path, ...]:
+    """The files of an installed font family, as fontconfig (which WeasyPrint's Pango draws with) lists them."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return ()
+    try:
+        out = subprocess.run(
+            [fc_list, f":family={family}", "file"], capture_output=True, text=True, timeout=20, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(sorted(Path(line.split(":")[0]) for line in out.splitlines() if line.strip()))
+
+
+def font_files(family: str, root: Path) -> list[Path]:
+    """The file that draws `family` in the regular weight: shipped in templates/handout/fonts/,
+    else installed ([] when there is none)."""
+    from ..load.assets import font_family_of
+
+    shipped = [p for p in sorted((root / BUNDLED).glob("*.[ot]tf")) if font_family_of(p) == family]
+    files = shipped or list(system_font_files(family))
+    regular = [p for p in files if "regular" in p.name.lower()]  # taglines print in the regular weight
+    return regular[:1] or files[:1]
+
+
+def _covered(paths: list[Path], family: str = "") -> set[int]:
+    covered: set[int] = set()
+    for path in paths:
+        if path.suffix.lower() in (".ttc", ".otc"):
+            covered |= _collection_cmap(str(path), path.stat().st_mtime_ns, family)
+        else:
+            covered |= cmap_of(path)
+    return covered
+
+
+@functools.lru_cache(maxsize=16)
+def _collection_cmap(path: str, mtime_ns: int, family: str) -> frozenset[int]:
+    """The characters of the face named `family` in a collection (Noto Sans CJK holds a face per
+    region: SC, JP, KR...; reading every face's map took 1.8 s, one takes 0.1 s)."""
+    from fontTools.ttLib import TTCollection
+
+    try:
+        with TTCollection(path, lazy=True) as collection:
+            faces = [f for f in collection.fonts if f["name"].getBestFamilyName() == family] or collection.fonts[:1]
+            return frozenset(faces[0].getBestCmap() or {})
+    except Exception:  # a broken collection covers nothing
+        return frozenset()
+
+
+def check_practice(slug: str, practice, ctx) -> list[Finding]:
+    """Each `language_help` tagline: its font is there and it covers every character."""
+    from ..load.i18n import language
+    from ..load.loading import load_yaml
+
+    if not practice.info.language_help:
+        return []
+    path = practice.root / "practice.yml"
+    _, positions = load_yaml(path, ctx.root)
+    base = _covered([p for _, p in fonts_for(practice, ctx.root)])
+    out: list[Finding] = []
+    for i, tag in enumerate(practice.info.language_help):
+        record = language(ctx.root, tag)
+        text = (record.language_help or "").replace("{phone}", practice.info.phone)
+        where = (ctx.rel(path), positions.get(("language_help", i), (None,))[0], f"language_help[{i}]")
+        shown = ctx.rel(record.record) if record.record else f"templates/languages/{tag}.yml"
+        files = font_files(record.font, ctx.root) if record.font else []
+        if record.font and not files:
+            out.append(
+                Finding(
+                    "language_help.font",
+                    "error",
+                    f"the {tag} tagline needs the font {record.font!r} ({shown}), which is not installed: "
+                    "it would print as empty boxes",
+                    *where,
+                    f"install {record.font!r} (scripts/setup.sh installs the fonts the shipped languages "
+                    f"name), or name an installed font in {shown}",
+                    {"language": tag, "font": record.font},
+                )
+            )
+            continue
+        covered = base | _covered(files, record.font or "")
+        missing = sorted({ch for ch in text if ord(ch) not in covered and _needs_glyph(ch)})
+        if missing:
+            out.append(
+                Finding(
+                    "language_help.font",
+                    "error",
+                    f"the {tag} tagline has characters no font of the handout draws: "
+                    + ", ".join(f"'{ch}' U+{ord(ch):04X}" for ch in missing[:12]),
+                    *where,
+                    f"name a font that covers the {tag} script as `font` in {shown}",
+                    {"language": tag, "missing": [f"U+{ord(ch):04X}" for ch in missing]},
+                )
+            )
+    return out
