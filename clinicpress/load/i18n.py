@@ -107,8 +107,8 @@ def messages(root: Path, language: str, practice_templates: Path | None = None) 
 
 
 def locale_for(language: str, country: str) -> str:
-    """Returns the Babel locale for a language in a country (en + GB → en_GB)."""
-    return f"{language}_{country}"
+    """Returns the Babel locale for a language in a country (en + GB → en_GB, zh-Hans + US → zh_Hans_US)."""
+    return f"{language.replace('-', '_')}_{country}"
 
 
 def long_date(value: dt.date, language: str, country: str) -> str:
@@ -116,4 +116,4 @@ def long_date(value: dt.date, language: str, country: str) -> str:
     try:
         return format_date(value, format="long", locale=locale_for(language, country))
     except Exception:
-        return format_date(value, format="long", locale=language)
+        return format_date(value, format="long", locale=language.replace("-", "_"))

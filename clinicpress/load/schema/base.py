@@ -10,7 +10,17 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_RE, max_length=80)]
 Markdown = Annotated[str, Field(min_length=1)]
-Language = Literal["en", "es"]
+LANGUAGES = ("en", "es", "ar", "zh-Hans")
+
+
+def _language_case(value: object) -> object:
+    """A language tag in any case (`zh-hans`, after case folding) becomes its canonical spelling."""
+    if isinstance(value, str):
+        return next((tag for tag in LANGUAGES if tag.lower() == value.strip().lower()), value)
+    return value
+
+
+Language = Annotated[Literal["en", "es", "ar", "zh-Hans"], BeforeValidator(_language_case)]
 
 
 def _fold_case(value: object) -> object:
@@ -19,7 +29,6 @@ def _fold_case(value: object) -> object:
 
 CaseFolded = BeforeValidator(_fold_case)
 """For a choice whose case carries no meaning (`paper: A4`, `kind: Warning`): any case is accepted."""
-LANGUAGES = ("en", "es")
 
 
 class Model(BaseModel):
