@@ -17,7 +17,7 @@ Families and their check ids (the `check` of each Finding):
 - governance (`governance.py`): governance.reviewed, governance.review_date,
   governance.review_age, governance.disclaimer, governance.emergency,
   governance.translation_outdated, governance.translation_original,
-  governance.translation_missing, governance.placeholder; per practice (key `signoff:<slug>`,
+  governance.translation_missing, governance.translator_review, governance.placeholder; per practice (key `signoff:<slug>`,
   never blocking a render): governance.signoff, governance.approval_age
 - citations (`citations.py`): citations.unresolved, citations.uncited_section, citations.unused
 - accessibility (`accessibility.py`, `contrast.py`): accessibility.alt_text,
@@ -58,6 +58,7 @@ CHECK_IDS = (
     "governance.translation_outdated",
     "governance.translation_original",
     "governance.translation_missing",
+    "governance.translator_review",
     "governance.placeholder",
     "governance.signoff",
     "governance.approval_age",
@@ -72,6 +73,7 @@ CHECK_IDS = (
     "accessibility.slide_notes",
     "accessibility.slide_table_rows",
     "glyphs.missing",
+    "glyphs.font_missing",
 )
 """Every check id a Finding can carry (the families are documented above)."""
 ITEM_CHECKS: tuple[Callable[..., list[Finding]], ...] = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -46,11 +46,15 @@ class Handout(Model):
     title: str = Field(min_length=3, max_length=120)
     """Title at the top of page one and in the PDF metadata."""
     language: Annotated[Language, CaseFolded] = "en"
-    """Language of the text: en or es (sets hyphenation, PDF language and messages)."""
+    """Language of the text: en, es, ar or zh-Hans (sets direction, fonts, hyphenation, PDF language and messages)."""
     translation_of: Slug | None = None
     """For a translation: the slug of the English original it was translated from."""
     translated_from_review: dt.date | None = None
     """For a translation: the original's reviewed date the translation is based on."""
+    translator_review: Literal["needed", "done"] | None = None
+    """For a translation: `needed` until a qualified medical translator has checked it against the
+    original; until then every printed page says so (in the footer, in the handout's language and
+    in English) and `check` warns."""
     description: str | None = None
     """One-sentence description for the PDF metadata and the output index."""
     keywords: list[str] = Field(default_factory=list)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from markupsafe import Markup
 
 from ...load import schema
 from ...load.approvals import SignOff, unapproved
@@ -13,6 +16,7 @@ from ...load.citations import Bibliography, Numbering
 from ...load.colour import TEXT_MIN, WHITE, contrast
 from ...load.i18n import long_date, messages
 from ...load.practice import PracticeContext
+from ...load.script import font_files, script_of, text_direction
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
 from .variants import MIN_BODY_PT, Variant, page_setup
@@ -44,6 +48,7 @@ def handout_context(
 
     info = practice.info
     t = messages(root, handout.language, practice.templates_dir)
+    direction = script_of(handout.language).direction
     paper = variant.paper or info.paper
     columns = 1 if variant.large_print else (variant.columns or info.columns)
     the_logo = logo(practice, url)
@@ -59,6 +64,9 @@ def handout_context(
         "t": t,
         "lang": handout.language,
         "locale": f"{handout.language}-{info.country}",
+        "dir": direction,
+        "dir_attr": functools.partial(dir_attribute, direction),
+        **_translation_note(handout, root, practice, t),
         "numbering": Numbering(bib),
         **_review_and_emergency(handout, practice, t, signoff),
         **qr_context(practice, t),
@@ -68,13 +76,13 @@ def handout_context(
         "page": page_setup(paper, variant),
         "page_counter": css_counter_content(t.page_x_of_y),
         "html_classes": html_classes(paper, columns, variant, dark),
-        "css_vars": css_variables(practice.theme, dark),
+        "css_vars": css_variables(practice.theme, dark, tuple(f.family for f in script_of(handout.language).fonts)),
         "css_str": css_str,
         "notices": notices(practice),
         "section_groups": section_groups(handout.sections),
-        "box_columns": _box_columns(handout, practice, t, paper),
+        "box_columns": _box_columns(handout, practice, t, paper, reverse=direction == "rtl"),
         "figure_uri": lambda src: url(content_dir / src),
-        "font_faces": font_faces(practice, url),
+        "font_faces": font_faces(practice, url) + script_font_faces(handout.language, root, url),
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
     }
 
@@ -169,7 +177,23 @@ def notices(practice: PracticeContext) -> list[str]:
     return out
 
 
-def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: str) -> str:
+def _translation_note(handout: schema.Handout, root: Path, practice: PracticeContext, t) -> dict:
+    """The note a translation prints at the top of every page while no qualified medical translator
+    has checked it (`translator_review: needed`), in its language and in English; empty otherwise."""
+    if handout.translator_review != "needed":
+        return {"translation_note": "", "translation_note_en": ""}
+    english = messages(root, "en", practice.templates_dir).translator_review_needed
+    return {"translation_note": t.translator_review_needed, "translation_note_en": english}
+
+
+def dir_attribute(document_direction: str, text: str) -> Markup:
+    """` dir="ltr"` for a passage written the other way than the document (an English notice in an
+    Arabic handout), so it lines up and punctuates its own way; nothing otherwise."""
+    found = text_direction(text)
+    return Markup(f' dir="{found}"') if found and found != document_direction else Markup("")
+
+
+def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: str, *, reverse: bool = False) -> str:
     """Grid columns of the action and question boxes; larger body text fits fewer characters a line.
 
     Each track is `minmax(0, <share>fr)`: the shares alone decide the widths (as they did with
@@ -183,7 +207,8 @@ def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: s
         t.questions,
         line_chars=round((80 if paper == "a4" else 84) * MIN_BODY_PT / base_size_pt(practice.theme)),
     )
-    return " ".join(f"minmax(0, {share})" for share in split.split())
+    shares = split.split()
+    return " ".join(f"minmax(0, {share})" for share in (reversed(shares) if reverse else shares))
 
 
 def section_groups(sections) -> list[dict]:
@@ -247,6 +272,15 @@ def font_faces(practice: PracticeContext, url: Url) -> list[dict]:
             "style": f.style if f.style in ("normal", "italic", "oblique") else "normal",
         }
         for f in practice.theme.fonts
+    ]
+
+
+def script_font_faces(language: str, root: Path, url: Url) -> list[dict]:
+    """Returns @font-face values for the bundled fonts of the language's script (system fonts need none)."""
+    return [
+        {"family": f.family, "uri": url(path), "weight": str(weight), "style": "normal"}
+        for f in script_of(language).fonts
+        for (weight, _), path in zip(f.files, font_files(f, root), strict=False)
     ]
 
 
