@@ -138,6 +138,23 @@ def _translation(ctx, src) -> list[Finding]:
     m = src.model
     if not m.translation_of:
         return []
+    if getattr(m, "translator_review", None) == "needed":
+        return [
+            ctx.at(
+                src,
+                "governance.translator_review",
+                "warning",
+                "translation not yet checked by a qualified medical translator (it prints a note saying so)",
+                ("translator_review",),
+                hint="have a qualified medical translator check it against the original, then set translator_review: done",
+            ),
+            *_translation_version(ctx, src),
+        ]
+    return _translation_version(ctx, src)
+
+
+def _translation_version(ctx, src) -> list[Finding]:
+    m = src.model
     original = _original(ctx.project, src)
     if original is None:
         return [
