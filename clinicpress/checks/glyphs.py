@@ -20,7 +20,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import Finding, dotted, rel
-from ..load.script import font_files, script_of
+from ..load.script import font_files, is_complete, script_of
 
 BUNDLED_FONTS = "templates/handout/fonts"
 BUNDLED_FAMILY = "Atkinson Hyperlegible"
@@ -92,18 +92,23 @@ def font_missing(src, root: Path) -> list[Finding]:
         Finding(
             "glyphs.font_missing",
             "error",
-            f"the {src.language} handouts need the font {font.family!r}, which is not installed on this machine; "
-            "without it their text would print in another font or as empty boxes",
+            f"the {src.language} handouts need the font {font.family!r}, "
+            + (
+                "which is not installed on this machine"
+                if font.package
+                else f"whose files are missing from {BUNDLED_FONTS}"
+            )
+            + "; without it their text would print in another font or as empty boxes",
             rel(src.path, root),
             src.line_of("language"),
             "language",
             hint=f"run `bash scripts/setup.sh` (it installs the {font.package} package)"
             if font.package
-            else f"restore the font files in {BUNDLED_FONTS}",
+            else f"restore {', '.join(name for _, name in font.files)} in {BUNDLED_FONTS}",
             data={"font": font.family, "package": font.package},
         )
         for font in script_of(src.language).fonts
-        if not font_files(font, root) or not all(p.is_file() for p in font_files(font, root))
+        if not is_complete(font, root)
     ]
 
 

@@ -80,11 +80,16 @@ def text_direction(text: str) -> str | None:
 
 
 def font_files(font: ScriptFont, root: Path) -> list[Path]:
-    """The files that hold `font`: the bundled files, or the installed system file ([] when missing)."""
+    """The files that hold `font` and are there: the bundled files, or the installed system file."""
     if font.files:
-        return [root / BUNDLED_DIR / name for _, name in font.files]
+        return [path for _, name in font.files if (path := root / BUNDLED_DIR / name).is_file()]
     found = system_font(font.family)
     return [found] if found else []
+
+
+def is_complete(font: ScriptFont, root: Path) -> bool:
+    """Whether every file of `font` is there (all its bundled weights, or its system file)."""
+    return len(font_files(font, root)) == max(1, len(font.files))
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from ...load.citations import Bibliography, Numbering
 from ...load.colour import TEXT_MIN, WHITE, contrast
 from ...load.i18n import long_date, messages
 from ...load.practice import PracticeContext
-from ...load.script import font_files, script_of, text_direction
+from ...load.script import BUNDLED_DIR, script_of, text_direction
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
 from .variants import MIN_BODY_PT, Variant, page_setup
@@ -280,7 +280,8 @@ def script_font_faces(language: str, root: Path, url: Url) -> list[dict]:
     return [
         {"family": f.family, "uri": url(path), "weight": str(weight), "style": "normal"}
         for f in script_of(language).fonts
-        for (weight, _), path in zip(f.files, font_files(f, root), strict=False)
+        for weight, name in f.files
+        if (path := root / BUNDLED_DIR / name).is_file()
     ]
 
 
