@@ -188,3 +188,24 @@ def test_missing_script_font_is_an_error_not_boxes(tmp_path):
     assert "[glyphs.font_missing]" in out and "restore Vazirmatn-Regular.ttf, Vazirmatn-Bold.ttf" in out
     assert not (proj / "output" / PRACTICE / f"{SLUG}.ar.pdf").exists()
     assert (proj / "output" / PRACTICE / f"{SLUG}.pdf").exists()
+
+
+def test_readability_of_arabic_and_chinese_is_mean_sentence_length():
+    """No textstat formula exists for either: Chinese sentences are measured in characters (they
+    end at 。 with no space after), Arabic ones in words; long sentences warn, then fail."""
+    from clinicpress.checks import prose
+    from clinicpress.checks.readability import _gate, score_text
+    from clinicpress.load.config import load_config
+
+    config = load_config(ROOT)
+    zh = score_text("肠道接触的大多数东西都是安全的。这叫作耐受。", "zh-Hans")
+    assert (zh.sentences, zh.sentence_length, zh.fkgl, zh.inflesz) == (2, 10.0, None, None)  # 15 and 5
+    assert prose.sentences("这叫作耐受。它会攻击病菌！为什么？") == ["这叫作耐受。", "它会攻击病菌！", "为什么？"]
+    assert prose.is_sentence("继续按医嘱服药。") and not prose.is_sentence("大便带血")
+    assert _gate(zh, "zh-Hans", config)[0] is None
+    assert _gate(score_text("我" * 25 + "。", "zh-Hans"), "zh-Hans", config)[0] == "warning"
+    assert _gate(score_text("我" * 31 + "。", "zh-Hans"), "zh-Hans", config)[0] == "error"
+    ar = score_text("يوجد معظم جهازك المناعي في أمعائك. هل أحتاج إلى فحوص لأمعائي؟", "ar")
+    assert (ar.sentences, ar.sentence_length) == (2, 5.5)
+    assert _gate(score_text(" ".join(["كلمة"] * 13) + ".", "ar"), "ar", config)[0] == "warning"
+    assert _gate(score_text(" ".join(["كلمة"] * 17) + ".", "ar"), "ar", config)[0] == "error"

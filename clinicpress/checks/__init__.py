@@ -9,7 +9,8 @@ Families and their check ids (the `check` of each Finding):
 
 - readability (`readability.py`): readability.fkgl, readability.section_fkgl,
   readability.inflesz, readability.section_inflesz, readability.notes_fkgl,
-  readability.notes_inflesz
+  readability.notes_inflesz, readability.sentence_length, readability.section_sentence_length,
+  readability.notes_sentence_length (Arabic, Chinese: mean sentence length, see SENTENCE_LIMITS)
 - plain language (`plain_language.py`): plain_language.jargon, plain_language.long_sentence,
   plain_language.long_section
 - PEMAT-P (`pemat.py`): pemat.understandability, pemat.actionability, pemat.item,
@@ -43,6 +44,9 @@ CHECK_IDS = (
     "readability.section_inflesz",
     "readability.notes_fkgl",
     "readability.notes_inflesz",
+    "readability.sentence_length",
+    "readability.section_sentence_length",
+    "readability.notes_sentence_length",
     "plain_language.jargon",
     "plain_language.long_sentence",
     "plain_language.long_section",
