@@ -209,3 +209,42 @@ def test_readability_of_arabic_and_chinese_is_mean_sentence_length():
     assert (ar.sentences, ar.sentence_length) == (2, 5.5)
     assert _gate(score_text(" ".join(["كلمة"] * 13) + ".", "ar"), "ar", config)[0] == "warning"
     assert _gate(score_text(" ".join(["كلمة"] * 17) + ".", "ar"), "ar", config)[0] == "error"
+
+
+def test_arabic_deck_proof_is_right_to_left_and_opens_in_libreoffice(tmp_path):
+    """The Arabic proof deck: every Arabic paragraph is stored right to left and right-aligned with
+    the Arabic font in its complex-script slot (python-pptx has no API for either); the phone
+    number keeps its order; LibreOffice opens it and draws the title from the right."""
+    from pptx import Presentation
+    from pptx.oxml.ns import qn
+    from test_deck import soffice_pdf
+
+    slug = "gut-and-autoimmune-disease-proof"
+    out = tmp_path / "out"
+    proc = run_build("build", "--practice", PRACTICE, "--only", slug, "--format", "pptx", "--output", str(out), "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pptx = out / PRACTICE / f"{slug}.ar.pptx"
+    prs = Presentation(str(pptx))
+    arabic = []
+    for slide in prs.slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                arabic += [p for p in shape.text_frame.paragraphs if ARABIC.search(p.text)]
+        arabic += [p for p in slide.notes_slide.notes_text_frame.paragraphs if ARABIC.search(p.text)]
+    assert len(arabic) >= 2 * 9  # a title and a subtitle on each of the nine slides at least
+    for p in arabic:
+        ppr = p._p.pPr
+        assert ppr.get("rtl") == "1" and ppr.get("algn") in ("r", "ctr"), p.text
+        for r in p.runs:
+            assert r._r.rPr.get("lang") == "ar-US" and r._r.rPr.find(qn("a:cs")).get("typeface") == "Vazirmatn"
+    phone = next(p for p in arabic if "555-0186" in p.text)
+    assert "\u200e(559) 555-0186\u200e" in phone.text
+
+    require_tool("soffice")
+    soffice_pdf([pptx], tmp_path, tmp_path / "profile")
+    pdf = tmp_path / f"{slug}.ar.pdf"
+    assert "لماذا تهم" in _text(pdf)  # words in logical order
+    with pikepdf.open(pdf) as doc:
+        width = float(doc.pages[1].MediaBox[2])
+    title = next(line for line in _lines(pdf, 2) if "لماذا" in line["text"] or "اذامل" in line["text"])
+    assert title["x1"] > 0.85 * width and title["x0"] > 0.4 * width, (title, width)  # drawn from the right

@@ -18,6 +18,7 @@ from ...load.colour import Inks
 from ...load.config import Severity
 from ...load.practice import PracticeContext
 from ...load.project import Source
+from ...load.script import script_of
 from ...load.theme import DEFAULT_FONT
 from .. import pptx_adapter as ad
 from . import slides_data, slides_refs, slides_text
@@ -213,6 +214,9 @@ class DeckRenderer:
 
         for kind, index, sl in self._plan():
             builder_for(kind)(self, index, sl)
+        script = script_of(self.deck.language)
+        if script.direction == "rtl":  # Arabic: every paragraph right to left, drawn in the script's font
+            ad.set_right_to_left(self.prs, self.lang, script.fonts[0].family if script.fonts else DEFAULT_FONT)
 
         self._properties()
         ad.embed_fonts(self.prs, self.book.faces(self.major, self.minor))
