@@ -502,9 +502,9 @@ def test_readability_of_chinese_and_arabic_is_sentence_length(proj: Path):
     assert f.severity == "warning" and "21.0 words on average" in f.message
 
 
-def test_translation_awaiting_a_medical_translator_is_a_warning(proj: Path):
+def test_translation_awaiting_a_medical_translator_is_noted(proj: Path):
     target, key = _add_translation(proj, "ar", translator_review="needed")
-    (f,) = found(run(proj), key, "governance.translator_review", "warning")
+    (f,) = found(run(proj), key, "governance.translator_review", "info")
     assert f.field == "translator_review" and f.line == target.read_text(encoding="utf-8").splitlines().index(
         "translator_review: needed") + 1
     edit(target, lambda d: d.update(translator_review="done"))
@@ -752,7 +752,7 @@ PROVEN_BY = {
     "accessibility.slide_table_rows": test_slide_rules_bullets_titles_notes_tables,
     "glyphs.missing": test_glyphs_without_a_covering_font_are_named,
     "glyphs.font_missing": test_missing_script_font_is_an_error,
-    "governance.translator_review": test_translation_awaiting_a_medical_translator_is_a_warning,
+    "governance.translator_review": test_translation_awaiting_a_medical_translator_is_noted,
     "readability.sentence_length": test_readability_of_chinese_and_arabic_is_sentence_length,
     "readability.section_sentence_length": test_readability_of_chinese_and_arabic_is_sentence_length,
     "readability.notes_sentence_length": test_readability_of_chinese_and_arabic_is_sentence_length,

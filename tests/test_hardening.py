@@ -311,7 +311,7 @@ def test_duplicate_key_inside_a_list_item(case: Case):
     ("  date: 2026-11-02", "  date: next Tuesday", "reviewed.date", "'next Tuesday' is not a date"),
     ("title: Sample Handout for Hardening Tests", "title: [a, list, of, words]", "title",
      "found a list where one piece of text is expected"),
-    ("language: en", "language: fr", "language", "'fr' is not one of: en, es"),
+    ("language: en", "language: fr", "language", "'fr' is not one of: en, es, ar, zh-Hans"),
     ("      alt: A blue square standing in for a diagram.", "      alt: {text: not a string}",
      "sections[1].figure.alt", "'text: not a string' read as a key and a value"),
     ("      alt: A blue square standing in for a diagram.", '      alt: ""', "sections[1].figure.alt", "is empty"),

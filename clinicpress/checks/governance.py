@@ -144,7 +144,7 @@ def _translation(ctx, src) -> list[Finding]:
             ctx.at(
                 src,
                 "governance.translator_review",
-                "warning",
+                "info",
                 "translation not yet checked by a qualified medical translator"
                 + ("; every printed page says so" if src.kind == "handout" else ""),
                 ("translator_review",),

@@ -154,7 +154,7 @@ class Deck(Model):
     translated_from_review: dt.date | None = None
     """For a translation: the original's reviewed date the translation is based on."""
     translator_review: Literal["needed", "done"] | None = None
-    """For a translation: `needed` until a qualified medical translator has checked it (`check` warns)."""
+    """For a translation: `needed` until a qualified medical translator has checked it (`check` notes it)."""
     description: str | None = None
     """One-sentence description for file properties and the index."""
     keywords: list[str] = Field(default_factory=list)

@@ -54,7 +54,7 @@ class Handout(Model):
     translator_review: Literal["needed", "done"] | None = None
     """For a translation: `needed` until a qualified medical translator has checked it against the
     original; until then every printed page says so (in the footer, in the handout's language and
-    in English) and `check` warns."""
+    in English) and `check` notes it; a practice prints it as a draft until it approves it."""
     description: str | None = None
     """One-sentence description for the PDF metadata and the output index."""
     keywords: list[str] = Field(default_factory=list)

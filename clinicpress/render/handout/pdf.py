@@ -226,6 +226,12 @@ def _squash(text: str) -> str:
     return kept.translate(_LAM_ALEF).casefold()
 
 
+def contains_passage(page_text: str, passage: str) -> bool:
+    """Whether a PDF's extracted text holds `passage`, in spite of line breaks, hyphenation and
+    what readers do to right-to-left text (the comparison `verify_pdf` makes)."""
+    return _printed(passage, _squash(page_text))
+
+
 def _printed(text: str, printed: str) -> bool:
     """Whether `text` is in the squashed `printed` text. A passage with right-to-left letters is
     looked for word by word: pdfium gives the words of a left-to-right run inside a right-to-left
