@@ -14,7 +14,7 @@ import html
 import os
 from urllib.parse import quote
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "ar": "العربية (Arabic)", "zh-Hans": "简体中文 (Chinese)"}
 KIND_NAMES = {"handout": "Handout", "deck": "Talk deck"}
 VARIANT_NAMES = {"standard": "", "large-print": "Large print", "print-shop": "Print shop (bleed and crop marks)"}
 
