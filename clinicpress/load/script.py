@@ -42,7 +42,7 @@ class ScriptFont:
 
 @dataclass(frozen=True)
 class Script:
-    """How a language is written: direction, the fonts of its script, how its readability is measured."""
+    """How a language is written: its direction and the fonts of its script."""
 
     direction: Literal["ltr", "rtl"] = "ltr"
     fonts: tuple[ScriptFont, ...] = field(default_factory=tuple)
@@ -60,11 +60,6 @@ LATIN = Script()
 def script_of(language: str) -> Script:
     """Returns how `language` is written (Latin, left to right, when nothing is listed)."""
     return SCRIPTS.get(language, LATIN)
-
-
-def direction(language: str) -> str:
-    """`rtl` or `ltr`: the value of the handout's `dir` attribute."""
-    return script_of(language).direction
 
 
 def text_direction(text: str) -> str | None:
