@@ -95,6 +95,7 @@ def approve(root: Path, practice: str, items: list[str], by: str, reporter: Repo
     from .checks import check_project
     from .load.approvals import approved_text, bad_name, fingerprint, parse_item
     from .load.config import load_config
+    from .load.project import original_of
     from .write.approvals import record_approvals
 
     by = " ".join((by or "").split())
@@ -158,14 +159,7 @@ def approve(root: Path, practice: str, items: list[str], by: str, reporter: Repo
             "text": text,
         }
         if src.model.translation_of:
-            original = next(
-                (
-                    o
-                    for o in project.sources
-                    if o.kind == src.kind and o.slug == src.model.translation_of and o.language != src.language
-                ),
-                None,
-            )
+            original = original_of(project.sources, src)
             if original is not None:
                 entry["source"] = fingerprint(approved_text(original.model, project.bibliography.items))
         entries.append(entry)

@@ -36,6 +36,14 @@ if command -v ldconfig >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q 'l
   apt_install libpango-1.0-0 libpangoft2-1.0-0 || exit 1
 fi
 
+# Chinese handouts are drawn with Noto Sans CJK SC (SIL OFL), a system font: at 56 MB it is too
+# large to keep in the repository (Arabic's Vazirmatn, 250 KB, is in templates/handout/fonts/).
+# Without it the build refuses Chinese handouts (glyphs.font_missing) and builds everything else.
+if ! fc-list ':family=Noto Sans CJK SC' family 2>/dev/null | grep -q .; then
+  apt_install fonts-noto-cjk ||
+    echo "setup: Chinese (zh-Hans) handouts need the Noto Sans CJK SC font (Debian: fonts-noto-cjk)" >&2
+fi
+
 if [ ! -x .venv/bin/python ]; then
   # Debian and Ubuntu ship venv's pip bootstrap separately, in pythonX.Y-venv.
   if ! "$PYTHON" -c 'import ensurepip' >/dev/null 2>&1; then

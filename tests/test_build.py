@@ -180,7 +180,8 @@ def test_a_handout_over_its_page_budget_warns_how_many_lines_to_cut(project: Pat
     assert strict.returncode == 1 and "[handout.pages]" in strict.stderr
     # The quality table of a build counts it too: one warning more than `check` (which renders nothing) shows.
     def warnings_in_table(proc) -> int:
-        row = next(line for line in proc.stderr.splitlines() if line.startswith(f"\u2502{HANDOUT} "))
+        row = next(line for line in proc.stderr.splitlines()
+                   if line.startswith(f"\u2502{HANDOUT} ") and "\u2502 en " in line)  # the English edition's row
         cells = [c.strip() for c in row.split("\u2502") if c.strip()]
         assert cells[2] == "warn", row  # status
         return int(cells[-2])  # the W column

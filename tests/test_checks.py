@@ -117,8 +117,10 @@ def test_shipped_content_has_no_errors(shipped):
         scores = results.scores[src.key]["scores"]
         if src.language == "en":
             assert scores["fkgl"] <= 8, src.key
-        else:
+        elif src.language == "es":
             assert scores["inflesz"] >= 55, src.key
+        else:  # Arabic and Chinese: mean sentence length in words / characters
+            assert scores["sentence_length"] <= {"ar": 12, "zh-Hans": 22}[src.language], src.key
         assert scores["pemat_understandability"] >= 70 and scores["pemat_actionability"] >= 70, src.key
 
 
@@ -524,6 +526,49 @@ def test_mixed_direction_text_without_an_isolate_is_named(proj: Path):
     isolated = body.replace("\u0635", "\u2068\u0635").replace("\u0621 ", "\u0621\u2069 ")
     edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=isolated))
     assert found(run(proj), HANDOUT, "language_id.mixed_direction") == []
+def _add_translation(proj: Path, language: str, **changes) -> tuple[Path, str]:
+    """The Spanish fixture translation saved as another language's edition."""
+    target = _add_spanish(proj)
+    moved = proj / "content" / "handouts" / language / target.name
+    moved.parent.mkdir(exist_ok=True)
+    target.rename(moved)
+    edit(moved, lambda d: d.update(language=language, **changes))
+    return moved, f"handout:gut-basics:{language}"
+
+
+def test_readability_of_chinese_and_arabic_is_sentence_length(proj: Path):
+    long_zh = "肠道接触的大多数东西都是安全的所以免疫系统学会不去管它们这叫作耐受对有害的病菌它会发起攻击。"
+    _, key = _add_translation(proj, "zh-Hans")
+    edit(proj / "content/handouts/zh-Hans/gut-basics.yml",
+         lambda d: d["sections"][0].update(body=f"{long_zh} [@doe2020]", bullets=[], steps=[]))
+    results = run(proj)
+    (f,) = found(results, key, "readability.section_sentence_length", "error")
+    assert "characters on average" in f.message and "more than 30 fails" in f.message and f.line is not None
+    edit(proj / "content/handouts/zh-Hans/gut-basics.yml",
+         lambda d: [sec.update(body=f"{long_zh} [@doe2020]", bullets=[], steps=[]) for sec in d["sections"]]
+         and d.update(main_message=long_zh, summary=long_zh))
+    assert found(run(proj), key, "readability.sentence_length", "error")
+    long_ar = " ".join(["يتعلم جهازك المناعي أن يترك الطعام الآمن"] * 3) + "."
+    edit(proj / DECK_FILE, lambda d: d.update(language="ar", slides=[{**sl, "notes": long_ar} for sl in d["slides"]]))
+    (f,) = found(run(proj), "deck:gut-talk:ar", "readability.notes_sentence_length")
+    assert f.severity == "warning" and "21.0 words on average" in f.message
+
+
+def test_translation_awaiting_a_medical_translator_is_noted(proj: Path):
+    target, key = _add_translation(proj, "ar", translator_review="needed")
+    (f,) = found(run(proj), key, "governance.translator_review", "info")
+    assert f.field == "translator_review" and f.line == target.read_text(encoding="utf-8").splitlines().index(
+        "translator_review: needed") + 1
+    edit(target, lambda d: d.update(translator_review="done"))
+    assert not found(run(proj), key, "governance.translator_review")
+
+
+def test_missing_script_font_is_an_error(proj: Path):
+    _, key = _add_translation(proj, "ar")
+    assert not found(run(proj), key, "glyphs.font_missing")
+    (proj / "templates/handout/fonts/Vazirmatn-Bold.ttf").unlink()
+    (f,) = found(run(proj), key, "glyphs.font_missing", "error")
+    assert f.field == "language" and "Vazirmatn" in f.message and "Vazirmatn-Bold.ttf" in f.hint
 
 
 def test_readable_on_picks_the_first_readable_candidate():
@@ -762,6 +807,11 @@ PROVEN_BY = {
     "language_help.font": test_a_tagline_font_that_is_missing_or_short_of_glyphs_is_an_error,
     "language_id.mismatch": test_text_in_another_language_than_declared_is_named,
     "language_id.mixed_direction": test_mixed_direction_text_without_an_isolate_is_named,
+    "glyphs.font_missing": test_missing_script_font_is_an_error,
+    "governance.translator_review": test_translation_awaiting_a_medical_translator_is_noted,
+    "readability.sentence_length": test_readability_of_chinese_and_arabic_is_sentence_length,
+    "readability.section_sentence_length": test_readability_of_chinese_and_arabic_is_sentence_length,
+    "readability.notes_sentence_length": test_readability_of_chinese_and_arabic_is_sentence_length,
 }
 
 

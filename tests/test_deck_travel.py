@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import unicodedata
 import zipfile
 
 import pytest
@@ -171,7 +172,7 @@ def shipped(tmp_path_factory):
 
 
 def test_every_shipped_deck_passes_the_fit_and_size_checks(shipped):
-    assert len(shipped) == 4
+    assert len(shipped) == 5  # the talk for three practices, Valle's Spanish edition and its Arabic proof
     for path, findings in shipped.items():
         bad = [f for f in findings if f.check in ("deck.overflow", "deck.font_size", "deck.empty")
                and f.severity != "info"]
@@ -232,7 +233,9 @@ def test_shipped_slides_have_no_small_text_and_no_lone_short_word(shipped, tmp_p
             for size, lines in _display_lines(textpage).items():
                 if len(lines) < 2:
                     continue
-                lone = [t for _, t in lines if len(t.split()) == 1 and len(t) <= 3]
+                # (a vowel mark such as Arabic tanween sits above its letter: PDFium puts it on a line of its own)
+                lone = [t for _, t in lines if len(t.split()) == 1 and len(t) <= 3
+                        and not all(unicodedata.category(c) == "Mn" for c in t.strip())]
                 assert not lone, f"{path.parent.name}/{path.name} slide {n + 1}: {lone} alone on a line ({size} pt)"
 
 

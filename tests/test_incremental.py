@@ -333,9 +333,9 @@ def test_an_edit_reruns_the_checks_of_the_changed_item_only(tmp_path: Path):
     path.write_text(text.replace(" the ", " this ", 1), encoding="utf-8")
     second = build(root, "--format", "html")
     assert second.returncode == 0, second.stderr
-    # the edited handout, and its Spanish translation, whose "translation outdated" check reads it
-    assert _state(root)["last_build"]["checked"] == ["handout:gut-and-immune-system:en",
-                                                     "handout:gut-and-immune-system:es"]
+    # the edited handout, and its translations, whose "translation outdated" check reads it
+    assert _state(root)["last_build"]["checked"] == [f"handout:gut-and-immune-system:{lang}"
+                                                     for lang in ("ar", "en", "es", "zh-Hans")]
     # the reused results are the same results: the report lists the same findings for the others
     report_after = json.loads((root / "output" / "report.json").read_text(encoding="utf-8"))
     before = {i["key"]: i for i in report_before["items"]}
@@ -392,7 +392,8 @@ def test_editing_an_original_renders_it_again_but_not_its_translation(tmp_path: 
     path.write_text(path.read_text(encoding="utf-8").replace(" the ", " this ", 1), encoding="utf-8")
     assert build(root, *args, "-v").returncode == 0
     state = _state(root)["last_build"]
-    assert state["rendered"] == 2 and state["up_to_date"] == 2  # the English PDFs only
+    # the English PDFs only; the Spanish, Arabic and Chinese ones (standard, large print) stay
+    assert state["rendered"] == 2 and state["up_to_date"] == 6
     assert {p.name: p.read_bytes() for p in out.glob(f"{A}.es*.pdf")} == spanish
     assert f"handout:{A}:es" in state["checked"]
 

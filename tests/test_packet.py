@@ -128,7 +128,7 @@ def test_any_language_and_variant_for_a_practice_that_does_not_list_them(tmp_pat
     "extra, says",
     [
         (["no-such-handout"], ["unknown item 'no-such-handout'", "gut-and-immune-system", "working-with-your-clinician"]),
-        (["gut-and-immune-system", "--lang", "fr"], ["unknown language 'fr'", "available: en, es"]),
+        (["gut-and-immune-system", "--lang", "fr"], ["unknown language 'fr'", "available: ar, en, es, zh-Hans"]),
         (["gut-and-immune-system", "--variant", "huge"], ["unknown variant 'huge'", "standard, large-print, print-shop"]),
         (["gut-and-immune-system", "--patient", "A" * 121], ["longer than 120 characters"]),
     ],

@@ -9,7 +9,8 @@ Families and their check ids (the `check` of each Finding):
 
 - readability (`readability.py`): readability.fkgl, readability.section_fkgl,
   readability.inflesz, readability.section_inflesz, readability.notes_fkgl,
-  readability.notes_inflesz
+  readability.notes_inflesz, readability.sentence_length, readability.section_sentence_length,
+  readability.notes_sentence_length (Arabic, Chinese: mean sentence length, see SENTENCE_LIMITS)
 - plain language (`plain_language.py`): plain_language.jargon, plain_language.long_sentence,
   plain_language.long_section
 - PEMAT-P (`pemat.py`): pemat.understandability, pemat.actionability, pemat.item,
@@ -17,7 +18,7 @@ Families and their check ids (the `check` of each Finding):
 - governance (`governance.py`): governance.reviewed, governance.review_date,
   governance.review_age, governance.disclaimer, governance.emergency,
   governance.translation_outdated, governance.translation_original,
-  governance.translation_missing, governance.placeholder; per practice (key `signoff:<slug>`,
+  governance.translation_missing, governance.translator_review, governance.placeholder; per practice (key `signoff:<slug>`,
   never blocking a render): governance.signoff, governance.approval_age
 - citations (`citations.py`): citations.unresolved, citations.uncited_section, citations.unused
 - accessibility (`accessibility.py`, `contrast.py`): accessibility.alt_text,
@@ -55,6 +56,9 @@ CHECK_IDS = (
     "readability.section_inflesz",
     "readability.notes_fkgl",
     "readability.notes_inflesz",
+    "readability.sentence_length",
+    "readability.section_sentence_length",
+    "readability.notes_sentence_length",
     "plain_language.jargon",
     "plain_language.long_sentence",
     "plain_language.long_section",
@@ -70,6 +74,7 @@ CHECK_IDS = (
     "governance.translation_outdated",
     "governance.translation_original",
     "governance.translation_missing",
+    "governance.translator_review",
     "governance.placeholder",
     "governance.signoff",
     "governance.approval_age",
@@ -88,6 +93,7 @@ CHECK_IDS = (
     "language_help.font",
     "language_id.mismatch",
     "language_id.mixed_direction",
+    "glyphs.font_missing",
 )
 """Every check id a Finding can carry (the families are documented above)."""
 ITEM_CHECKS: tuple[Callable[..., list[Finding]], ...] = (

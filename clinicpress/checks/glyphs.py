@@ -3,11 +3,14 @@
 WeasyPrint falls back to whatever system font covers a character, and where none does it
 prints an empty box (tofu) without a word. Which system fonts exist differs from machine to
 machine, so the check compares the content with the fonts the handout *ships*: the bundled
-Atkinson Hyperlegible and the practice's own font files (`_brand.yml` typography). Any
-character none of them covers gets one warning per handout and practice, naming the
-characters and their code points, located at the first field that uses one.
+Atkinson Hyperlegible, the practice's own font files (`_brand.yml` typography) and the fonts
+of the handout's script (`load/script.py`: Vazirmatn for Arabic, bundled; Noto Sans CJK SC for
+Chinese, a system font found through fontconfig, as the renderer finds it). Any character none
+of them covers gets one warning per handout and practice, naming the characters and their code
+points, located at the first field that uses one. A script font that is not installed is an
+error (the handout is not printed), naming the package that installs it.
 
-Check id: `glyphs.missing` (warning).
+Check ids: `glyphs.missing` (warning), `glyphs.font_missing` (error).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import Finding, dotted, rel
+from ..load.script import font_files, is_complete, script_of
 
 BUNDLED_FONTS = "templates/handout/fonts"
 BUNDLED_FAMILY = "Atkinson Hyperlegible"
@@ -29,9 +33,12 @@ _SKIP_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
 
 @functools.lru_cache(maxsize=64)
 def _cmap(path: str, mtime_ns: int) -> frozenset[int]:
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTCollection, TTFont
 
     try:
+        if path.lower().endswith((".ttc", ".otc")):  # a collection (Noto Sans CJK): every face
+            with TTCollection(path, lazy=True) as collection:
+                return frozenset().union(*(font.getBestCmap() or {} for font in collection.fonts))
         with TTFont(path, lazy=True) as font:
             return frozenset(font.getBestCmap() or {})
     except Exception:  # a broken font covers nothing (project loading reports it)
@@ -43,16 +50,11 @@ def cmap_of(path: Path) -> frozenset[int]:
     return _cmap(str(path), path.stat().st_mtime_ns)
 
 
-def fonts_for(practice, root: Path) -> list[tuple[str, Path]]:
-    """Returns (family, file) for every font a handout of `practice` ships."""
-    from ..load.assets import font_family_of
-
-    fonts = [  # the default font only: other fonts there (a script's, e.g. Vazirmatn) are not loaded for the text
-        (BUNDLED_FAMILY, p)
-        for p in sorted((root / BUNDLED_FONTS).glob("*"))
-        if p.suffix.lower() in (".ttf", ".otf", ".woff", ".woff2") and font_family_of(p) == BUNDLED_FAMILY
-    ]
+def fonts_for(practice, root: Path, language: str = "en") -> list[tuple[str, Path]]:
+    """Returns (family, file) for every font a handout of `practice` in `language` ships."""
+    fonts = [(BUNDLED_FAMILY, p) for p in sorted((root / BUNDLED_FONTS).glob("AtkinsonHyperlegible-*.ttf"))]
     fonts += [(f.family, f.path) for f in practice.theme.fonts]
+    fonts += [(f.family, path) for f in script_of(language).fonts for path in font_files(f, root)]
     return fonts
 
 
@@ -69,7 +71,7 @@ def missing_glyphs(src, practice, root: Path) -> tuple[list[str], tuple | None]:
     from ..render.templating import strip_citations
 
     covered: set[int] = set()
-    for _, path in fonts_for(practice, root):
+    for _, path in fonts_for(practice, root, src.language):
         covered |= cmap_of(path)
     missing: list[str] = []
     first_loc = None
@@ -84,12 +86,38 @@ def missing_glyphs(src, practice, root: Path) -> tuple[list[str], tuple | None]:
     return missing, first_loc
 
 
+def font_missing(src, root: Path) -> list[Finding]:
+    """An error for each font of the handout's script that is not there (a system font not installed)."""
+    return [
+        Finding(
+            "glyphs.font_missing",
+            "error",
+            f"the {src.language} handouts need the font {font.family!r}, "
+            + (
+                "which is not installed on this machine"
+                if font.package
+                else f"whose files are missing from {BUNDLED_FONTS}"
+            )
+            + "; without it their text would print in another font or as empty boxes",
+            rel(src.path, root),
+            src.line_of("language"),
+            "language",
+            hint=f"run `bash scripts/setup.sh` (it installs the {font.package} package)"
+            if font.package
+            else f"restore {', '.join(name for _, name in font.files)} in {BUNDLED_FONTS}",
+            data={"font": font.family, "package": font.package},
+        )
+        for font in script_of(src.language).fonts
+        if not is_complete(font, root)
+    ]
+
+
 def glyph_findings(src, practice, root: Path) -> list[Finding]:
     """One warning if the practice's handout fonts lack characters the handout uses."""
     missing, loc = missing_glyphs(src, practice, root)
     if not missing:
         return []
-    families = sorted({family for family, _ in fonts_for(practice, root)})
+    families = sorted({family for family, _ in fonts_for(practice, root, src.language)})
     listed = ", ".join(f"'{ch}' U+{ord(ch):04X}" for ch in missing[:MAX_LISTED])
     more = f" and {len(missing) - MAX_LISTED} more" if len(missing) > MAX_LISTED else ""
 
@@ -114,7 +142,7 @@ def check(src, ctx) -> list[Finding]:
     """Item check (checks framework): handouts against every practice that builds them."""
     if src.kind != "handout":
         return []
-    out: list[Finding] = []
+    out: list[Finding] = font_missing(src, ctx.root)
     for _, practice in sorted(ctx.project.practices.items()):
         if src.language in practice.info.languages:
             out.extend(glyph_findings(src, practice, ctx.root))
@@ -125,7 +153,7 @@ def check_glyphs(project) -> dict[str, list[Finding]]:
     """Runs the glyph check over a whole project; findings per item key (handouts only)."""
     results: dict[str, list[Finding]] = {}
     for src in project.handouts:
-        found: list[Finding] = []
+        found: list[Finding] = font_missing(src, project.root)
         for _, practice in sorted(project.practices.items()):
             if src.language in practice.info.languages:
                 found.extend(glyph_findings(src, practice, project.root))

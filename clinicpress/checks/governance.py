@@ -13,6 +13,7 @@ from ..errors import Finding, UserError
 from ..load.config import age_months, months_before
 from ..load.i18n import messages
 from ..load.loading import load_yaml
+from ..load.project import original_of
 
 PLACEHOLDER_RE = re.compile(r"^\s*(tbd|tba|todo|fixme|xxx+|\?+|n/?a|none|unknown|-+)\s*$", re.I)
 
@@ -138,7 +139,25 @@ def _translation(ctx, src) -> list[Finding]:
     m = src.model
     if not m.translation_of:
         return []
-    original = _original(ctx.project, src)
+    if getattr(m, "translator_review", None) == "needed":
+        return [
+            ctx.at(
+                src,
+                "governance.translator_review",
+                "info",
+                "translation not yet checked by a qualified medical translator"
+                + ("; every printed page says so" if src.kind == "handout" else ""),
+                ("translator_review",),
+                hint="have a qualified medical translator check it against the original, then set translator_review: done",
+            ),
+            *_translation_version(ctx, src),
+        ]
+    return _translation_version(ctx, src)
+
+
+def _translation_version(ctx, src) -> list[Finding]:
+    m = src.model
+    original = original_of(ctx.project.sources, src)
     if original is None:
         return [
             ctx.at(
@@ -175,13 +194,6 @@ def _translation(ctx, src) -> list[Finding]:
             )
         ]
     return []
-
-
-def _original(project, src):
-    for other in project.sources:
-        if other.kind == src.kind and other.slug == src.model.translation_of and other.language != src.language:
-            return other
-    return None
 
 
 def check_practice(slug: str, practice, ctx) -> list[Finding]:

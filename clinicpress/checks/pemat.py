@@ -32,6 +32,9 @@ _NOT_IMPERATIVE = frozenset(
 _YOU = {
     "en": re.compile(r"\b(you|your|yours|yourself)\b", re.I),
     "es": re.compile(r"\b(usted|ustedes|su|sus|tú|tu|tus|le|lo)\b", re.I),
+    # Arabic: أنت, or a word ending in the "your/you" suffix -ك/-كم (أمعاؤك), but not ذلك/تلك/هناك/كذلك.
+    "ar": re.compile(r"\b(?:أنت|أنتم|(?!(?:ذلك|تلك|هناك|كذلك)\b)\w+كم?)\b"),
+    "zh-Hans": re.compile(r"[您你]"),
 }
 
 

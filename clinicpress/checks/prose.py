@@ -23,7 +23,8 @@ from ..load.schema import CITE_RE
 
 WORD_RE = re.compile(r"[^\W_](?:[\w'’\-]*[^\W_])?", re.UNICODE)
 """A word: letters/digits, with inner apostrophes or hyphens (don't, gut-brain, 7)."""
-_END_RE = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_HAN_RE = re.compile(r"[\u3400-\u9fff]")
+_END_RE = re.compile(r"[.!?…。！？؟][\"'”’»)\]」』]*$")
 
 
 @dataclass(frozen=True)
@@ -148,13 +149,15 @@ def words(text: str) -> list[str]:
 
 
 def is_sentence(text: str) -> bool:
-    """True when a list item reads as a sentence: 3+ words and closing punctuation."""
-    return len(words(text)) >= 3 and bool(_END_RE.search(text.strip()))
+    """True when a list item reads as a sentence: 3+ words (Chinese, written without spaces: 6+
+    characters) and closing punctuation."""
+    long_enough = len(words(text)) >= 3 or (bool(_HAN_RE.search(text)) and sum(ch.isalnum() for ch in text) >= 6)
+    return long_enough and bool(_END_RE.search(text.strip()))
 
 
 def sentences(text: str) -> list[str]:
     """Splits prepared plain text into sentences."""
-    parts = re.split(r"(?<=[.!?…])[\"'”’»)\]]*\s+", text.strip())
+    parts = re.split(r"(?<=[.!?…؟])[\"'”’»)\]]*\s+|(?<=[。！？])[”」』]*\s*", text.strip())
     return [p.strip() for p in parts if words(p)]
 
 

@@ -89,7 +89,8 @@ from . import prose  # noqa: E402
 
 @dataclass(frozen=True)
 class Scores:
-    """Readability of one text. English: fkgl and smog; Spanish: inflesz and fernandez_huerta."""
+    """Readability of one text. English: fkgl and smog; Spanish: inflesz and fernandez_huerta;
+    Arabic and Chinese: sentence_length (Chinese `words` are its characters)."""
 
     words: int
     sentences: int
@@ -99,9 +100,34 @@ class Scores:
     inflesz: float | None = None
     """Szigriszt-Pazos perspicuity, read on the INFLESZ scale (55-65 "normal")."""
     fernandez_huerta: float | None = None
+    sentence_length: float | None = None
+    """Languages without a readability formula (`SENTENCE_LIMITS`): the mean sentence length, in
+    words (Arabic) or characters (Chinese)."""
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+SENTENCE_LIMITS: dict[str, tuple[str, float, float]] = {
+    "ar": ("words", 12.0, 16.0),
+    "zh-Hans": ("characters", 22.0, 30.0),
+}
+"""Languages textstat has no formula for: what their readability is measured by instead, the mean
+sentence length in (unit, warn above, error above). Sentence length is the strongest single
+predictor in the readability formulas of both languages (Arabic: OSMAN and Al-Heeti; Chinese:
+the sentence-length and character-count measures), and plain-language guides for patient
+material ask for short sentences. Arabic words carry their pronouns and particles (وبجهازك =
+"and with your system"), so a sentence has about a fifth fewer words than in English: 12 and 16
+words match English plain language's 15 and 20. Chinese: patient-education guides ask for
+sentences of 15-25 characters; 22 warns, above 30 fails. Characters are letters and digits
+(Han characters, Latin letters), punctuation and spaces left out."""
+
+
+def sentence_units(sentence: str, unit: str) -> int:
+    """The length of one sentence in `unit`: words, or characters (letters and digits)."""
+    if unit == "characters":
+        return sum(1 for ch in sentence if ch.isalnum())
+    return len(prose.words(sentence))
 
 
 def score_text(text: str, language: str, min_sentences: int = 30) -> Scores:
@@ -109,6 +135,12 @@ def score_text(text: str, language: str, min_sentences: int = 30) -> Scores:
     n_words = len(prose.words(text))
     if not n_words:
         return Scores(0, 0)
+    if language in SENTENCE_LIMITS:
+        unit = SENTENCE_LIMITS[language][0]
+        lengths = [sentence_units(s, unit) for s in prose.sentences(text)]
+        # Chinese has no spaces: its "words" are its characters (what min_scored_words counts).
+        size = sentence_units(text, unit) if unit == "characters" else n_words
+        return Scores(size, len(lengths), sentence_length=round(sum(lengths) / max(1, len(lengths)), 1))
     ts = textstat_for(language)
     n_sent = ts.sentence_count(text)
     if language == "es":
@@ -133,6 +165,16 @@ def score_pieces(pieces: list, language: str, min_sentences: int = 30) -> Scores
 
 def _gate(scores: Scores, language: str, config) -> tuple[str | None, str]:
     """Returns (severity or None, description) for one set of scores."""
+    if language in SENTENCE_LIMITS:
+        unit, warn, error = SENTENCE_LIMITS[language]
+        if scores.sentence_length is None:
+            return None, ""
+        desc = f"sentences of {scores.sentence_length:.1f} {unit} on average"
+        if scores.sentence_length > error:
+            return "error", desc
+        if scores.sentence_length > warn:
+            return "warning", desc
+        return None, desc
     if language == "es":
         v = scores.inflesz
         if v is None:
@@ -156,6 +198,9 @@ def _gate(scores: Scores, language: str, config) -> tuple[str | None, str]:
 
 
 def _limits(language: str, config) -> str:
+    if language in SENTENCE_LIMITS:
+        unit, warn, error = SENTENCE_LIMITS[language]
+        return f"{warn:g} {unit} or fewer passes, more than {error:g} fails (no readability formula for {language})"
     if language == "es":
         return f"INFLESZ {config.inflesz_pass:g} or more passes, below {config.inflesz_error:g} fails"
     return f"grade {config.fkgl_warn:g} or below passes, above {config.fkgl_error:g} fails"
@@ -166,7 +211,7 @@ def check(src, ctx) -> list:
     config = ctx.config
     lang = src.language
     store = ctx.item_scores(src.key)
-    suffix = "inflesz" if lang == "es" else "fkgl"
+    suffix = "sentence_length" if lang in SENTENCE_LIMITS else "inflesz" if lang == "es" else "fkgl"
     if src.kind == "deck":
         notes = prose.deck_note_pieces(src.model)
         scores = score_pieces(notes, lang, config.smog_min_sentences)
@@ -197,15 +242,18 @@ def check(src, ctx) -> list:
 def hardest_sentences(pieces: list, language: str, n: int = 3) -> list[tuple[str, float]]:
     """The `n` hardest sentences of the text with their own score (grade for English, INFLESZ for Spanish)."""
     ts = textstat_for(language)
-    scored = []
+    scored: list[tuple[str, float]] = []
     for sentence in prose.sentences(prose.scoring_text(pieces)):
+        if language in SENTENCE_LIMITS:
+            scored.append((sentence, sentence_units(sentence, SENTENCE_LIMITS[language][0])))
+            continue
         if len(prose.words(sentence)) < 3:
             continue
         if language == "es":
             scored.append((sentence, round(ts.szigriszt_pazos(sentence), 1)))
         else:
             scored.append((sentence, round(ts.flesch_kincaid_grade(sentence), 1)))
-    scored.sort(key=lambda pair: pair[1], reverse=language != "es")
+    scored.sort(key=lambda pair: pair[1], reverse=language != "es")  # the longest first where length is the measure
     return scored[:n]
 
 
@@ -217,7 +265,13 @@ def _finding(
     level, desc = _gate(scores, src.language, ctx.config)
     if not level:
         return []
-    unit = "INFLESZ" if src.language == "es" else "grade"
+    unit = (
+        SENTENCE_LIMITS[src.language][0]
+        if src.language in SENTENCE_LIMITS
+        else "INFLESZ"
+        if src.language == "es"
+        else "grade"
+    )
     worst = hardest_sentences(pieces, src.language)
     quoted = "; ".join(f"\u201c{_short(sentence)}\u201d ({unit} {value:g})" for sentence, value in worst)
     return [

@@ -33,7 +33,8 @@ from .schema.base import Language, Model, Slug, cite_keys, language_tag
 APPROVALS_FILE = "approvals.yml"
 
 NOT_APPROVED_TEXT = frozenset(
-    {"slug", "language", "translation_of", "translated_from_review", "description", "keywords", "reviewed"}
+    {"slug", "language", "translation_of", "translated_from_review", "translator_review", "description", "keywords"}
+    | {"reviewed"}
     | {"human_review", "deck", "handout", "no_claims", "decorative", "src", "kind", "layout", "notes"}
     | {"number_format"}
 )

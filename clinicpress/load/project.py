@@ -183,14 +183,7 @@ def _signoffs(
         for src in sources:
             original = None
             if src.model.translation_of:
-                orig = next(
-                    (
-                        o
-                        for o in sources
-                        if o.kind == src.kind and o.slug == src.model.translation_of and o.language != src.language
-                    ),
-                    None,
-                )
+                orig = original_of(sources, src)
                 if orig is not None:
                     original = (texts[orig.key], record.get(orig.slug, orig.language))
             states[src.key] = resolve(
@@ -448,6 +441,16 @@ def walk(model: Any, wanted: type | tuple[type, ...], loc: tuple = ()) -> list[t
         for name in type(model).model_fields:
             out.extend(walk(getattr(model, name), wanted, loc + (name,)))
     return out
+
+
+def original_of(sources, src):
+    """The original a translation was made from: the item it names in `translation_of` that is not
+    itself a translation (with several translations, another one has the same slug); else None."""
+    for o in sources:
+        if o.kind == src.kind and o.slug == src.model.translation_of and o.language != src.language:
+            if not getattr(o.model, "translation_of", None):
+                return o
+    return None
 
 
 def walk_text(model: Any) -> list[tuple[tuple, str]]:

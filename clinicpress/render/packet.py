@@ -23,7 +23,8 @@ from typing import Any
 
 from ..load.i18n import direction, html_lang, long_date, messages
 from ..load.practice import PracticeContext, for_language
-from .handout.context import band_dark, css_variables, font_faces, html_classes, logo, qr_context
+from ..load.script import script_of
+from .handout.context import band_dark, css_variables, font_faces, html_classes, logo, qr_context, script_font_faces
 from .handout.pdf import PDF_VARIANT, layout
 from .handout.style import css_counter_content, css_str
 from .handout.variants import Variant, page_setup
@@ -121,9 +122,9 @@ def cover_html(
         page=page_setup(paper, variant),
         page_counter=css_counter_content(t.page_x_of_y),
         html_classes=html_classes(paper, 1, variant, dark),
-        css_vars=css_variables(practice.theme, dark),
+        css_vars=css_variables(practice.theme, dark, tuple(f.family for f in script_of(language).fonts)),
         css_str=css_str,
-        font_faces=font_faces(practice, url),
+        font_faces=font_faces(practice, url) + script_font_faces(language, root, url),
         default_fonts_uri=url(root / "templates" / "handout" / "fonts"),
         **qr_context(practice, t),
     )

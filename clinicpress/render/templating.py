@@ -53,6 +53,9 @@ def _markdown() -> MarkdownIt:
 
 _PLACEHOLDER = "\ue000{}\ue001"
 _PLACEHOLDER_RE = re.compile("\ue000(\\d+)\ue001")
+_CJK_CITE_RE = re.compile(
+    "([^\\s<>])\ue000(\\d+)\ue001([\u3001\u3002\uff01\uff09\uff0c\uff1a\uff1b\uff1f\u300d\u300f]+)"
+)
 
 
 def render_markdown(text: str, numbering: Numbering | None, *, inline: bool = False) -> Markup:
@@ -67,8 +70,8 @@ def render_markdown(text: str, numbering: Numbering | None, *, inline: bool = Fa
     md = _markdown()
     out = md.renderInline(text) if inline else md.render(text)
 
-    def cite_html(m: re.Match) -> str:
-        keys = groups[int(m.group(1))]
+    def cite_html(m: re.Match, group: int = 1) -> str:
+        keys = groups[int(m.group(group))]
         if numbering is None:
             return ""
         nums = numbering.numbers(keys)
@@ -79,6 +82,10 @@ def render_markdown(text: str, numbering: Numbering | None, *, inline: bool = Fa
 
     # Drop the space before a citation so the number hugs the word it supports.
     out = re.sub(r"\s+(?=\ue000)", "", out)
+    # In Chinese text a line may break between any two characters, and WeasyPrint breaks between
+    # the superscript and a closing 。 or ，: keep the character before, the number and the
+    # punctuation on one line (a line never starts with closing punctuation).
+    out = _CJK_CITE_RE.sub(lambda m: f'<span class="nowrap">{m.group(1)}{cite_html(m, 2)}{m.group(3)}</span>', out)
     return Markup(_PLACEHOLDER_RE.sub(cite_html, out).strip())
 
 

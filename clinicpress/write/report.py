@@ -30,10 +30,20 @@ SCORE_KEYS = (
     "smog_low_confidence",
     "inflesz",
     "fernandez_huerta",
+    "sentence_length",
     "pemat_understandability",
     "pemat_actionability",
 )
-SECTION_SCORE_KEYS = ("words", "sentences", "fkgl", "smog", "smog_low_confidence", "inflesz", "fernandez_huerta")
+SECTION_SCORE_KEYS = (
+    "words",
+    "sentences",
+    "fkgl",
+    "smog",
+    "smog_low_confidence",
+    "inflesz",
+    "fernandez_huerta",
+    "sentence_length",
+)
 
 
 def _status(items: list[Finding], strict: bool) -> str:

@@ -2,8 +2,8 @@
 
     python docs/handouts/make_images.py
 
-Builds `gut-and-immune-system` (standard variant) for the three sample practices into a
-temporary folder and keeps each page as a small palette PNG (50 dpi, pypdfium2). The README
+Builds `gut-and-immune-system` (standard variant) for the three sample practices (Valle's in
+Spanish, Arabic and Chinese) into a temporary folder and keeps each page as a small palette PNG (50 dpi, pypdfium2). The README
 shows page one of each; nothing but the PNGs is written into the repository.
 """
 from __future__ import annotations
@@ -15,7 +15,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HANDOUT = "gut-and-immune-system"
-PICTURES = [("summit-rheumatology", ""), ("thames-integrative-gi", ""), ("valle-community-health", ".es")]
+PICTURES = [
+    ("summit-rheumatology", ""),
+    ("thames-integrative-gi", ""),
+    ("valle-community-health", ".es"),
+    ("valle-community-health", ".ar"),  # right to left
+    ("valle-community-health", ".zh-Hans"),
+]
 
 
 def main() -> int:
@@ -26,7 +32,7 @@ def main() -> int:
         out = Path(tmp)
         build = [sys.executable, str(REPO / "build.py"), "build", "--root", str(REPO), "--output", str(out),
                  "--only", HANDOUT, "--format", "pdf", "--variant", "standard", "-q"]
-        for practice, _ in PICTURES:
+        for practice in dict.fromkeys(practice for practice, _ in PICTURES):
             build += ["--practice", practice]
         subprocess.run(build, check=True)
         for old in here.glob(f"*-{HANDOUT}*.png"):

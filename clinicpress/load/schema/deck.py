@@ -175,6 +175,8 @@ class Deck(Model):
     """For a translation: the slug of the English original."""
     translated_from_review: dt.date | None = None
     """For a translation: the original's reviewed date the translation is based on."""
+    translator_review: Literal["needed", "done"] | None = None
+    """For a translation: `needed` until a qualified medical translator has checked it (`check` notes it)."""
     description: str | None = None
     """One-sentence description for file properties and the index."""
     keywords: list[str] = Field(default_factory=list)

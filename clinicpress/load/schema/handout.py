@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -98,6 +98,10 @@ class Handout(Model):
     """For a translation: the slug of the English original it was translated from."""
     translated_from_review: dt.date | None = None
     """For a translation: the original's reviewed date the translation is based on."""
+    translator_review: Literal["needed", "done"] | None = None
+    """For a translation: `needed` until a qualified medical translator has checked it against the
+    original; until then every printed page says so (in the footer, in the handout's language and
+    in English) and `check` notes it; a practice prints it as a draft until it approves it."""
     description: str | None = None
     """One-sentence description for the PDF metadata and the output index."""
     keywords: list[str] = Field(default_factory=list)

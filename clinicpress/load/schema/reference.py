@@ -178,8 +178,10 @@ def _shipped(root: Path) -> list[Any]:
     trees = []
     for folder in ("content/handouts", "content/decks", "practices"):
         for path in sorted((root / folder).rglob("*.yml")):
-            if "/es/" not in path.as_posix() and not path.name.startswith("_"):
-                trees.append(yaml.safe_load(path.read_text(encoding="utf-8")))
+            if not path.name.startswith("_"):
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                if not isinstance(data, dict) or data.get("language", "en") == "en":  # English examples only
+                    trees.append(data)
     return trees
 
 

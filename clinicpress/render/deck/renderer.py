@@ -19,6 +19,7 @@ from ...load.config import Severity
 from ...load.pictures import load_pictures
 from ...load.practice import PracticeContext
 from ...load.project import Source
+from ...load.script import script_of
 from ...load.theme import DEFAULT_FONT
 from .. import pptx_adapter as ad
 from . import slides_data, slides_pictures, slides_refs, slides_text
@@ -49,6 +50,24 @@ BUILTIN = {
         "deck_notes_image": "La imagen muestra: {alt}",
         "deck_qr_alt": "Código QR que enlaza a {url}",
         "deck_logo_alt": "Logotipo de {name}",
+    },
+    # Drafts, like the catalogues: to be checked by a qualified translator.
+    "ar": {
+        "deck_notes_title": "رحّب بالحضور وقدّم المحاضرة: {title}.",
+        "deck_notes_references": "هذه مصادر المعلومات في هذه المحاضرة، مرقّمة بترتيب ظهورها في الشرائح.",
+        "deck_notes_closing": "اشكر الحضور وادعُهم إلى طرح الأسئلة. بيانات التواصل مع العيادة ورمز QR "
+        "لحجز موعد موجودة في هذه الشريحة.",
+        "deck_notes_image": "تُظهر الصورة: {alt}",
+        "deck_qr_alt": "رمز QR يفتح {url}",
+        "deck_logo_alt": "شعار {name}",
+    },
+    "zh-Hans": {
+        "deck_notes_title": "欢迎大家，并介绍本次讲座：{title}。",
+        "deck_notes_references": "这些是本次讲座中信息的来源，按在幻灯片中出现的顺序编号。",
+        "deck_notes_closing": "感谢大家的到来，并请大家提问。诊所的联系方式和预约二维码在这张幻灯片上。",
+        "deck_notes_image": "图片内容：{alt}",
+        "deck_qr_alt": "打开 {url} 的二维码",
+        "deck_logo_alt": "{name} 标志",
     },
 }
 
@@ -224,6 +243,9 @@ class DeckRenderer:
 
         for kind, index, sl in self._plan():
             builder_for(kind)(self, index, sl)
+        script = script_of(self.deck.language)
+        if script.direction == "rtl":  # Arabic: every paragraph right to left, drawn in the script's font
+            ad.set_right_to_left(self.prs, self.lang, script.fonts[0].family if script.fonts else DEFAULT_FONT)
 
         self._properties()
         ad.embed_fonts(self.prs, self.book.faces(self.major, self.minor))

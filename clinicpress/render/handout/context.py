@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from ...load.i18n import html_lang, long_date, messages
 from ...load.i18n import language as lang_record
 from ...load.pictures import Pictures, is_library_name, load_pictures
 from ...load.practice import LangText, PracticeContext, for_language, pick
+from ...load.script import BUNDLED_DIR, script_of, text_direction
 from ...load.spelling import spelling_for
 from ..pictures import svg_markup
 from ..templating import strip_citations
@@ -57,13 +59,14 @@ def handout_context(
     info = for_language(practice.info, handout.language)
     t = messages(root, handout.language, practice.templates_dir)
     lang_info = lang_record(root, handout.language)
+    direction = lang_info.direction
     paper = variant.paper or info.paper
     columns = 1 if variant.large_print else (variant.columns or info.columns)
     the_logo = logo(practice, url)
     dark = band_dark(practice, the_logo)
     if the_logo is not None:
         the_logo["band_uri"] = the_logo["dark_uri"] if dark and the_logo["dark_uri"] else the_logo["uri"]
-    css_vars = css_variables(practice.theme, dark)
+    css_vars = css_variables(practice.theme, dark, tuple(f.family for f in script_of(handout.language).fonts))
 
     return {
         "handout": handout,
@@ -73,8 +76,10 @@ def handout_context(
         "t": t,
         "lang": handout.language,
         "locale": html_lang(handout.language, info.country),
-        "dir": lang_info.direction,
+        "dir": direction,
+        "dir_attr": functools.partial(dir_attribute, direction),
         "language": lang_info,
+        **_translation_note(handout, root, practice, t),
         "numbering": Numbering(bib),
         **_review_and_emergency(handout, practice, t, signoff),
         "help_levels": help_levels(handout, practice, t),
@@ -90,11 +95,12 @@ def handout_context(
         "notices": notices(practice, handout.language),
         **language_help(practice, handout.language, root),
         "section_groups": section_groups(handout.sections),
-        "box_columns": _box_columns(handout, practice, t, paper),
+        "box_columns": _box_columns(handout, practice, t, paper, reverse=direction == "rtl"),
         "notes_lines": 2,
         "figure_uri": lambda src: url(content_dir / src),
         **picture_context(pictures or load_pictures(root)[0], practice, handout.language, str(css_vars["c-picture"])),
         "font_faces": font_faces(practice, url)
+        + script_font_faces(handout.language, root, url)
         + bundled_faces(_tagline_fonts(practice, handout.language, root), root, url),
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
     }
@@ -270,7 +276,23 @@ def language_help(practice: PracticeContext, language: str, root: Path) -> dict:
     return {"language_help": out, "language_help_draft": any(h["draft"] for h in out)}
 
 
-def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: str) -> str:
+def _translation_note(handout: schema.Handout, root: Path, practice: PracticeContext, t) -> dict:
+    """The note a translation prints at the top of every page while no qualified medical translator
+    has checked it (`translator_review: needed`), in its language and in English; empty otherwise."""
+    if handout.translator_review != "needed":
+        return {"translation_note": "", "translation_note_en": ""}
+    english = messages(root, "en", practice.templates_dir).translator_review_needed
+    return {"translation_note": t.translator_review_needed, "translation_note_en": english}
+
+
+def dir_attribute(document_direction: str, text: str) -> Markup:
+    """` dir="ltr"` for a passage written the other way than the document (an English notice in an
+    Arabic handout), so it lines up and punctuates its own way; nothing otherwise."""
+    found = text_direction(text)
+    return Markup(f' dir="{found}"') if found and found != document_direction else Markup("")
+
+
+def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: str, *, reverse: bool = False) -> str:
     """Grid columns of the action and question boxes; larger body text fits fewer characters a line.
 
     Each track is `minmax(0, <share>fr)`: the shares alone decide the widths (as they did with
@@ -284,7 +306,8 @@ def _box_columns(handout: schema.Handout, practice: PracticeContext, t, paper: s
         t.questions,
         line_chars=round((80 if paper == "a4" else 84) * MIN_BODY_PT / base_size_pt(practice.theme)),
     )
-    return " ".join(f"minmax(0, {share})" for share in split.split())
+    shares = split.split()
+    return " ".join(f"minmax(0, {share})" for share in (reversed(shares) if reverse else shares))
 
 
 def section_groups(sections) -> list[dict]:
@@ -362,6 +385,16 @@ def bundled_faces(families: list[str], root: Path, url: Url) -> list[dict]:
         {"family": family, "uri": url(path), "weight": "normal", "style": "normal"}
         for path in sorted(folder.glob("*.[ot]tf"))
         if (family := font_family_of(path)) in wanted
+    ]
+
+
+def script_font_faces(language: str, root: Path, url: Url) -> list[dict]:
+    """Returns @font-face values for the bundled fonts of the language's script (system fonts need none)."""
+    return [
+        {"family": f.family, "uri": url(path), "weight": str(weight), "style": "normal"}
+        for f in script_of(language).fonts
+        for weight, name in f.files
+        if (path := root / BUNDLED_DIR / name).is_file()
     ]
 
 

@@ -7,6 +7,7 @@ import functools
 import math
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,11 +217,36 @@ def print_handout(
 
 
 _SQUASH_RE = re.compile(r"[\s\u00ad\ufffe\u2010\u2011\-]+")
+_LAM_ALEF = str.maketrans("", "", "\u0644\u0622\u0623\u0625\u0627")
 
 
 def _squash(text: str) -> str:
-    """Text without white space or hyphens, case-folded: line breaks and hyphenation do not matter."""
-    return _SQUASH_RE.sub("", text).casefold()
+    """Text without white space or hyphens, case-folded: line breaks and hyphenation do not matter.
+
+    Also without punctuation, marks and format characters, and without the Arabic letters lam and
+    alef: PDF readers rebuild right-to-left text from the drawn order and put a sentence's final
+    stop, brackets, vowel marks and the two letters of a lam-alef ligature in other places than
+    the text has them, while every other letter keeps its order.
+    """
+    kept = "".join(ch for ch in _SQUASH_RE.sub("", text) if unicodedata.category(ch)[0] not in "PMC")
+    return kept.translate(_LAM_ALEF).casefold()
+
+
+def contains_passage(page_text: str, passage: str) -> bool:
+    """Whether a PDF's extracted text holds `passage`, in spite of line breaks, hyphenation and
+    what readers do to right-to-left text (the comparison `verify_pdf` makes)."""
+    return _printed(passage, _squash(page_text))
+
+
+def _printed(text: str, printed: str) -> bool:
+    """Whether `text` is in the squashed `printed` text. A passage with right-to-left letters is
+    looked for word by word: pdfium gives the words of a left-to-right run inside a right-to-left
+    line (a practice's name in an Arabic sentence) in reverse order."""
+    if _squash(text) in printed:
+        return True
+    if not any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
+        return False
+    return all(_squash(word) in printed for word in text.split())
 
 
 def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext) -> None:
@@ -257,7 +283,7 @@ def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext
         doc.close()
     printed = _squash("".join(texts))
     for passage in required:
-        if _squash(passage.text) not in printed:
+        if not _printed(passage.text, printed):
             problems.append(
                 Problem(
                     source_path,

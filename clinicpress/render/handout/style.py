@@ -58,8 +58,11 @@ TEXT_SURFACES = {
 """The page surfaces each text colour variable of handout.css is printed on."""
 
 
-def css_variables(theme, band_dark: bool) -> dict[str, Markup]:
+def css_variables(theme, band_dark: bool, script_families: tuple[str, ...] = ()) -> dict[str, Markup]:
     """Returns the theme as CSS custom properties, every value checked (hex colours, quoted fonts).
+
+    `script_families` are the fonts of the language's script (`load.script`), listed after the
+    practice's and the bundled font, so they draw only the characters those lack.
 
     Text colours come from `clinicpress.load.colour.Inks`, the rule the deck and the contrast check
     share: a brand colour is printed as text only where it reaches 4.5:1, else a readable
@@ -96,7 +99,7 @@ def css_variables(theme, band_dark: bool) -> dict[str, Markup]:
         "c-band-rule": c["secondary"] if band_dark else c["primary"],
     }
     out = {k: Markup(v.lower()) for k, v in values.items()}
-    fallback = '"Atkinson Hyperlegible", Arial, Helvetica, sans-serif'
+    fallback = ", ".join(['"Atkinson Hyperlegible"', *map(css_str, script_families), "Arial, Helvetica, sans-serif"])
     out["f-base"] = Markup(f"{css_str(theme.base_family)}, {fallback}")
     out["f-heading"] = Markup(f"{css_str(theme.heading_family)}, {fallback}")
     weight = theme.heading_weight if isinstance(theme.heading_weight, int) else 700

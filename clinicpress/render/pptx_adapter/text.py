@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 from pptx.oxml.ns import qn
 
@@ -97,6 +99,55 @@ def set_lang_everywhere(text_frame, lang: str) -> None:
     for p in text_frame.paragraphs:
         for r in p.runs:
             set_run_lang(r, lang)
+
+
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_LTR_RUN = re.compile("[(+]?[0-9A-Za-z][^\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\u200e]*[0-9A-Za-z)]|[0-9A-Za-z]")
+
+
+def _text_frames(shapes):
+    """Every text frame among `shapes`: text boxes, placeholders, grouped shapes and table cells."""
+    for shape in shapes:
+        if shape.shape_type is not None and shape.shape_type == 6:  # MSO_SHAPE_TYPE.GROUP
+            yield from _text_frames(shape.shapes)
+        elif getattr(shape, "has_table", False) and shape.has_table:
+            for row in shape.table.rows:
+                for cell in row.cells:
+                    yield cell.text_frame
+        elif shape.has_text_frame:
+            yield shape.text_frame
+
+
+def set_right_to_left(prs, lang: str, script_font: str) -> None:
+    """Makes every paragraph of every slide and its speaker notes right to left, as PowerPoint
+    stores it (python-pptx has no API for it): `a:pPr rtl="1"`, aligned right unless centred or
+    justified, each run tagged `lang` with `script_font` in its complex-script slot (`a:cs`),
+    the font PowerPoint draws Arabic with (the `a:latin` font draws only Latin)."""
+    slides = list(prs.slides)
+    frames = [tf for slide in slides for tf in _text_frames(slide.shapes)]
+    frames += [slide.notes_slide.notes_text_frame for slide in slides if slide.has_notes_slide]
+    for tf in frames:
+        if tf is None:
+            continue
+        for p in tf.paragraphs:
+            ppr = p._p.get_or_add_pPr()
+            if ppr.get("algn") in (None, "l"):
+                ppr.set("algn", "r")
+            if not _RTL_LETTER.search(p.text):  # an address or a URL alone: left to right, on the right
+                continue
+            ppr.set("rtl", "1")
+            for r in p.runs:
+                # A phone number, URL or Latin name inside right-to-left text keeps its order: a
+                # left-to-right mark on each side makes its digits and the spaces and brackets
+                # between them left to right (Unicode bidi rules W7, N1); LibreOffice 7.4 ignores
+                # the LRE … PDF and LRI … PDI controls.
+                r.text = _LTR_RUN.sub(lambda m: f"\u200e{m.group(0)}\u200e", r.text)
+                rpr = r._r.get_or_add_rPr()
+                rpr.set("lang", lang)
+                for old in rpr.findall(qn("a:cs")):
+                    rpr.remove(old)
+                etree.SubElement(rpr, qn("a:cs")).set("typeface", script_font)
+                sort_children(rpr, _RPR_ORDER)
 
 
 def set_body_anchor(text_frame, anchor: str) -> None:
