@@ -54,7 +54,7 @@ def fonts_for(practice, root: Path, language: str = "en") -> list[tuple[str, Pat
     """Returns (family, file) for every font a handout of `practice` in `language` ships."""
     fonts = [(BUNDLED_FAMILY, p) for p in sorted((root / BUNDLED_FONTS).glob("AtkinsonHyperlegible-*.ttf"))]
     fonts += [(f.family, f.path) for f in practice.theme.fonts]
-    fonts += [(f.family, path) for f in script_of(language).fonts for path in font_files(f, root)]
+    fonts += [(f.family, path) for f in script_of(language, root).fonts for path in font_files(f, root)]
     return fonts
 
 
@@ -107,7 +107,7 @@ def font_missing(src, root: Path) -> list[Finding]:
             else f"restore {', '.join(name for _, name in font.files)} in {BUNDLED_FONTS}",
             data={"font": font.family, "package": font.package},
         )
-        for font in script_of(src.language).fonts
+        for font in script_of(src.language, root).fonts
         if not is_complete(font, root)
     ]
 

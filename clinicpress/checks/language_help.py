@@ -12,38 +12,19 @@ Check id: `language_help.font` (error).
 from __future__ import annotations
 
 import functools
-import shutil
-import subprocess
 from pathlib import Path
 
 from ..errors import Finding
 from .glyphs import _needs_glyph, cmap_of, fonts_for
 
-BUNDLED = Path("templates") / "handout" / "fonts"
 
+def font_files(record, root: Path) -> list[Path]:
+    """The file that draws a language record's font in the regular weight: shipped in
+    templates/handout/fonts/ (`font_files`), else installed ([] when there is none)."""
+    from ..load.script import ScriptFont
+    from ..load.script import font_files as files_of
 
-@functools.cache
-def system_font_files(family: str) -> tuple[Path, ...]:
-    """The files of an installed font family, as fontconfig (which WeasyPrint's Pango draws with) lists them."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return ()
-    try:
-        out = subprocess.run(
-            [fc_list, f":family={family}", "file"], capture_output=True, text=True, timeout=20, check=False
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    return tuple(sorted(Path(line.split(":")[0]) for line in out.splitlines() if line.strip()))
-
-
-def font_files(family: str, root: Path) -> list[Path]:
-    """The file that draws `family` in the regular weight: shipped in templates/handout/fonts/,
-    else installed ([] when there is none)."""
-    from ..load.assets import font_family_of
-
-    shipped = [p for p in sorted((root / BUNDLED).glob("*.[ot]tf")) if font_family_of(p) == family]
-    files = shipped or list(system_font_files(family))
+    files = files_of(ScriptFont(record.font, record.font_files, record.font_package), root)
     regular = [p for p in files if "regular" in p.name.lower()]  # taglines print in the regular weight
     return regular[:1] or files[:1]
 
@@ -88,7 +69,7 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
         text = (record.language_help or "").replace("{phone}", practice.info.phone)
         where = (ctx.rel(path), positions.get(("language_help", i), (None,))[0], f"language_help[{i}]")
         shown = ctx.rel(record.record) if record.record else f"templates/languages/{tag}.yml"
-        files = font_files(record.font, ctx.root) if record.font else []
+        files = font_files(record, ctx.root) if record.font else []
         if record.font and not files:
             out.append(
                 Finding(

@@ -171,6 +171,10 @@ class LanguageInfo:
     """"ltr" or "rtl" (Babel's `Locale.text_direction`)."""
     script: str
     font: str | None
+    font_files: tuple[tuple[int, str], ...]
+    """The font's files shipped in templates/handout/fonts/, by weight (none for a system font)."""
+    font_package: str | None
+    """The system package that installs the font (named when it is missing)."""
     hyphenation: str | None
     language_help: str | None
     language_help_reviewed: bool
@@ -213,6 +217,8 @@ def _language(root: Path, tag: str) -> LanguageInfo:
         direction=direction(tag),
         script=script,
         font=record.font if record else None,
+        font_files=tuple(sorted(record.font_files.items())) if record else (),
+        font_package=record.font_package if record else None,
         hyphenation=hyphenation,
         language_help=record.language_help if record else None,
         language_help_reviewed=bool(record and record.language_help_reviewed),

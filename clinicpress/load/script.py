@@ -1,7 +1,8 @@
 """Writing systems: each language's text direction and the fonts that draw its script.
 
 Latin-script languages (en, es) need nothing here: the bundled Atkinson Hyperlegible and the
-practice's fonts draw them. A language in another script names its fonts:
+practice's fonts draw them. A language in another script names its font in its language record
+(templates/languages/<tag>.yml: `font`, and `font_files` or `font_package`):
 
 - a **bundled** font is a file in `templates/handout/fonts/` (SIL OFL, committed with its
   licence, small): loaded by `@font-face` with `url()` like the default font, so it is read
@@ -48,18 +49,17 @@ class Script:
     fonts: tuple[ScriptFont, ...] = field(default_factory=tuple)
 
 
-SCRIPTS: dict[str, Script] = {
-    "ar": Script(
-        "rtl", (ScriptFont("Vazirmatn", files=((400, "Vazirmatn-Regular.ttf"), (700, "Vazirmatn-Bold.ttf"))),)
-    ),
-    "zh-Hans": Script("ltr", (ScriptFont("Noto Sans CJK SC", package="fonts-noto-cjk"),)),
-}
-LATIN = Script()
+def script_of(language: str, root: Path) -> Script:
+    """How `language` is written: its direction (Babel) and the font its language record names
+    (templates/languages/<tag>.yml `font`, with `font_files` when it ships with ClinicPress or
+    `font_package` when the system installs it); Latin languages name none."""
+    from .i18n import language as record_of
 
-
-def script_of(language: str) -> Script:
-    """Returns how `language` is written (Latin, left to right, when nothing is listed)."""
-    return SCRIPTS.get(language, LATIN)
+    record = record_of(root, language)
+    direction: Literal["ltr", "rtl"] = "rtl" if record.rtl else "ltr"
+    if not record.font:
+        return Script(direction)
+    return Script(direction, (ScriptFont(record.font, record.font_files, record.font_package),))
 
 
 def text_direction(text: str) -> str | None:

@@ -122,7 +122,7 @@ def cover_html(
         page=page_setup(paper, variant),
         page_counter=css_counter_content(t.page_x_of_y),
         html_classes=html_classes(paper, 1, variant, dark),
-        css_vars=css_variables(practice.theme, dark, tuple(f.family for f in script_of(language).fonts)),
+        css_vars=css_variables(practice.theme, dark, tuple(f.family for f in script_of(language, root).fonts)),
         css_str=css_str,
         font_faces=font_faces(practice, url) + script_font_faces(language, root, url),
         default_fonts_uri=url(root / "templates" / "handout" / "fonts"),

@@ -305,7 +305,7 @@ class JobKeys:
         from ..load.project import walk_figures, walk_text
 
         parts: list[tuple[str, str]] = [("content " + self._rel(src.path), self.hashes.file(src.path))]
-        parts += _system_font_parts(src.language)
+        parts += _system_font_parts(src.language, self.root)
         names = ("deck", "handout", "translation_of") if related else ()
         linked = {s for s in (getattr(src.model, name, None) for name in names) if s is not None}
         for slug in sorted(linked):
@@ -403,13 +403,13 @@ def save_state(out_root: Path, state: dict) -> None:
     write_atomic(out_root / STATE_FILE, (json.dumps(state, sort_keys=True, separators=(",", ":")) + "\n").encode())
 
 
-def _system_font_parts(language: str) -> list[tuple[str, str]]:
+def _system_font_parts(language: str, root: Path) -> list[tuple[str, str]]:
     """The system fonts a language's script is drawn with (`load.script`): which file, which
     version, or missing. Installing or updating one renders and checks that language again."""
     from ..load.script import script_of, system_font
 
     parts = []
-    for font in script_of(language).fonts:
+    for font in script_of(language, root).fonts:
         if font.package:
             found = system_font(font.family)
             parts.append((f"system font {font.family}", f"{found}:{found.stat().st_mtime_ns}" if found else "missing"))

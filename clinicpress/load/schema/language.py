@@ -21,6 +21,13 @@ class LanguageRecord(Model):
     """Font family that covers the script (e.g. "Noto Sans Arabic"), used before the theme's
     fonts; it must be installed (see the README's set-up commands). Leave it out for Latin
     scripts the theme's fonts cover."""
+    font_files: dict[int, str] = Field(default_factory=dict)
+    """A font shipped with ClinicPress: its files in templates/handout/fonts/ by weight, e.g.
+    `{400: Vazirmatn-Regular.ttf, 700: Vazirmatn-Bold.ttf}` (SIL OFL, with its licence). Leave
+    out for a system font."""
+    font_package: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.+-]+$")
+    """For a system font: the Debian package that installs it (named in the error when it is
+    missing; scripts/setup.sh installs the shipped languages' packages)."""
     hyphenation: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(?:_[A-Z]{2})?$")
     """Pyphen dictionary for `hyphens: auto` (e.g. en_GB); leave out to use the one for the tag."""
     language_help: str | None = Field(default=None, min_length=10, max_length=300)

@@ -243,7 +243,7 @@ class DeckRenderer:
 
         for kind, index, sl in self._plan():
             builder_for(kind)(self, index, sl)
-        script = script_of(self.deck.language)
+        script = script_of(self.deck.language, self.root)
         if script.direction == "rtl":  # Arabic: every paragraph right to left, drawn in the script's font
             ad.set_right_to_left(self.prs, self.lang, script.fonts[0].family if script.fonts else DEFAULT_FONT)
 

@@ -66,7 +66,7 @@ def handout_context(
     dark = band_dark(practice, the_logo)
     if the_logo is not None:
         the_logo["band_uri"] = the_logo["dark_uri"] if dark and the_logo["dark_uri"] else the_logo["uri"]
-    css_vars = css_variables(practice.theme, dark, tuple(f.family for f in script_of(handout.language).fonts))
+    css_vars = css_variables(practice.theme, dark, tuple(f.family for f in script_of(handout.language, root).fonts))
 
     return {
         "handout": handout,
@@ -392,7 +392,7 @@ def script_font_faces(language: str, root: Path, url: Url) -> list[dict]:
     """Returns @font-face values for the bundled fonts of the language's script (system fonts need none)."""
     return [
         {"family": f.family, "uri": url(path), "weight": str(weight), "style": "normal"}
-        for f in script_of(language).fonts
+        for f in script_of(language, root).fonts
         for weight, name in f.files
         if (path := root / BUNDLED_DIR / name).is_file()
     ]
