@@ -131,6 +131,25 @@ def test_changing_one_practice_logo_rebuilds_only_that_practice(proj: Path):
     assert (stats["rendered"], stats["up_to_date"]) == (2, 2)
 
 
+def test_a_changed_help_line_prints_again(proj: Path):
+    """templates/help-lines.yml is printed in every handout's help box: editing it renders the
+    handouts again (it is part of their cache key), and the new sentence is in the PDF."""
+    out = proj / "output"
+    assert build(proj).returncode == 0
+    lines = proj / "templates" / "help-lines.yml"
+    text = lines.read_text(encoding="utf-8")
+    assert "Call Samaritans free on {number}, day or night." in text
+    lines.write_text(text.replace("Call Samaritans free on {number}, day or night.",
+                                  "Call Samaritans free on {number}, at any hour."), encoding="utf-8")
+    proc = build(proj)
+    assert proc.returncode == 0, proc.stderr
+    assert last_build(out)["rendered"] == 4
+    pdf = out / "thames-integrative-gi" / f"{A}.pdf"
+    printed = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                      check=True).stdout.split())
+    assert "116 123, at any hour." in printed
+
+
 def test_removed_handout_outputs_disappear_and_are_listed(proj: Path):
     out = proj / "output"
     assert build(proj).returncode == 0
