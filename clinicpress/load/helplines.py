@@ -41,7 +41,7 @@ class HelpLine(Model):
 
     def say(self, language: str) -> str:
         """The sentence in `language` with the number filled in."""
-        return self.text[language].replace("{number}", self.number)  # type: ignore[index]
+        return self.text[language].replace("{number}", self.number)
 
 
 class CountryLines(Model):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .base import CaseFolded, Language, Markdown, Model, Slug
+from .base import Language, Markdown, Model, Slug
 from .parts import Callout, Figure, GlossaryEntry, HumanReview, Icon, Reviewed, Table
 
 
