@@ -128,6 +128,34 @@ def test_arabic_phone_number_reads_left_to_right(built):
     assert "0186-555" not in text
 
 
+def test_arabic_phone_number_prints_left_to_right_wherever_it_appears(built):
+    """On the page: the area code just left of the rest, in the help box's "call us today"
+    heading as in the contact block and footer (bidi alone prints "0186-555 (559)")."""
+    pdf = built / f"{SLUG}.ar.pdf"
+    with pikepdf.open(pdf) as doc:
+        pages = len(doc.pages)
+    pairs = []
+    for page in range(1, pages + 1):
+        html = subprocess.run([require_tool("pdftotext"), "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        words = [(float(x0), float(y), float(x1), w) for x0, y, x1, w in
+                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', html)]
+        assert not [w for *_, w in words if "0186-555" in w], f"page {page}: the number's groups print swapped"
+        for x0, y, x1, w in words:
+            if not w.endswith("(559)"):
+                continue
+            for rx0, ry, rx1, rw in words:
+                if rw.startswith("555-0186") and abs(ry - y) < 2:
+                    assert not 0 <= x0 - rx1 < 6, f"page {page}: '(559)' prints right of '555-0186'"
+                    if 0 <= rx0 - x1 < 6:
+                        pairs.append(page)
+    help_page = next(p for p in range(1, pages + 1) if "إذا" in subprocess.run(
+        [require_tool("pdftotext"), "-f", str(p), "-l", str(p), str(pdf), "-"], capture_output=True, text=True,
+        check=True).stdout)
+    assert help_page in pairs  # the "call us today" heading
+    assert len(pairs) >= 3  # with the contact block and the footer
+
+
 def test_chinese_pdf_embeds_a_subset_cjk_font(built):
     pdf = built / f"{SLUG}.zh-Hans.pdf"
     fonts = subprocess.run([require_tool("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
