@@ -156,6 +156,29 @@ def test_arabic_phone_number_prints_left_to_right_wherever_it_appears(built):
     assert len(pairs) >= 3  # with the contact block and the footer
 
 
+def test_arabic_help_box_and_teach_back_read_from_the_right(built):
+    """Right to left, the first box of a row is on the right: "call us today" right of "tell us
+    at your next visit", teach-back right of "My notes" (the grids are mirrored)."""
+    pdf = built / f"{SLUG}.ar.pdf"
+    with pikepdf.open(pdf) as doc:
+        pages = len(doc.pages)
+
+    def x_of(word: str) -> float:
+        """The left edge of `word` (poppler may give Arabic letters in visual order, and the two
+        letters of a lam-alef ligature in logical order inside it)."""
+        def norm(text: str) -> str:
+            return text.strip(":").replace("ال", "لا")
+
+        for page in range(1, pages + 1):
+            for x0, _, w in _words(pdf, page):
+                if norm(w) in (norm(word), norm(word[::-1])):
+                    return x0
+        raise AssertionError(f"{word!r} is not printed")
+
+    assert x_of("اليوم") > x_of("زيارتك") + 100  # help_today, help_soon (templates/i18n/ar.yml)
+    assert x_of("بكلماتك") > x_of("ملاحظاتي") + 100  # teach_back, my_notes
+
+
 def test_chinese_pdf_embeds_a_subset_cjk_font(built):
     pdf = built / f"{SLUG}.zh-Hans.pdf"
     fonts = subprocess.run([require_tool("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
