@@ -526,6 +526,15 @@ def test_mixed_direction_text_without_an_isolate_is_named(proj: Path):
     isolated = body.replace("\u0635", "\u2068\u0635").replace("\u0621 ", "\u0621\u2069 ")
     edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=isolated))
     assert found(run(proj), HANDOUT, "language_id.mixed_direction") == []
+
+
+def test_a_citation_key_in_right_to_left_text_is_not_mixed_direction(proj: Path):
+    """`[@key]` prints as a reference number: an Arabic sentence that cites is not mixed."""
+    arabic = "\u064a\u0648\u062c\u062f \u0645\u0639\u0638\u0645 \u062c\u0647\u0627\u0632\u0643 \u0627\u0644\u0645\u0646\u0627\u0639\u064a"
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=f"{arabic} [@doe2020]."))
+    assert found(run(proj), HANDOUT, "language_id.mixed_direction") == []
+    edit(proj / HANDOUT_FILE, lambda d: d["sections"][0].update(body=f"{arabic} doe2020."))
+    assert [f.data["fragment"] for f in found(run(proj), HANDOUT, "language_id.mixed_direction")] == ["doe2020."]
 def _add_translation(proj: Path, language: str, **changes) -> tuple[Path, str]:
     """The Spanish fixture translation saved as another language's edition."""
     target = _add_spanish(proj)

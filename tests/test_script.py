@@ -128,6 +128,57 @@ def test_arabic_phone_number_reads_left_to_right(built):
     assert "0186-555" not in text
 
 
+def test_arabic_phone_number_prints_left_to_right_wherever_it_appears(built):
+    """On the page: the area code just left of the rest, in the help box's "call us today"
+    heading as in the contact block and footer (bidi alone prints "0186-555 (559)")."""
+    pdf = built / f"{SLUG}.ar.pdf"
+    with pikepdf.open(pdf) as doc:
+        pages = len(doc.pages)
+    pairs = []
+    for page in range(1, pages + 1):
+        html = subprocess.run([require_tool("pdftotext"), "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        words = [(float(x0), float(y), float(x1), w) for x0, y, x1, w in
+                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', html)]
+        assert not [w for *_, w in words if "0186-555" in w], f"page {page}: the number's groups print swapped"
+        for x0, y, x1, w in words:
+            if not w.endswith("(559)"):
+                continue
+            for rx0, ry, rx1, rw in words:
+                if rw.startswith("555-0186") and abs(ry - y) < 2:
+                    assert not 0 <= x0 - rx1 < 6, f"page {page}: '(559)' prints right of '555-0186'"
+                    if 0 <= rx0 - x1 < 6:
+                        pairs.append(page)
+    help_page = next(p for p in range(1, pages + 1) if "إذا" in subprocess.run(
+        [require_tool("pdftotext"), "-f", str(p), "-l", str(p), str(pdf), "-"], capture_output=True, text=True,
+        check=True).stdout)
+    assert help_page in pairs  # the "call us today" heading
+    assert len(pairs) >= 3  # with the contact block and the footer
+
+
+def test_arabic_help_box_and_teach_back_read_from_the_right(built):
+    """Right to left, the first box of a row is on the right: "call us today" right of "tell us
+    at your next visit", teach-back right of "My notes" (the grids are mirrored)."""
+    pdf = built / f"{SLUG}.ar.pdf"
+    with pikepdf.open(pdf) as doc:
+        pages = len(doc.pages)
+
+    def x_of(word: str) -> float:
+        """The left edge of `word` (poppler may give Arabic letters in visual order, and the two
+        letters of a lam-alef ligature in logical order inside it)."""
+        def norm(text: str) -> str:
+            return text.strip(":").replace("ال", "لا")
+
+        for page in range(1, pages + 1):
+            for x0, _, w in _words(pdf, page):
+                if norm(w) in (norm(word), norm(word[::-1])):
+                    return x0
+        raise AssertionError(f"{word!r} is not printed")
+
+    assert x_of("اليوم") > x_of("زيارتك") + 100  # help_today, help_soon (templates/i18n/ar.yml)
+    assert x_of("بكلماتك") > x_of("ملاحظاتي") + 100  # teach_back, my_notes
+
+
 def test_chinese_pdf_embeds_a_subset_cjk_font(built):
     pdf = built / f"{SLUG}.zh-Hans.pdf"
     fonts = subprocess.run([require_tool("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
@@ -179,6 +230,12 @@ def test_missing_script_font_is_an_error_not_boxes(tmp_path):
     assert [(f["data"]["missing"], f["line"], f["field"]) for f in missing] == [
         (["U+05D9", "U+05E9"], 14, "main_message")]  # Hebrew: in no font of an Arabic handout
 
+    # Valle's Arabic language-help tagline needs the font in every handout: without it, only the
+    # Arabic editions need it
+    yml = proj / "practices" / PRACTICE / "practice.yml"
+    text = yml.read_text(encoding="utf-8")
+    taglines = next(line for line in text.splitlines() if line.startswith("language_help:"))
+    yml.write_text(text.replace(taglines, taglines.replace(" ar,", "")), encoding="utf-8")
     for font in (proj / "templates" / "handout" / "fonts").glob("Vazirmatn-*.ttf"):
         font.unlink()
     proc = run_build("build", "--only", SLUG, "--format", "pdf", cwd=proj)

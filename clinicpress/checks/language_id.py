@@ -12,6 +12,7 @@ when the checks run: a build whose content did not change reuses the cached find
 Mixed direction: a paragraph that mixes left-to-right letters (Latin, Chinese...) with
 right-to-left ones (Arabic, Hebrew) and no Unicode isolate around the fragment is laid out by
 the bidi rules alone: numbers, punctuation and the words next to the fragment can swap places.
+Citation keys (`[@key]`) are left out: they print as reference numbers.
 
 Check ids: `language_id.mismatch` (warning), `language_id.mixed_direction` (warning).
 """
@@ -77,12 +78,14 @@ def check(src, ctx) -> list[Finding]:
 
 def _mixed(src, ctx) -> list[Finding]:
     from ..load.project import walk_text
+    from ..render.templating import strip_citations
 
     out = []
     for loc, text in walk_text(src.model):
         if any(part in SKIPPED for part in loc if isinstance(part, str)):
             continue
-        fragment = mixed_direction(text)
+        # `[@key]` prints as a reference number, not as the Latin key: only the printed text counts
+        fragment = mixed_direction(strip_citations(text))
         if fragment:
             out.append(
                 ctx.at(

@@ -82,7 +82,7 @@ def handout_context(
         **_translation_note(handout, root, practice, t),
         "numbering": Numbering(bib),
         **_review_and_emergency(handout, practice, t, signoff),
-        "help_levels": help_levels(handout, practice, t),
+        "help_levels": help_levels(handout, practice, t, direction),
         **qr_context(practice, t),
         "paper": paper,
         "columns": columns,
@@ -142,7 +142,7 @@ def required_passages(ctx: dict) -> list[Passage]:
         Passage("disclaimer", ctx["t"].disclaimer or ""),
         Passage("emergency line", ctx["emergency_line"]),
         Passage("review line", ctx["reviewed_line"]),
-        *(Passage(f"help level '{level['key']}'", level["heading"]) for level in ctx["help_levels"]),
+        *(Passage(f"help level '{level['key']}'", level["text"]) for level in ctx["help_levels"]),
         *(Passage("help line", line) for level in ctx["help_levels"] for line in level["lines"]),
     ]
     if info.notices is not None:  # the language-help notice where the practice has one
@@ -176,25 +176,34 @@ def _review_and_emergency(handout: schema.Handout, practice: PracticeContext, t,
     }
 
 
-def help_levels(handout: schema.Handout, practice: PracticeContext, t) -> list[dict]:
+def help_levels(handout: schema.Handout, practice: PracticeContext, t, direction: str = "ltr") -> list[dict]:
     """ "When to get help" as three ordered levels: call the emergency number now (with the
     country's crisis lines), call the care team today (with any urgent-advice line), and tell
-    the care team at the next call or visit. Each level: its key, heading, signs and lines."""
+    the care team at the next call or visit. Each level: its key, heading (as printed: in
+    right-to-left text the phone number is isolated left to right), text (the heading's plain
+    text), signs and lines."""
     lines, language, gh = practice.lines, handout.language, handout.get_help
+    today = today_text = t.fmt("help_today", phone=practice.info.phone)
+    if direction == "rtl":
+        # "(559) 555-0186" would read "0186-555 (559)": fill in a mark, escape, then the number
+        filled = escape(t.fmt("help_today", phone="\x00"))
+        today = filled.replace("\x00", Markup('<bdi dir="ltr">{}</bdi>').format(practice.info.phone))
     return [
         {
             "key": "now",
             "heading": t.fmt("help_now", number=lines.emergency),
+            "text": t.fmt("help_now", number=lines.emergency),
             "signs": gh.emergency,
             "lines": [line.say(language) for line in lines.crisis],
         },
         {
             "key": "today",
-            "heading": t.fmt("help_today", phone=practice.info.phone),
+            "heading": today,
+            "text": today_text,
             "signs": gh.today,
             "lines": [line.say(language) for line in lines.urgent],
         },
-        {"key": "soon", "heading": t.help_soon, "signs": gh.soon, "lines": []},
+        {"key": "soon", "heading": t.help_soon, "text": t.help_soon, "signs": gh.soon, "lines": []},
     ]
 
 
