@@ -186,16 +186,24 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
         if job.variant.large_print:  # issue 20: in large print nothing is under 14 pt, small print included
             smallest = _smallest_text(pdf)
             assert smallest[0] >= 13.95, f"{job.key}: {smallest[0]:.1f} pt text: {smallest[1]!r}"
-            # ...and "When to get help" is never split: its heading, its three levels and the
-            # country's crisis lines share a page
+            # ...and "When to get help" continues on the next page only between its levels: the
+            # heading opens the call-now level, and each level's heading, signs and lines share a page
             t = messages(project.root, job.source.language, job.practice.templates_dir)
             pages = page_texts(pdf)
-            heading = next(i for i, text in enumerate(pages) if t.get_help in text)
-            lines = job.practice.lines
-            box = [t.fmt("help_now", number=lines.emergency), t.fmt("help_today", phone=job.practice.info.phone),
-                   t.help_soon, *(line.say(job.source.language) for line in (*lines.crisis, *lines.urgent))]
-            for part in box:
-                assert contains_passage(pages[heading], part), f"{job.key}: the help box is split: {part!r}"
+            page = next(i for i, text in enumerate(pages) if t.get_help in text)
+            lines, gh = job.practice.lines, job.source.model.get_help
+            levels = [
+                (t.fmt("help_now", number=lines.emergency), [*gh.emergency, *(x.say(job.source.language) for x in lines.crisis)]),
+                (t.fmt("help_today", phone=job.practice.info.phone), [*gh.today, *(x.say(job.source.language) for x in lines.urgent)]),
+                (t.help_soon, list(gh.soon)),
+            ]
+            for n, (level_heading, parts) in enumerate(levels):
+                at = next((i for i in range(page, len(pages)) if contains_passage(pages[i], level_heading)), None)
+                assert at is not None and (n > 0 or at == page), f"{job.key}: help level {n + 1} is not where it belongs"
+                for part in parts:
+                    assert contains_passage(pages[at], re.sub(r"\s*\[@[^\]]+\]", "", part)), (
+                        f"{job.key}: help level {n + 1} is split from {part!r}")
+                page = at
     editions = {"en", "es"} | ({"ar", "zh-Hans"} if slug in ("gut-and-immune-system", "diet-gluten-and-the-aip-diet")
                                else set())
     assert {(lang, name) for _, lang, name, _, _ in printed} == {
