@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,22 @@ def _smallest_text(pdf: bytes) -> tuple[float, str]:
 ENGLISH_SLUGS = sorted(p.stem for p in (ROOT / "content" / "handouts").glob("*.yml"))
 
 
+def _on_page(page: str, passage: str) -> bool:
+    """Whether a page holds `passage`. Right-to-left text is compared by its words that PDF
+    readers extract faithfully: not those with vowel marks or the lam-alef ligature, which
+    pdfium and poppler give out of order (see tests/test_script.py)."""
+    from clinicpress.render.handout.pdf import contains_passage
+
+    if contains_passage(page, passage):
+        return True
+    words = [w.strip(".,،:؟!") for w in passage.split()
+             if any(unicodedata.bidirectional(c) in ("R", "AL") for c in w)
+             and not any(unicodedata.category(c) == "Mn" for c in w) and "\u0644\u0627" not in w
+             and "\u0644\u0623" not in w and "\u0644\u0625" not in w]
+    flat = " ".join(page.split())
+    return bool(words) and all(w in flat for w in words)
+
+
 @pytest.mark.parametrize("slug", ENGLISH_SLUGS)
 def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tmp_path):
     """Issue 3: one to two pages (large print: three sheets), in every shipped practice's paper,
@@ -198,11 +215,11 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
                 (t.help_soon, list(gh.soon)),
             ]
             for n, (level_heading, parts) in enumerate(levels):
-                at = next((i for i in range(page, len(pages)) if contains_passage(pages[i], level_heading)), None)
-                assert at is not None and (n > 0 or at == page), f"{job.key}: help level {n + 1} is not where it belongs"
-                for part in parts:
-                    assert contains_passage(pages[at], re.sub(r"\s*\[@[^\]]+\]", "", part)), (
-                        f"{job.key}: help level {n + 1} is split from {part!r}")
+                bare = [re.sub(r"\s*\[@[^\]]+\]", "", part) for part in parts]
+                at = next((i for i in range(page, len(pages))
+                           if _on_page(pages[i], level_heading) and all(_on_page(pages[i], b) for b in bare)), None)
+                assert at is not None and (n > 0 or at == page), (
+                    f"{job.key}: help level {n + 1} is split from its heading or out of order")
                 page = at
     editions = {"en", "es"} | ({"ar", "zh-Hans"} if slug in ("gut-and-immune-system", "diet-gluten-and-the-aip-diet")
                                else set())
