@@ -192,7 +192,6 @@ def test_every_handout_fits_its_page_budget_for_every_practice(project, slug, tm
     from clinicpress.jobs.run import run_job
     from clinicpress.load.i18n import messages
     from clinicpress.render.handout import VARIANTS
-    from clinicpress.render.handout.pdf import contains_passage
 
     printed = []
     for job in plan(project, only=[slug], formats={"pdf"}):  # the jobs `python build.py` runs

@@ -22,18 +22,6 @@ from ..errors import Finding, rel
 REPORT_VERSION = 1
 """Version of the report.json shape; raised only when a field is removed or changes meaning."""
 
-SCORE_KEYS = (
-    "words",
-    "sentences",
-    "fkgl",
-    "smog",
-    "smog_low_confidence",
-    "inflesz",
-    "fernandez_huerta",
-    "sentence_length",
-    "pemat_understandability",
-    "pemat_actionability",
-)
 SECTION_SCORE_KEYS = (
     "words",
     "sentences",
@@ -44,6 +32,7 @@ SECTION_SCORE_KEYS = (
     "fernandez_huerta",
     "sentence_length",
 )
+SCORE_KEYS = (*SECTION_SCORE_KEYS, "pemat_understandability", "pemat_actionability")
 
 
 def _status(items: list[Finding], strict: bool) -> str:
