@@ -128,6 +128,8 @@ country: US
 # clinician of the practice approves its text (`python build.py review --practice {slug}`, then
 # `python build.py approve --practice {slug} ITEM --by "Name, credentials"`); approvals.yml
 # records who approved what, and the handout prints their name.
+# emergency_number: no longer used. The emergency and crisis numbers come from `country`
+# (templates/help-lines.yml).
 
 # Languages the language-help notice must reach (optional, up to 15; US Section 1557: the top 15
 # of your state). Each prints a one-line tagline in its own language and script.

@@ -67,7 +67,7 @@ def test_every_problem_in_a_file_is_reported_in_our_words_with_a_hint(tmp_path):
         ("  date: 2026-12-07", "  date: 2026-13-40"),  # an impossible date
         ("title: Your Gut and Your Immune System", "titel: Your Gut and Your Immune System"),
         (
-            "  - Keep taking your medicines as prescribed. Do not stop or change them on your own.",
+            "  - Never stop a medicine on your own.",
             "  - Tip: start slowly",
         ),  # an unquoted colon in a list item
         ("summary: >-\n", "summary:\n  - one\n  - two\nold_summary: >-\n"),  # a list where text is expected
@@ -129,7 +129,7 @@ def test_a_readability_failure_quotes_the_hardest_sentences_with_their_grade(tmp
         "regimens and socioeconomic circumstances."
     )
     text = path.read_text(encoding="utf-8")
-    old = "People differ in their illness, health, medicines and daily life."
+    old = "A good evaluation looks at you as a whole person."
     assert old in text
     path.write_text(text.replace(old, hard), encoding="utf-8")
     proc = run_build("check", "--root", str(proj))

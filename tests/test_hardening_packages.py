@@ -718,7 +718,7 @@ def test_required_passage_templated_away_is_an_error(case: Case, kind):
 
 @pytest.mark.parametrize("css, passage", [(".disclaimer { display: none }", "disclaimer"),
                                           (".notices { visibility: hidden }", "language-help notice"),
-                                          ('.disclaimer p:first-child { display: none }', "disclaimer")])
+                                          ('.disclaimer > p:first-of-type { display: none }', "disclaimer")])
 def test_required_passage_hidden_by_css_is_an_error(case: Case, css, passage):
     case.write(CSS_OVERRIDE, case.read("templates/handout/handout.css") + "\n" + css + "\n")
     printed_refused(case, HANDOUT_YML, f"has no {passage}", CSS_OVERRIDE)

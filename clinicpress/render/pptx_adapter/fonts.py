@@ -73,7 +73,9 @@ def font_data(path: Path) -> bytes:
         return data
     from fontTools.ttLib import TTFont
 
-    font = TTFont(io.BytesIO(data))
+    # recalcTimestamp=False: saving would stamp head.modified with the time of the build, so the
+    # same WOFF would embed as different bytes from one second to the next
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False)
     font.flavor = None
     out = io.BytesIO()
     font.save(out, reorderTables=False)
