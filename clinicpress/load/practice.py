@@ -224,32 +224,31 @@ def load_practice(folder: Path, project_root: Path) -> PracticeContext:
     if info is not None:
         problems.extend(_taglines_missing(info, positions, rel(practice_yml, project_root), project_root))
         warnings.extend(untranslated(info, positions, rel(practice_yml, project_root)))
-    if info is not None and info.reviewer is not None:
-        warnings.append(
-            Problem(
-                rel(practice_yml, project_root),
-                positions.get(("reviewer",), (None, None))[0],
-                None,
-                "reviewer",
-                "reviewer is no longer printed: a handout names only the clinician who approved its exact text",
-                hint=f"delete the line; a clinician approves each handout with "
-                f'`python build.py approve --practice {slug} ITEM --by "Name, credentials"`',
-                severity="warning",
+    retired = {  # fields a practice.yml may still hold that are no longer read: (message, hint)
+        "reviewer": (
+            "reviewer is no longer printed: a handout names only the clinician who approved its exact text",
+            f"delete the line; a clinician approves each handout with "
+            f'`python build.py approve --practice {slug} ITEM --by "Name, credentials"`',
+        ),
+        "emergency_number": (
+            "emergency_number is no longer read: the emergency and crisis numbers come from the "
+            "practice's country in templates/help-lines.yml",
+            "delete the line; check that `country` is right",
+        ),
+    }
+    for name, (message, hint) in retired.items():
+        if info is not None and getattr(info, name) is not None:
+            warnings.append(
+                Problem(
+                    rel(practice_yml, project_root),
+                    positions.get((name,), (None, None))[0],
+                    None,
+                    name,
+                    message,
+                    hint=hint,
+                    severity="warning",
+                )
             )
-        )
-    if info is not None and info.emergency_number is not None:
-        warnings.append(
-            Problem(
-                rel(practice_yml, project_root),
-                positions.get(("emergency_number",), (None, None))[0],
-                None,
-                "emergency_number",
-                "emergency_number is no longer read: the emergency and crisis numbers come from the "
-                "practice's country in templates/help-lines.yml",
-                hint="delete the line; check that `country` is right",
-                severity="warning",
-            )
-        )
     help_lines = None
     if info is not None:
         try:
