@@ -55,6 +55,9 @@ VARIANTS = {
     "screen rules": _without(r"@media screen \{.*?\n\}\n@media screen and \(max-width: 40rem\) \{.*?\n\}\n"),
     "references section": _without(r'<section class="references".*?</section>'),
     "glossary section": _without(r'<section class="glossary".*?</section>'),
+    "language-help taglines": _without(r'<div class="language-help">.*?</div>'),
+    "language-help columns": lambda h: h.replace(".language-help { columns: 4;", ".language-help { columns: auto;"),
+    "tagline CJK": _without(r'<p lang="(?:zh|ja|ko)[^"]*" dir="ltr">.*?</p>'),
 }
 
 

@@ -286,6 +286,44 @@ def test_each_tagline_prints_in_its_language_with_its_own_lang_and_fonts(valle: 
     assert "es-US" not in es and "zh-Hans-US" in es and "en-US" in es
 
 
+def test_taglines_in_installed_fonts_print_from_small_cuts_of_them(valle: Path):
+    """A Chinese, Japanese or Korean tagline is drawn from a cut of the installed Noto Sans CJK face
+    holding just its characters (not the 19 MB face, which cost a worker ~40 MiB each): the cut
+    is the same bytes every time, holds every character of the line, and the HTML copy names the
+    installed font after it (a browser cannot load the cut)."""
+    import io
+    import re
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    from clinicpress.load.script import system_font
+    from clinicpress.render.handout.fetcher import _GENERATED
+    from clinicpress.render.handout.subset import tagline_face
+
+    with pikepdf.open(valle / "gut-and-immune-system.pdf") as doc:
+        cut = {}
+        for page in doc.pages:
+            for font in page.Resources.Font.values():
+                name = str(font.BaseFont)
+                if m := re.fullmatch(r"/[A-Z]{6}\+Noto-Sans-CJK-(SC|JP|KR)-[0-9a-f]{12}", name):
+                    descriptor = font.DescendantFonts[0].FontDescriptor
+                    cut[m.group(1)] = len(descriptor.FontFile3.read_bytes())
+    assert set(cut) == {"SC", "JP", "KR"}, cut
+    assert max(cut.values()) < 40_000, cut
+    html = (valle / "gut-and-immune-system.html").read_text(encoding="utf-8")
+    assert re.search(r'\.language-help \[lang="ko-US"\] \{ font-family: [^;]*"Noto Sans CJK KR [0-9a-f]{12}", "Noto Sans CJK KR"; \}', html)
+
+    line = i18n.language(ROOT, "ko").language_help.replace("{phone}", "(559) 555-0186")
+    family, url = tagline_face("Noto Sans CJK KR", line)
+    assert tagline_face("Noto Sans CJK KR", line) == (family, url)
+    data = _GENERATED[url]
+    face = TTFont(io.BytesIO(data))
+    assert {ord(ch) for ch in line} <= set(face.getBestCmap())
+    assert face["name"].getBestFamilyName() == "Noto Sans CJK KR"
+    assert len(data) * 500 < system_font("Noto Sans CJK KR").stat().st_size
+
+
 def test_an_arabic_tagline_keeps_the_phone_number_left_to_right(valle: Path):
     """In right-to-left text "(559) 555-0186" must not come out as "0186-555 (559)"."""
     import re

@@ -23,6 +23,7 @@ from ...load.spelling import spelling_for
 from ..pictures import svg_markup
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
+from .subset import tagline_face
 from .variants import MIN_BODY_PT, Variant, page_setup
 
 Url = Callable[[Path], str]
@@ -66,6 +67,7 @@ def handout_context(
     dark = band_dark(practice, the_logo)
     if the_logo is not None:
         the_logo["band_uri"] = the_logo["dark_uri"] if dark and the_logo["dark_uri"] else the_logo["uri"]
+    taglines = language_help(practice, handout.language, root)
     css_vars = css_variables(practice.theme, dark, tuple(f.family for f in script_of(handout.language, root).fonts))
 
     return {
@@ -93,7 +95,7 @@ def handout_context(
         "css_vars": css_vars,
         "css_str": css_str,
         "notices": notices(practice, handout.language),
-        **language_help(practice, handout.language, root),
+        **taglines,
         "section_groups": section_groups(handout.sections),
         "box_columns": _box_columns(handout, practice, t, paper, reverse=direction == "rtl"),
         "notes_lines": 2,
@@ -101,7 +103,8 @@ def handout_context(
         **picture_context(pictures or load_pictures(root)[0], practice, handout.language, str(css_vars["c-picture"])),
         "font_faces": font_faces(practice, url)
         + script_font_faces(handout.language, root, url)
-        + bundled_faces(_tagline_fonts(practice, handout.language, root), root, url),
+        + bundled_faces(_tagline_fonts(practice, handout.language, root), root, url)
+        + taglines["language_help_faces"],
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
     }
 
@@ -264,25 +267,38 @@ def _tagline_fonts(practice: PracticeContext, language: str, root: Path) -> list
 def language_help(practice: PracticeContext, language: str, root: Path) -> dict:
     """The language-help taglines (`language_help` in practice.yml): each in its own language,
     script and direction, with the font its language record names, the practice's phone number
-    isolated left to right; `language_help_draft` while any is not yet reviewed by a translator."""
+    isolated left to right; `language_help_draft` while any is not yet reviewed by a translator.
+
+    An installed font (not one shipped in templates/handout/fonts/, small already) is drawn from
+    a cut of its face holding just the characters of the lines that use it (`subset.py`), named
+    before it: `language_help_faces` are those cuts' @font-face values."""
     info = practice.info
+    records = [(tag, lang_record(root, tag)) for tag in _tagline_languages(practice, language)]
+    plain: dict[str, str] = {}
+    for _, record in records:
+        if record.font and not record.font_files:
+            plain[record.font] = plain.get(record.font, "") + (record.language_help or "").replace(
+                "{phone}", info.phone
+            )
+    cuts = {font: cut for font, chars in plain.items() if (cut := tagline_face(font, chars))}
     out = []
-    for tag in _tagline_languages(practice, language):
-        record = lang_record(root, tag)
+    for tag, record in records:
         before, _, after = (record.language_help or "").partition("{phone}")
         # isolated left to right: in Arabic text "(559) 555-0186" would read "0186-555 (559)"
         phone = Markup('<bdi dir="ltr">{}</bdi>').format(info.phone) if _ else Markup("")
-        text = escape(before) + phone + escape(after)
+        cut = cuts.get(record.font or "")
         out.append(
             {
-                "text": text,
+                "text": escape(before) + phone + escape(after),
                 "lang": html_lang(tag, info.country),
                 "dir": record.direction,
                 "font": record.font,
+                "families": [f for f in (cut and cut[0], record.font) if f],
                 "draft": not record.language_help_reviewed,
             }
         )
-    return {"language_help": out, "language_help_draft": any(h["draft"] for h in out)}
+    faces = [{"family": family, "uri": uri, "weight": "normal", "style": "normal"} for family, uri in cuts.values()]
+    return {"language_help": out, "language_help_draft": any(h["draft"] for h in out), "language_help_faces": faces}
 
 
 def _translation_note(handout: schema.Handout, root: Path, practice: PracticeContext, t) -> dict:

@@ -7,9 +7,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+GENERATED_SCHEME = "clinicpress-subset"
+_GENERATED: dict[str, bytes] = {}
+"""Files the renderer made itself, in memory (a tagline's cut font, `subset.py`), by URL."""
+
+
+def serve_generated(name: str, data: bytes) -> str:
+    """Keeps `data` for this process's renders and returns the URL the fetcher serves it under."""
+    url = f"{GENERATED_SCHEME}:{name}"
+    _GENERATED[url] = data
+    return url
+
 
 class SafeFetcher:
     """URL fetcher that reads only files under the allowed roots; no network, no data: URLs.
+    The one other thing it serves is what the renderer itself made in memory (`serve_generated`).
 
     `sources` are the template folders (the practice's, then the defaults) whose files can ask
     for a resource; `origin()` finds the file and line that asked for the first refused one."""
@@ -29,6 +41,8 @@ class SafeFetcher:
     def fetch(self, url: str, headers=None):
         urls = self._urls
         parsed = urlparse(url)
+        if url in _GENERATED:
+            return urls.URLFetcherResponse(url, body=_GENERATED[url], headers={})
         if parsed.scheme != "file":
             return self._refuse(url, f"scheme {parsed.scheme or '(none)'}: is not allowed")
         path = Path(unquote(parsed.path))
