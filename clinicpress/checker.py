@@ -103,7 +103,7 @@ def check(settings: BuildSettings, reporter: Reporter) -> int:
         reporter.findings(why)
     if settings.strict and project.warnings:
         return 1
-    counts = {"error": 0, "warning": 0}
+    counts = {"error": 0, "warning": len(project.warnings)}  # the loading warnings printed above count too
     for fs in findings.values():
         for f in fs:
             if f.severity in counts:

@@ -184,3 +184,23 @@ def test_init_makes_a_project_of_ones_own_that_builds_at_once(tmp_path):
     again = run_build("init", str(target))
     assert again.returncode == 1 and "nothing was changed" in again.stdout + again.stderr
     assert sorted(p.relative_to(target) for p in target.rglob("*")) == before
+
+
+def test_fields_practice_yml_no_longer_reads_are_warnings_at_their_line_with_a_hint(tmp_path):
+    """An older practice.yml may still hold `reviewer` and `emergency_number`: each is named at its
+    own line as not read any more, with what to do; the check passes, and fails with --strict."""
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    yml = proj / "practices" / "summit-rheumatology" / "practice.yml"
+    lines = yml.read_text(encoding="utf-8").splitlines()
+    yml.write_text("\n".join([*lines, "reviewer: Dr Old Name", "emergency_number: '911'", ""]), encoding="utf-8")
+    where = "practices/summit-rheumatology/practice.yml"
+    proc = run_build("check", "--root", str(proj), "--practice", "summit-rheumatology")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert f"{where}:{len(lines) + 1}: warning: reviewer: reviewer is no longer printed" in out, out
+    assert f"{where}:{len(lines) + 2}: warning: emergency_number: emergency_number is no longer read" in out, out
+    assert "0 error(s), 2 warning(s)" in out, out  # the summary counts them
+    assert "build.py approve --practice summit-rheumatology" in out and "check that `country` is right" in out
+    assert "Traceback" not in out
+    strict = run_build("check", "--strict", "--root", str(proj), "--practice", "summit-rheumatology")
+    assert strict.returncode != 0, strict.stdout + strict.stderr

@@ -15,11 +15,11 @@ Check ids: `glyphs.missing` (warning), `glyphs.font_missing` (error).
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from pathlib import Path
 
 from ..errors import Finding, dotted, rel
+from ..load.fontfile import unicodes
 from ..load.script import font_files, is_complete, script_of
 
 BUNDLED_FONTS = "templates/handout/fonts"
@@ -29,25 +29,6 @@ MAX_LISTED = 20
 
 # Characters that are never drawn as glyphs of their own.
 _SKIP_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
-
-
-@functools.lru_cache(maxsize=64)
-def _cmap(path: str, mtime_ns: int) -> frozenset[int]:
-    from fontTools.ttLib import TTCollection, TTFont
-
-    try:
-        if path.lower().endswith((".ttc", ".otc")):  # a collection (Noto Sans CJK): every face
-            with TTCollection(path, lazy=True) as collection:
-                return frozenset().union(*(font.getBestCmap() or {} for font in collection.fonts))
-        with TTFont(path, lazy=True) as font:
-            return frozenset(font.getBestCmap() or {})
-    except Exception:  # a broken font covers nothing (project loading reports it)
-        return frozenset()
-
-
-def cmap_of(path: Path) -> frozenset[int]:
-    """Returns the code points a font file maps to glyphs (cached per file version)."""
-    return _cmap(str(path), path.stat().st_mtime_ns)
 
 
 def fonts_for(practice, root: Path, language: str = "en") -> list[tuple[str, Path]]:
@@ -72,7 +53,7 @@ def missing_glyphs(src, practice, root: Path) -> tuple[list[str], tuple | None]:
 
     covered: set[int] = set()
     for _, path in fonts_for(practice, root, src.language):
-        covered |= cmap_of(path)
+        covered |= unicodes(path)
     missing: list[str] = []
     first_loc = None
     for loc, text in walk_text(src.model):

@@ -11,11 +11,11 @@ Check id: `language_help.font` (error).
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from ..errors import Finding
-from .glyphs import _needs_glyph, cmap_of, fonts_for
+from ..load.fontfile import unicodes
+from .glyphs import _needs_glyph, fonts_for
 
 
 def font_files(record, root: Path) -> list[Path]:
@@ -30,27 +30,12 @@ def font_files(record, root: Path) -> list[Path]:
 
 
 def _covered(paths: list[Path], family: str = "") -> set[int]:
+    """The characters the files draw (of a collection, the face named `family`: Noto Sans CJK holds
+    a face per region, SC, JP, KR...)."""
     covered: set[int] = set()
     for path in paths:
-        if path.suffix.lower() in (".ttc", ".otc"):
-            covered |= _collection_cmap(str(path), path.stat().st_mtime_ns, family)
-        else:
-            covered |= cmap_of(path)
+        covered |= unicodes(path, family or None)
     return covered
-
-
-@functools.lru_cache(maxsize=16)
-def _collection_cmap(path: str, mtime_ns: int, family: str) -> frozenset[int]:
-    """The characters of the face named `family` in a collection (Noto Sans CJK holds a face per
-    region: SC, JP, KR...; reading every face's map took 1.8 s, one takes 0.1 s)."""
-    from fontTools.ttLib import TTCollection
-
-    try:
-        with TTCollection(path, lazy=True) as collection:
-            faces = [f for f in collection.fonts if f["name"].getBestFamilyName() == family] or collection.fonts[:1]
-            return frozenset(faces[0].getBestCmap() or {})
-    except Exception:  # a broken collection covers nothing
-        return frozenset()
 
 
 def check_practice(slug: str, practice, ctx) -> list[Finding]:
