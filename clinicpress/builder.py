@@ -108,6 +108,10 @@ def build(settings: BuildSettings, reporter: Reporter) -> int:
     if not settings.no_cache and _up_to_date(state, fingerprint, hashes, settings):
         return _report_up_to_date(state, manifest, settings, reporter, started, hashes)
 
+    if workers > 1 and settings.scheduler in (None, "local"):
+        from .jobs.pool import prestart
+
+        prestart()  # warms the fork server while this process loads, validates and plans
     project = load(settings, reporter)
     plan = _plan(project, settings, state, manifest, hashes, reporter)
     renderer = _renderer(project, plan, settings, workers, fingerprint)

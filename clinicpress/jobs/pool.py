@@ -157,6 +157,16 @@ def _context():
     return mp.get_context("spawn")
 
 
+def prestart() -> None:
+    """Starts the fork server now, so it imports WeasyPrint (about half a second) on the other
+    core while this process loads and plans; the pool's workers then fork from a warm server.
+    Only a start: where nothing turns out to need rendering, the idle server ends with the build."""
+    import multiprocessing.forkserver
+
+    if _context().get_start_method() == "forkserver":
+        multiprocessing.forkserver.ensure_running()
+
+
 class Renderer:
     """Renders tasks serially in this process (one worker) or in a warm process pool.
 

@@ -1,4 +1,5 @@
-"""Reading font files with HarfBuzz: which characters a face maps, and a face cut to some characters.
+"""Font files: which installed file fontconfig draws a family from, which characters a face maps
+(HarfBuzz), and a face cut to some characters (HarfBuzz's subsetter).
 
 HarfBuzz is the library WeasyPrint shapes text and subsets the PDF's fonts with, so it is
 always there. It maps the file and reads only the tables it needs; fontTools, which parses
@@ -6,6 +7,10 @@ tables into Python objects, took 1.4 s to list the characters of the ten faces o
 CJK (the glyph check of every Chinese handout) and 45 MiB to cut one face to a tagline. Here
 both take milliseconds. Without HarfBuzz's subset library (very old systems), `unicodes`
 falls back to fontTools and `cut` answers None (the font is then used whole).
+
+Fontconfig is asked directly too (the same library and configuration WeasyPrint's Pango draws
+with), not through WeasyPrint's bindings: importing WeasyPrint for them cost every build's main
+process 0.44 s, before anything was rendered.
 """
 
 from __future__ import annotations
@@ -45,25 +50,90 @@ _LIBS = {
 }
 COLLECTIONS = (".ttc", ".otc")
 
+_FC_CDEF = """
+typedef int FcBool;
+typedef struct _FcConfig FcConfig;
+typedef struct _FcPattern FcPattern;
+typedef unsigned char FcChar8;
+typedef enum { FcResultMatch, FcResultNoMatch, FcResultTypeMismatch, FcResultNoId, FcResultOutOfMemory } FcResult;
+typedef enum { FcMatchPattern, FcMatchFont, FcMatchScan } FcMatchKind;
+FcConfig *FcInitLoadConfigAndFonts (void);
+void FcConfigDestroy (FcConfig *config);
+void FcDefaultSubstitute (FcPattern *pattern);
+FcBool FcConfigSubstitute (FcConfig *config, FcPattern *p, FcMatchKind kind);
+FcPattern *FcPatternCreate (void);
+void FcPatternDestroy (FcPattern *p);
+FcBool FcPatternAddString (FcPattern *p, const char *object, const FcChar8 *s);
+FcResult FcPatternGetString (FcPattern *p, const char *object, int n, FcChar8 **s);
+FcPattern *FcFontMatch (FcConfig *config, FcPattern *p, FcResult *result);
+"""
+_FC_LIBS = ("libfontconfig.so.1", "libfontconfig.1.dylib", "libfontconfig-1.dll", "fontconfig")
+
+
+def _dlopen(cdef: str, names: tuple[str, ...]):
+    import cffi
+
+    ffi = cffi.FFI()
+    ffi.cdef(cdef)
+    for name in names:
+        try:
+            return ffi, ffi.dlopen(name)
+        except OSError:
+            continue
+    return None
+
+
+@functools.cache
+def _fontconfig():
+    return _dlopen(_FC_CDEF, _FC_LIBS)
+
+
+def installed_file(family: str) -> Path | None:
+    """The file fontconfig draws `family` from, or None when no installed font has that family
+    (fontconfig always answers with some font: a fallback of another family is no match)."""
+    found = _fontconfig()
+    if found is None:
+        return None
+    ffi, fc = found
+    config = fc.FcInitLoadConfigAndFonts()
+    pattern = fc.FcPatternCreate()
+    try:
+        fc.FcPatternAddString(pattern, b"family", family.encode())
+        fc.FcConfigSubstitute(config, pattern, fc.FcMatchPattern)
+        fc.FcDefaultSubstitute(pattern)
+        result = ffi.new("FcResult *")
+        match = fc.FcFontMatch(config, pattern, result)
+        if match == ffi.NULL:
+            return None
+        try:
+            value = ffi.new("FcChar8 **")
+            if fc.FcPatternGetString(match, b"family", 0, value) != 0:
+                return None
+            if ffi.string(value[0]).decode().casefold() != family.casefold():
+                return None
+            if fc.FcPatternGetString(match, b"file", 0, value) != 0:
+                return None
+            return Path(ffi.string(value[0]).decode())
+        finally:
+            fc.FcPatternDestroy(match)
+    finally:
+        fc.FcPatternDestroy(pattern)
+        fc.FcConfigDestroy(config)
+
 
 @functools.cache
 def _harfbuzz():
     """(ffi, HarfBuzz, its subsetter), or None when a library cannot be opened."""
-    import cffi
-
-    ffi = cffi.FFI()
-    ffi.cdef(_CDEF)
-    libs = {}
-    for key, names in _LIBS.items():
-        for name in names:
-            try:
-                libs[key] = ffi.dlopen(name)
-                break
-            except OSError:
-                continue
-        else:
-            return None
-    return ffi, libs["harfbuzz"], libs["subset"]
+    hb = _dlopen(_CDEF, _LIBS["harfbuzz"])
+    if hb is None:
+        return None
+    ffi, lib = hb
+    for name in _LIBS["subset"]:
+        try:
+            return ffi, lib, ffi.dlopen(name)
+        except OSError:
+            continue
+    return None
 
 
 def face_index(path: Path, family: str) -> int:

@@ -91,33 +91,9 @@ def is_complete(font: ScriptFont, root: Path) -> bool:
 def system_font(family: str) -> Path | None:
     """Returns the file fontconfig uses for `family`, or None when no installed font has that family.
 
-    Asks the same fontconfig WeasyPrint's Pango draws with (through WeasyPrint's own bindings),
-    so the check sees exactly the fonts the render will use.
+    Asks the fontconfig WeasyPrint's Pango draws with (`load/fontfile.py`), so the check sees
+    exactly the fonts the render will use.
     """
-    from weasyprint.text.ffi import ffi, fontconfig
+    from .fontfile import installed_file
 
-    config = fontconfig.FcInitLoadConfigAndFonts()
-    pattern = fontconfig.FcPatternCreate()
-    try:
-        fontconfig.FcPatternAddString(pattern, b"family", family.encode())
-        fontconfig.FcConfigSubstitute(config, pattern, fontconfig.FcMatchPattern)
-        fontconfig.FcDefaultSubstitute(pattern)
-        result = ffi.new("FcResult *")
-        match = fontconfig.FcFontMatch(config, pattern, result)
-        if match == ffi.NULL:
-            return None
-        try:
-            value = ffi.new("FcChar8 **")
-            if fontconfig.FcPatternGetString(match, b"family", 0, value) != 0:
-                return None
-            matched = ffi.string(value[0]).decode()
-            if matched.casefold() != family.casefold():  # fontconfig always answers: a fallback is no match
-                return None
-            if fontconfig.FcPatternGetString(match, b"file", 0, value) != 0:
-                return None
-            return Path(ffi.string(value[0]).decode())
-        finally:
-            fontconfig.FcPatternDestroy(match)
-    finally:
-        fontconfig.FcPatternDestroy(pattern)
-        fontconfig.FcConfigDestroy(config)
+    return installed_file(family)
