@@ -57,7 +57,9 @@ VARIANTS = {
     "glossary section": _without(r'<section class="glossary".*?</section>'),
     "language-help taglines": _without(r'<div class="language-help">.*?</div>'),
     "language-help columns": lambda h: h.replace(".language-help { columns: 4;", ".language-help { columns: auto;"),
-    "tagline CJK": _without(r'<p lang="(?:zh|ja|ko)[^"]*" dir="ltr">.*?</p>'),
+    "references columns": lambda h: h.replace(".references ol { columns: 2;", ".references ol { columns: 1;"),
+    "glossary columns": lambda h: h.replace(".terms { list-style: none; padding: 0; margin: 0; columns: 2;", ".terms { list-style: none; padding: 0; margin: 0; columns: 1;"),
+    "body columns": lambda h: h.replace(".cols-2 .body:not(.wide) { columns: 2;", ".cols-2 .body:not(.wide) { columns: 1;"),
 }
 
 

@@ -299,7 +299,7 @@ def test_taglines_in_installed_fonts_print_from_small_cuts_of_them(valle: Path):
 
     from clinicpress.load.script import system_font
     from clinicpress.render.handout.fetcher import _GENERATED
-    from clinicpress.render.handout.subset import tagline_face
+    from clinicpress.render.handout.subset import cut_family
 
     with pikepdf.open(valle / "gut-and-immune-system.pdf") as doc:
         cut = {}
@@ -315,9 +315,10 @@ def test_taglines_in_installed_fonts_print_from_small_cuts_of_them(valle: Path):
     assert re.search(r'\.language-help \[lang="ko-US"\] \{ font-family: [^;]*"Noto Sans CJK KR [0-9a-f]{12}", "Noto Sans CJK KR"; \}', html)
 
     line = i18n.language(ROOT, "ko").language_help.replace("{phone}", "(559) 555-0186")
-    family, url = tagline_face("Noto Sans CJK KR", line)
-    assert tagline_face("Noto Sans CJK KR", line) == (family, url)
-    data = _GENERATED[url]
+    family, faces = cut_family("Noto Sans CJK KR", line)
+    assert cut_family("Noto Sans CJK KR", line) == (family, faces)
+    (face,) = faces  # taglines print in the regular weight only
+    data = _GENERATED[face["uri"]]
     face = TTFont(io.BytesIO(data))
     assert {ord(ch) for ch in line} <= set(face.getBestCmap())
     assert face["name"].getBestFamilyName() == "Noto Sans CJK KR"

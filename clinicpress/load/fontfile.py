@@ -88,9 +88,9 @@ def _fontconfig():
     return _dlopen(_FC_CDEF, _FC_LIBS)
 
 
-def installed_file(family: str) -> Path | None:
-    """The file fontconfig draws `family` from, or None when no installed font has that family
-    (fontconfig always answers with some font: a fallback of another family is no match)."""
+def installed_file(family: str, style: str | None = None) -> Path | None:
+    """The file fontconfig draws `family` from (in `style`, e.g. "Bold"), or None when no installed
+    font has that family (fontconfig always answers with some font: another family is no match)."""
     found = _fontconfig()
     if found is None:
         return None
@@ -99,6 +99,8 @@ def installed_file(family: str) -> Path | None:
     pattern = fc.FcPatternCreate()
     try:
         fc.FcPatternAddString(pattern, b"family", family.encode())
+        if style:
+            fc.FcPatternAddString(pattern, b"style", style.encode())
         fc.FcConfigSubstitute(config, pattern, fc.FcMatchPattern)
         fc.FcDefaultSubstitute(pattern)
         result = ffi.new("FcResult *")

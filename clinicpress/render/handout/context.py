@@ -23,7 +23,7 @@ from ...load.spelling import spelling_for
 from ..pictures import svg_markup
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
-from .subset import tagline_face
+from .subset import cut_family
 from .variants import MIN_BODY_PT, Variant, page_setup
 
 Url = Callable[[Path], str]
@@ -41,8 +41,12 @@ def handout_context(
     signoff: SignOff | None = None,
     *,
     pictures: Pictures | None = None,
+    chars: str = "",
 ) -> dict:
     """Returns everything the handout template receives (documented in templates/handout/README.md).
+
+    `chars`: the characters the document prints (its HTML without the cut, `render_document`);
+    an installed script font is then drawn from a cut of it holding just those (`subset.py`).
 
     `signoff` is the practice's approval state of this text (None: not approved, a draft).
     `pictures` is the project's picture library (read from `root` when not given).
@@ -68,7 +72,16 @@ def handout_context(
     if the_logo is not None:
         the_logo["band_uri"] = the_logo["dark_uri"] if dark and the_logo["dark_uri"] else the_logo["uri"]
     taglines = language_help(practice, handout.language, root)
-    css_vars = css_variables(practice.theme, dark, tuple(f.family for f in script_of(handout.language, root).fonts))
+    # An installed script font (Noto Sans CJK for Chinese) is drawn from a cut holding the
+    # characters of the document (`chars`, its first rendering), named before the font itself.
+    script_fonts = script_of(handout.language, root).fonts
+    body_cuts = {
+        f.family: c for f in script_fonts if chars and not f.files and (c := cut_family(f.family, chars, (400, 700)))
+    }
+    families = tuple(
+        n for f in script_fonts for n in ((body_cuts[f.family][0],) if f.family in body_cuts else ()) + (f.family,)
+    )
+    css_vars = css_variables(practice.theme, dark, families)
 
     return {
         "handout": handout,
@@ -104,7 +117,8 @@ def handout_context(
         "font_faces": font_faces(practice, url)
         + script_font_faces(handout.language, root, url)
         + bundled_faces(_tagline_fonts(practice, handout.language, root), root, url)
-        + taglines["language_help_faces"],
+        + taglines["language_help_faces"]
+        + [face for _, faces in body_cuts.values() for face in faces],
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
     }
 
@@ -280,7 +294,7 @@ def language_help(practice: PracticeContext, language: str, root: Path) -> dict:
             plain[record.font] = plain.get(record.font, "") + (record.language_help or "").replace(
                 "{phone}", info.phone
             )
-    cuts = {font: cut for font, chars in plain.items() if (cut := tagline_face(font, chars))}
+    cuts = {font: cut for font, chars in plain.items() if (cut := cut_family(font, chars))}
     out = []
     for tag, record in records:
         before, _, after = (record.language_help or "").partition("{phone}")
@@ -297,7 +311,7 @@ def language_help(practice: PracticeContext, language: str, root: Path) -> dict:
                 "draft": not record.language_help_reviewed,
             }
         )
-    faces = [{"family": family, "uri": uri, "weight": "normal", "style": "normal"} for family, uri in cuts.values()]
+    faces = [face for _, font_faces in cuts.values() for face in font_faces]
     return {"language_help": out, "language_help_draft": any(h["draft"] for h in out), "language_help_faces": faces}
 
 

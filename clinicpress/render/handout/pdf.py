@@ -19,6 +19,7 @@ from ...load.citations import Bibliography
 from ...load.i18n import messages
 from ...load.pictures import Pictures
 from ...load.practice import PracticeContext
+from ...load.script import has_installed_font
 from ..templating import Templates
 from .context import Passage, handout_context, required_passages
 from .fetcher import SafeFetcher, font_config
@@ -53,11 +54,15 @@ def render_document(
     """Renders the handout's HTML (the same document the PDF is made from) and lists the passages
     the PDF must show (`required_passages`); without the practice's `signoff` of this text it
     prints as a draft."""
-    ctx = handout_context(
-        handout, practice, bib, variant, templates.root, content_dir, out_dir, signoff, pictures=pictures
-    )
-    html = inline_constants(templates.render(TEMPLATE, practice.templates_dir, **ctx))
-    return Rendered(html, tuple(required_passages(ctx)))
+    args = (handout, practice, bib, variant, templates.root, content_dir, out_dir, signoff)
+    ctx = handout_context(*args, pictures=pictures)
+    html = templates.render(TEMPLATE, practice.templates_dir, **ctx)
+    if has_installed_font(handout.language, templates.root):
+        # Once more, with the script font cut to the characters this document prints: the HTML
+        # differs only in the cut's font names, so it holds the same characters.
+        ctx = handout_context(*args, pictures=pictures, chars=html)
+        html = templates.render(TEMPLATE, practice.templates_dir, **ctx)
+    return Rendered(inline_constants(html), tuple(required_passages(ctx)))
 
 
 def render_html(*args, **kwargs) -> str:
