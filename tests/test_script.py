@@ -197,6 +197,70 @@ def test_chinese_pdf_embeds_a_subset_cjk_font(built):
     assert _plain(main["main_message"]) in re.sub(r"[\d\n]", "", _text(pdf))  # without citation numbers
 
 
+def test_a_tagline_prints_in_its_fonts_regular_weight_whatever_was_printed_before(tmp_path):
+    """The Arabic tagline of Valle's English and Spanish handouts is drawn in Vazirmatn Regular.
+    Both of its files used to be declared as the normal weight for taglines, while the Arabic
+    handout declared them as 400 and 700: in one worker process, which file a tagline got
+    depended on the documents printed before it (after the deck, whose pictures print with the
+    same font setup, it was the bold one: serially, the deck comes first)."""
+    import io
+    import shutil
+
+    from fontTools.ttLib import TTFont
+
+    project = copy_project(tmp_path / "p", practices=[PRACTICE])
+    shutil.rmtree(project / "content" / "handouts" / "ar")  # an Arabic handout in between set it right
+    proc = run_build("build", "--practice", PRACTICE, "--only", "gut-and-autoimmune-disease", "--only", SLUG,
+                     "--no-slide-images", "-j", "1", "--output", str(tmp_path / "out"), "-q", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in (f"{SLUG}.pdf", f"{SLUG}.es.pdf", f"{SLUG}.zh-Hans.pdf"):
+        weights = set()
+        with pikepdf.open(tmp_path / "out" / PRACTICE / name) as doc:
+            for page in doc.pages:
+                for font in page.Resources.Font.values():
+                    if "Vazirmatn" in str(font.BaseFont):
+                        program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
+                        weights.add(TTFont(io.BytesIO(program))["OS/2"].usWeightClass)
+        assert weights == {400}, (name, weights)
+
+
+def test_arabic_text_prints_regular_after_an_english_handout_in_the_same_process():
+    """The Arabic handout's text is Vazirmatn Regular and its headings Vazirmatn Bold, whatever the
+    worker printed before: after an English handout with an Arabic tagline (which declared both
+    files as the normal weight), every Arabic word used to come out bold."""
+    import sys
+
+    script = f"""
+import io, sys
+from pathlib import Path
+import pikepdf
+from fontTools.ttLib import TTFont
+from clinicpress.jobs.model import plan
+from clinicpress.jobs.run import run_job
+from clinicpress.load.project import load_project
+project = load_project(Path({str(ROOT)!r}), practices=[{PRACTICE!r}])
+jobs = {{job.key: job for job in plan(project)}}
+out = Path(sys.argv[1])
+for key in ({PRACTICE + "/" + SLUG!r}, {PRACTICE + "/" + SLUG + ".ar"!r}):
+    result = run_job(project, jobs[key], out)
+    assert result.files, result.problems or result.error
+with pikepdf.open(io.BytesIO(result.files["pdf"])) as doc:
+    for page in doc.pages:
+        for font in page.Resources.Font.values():
+            if "Vazirmatn" in str(font.BaseFont):
+                program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
+                print(str(font.BaseFont).split("+")[1], TTFont(io.BytesIO(program))["OS/2"].usWeightClass)
+"""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.run([sys.executable, "-c", script, out], capture_output=True, text=True, timeout=300,
+                              env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    weights = dict(line.split() for line in proc.stdout.splitlines())
+    assert weights.get("Vazirmatn") == "400" and weights.get("Vazirmatn-Bold") == "700", weights
+
+
 def test_chinese_lines_break_without_spaces_and_never_overflow(built):
     pdf = built / f"{SLUG}.zh-Hans.pdf"
     for page in (1, 2):

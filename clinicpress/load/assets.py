@@ -17,7 +17,6 @@ rendered, so every such file is either known good or reported with its path and 
 
 from __future__ import annotations
 
-import functools
 import re
 import warnings
 from pathlib import Path
@@ -328,23 +327,6 @@ def font_problem(path: Path) -> str | None:
     except Exception as exc:  # fontTools raises many kinds for broken files
         return f"is not a usable font file ({type(exc).__name__}: {str(exc)[:100]})"
     return None
-
-
-@functools.lru_cache(maxsize=64)
-def _family(path: str, mtime_ns: int) -> str | None:
-    from fontTools.ttLib import TTFont
-
-    try:
-        with TTFont(path, lazy=True) as font:
-            name = font["name"].getBestFamilyName()
-            return str(name) if name else None
-    except Exception:  # a broken file has no family (font_problem says why)
-        return None
-
-
-def font_family_of(path: Path) -> str | None:
-    """The family name a font file declares (its name table), e.g. "Vazirmatn"; None if unreadable."""
-    return _family(str(path), path.stat().st_mtime_ns)
 
 
 def template_problems(path: Path) -> list[tuple[int, str]]:

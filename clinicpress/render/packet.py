@@ -124,7 +124,7 @@ def cover_html(
         html_classes=html_classes(paper, 1, variant, dark),
         css_vars=css_variables(practice.theme, dark, tuple(f.family for f in script_of(language, root).fonts)),
         css_str=css_str,
-        font_faces=font_faces(practice, url) + script_font_faces(language, root, url),
+        font_faces=font_faces(practice, url) + script_font_faces([language], root, url),
         default_fonts_uri=url(root / "templates" / "handout" / "fonts"),
         **qr_context(practice, t),
     )

@@ -115,8 +115,8 @@ def handout_context(
         "figure_uri": lambda src: url(content_dir / src),
         **picture_context(pictures or load_pictures(root)[0], practice, handout.language, str(css_vars["c-picture"])),
         "font_faces": font_faces(practice, url)
-        + script_font_faces(handout.language, root, url)
-        + bundled_faces(_tagline_fonts(practice, handout.language, root), root, url)
+        # the script fonts of the handout's language and of its taglines' languages
+        + script_font_faces([handout.language, *_tagline_languages(practice, handout.language)], root, url)
         + taglines["language_help_faces"]
         + [face for _, faces in body_cuts.values() for face in faces],
         "default_fonts_uri": url(root / "templates" / "handout" / "fonts"),
@@ -274,10 +274,6 @@ def _tagline_languages(practice: PracticeContext, language: str) -> list[str]:
     return [tag for tag in dict.fromkeys([*info.languages, *info.language_help]) if tag != language]
 
 
-def _tagline_fonts(practice: PracticeContext, language: str, root: Path) -> list[str]:
-    return sorted({f for tag in _tagline_languages(practice, language) if (f := lang_record(root, tag).font)})
-
-
 def language_help(practice: PracticeContext, language: str, root: Path) -> dict:
     """The language-help taglines (`language_help` in practice.yml): each in its own language,
     script and direction, with the font its language record names, the practice's phone number
@@ -413,28 +409,17 @@ def font_faces(practice: PracticeContext, url: Url) -> list[dict]:
     ]
 
 
-def bundled_faces(families: list[str], root: Path, url: Url) -> list[dict]:
-    """@font-face values for the fonts in templates/handout/fonts/ of the given families (a
-    language's script font shipped with the tool, e.g. Vazirmatn); system fonts need none."""
-    from ...load.assets import font_family_of
-
-    folder = root / "templates" / "handout" / "fonts"
-    wanted = set(families)
-    return [
-        {"family": family, "uri": url(path), "weight": "normal", "style": "normal"}
-        for path in sorted(folder.glob("*.[ot]tf"))
-        if (family := font_family_of(path)) in wanted
-    ]
-
-
-def script_font_faces(language: str, root: Path, url: Url) -> list[dict]:
-    """Returns @font-face values for the bundled fonts of the language's script (system fonts need none)."""
-    return [
-        {"family": f.family, "uri": url(path), "weight": str(weight), "style": "normal"}
+def script_font_faces(languages: list[str], root: Path, url: Url) -> list[dict]:
+    """Returns @font-face values for the bundled fonts of the languages' scripts, each file at the
+    weight its language record gives it (system fonts need none)."""
+    faces = {
+        (f.family, weight): {"family": f.family, "uri": url(path), "weight": str(weight), "style": "normal"}
+        for language in languages
         for f in script_of(language, root).fonts
         for weight, name in f.files
         if (path := root / BUNDLED_DIR / name).is_file()
-    ]
+    }
+    return list(faces.values())
 
 
 def _font_weight(value) -> str:
