@@ -294,3 +294,17 @@ def test_a_handout_that_failed_a_check_is_labelled_and_cannot_be_added_or_printe
         assert status == 400 and "failed a check" in body.decode()
     finally:
         desk.stop()
+
+
+def test_the_language_menu_names_each_language_in_itself_and_in_english(desk: Desk):
+    """Every language the library has is offered by its own name, with the English name for staff
+    who do not read it (Babel's names, one rule for every tag), not as a bare tag."""
+    import html as html_lib
+    import re
+
+    status, _, page = desk.request("GET", "/", headers={"Host": f"127.0.0.1:{desk.port}"})
+    assert status == 200
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', page.decode("utf-8")))
+    labels = {tag: html_lib.unescape(label) for tag, label in options.items()}
+    assert labels["en"] == "English" and labels["es"] == "Español — Spanish"
+    assert labels["ar"] == "العربية — Arabic" and labels["zh-Hans"] == "中文 (简体) — Chinese (Simplified)"

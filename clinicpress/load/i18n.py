@@ -258,6 +258,21 @@ def babel_locale(language: str, country: str) -> Locale:
     return locale
 
 
+@functools.cache
+def language_name(tag: str) -> str:
+    """How a menu names a language: in itself, then in English for staff who do not read it
+    ("Español — Spanish", "العربية — Arabic", "English"); the tag when Babel does not know it."""
+    try:
+        locale = Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return tag
+    native, english = locale.get_display_name(locale), locale.get_display_name("en")
+    if not native or not english:
+        return tag
+    native = native[:1].upper() + native[1:]
+    return english if native == english else f"{native} — {english}"
+
+
 def direction(tag: str) -> str:
     """ "rtl" or "ltr": the direction of a language's script (Babel's `Locale.text_direction`)."""
     return "rtl" if Locale.parse(tag, sep="-").text_direction == "rtl" else "ltr"

@@ -86,6 +86,7 @@ class Library:
     def catalogue(self) -> dict:
         """The page's data: languages, variants and every handout in every language it has."""
         from ...jobs.packet import languages
+        from ...load.i18n import language_name
 
         project = self.project
         ctx = project.practices[self.practice]
@@ -109,6 +110,7 @@ class Library:
         return {
             "practice": {"slug": self.practice, "name": ctx.info.name},
             "languages": languages(project),
+            "language_names": {tag: language_name(tag) for tag in languages(project)},
             "default_language": ctx.info.languages[0] if ctx.info.languages else "en",
             "items": list(items.values()),
             "problems": self.load_problems,

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ...errors import Finding
+from ...load.i18n import language_name
 from .conductor import Preview
 from .messages import View
 from .worker import PREVIEW_OUT
@@ -44,6 +45,7 @@ class PageTemplates:
             env.filters["clock"] = lambda t: dt.datetime.fromtimestamp(t).strftime("%H:%M:%S") if t else ""
             env.filters["seconds"] = lambda s: f"{s:.1f} s" if s >= 0.95 else f"{s * 1000:.0f} ms"
             env.globals["quote"] = lambda s: quote(str(s), safe="")
+            env.globals["language_name"] = language_name
             self._env = env
         return self._env
 
