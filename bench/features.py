@@ -4,9 +4,10 @@
     python bench/features.py --practice thames-integrative-gi --handout stress-the-brain-and-the-gut --rounds 15
 
 Renders one shipped handout's HTML (as a warm worker does), then the same HTML with one
-feature taken out at a time (multi-column lists, flex and grid boxes, custom properties, the
-@font-face set, the logo and QR code, page margin boxes, hyphenation, the screen rules,
-PDF/UA tagging, whole sections), and prints the median seconds of layout + PDF for each,
+feature taken out at a time (multi-column lists, and the columns of each list alone, flex and
+grid boxes, custom properties, the @font-face set, the logo and QR code, page margin boxes,
+hyphenation, the screen rules, PDF/UA tagging, whole sections, the language-help taglines), and
+prints the median seconds of layout + PDF for each,
 the difference to the document as it is, and how many lines WeasyPrint broke (a count that
 does not depend on the machine's speed: every relayout breaks its lines again). Rounds are
 interleaved, so a slow minute of the machine hits every variant alike.
