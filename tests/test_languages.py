@@ -321,7 +321,7 @@ def test_taglines_in_installed_fonts_print_from_small_cuts_of_them(valle: Path):
     data = _GENERATED[face["uri"]]
     face = TTFont(io.BytesIO(data))
     assert {ord(ch) for ch in line} <= set(face.getBestCmap())
-    assert face["name"].getBestFamilyName() == "Noto Sans CJK KR"
+    assert face["name"].getBestFamilyName() is None  # no names: it never answers to "Noto Sans CJK KR"
     assert len(data) * 500 < system_font("Noto Sans CJK KR").stat().st_size
 
 

@@ -261,6 +261,42 @@ with pikepdf.open(io.BytesIO(result.files["pdf"])) as doc:
     assert weights.get("Vazirmatn") == "400" and weights.get("Vazirmatn-Bold") == "700", weights
 
 
+_RENDER_IN_ORDER = """
+import hashlib, sys
+from pathlib import Path
+from clinicpress.jobs.model import plan
+from clinicpress.jobs.run import run_job
+from clinicpress.load.project import load_project
+project = load_project(Path(sys.argv[1]), practices=[sys.argv[2]])
+jobs = {job.key: job for job in plan(project)}
+for key in sys.argv[4:]:
+    result = run_job(project, jobs[key], Path(sys.argv[3]))
+    assert result.files, result.problems or result.error
+    print(key, hashlib.sha256(result.files["pdf"]).hexdigest())
+"""
+
+
+def test_a_handout_is_the_same_bytes_whatever_its_worker_printed_before(tmp_path):
+    """Documents of one worker share its font setup, and cut fonts are added to it as they come:
+    the English, Chinese and Arabic handouts must be the same bytes printed alone, first or after
+    the others (a cut answering to the installed font's name, or a weight declared two ways,
+    would make them depend on the order)."""
+    import sys
+
+    def printed(*items: str) -> dict[str, str]:
+        keys = [f"{PRACTICE}/{SLUG}{item}" for item in items]
+        proc = subprocess.run([sys.executable, "-c", _RENDER_IN_ORDER, str(ROOT), PRACTICE, str(tmp_path), *keys],
+                              capture_output=True, text=True, timeout=300,
+                              env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return dict(line.split() for line in proc.stdout.splitlines())
+
+    together = printed(".zh-Hans", ".ar", "", ".es")
+    assert printed("")[f"{PRACTICE}/{SLUG}"] == together[f"{PRACTICE}/{SLUG}"]
+    assert printed(".ar")[f"{PRACTICE}/{SLUG}.ar"] == together[f"{PRACTICE}/{SLUG}.ar"]
+    assert printed(".es", "", ".zh-Hans")[f"{PRACTICE}/{SLUG}.zh-Hans"] == together[f"{PRACTICE}/{SLUG}.zh-Hans"]
+
+
 def test_chinese_lines_break_without_spaces_and_never_overflow(built):
     pdf = built / f"{SLUG}.zh-Hans.pdf"
     for page in (1, 2):

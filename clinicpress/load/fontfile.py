@@ -5,8 +5,9 @@ HarfBuzz is the library WeasyPrint shapes text and subsets the PDF's fonts with,
 always there. It maps the file and reads only the tables it needs; fontTools, which parses
 tables into Python objects, took 1.4 s to list the characters of the ten faces of Noto Sans
 CJK (the glyph check of every Chinese handout) and 45 MiB to cut one face to a tagline. Here
-both take milliseconds. Without HarfBuzz's subset library (very old systems), `unicodes`
-falls back to fontTools and `cut` answers None (the font is then used whole).
+both take milliseconds. Without HarfBuzz 4.2 or later and its subset library (Ubuntu 22.04
+ships 2.7), `unicodes` falls back to fontTools and `cut` answers None (the font is then used
+whole).
 
 Fontconfig is asked directly too (the same library and configuration WeasyPrint's Pango draws
 with), not through WeasyPrint's bindings: importing WeasyPrint for them cost every build's main
@@ -16,7 +17,9 @@ process 0.44 s, before anything was rendered.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
+from typing import NamedTuple
 
 _CDEF = """
 typedef struct hb_blob_t hb_blob_t;
@@ -41,7 +44,11 @@ hb_set_t *hb_subset_input_unicode_set (hb_subset_input_t *input);
 void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
 void hb_subset_input_destroy (hb_subset_input_t *input);
 hb_face_t *hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
+hb_set_t *hb_subset_input_set (hb_subset_input_t *input, int set_type);
+void hb_set_clear (hb_set_t *set);
+int hb_version_atleast (unsigned int major, unsigned int minor, unsigned int micro);
 """
+_HB_SUBSET_SETS_NAME_ID = 4
 _HB_SET_VALUE_INVALID = 0xFFFFFFFF
 _NOTDEF_OUTLINE = 0x40  # HB_SUBSET_FLAGS_NOTDEF_OUTLINE
 _LIBS = {
@@ -64,7 +71,9 @@ FcBool FcConfigSubstitute (FcConfig *config, FcPattern *p, FcMatchKind kind);
 FcPattern *FcPatternCreate (void);
 void FcPatternDestroy (FcPattern *p);
 FcBool FcPatternAddString (FcPattern *p, const char *object, const FcChar8 *s);
+FcBool FcPatternAddInteger (FcPattern *p, const char *object, int i);
 FcResult FcPatternGetString (FcPattern *p, const char *object, int n, FcChar8 **s);
+FcResult FcPatternGetInteger (FcPattern *p, const char *object, int n, int *i);
 FcPattern *FcFontMatch (FcConfig *config, FcPattern *p, FcResult *result);
 """
 _FC_LIBS = ("libfontconfig.so.1", "libfontconfig.1.dylib", "libfontconfig-1.dll", "fontconfig")
@@ -85,22 +94,46 @@ def _dlopen(cdef: str, names: tuple[str, ...]):
 
 @functools.cache
 def _fontconfig():
-    return _dlopen(_FC_CDEF, _FC_LIBS)
-
-
-def installed_file(family: str, style: str | None = None) -> Path | None:
-    """The file fontconfig draws `family` from (in `style`, e.g. "Bold"), or None when no installed
-    font has that family (fontconfig always answers with some font: another family is no match)."""
-    found = _fontconfig()
+    """(ffi, fontconfig, this process's configuration), or None; the configuration is loaded once."""
+    found = _dlopen(_FC_CDEF, _FC_LIBS)
     if found is None:
         return None
     ffi, fc = found
     config = fc.FcInitLoadConfigAndFonts()
+    return None if config == ffi.NULL else (ffi, fc, config)
+
+
+FC_WEIGHT = {400: 80, 700: 200}
+"""CSS weights in fontconfig's scale (FC_WEIGHT_REGULAR, FC_WEIGHT_BOLD)."""
+FC_SLANT_ROMAN = 0
+
+
+class InstalledFace(NamedTuple):
+    """A face fontconfig draws a family from: its file, its number in a collection, and the weight
+    and slant it prints with (for a family without a bold or italic face, fontconfig answers with
+    the regular face and the weight or slant it will make from it)."""
+
+    path: Path
+    number: int
+    weight: int
+    """fontconfig's scale: 80 regular, 200 bold."""
+    slant: int
+    """0 upright, 100 italic, 110 oblique."""
+
+
+def installed_face(family: str, weight: int = 400, italic: bool = False) -> InstalledFace | None:
+    """The face fontconfig draws `family` from at a CSS `weight`, upright or `italic`; None when no
+    installed font has that family (fontconfig always answers with some font: another family is
+    no match)."""
+    found = _fontconfig()
+    if found is None:
+        return None
+    ffi, fc, config = found
     pattern = fc.FcPatternCreate()
     try:
         fc.FcPatternAddString(pattern, b"family", family.encode())
-        if style:
-            fc.FcPatternAddString(pattern, b"style", style.encode())
+        fc.FcPatternAddInteger(pattern, b"weight", FC_WEIGHT.get(weight, 80))
+        fc.FcPatternAddInteger(pattern, b"slant", 100 if italic else FC_SLANT_ROMAN)
         fc.FcConfigSubstitute(config, pattern, fc.FcMatchPattern)
         fc.FcDefaultSubstitute(pattern)
         result = ffi.new("FcResult *")
@@ -108,19 +141,30 @@ def installed_file(family: str, style: str | None = None) -> Path | None:
         if match == ffi.NULL:
             return None
         try:
-            value = ffi.new("FcChar8 **")
-            if fc.FcPatternGetString(match, b"family", 0, value) != 0:
+            text = ffi.new("FcChar8 **")
+            number = ffi.new("int *")
+
+            def integer(name: bytes, default: int) -> int:
+                return number[0] if fc.FcPatternGetInteger(match, name, 0, number) == 0 else default
+
+            if fc.FcPatternGetString(match, b"family", 0, text) != 0:
                 return None
-            if ffi.string(value[0]).decode().casefold() != family.casefold():
+            if ffi.string(text[0]).decode("utf-8", "replace").casefold() != family.casefold():
                 return None
-            if fc.FcPatternGetString(match, b"file", 0, value) != 0:
+            if fc.FcPatternGetString(match, b"file", 0, text) != 0:
                 return None
-            return Path(ffi.string(value[0]).decode())
+            path = Path(os.fsdecode(ffi.string(text[0])))
+            return InstalledFace(path, integer(b"index", 0) & 0xFFFF, integer(b"weight", 80), integer(b"slant", 0))
         finally:
             fc.FcPatternDestroy(match)
     finally:
         fc.FcPatternDestroy(pattern)
-        fc.FcConfigDestroy(config)
+
+
+def installed_file(family: str) -> Path | None:
+    """The file fontconfig draws `family` from (regular, upright), or None when it is not installed."""
+    face = installed_face(family)
+    return face.path if face else None
 
 
 @functools.cache
@@ -130,6 +174,11 @@ def _harfbuzz():
     if hb is None:
         return None
     ffi, lib = hb
+    try:  # cffi finds functions when called: an older HarfBuzz fails there, not here
+        if not lib.hb_version_atleast(4, 2, 0):  # hb_set_next_many; the subset API as used here
+            return None
+    except AttributeError:
+        return None
     for name in _LIBS["subset"]:
         try:
             return ffi, lib, ffi.dlopen(name)
@@ -146,7 +195,8 @@ def face_index(path: Path, family: str) -> int:
 
     with TTCollection(str(path), lazy=True) as collection:  # reads the name tables only
         names = [f["name"].getBestFamilyName() for f in collection.fonts]
-    return names.index(family) if family in names else 0
+    folded = [str(name).casefold() for name in names]
+    return folded.index(family.casefold()) if family.casefold() in folded else 0
 
 
 @functools.lru_cache(maxsize=64)
@@ -155,7 +205,7 @@ def _unicodes(path: str, mtime_ns: int, index: int | None) -> frozenset[int]:
     if found is None:
         return _unicodes_fonttools(path, index)
     ffi, hb, _ = found
-    blob = hb.hb_blob_create_from_file_or_fail(path.encode())
+    blob = hb.hb_blob_create_from_file_or_fail(os.fsencode(path))
     if blob == ffi.NULL:
         return frozenset()
     out: set[int] = set()
@@ -199,18 +249,16 @@ def unicodes(path: Path, family: str | None = None) -> frozenset[int]:
         return frozenset()
 
 
-def cut(path: Path, family: str, chars: str) -> bytes | None:
-    """The face named `family` in `path`, cut to `chars` by HarfBuzz's subsetter: outlines, metrics
-    and layout tables as they are, the same bytes on every build; None when it cannot be cut."""
+def cut(path: Path, index: int, chars: str) -> bytes | None:
+    """Face `index` of `path`, cut to `chars` by HarfBuzz's subsetter: outlines, metrics and layout
+    tables as they are, the same bytes on every build; None when it cannot be cut. The cut keeps
+    no names: it answers only to the family the handout's CSS gives it, never to the installed
+    family's name (a later document asking for that must get the whole installed face)."""
     found = _harfbuzz()
     if found is None:
         return None
     ffi, hb, hbs = found
-    try:
-        index = face_index(path, family)
-    except Exception:  # a collection fontTools cannot read is drawn whole
-        return None
-    blob = hb.hb_blob_create_from_file_or_fail(str(path).encode())
+    blob = hb.hb_blob_create_from_file_or_fail(os.fsencode(path))
     if blob == ffi.NULL:
         return None
     face = hb.hb_face_create(blob, index)
@@ -222,6 +270,7 @@ def cut(path: Path, family: str, chars: str) -> bytes | None:
         codes = hbs.hb_subset_input_unicode_set(plan)
         for ch in chars:
             hb.hb_set_add(codes, ord(ch))
+        hb.hb_set_clear(hbs.hb_subset_input_set(plan, _HB_SUBSET_SETS_NAME_ID))
         hbs.hb_subset_input_set_flags(plan, _NOTDEF_OUTLINE)
         result = hbs.hb_subset_or_fail(face, plan)
         if result == ffi.NULL:

@@ -83,8 +83,9 @@ def font_files(font: ScriptFont, root: Path) -> list[Path]:
 
 
 def has_installed_font(language: str, root: Path) -> bool:
-    """Whether a font of the language's script is a system font (not shipped in templates/)."""
-    return any(not font.files for font in script_of(language, root).fonts)
+    """Whether a font of the language's script is a system font (not shipped in templates/) that
+    is installed."""
+    return any(not font.files and system_font(font.family) for font in script_of(language, root).fonts)
 
 
 def is_complete(font: ScriptFont, root: Path) -> bool:
@@ -93,13 +94,12 @@ def is_complete(font: ScriptFont, root: Path) -> bool:
 
 
 @functools.cache
-def system_font(family: str, style: str | None = None) -> Path | None:
-    """Returns the file fontconfig uses for `family` (in `style`, e.g. "Bold"), or None when no
-    installed font has that family.
+def system_font(family: str) -> Path | None:
+    """Returns the file fontconfig uses for `family`, or None when no installed font has that family.
 
     Asks the fontconfig WeasyPrint's Pango draws with (`load/fontfile.py`), so the check sees
     exactly the fonts the render will use.
     """
     from .fontfile import installed_file
 
-    return installed_file(family, style)
+    return installed_file(family)

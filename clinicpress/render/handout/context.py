@@ -23,7 +23,7 @@ from ...load.spelling import spelling_for
 from ..pictures import svg_markup
 from ..templating import strip_citations
 from .style import base_size_pt, css_counter_content, css_str, css_variables, hex_colour
-from .subset import cut_family
+from .subset import BODY, cut_family
 from .variants import MIN_BODY_PT, Variant, page_setup
 
 Url = Callable[[Path], str]
@@ -76,7 +76,7 @@ def handout_context(
     # characters of the document (`chars`, its first rendering), named before the font itself.
     script_fonts = script_of(handout.language, root).fonts
     body_cuts = {
-        f.family: c for f in script_fonts if chars and not f.files and (c := cut_family(f.family, chars, (400, 700)))
+        f.family: c for f in script_fonts if chars and not f.files and (c := cut_family(f.family, chars, BODY))
     }
     families = tuple(
         n for f in script_fonts for n in ((body_cuts[f.family][0],) if f.family in body_cuts else ()) + (f.family,)

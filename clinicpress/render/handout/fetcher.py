@@ -19,6 +19,11 @@ def serve_generated(name: str, data: bytes) -> str:
     return url
 
 
+def generated_bytes() -> int:
+    """How much the renderer keeps in memory for `serve_generated` (callers keep it bounded)."""
+    return sum(len(data) for data in _GENERATED.values())
+
+
 class SafeFetcher:
     """URL fetcher that reads only files under the allowed roots; no network, no data: URLs.
     The one other thing it serves is what the renderer itself made in memory (`serve_generated`).
@@ -43,6 +48,8 @@ class SafeFetcher:
         parsed = urlparse(url)
         if url in _GENERATED:
             return urls.URLFetcherResponse(url, body=_GENERATED[url], headers={})
+        if parsed.scheme == GENERATED_SCHEME:
+            return self._refuse(url, "no such font was made for this document")
         if parsed.scheme != "file":
             return self._refuse(url, f"scheme {parsed.scheme or '(none)'}: is not allowed")
         path = Path(unquote(parsed.path))

@@ -8,64 +8,76 @@ handout's own text another 90 MiB. Cut to the characters the handout uses (HarfB
 subsetter, `load/fontfile.py`, a few milliseconds), the same outlines, metrics and layout tables
 weigh a few kilobytes.
 
-The cut is a family of its own, named before the installed one in the handout's CSS: a
-character the cut lacks still falls back to the installed font, and a browser showing the HTML
-copy (which cannot load the cut) draws the text from the installed font. The cut is never
-written to disk: the renderer's fetcher serves it from memory under a `clinicpress-subset:` URL
-(`SafeFetcher`), which only this module registers.
+The cut is a family of its own, named before the installed one in the handout's CSS, and keeps
+no names of the installed font: a character the cut lacks still falls back to the installed
+font, a later document asking for the installed family gets the installed face, and a browser
+showing the HTML copy (which cannot load the cut) draws the text from the installed font.
+
+ClinicPress writes no cut to disk: the renderer's fetcher serves it from memory under a
+`clinicpress-subset:` URL (`SafeFetcher`), which only this module registers. (WeasyPrint copies
+every @font-face it loads, this one included, into its own temporary folder, deleted when the
+process ends.) Cuts hold only a handout's own text: never a patient's words, which only the
+packet cover prints, in the installed fonts.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from pathlib import Path
 
-from ...load.fontfile import cut
-from .fetcher import serve_generated
+from ...load.fontfile import cut, installed_face
+from .fetcher import generated_bytes, serve_generated
 
-WEIGHTS = {400: None, 700: "Bold"}
-"""The weights a handout prints, and the fontconfig style that finds each one's file."""
+UPRIGHT = ((400, False),)
+"""The faces a tagline prints in."""
+BODY = ((400, False), (700, False), (400, True), (700, True))
+"""The faces a handout's text prints in: regular, bold, and their italics."""
+MAX_BYTES = 64 * 1024 * 1024
+"""Cuts a process keeps at most (a preview running all day makes one at each save of a Chinese
+handout); past it, text is drawn from the installed font whole, as before."""
 
 
-def cut_family(family: str, chars: str, weights: tuple[int, ...] = (400,)) -> tuple[str, list[dict]] | None:
+def cut_family(family: str, chars: str, faces=UPRIGHT) -> tuple[str, list[dict]] | None:
     """(CSS family, its @font-face values) of the installed font `family` cut to `chars`, in each
-    of `weights` that has a file of its own; None when the font is not installed (the text then
-    uses it whole, as before)."""
-    from ...load.script import system_font
-
-    files: list[tuple[int, Path, int, int]] = []
-    for weight in weights:
-        path = system_font(family, WEIGHTS.get(weight))
-        if path is None or (weight != 400 and files and path == files[0][1]):
-            continue  # no file of this weight: the installed font's own fallback draws it
+    of `faces` ((CSS weight, italic)) the font has a file of its own for; None when the font is
+    not installed or cannot be cut (the text then uses it whole, as before)."""
+    found: list[tuple[int, bool, str, int, int, int]] = []
+    for weight, italic in faces:
+        face = installed_face(family, weight, italic)
+        if face is None:
+            continue
+        if any((str(face.path), face.number) == f[2:4] for f in found):
+            continue  # no face of its own: fontconfig makes bold or slanted letters from another
         try:
-            stat = path.stat()
+            stat = face.path.stat()
         except OSError:
             continue
-        files.append((weight, path, stat.st_size, stat.st_mtime_ns))
-    if not files or not files[0][0] == 400:
+        found.append((weight, italic, str(face.path), face.number, stat.st_size, stat.st_mtime_ns))
+    if not found or found[0][:2] != (400, False) or generated_bytes() > MAX_BYTES:
         return None
-    return _cut(family, "".join(sorted(set(chars))), tuple((w, str(p), size, m) for w, p, size, m in files))
+    made = _cut(family, "".join(sorted(set(chars))), tuple(found))
+    return (made[0], [dict(face) for face in made[1]]) if made else None  # copies: the cache's stay as they are
 
 
 @functools.lru_cache(maxsize=64)
-def _cut(family: str, chars: str, files: tuple[tuple[int, str, int, int], ...]) -> tuple[str, list[dict]] | None:
+def _cut(family: str, chars: str, faces: tuple) -> tuple[str, tuple] | None:
+    from pathlib import Path
+
     cuts = []
-    for weight, path, _, _ in files:
-        data = cut(Path(path), family, chars)
+    for weight, italic, path, index, _, _ in faces:
+        data = cut(Path(path), index, chars)
         if data is None:
             return None
-        cuts.append((weight, data))
-    digest = hashlib.sha256(b"".join(data for _, data in cuts)).hexdigest()[:12]
+        cuts.append((weight, italic, data))
+    digest = hashlib.sha256(b"".join(data for _, _, data in cuts)).hexdigest()[:12]
     name = f"{family} {digest}"  # a family of its own: the shared font setup never mixes two cuts
-    faces = [
-        {
-            "family": name,
-            "uri": serve_generated(f"{digest}-{weight}.otf", data),
-            "weight": str(weight),
-            "style": "normal",
-        }
-        for weight, data in cuts
-    ]
-    return name, faces
+    values = tuple(
+        (
+            ("family", name),
+            ("uri", serve_generated(f"{digest}-{weight}{'i' if italic else ''}.otf", data)),
+            ("weight", str(weight)),
+            ("style", "italic" if italic else "normal"),
+        )
+        for weight, italic, data in cuts
+    )
+    return name, values
