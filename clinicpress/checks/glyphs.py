@@ -119,24 +119,21 @@ def glyph_findings(src, practice, root: Path) -> list[Finding]:
     ]
 
 
+def handout_findings(src, project, root: Path) -> list[Finding]:
+    """A handout's script fonts that are missing, and its characters each practice that builds
+    it lacks a glyph for."""
+    out: list[Finding] = font_missing(src, root)
+    for _, practice in sorted(project.practices.items()):
+        if src.language in practice.info.languages:
+            out.extend(glyph_findings(src, practice, root))
+    return out
+
+
 def check(src, ctx) -> list[Finding]:
     """Item check (checks framework): handouts against every practice that builds them."""
-    if src.kind != "handout":
-        return []
-    out: list[Finding] = font_missing(src, ctx.root)
-    for _, practice in sorted(ctx.project.practices.items()):
-        if src.language in practice.info.languages:
-            out.extend(glyph_findings(src, practice, ctx.root))
-    return out
+    return handout_findings(src, ctx.project, ctx.root) if src.kind == "handout" else []
 
 
 def check_glyphs(project) -> dict[str, list[Finding]]:
     """Runs the glyph check over a whole project; findings per item key (handouts only)."""
-    results: dict[str, list[Finding]] = {}
-    for src in project.handouts:
-        found: list[Finding] = font_missing(src, project.root)
-        for _, practice in sorted(project.practices.items()):
-            if src.language in practice.info.languages:
-                found.extend(glyph_findings(src, practice, project.root))
-        results[src.key] = found
-    return results
+    return {src.key: handout_findings(src, project, project.root) for src in project.handouts}

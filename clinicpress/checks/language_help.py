@@ -30,8 +30,7 @@ def font_files(record, root: Path) -> list[Path]:
 
 
 def _covered(paths: list[Path], family: str = "") -> set[int]:
-    """The characters the files draw (of a collection, the face named `family`: Noto Sans CJK holds
-    a face per region, SC, JP, KR...)."""
+    """The characters the files draw (of a collection, the face fontconfig draws `family` from)."""
     covered: set[int] = set()
     for path in paths:
         covered |= unicodes(path, family or None)

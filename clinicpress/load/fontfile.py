@@ -121,6 +121,7 @@ class InstalledFace(NamedTuple):
     """0 upright, 100 italic, 110 oblique."""
 
 
+@functools.cache
 def installed_face(family: str, weight: int = 400, italic: bool = False) -> InstalledFace | None:
     """The face fontconfig draws `family` from at a CSS `weight`, upright or `italic`; None when no
     installed font has that family (fontconfig always answers with some font: another family is
@@ -187,18 +188,6 @@ def _harfbuzz():
     return None
 
 
-def face_index(path: Path, family: str) -> int:
-    """The face of a collection (.ttc) whose family is `family` (0 for a single font or no match)."""
-    if path.suffix.lower() not in COLLECTIONS:
-        return 0
-    from fontTools.ttLib import TTCollection
-
-    with TTCollection(str(path), lazy=True) as collection:  # reads the name tables only
-        names = [f["name"].getBestFamilyName() for f in collection.fonts]
-    folded = [str(name).casefold() for name in names]
-    return folded.index(family.casefold()) if family.casefold() in folded else 0
-
-
 @functools.lru_cache(maxsize=64)
 def _unicodes(path: str, mtime_ns: int, index: int | None) -> frozenset[int]:
     found = _harfbuzz()
@@ -240,10 +229,12 @@ def _unicodes_fonttools(path: str, index: int | None) -> frozenset[int]:
 
 
 def unicodes(path: Path, family: str | None = None) -> frozenset[int]:
-    """The characters a font file maps to glyphs (cached per file version): of the face named
-    `family` in a collection, or of every face when no family is given. A broken file maps none."""
+    """The characters a font file maps to glyphs (cached per file version): in a collection, of
+    the face fontconfig draws `family` from (Noto Sans CJK holds a face per region: SC, JP,
+    KR...), or of every face when no family is given. A broken file maps none."""
     try:
-        index = face_index(path, family) if family and path.suffix.lower() in COLLECTIONS else None
+        face = installed_face(family) if family and path.suffix.lower() in COLLECTIONS else None
+        index = face.number if face is not None and face.path == path else None
         return _unicodes(str(path), path.stat().st_mtime_ns, index)
     except Exception:  # a broken font covers nothing (project loading reports it)
         return frozenset()

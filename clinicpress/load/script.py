@@ -21,7 +21,6 @@ numbers keep the practice's typeface and the script's characters use these.
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +92,6 @@ def is_complete(font: ScriptFont, root: Path) -> bool:
     return len(font_files(font, root)) == max(1, len(font.files))
 
 
-@functools.cache
 def system_font(family: str) -> Path | None:
     """Returns the file fontconfig uses for `family`, or None when no installed font has that family.
 

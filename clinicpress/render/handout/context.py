@@ -200,6 +200,7 @@ def help_levels(handout: schema.Handout, practice: PracticeContext, t, direction
     right-to-left text the phone number is isolated left to right), text (the heading's plain
     text), signs and lines."""
     lines, language, gh = practice.lines, handout.language, handout.get_help
+    now = t.fmt("help_now", number=lines.emergency)
     today = today_text = t.fmt("help_today", phone=practice.info.phone)
     if direction == "rtl":
         # "(559) 555-0186" would read "0186-555 (559)": fill in a mark, escape, then the number
@@ -208,8 +209,8 @@ def help_levels(handout: schema.Handout, practice: PracticeContext, t, direction
     return [
         {
             "key": "now",
-            "heading": t.fmt("help_now", number=lines.emergency),
-            "text": t.fmt("help_now", number=lines.emergency),
+            "heading": now,
+            "text": now,
             "signs": gh.emergency,
             "lines": [line.say(language) for line in lines.crisis],
         },
