@@ -27,23 +27,26 @@ def _set_language(project: Path, tag: str) -> int:
     return n + 1
 
 
-def test_an_unknown_language_tag_is_an_error_naming_file_line_and_field(tmp_path: Path):
+def _check_failing_with_language(tmp_path: Path, tag: str) -> str:
+    """`check` on a copy whose Spanish handout says `language: TAG`: it must fail and name the
+    handout at that line; returns what it printed."""
     project = copy_project(tmp_path / "p", practices=["valle-community-health"])
-    line = _set_language(project, "qq-ZZ")
-    proc = run_build("check", cwd=project)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out
-    assert f"{HANDOUT_ES.as_posix()}:{line}" in out and "language" in out
-    assert "'qq-ZZ' is not a language tag Babel knows" in out and "zh-Hans" in out  # the hint
-
-
-def test_a_language_with_no_catalogue_is_an_error_naming_the_missing_file(tmp_path: Path):
-    project = copy_project(tmp_path / "p", practices=["valle-community-health"])
-    line = _set_language(project, "vi")
+    line = _set_language(project, tag)
     proc = run_build("check", cwd=project)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
     assert f"{HANDOUT_ES.as_posix()}:{line}" in out
+    return out
+
+
+def test_an_unknown_language_tag_is_an_error_naming_file_line_and_field(tmp_path: Path):
+    out = _check_failing_with_language(tmp_path, "qq-ZZ")
+    assert "language" in out
+    assert "'qq-ZZ' is not a language tag Babel knows" in out and "zh-Hans" in out  # the hint
+
+
+def test_a_language_with_no_catalogue_is_an_error_naming_the_missing_file(tmp_path: Path):
+    out = _check_failing_with_language(tmp_path, "vi")
     assert "templates/i18n/vi.yml is missing" in out and "copy templates/i18n/en.yml" in out
 
 

@@ -197,16 +197,62 @@ def test_chinese_pdf_embeds_a_subset_cjk_font(built):
     assert _plain(main["main_message"]) in re.sub(r"[\d\n]", "", _text(pdf))  # without citation numbers
 
 
+def _vazirmatn_weights(pdf: Path) -> dict[str, int]:
+    """The Vazirmatn fonts a PDF embeds, by name (without the subset tag), and the weight class
+    each font program declares."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    weights = {}
+    with pikepdf.open(pdf) as doc:
+        for page in doc.pages:
+            for font in page.Resources.Font.values():
+                if "Vazirmatn" in str(font.BaseFont):
+                    program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
+                    weights[str(font.BaseFont).split("+")[1]] = TTFont(io.BytesIO(program))["OS/2"].usWeightClass
+    return weights
+
+
+_PRINT_IN_ORDER = """
+import sys
+from pathlib import Path
+from clinicpress.jobs.model import plan
+from clinicpress.jobs.run import run_job
+from clinicpress.load.project import load_project
+project = load_project(Path(sys.argv[1]), practices=[sys.argv[2]])
+jobs = {job.key: job for job in plan(project)}
+out = Path(sys.argv[3])
+for n, key in enumerate(sys.argv[4:]):
+    result = run_job(project, jobs[key], out)
+    assert result.files, result.problems or result.error
+    pdf = out / f"{n}.pdf"
+    pdf.write_bytes(result.files["pdf"])
+    print(key, pdf)
+"""
+
+
+def _printed_in_one_process(out: Path, *items: str) -> dict[str, Path]:
+    """Valle's SLUG editions (`items`: "", ".ar"...) printed one after another by one fresh process,
+    as a worker prints them; each one's PDF by job key."""
+    import os
+    import sys
+
+    out.mkdir(parents=True, exist_ok=True)
+    keys = [f"{PRACTICE}/{SLUG}{item}" for item in items]
+    proc = subprocess.run([sys.executable, "-c", _PRINT_IN_ORDER, str(ROOT), PRACTICE, str(out), *keys],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {key: Path(path) for key, path in (line.split() for line in proc.stdout.splitlines())}
+
+
 def test_a_tagline_prints_in_its_fonts_regular_weight_whatever_was_printed_before(tmp_path):
     """The Arabic tagline of Valle's English and Spanish handouts is drawn in Vazirmatn Regular.
     Both of its files used to be declared as the normal weight for taglines, while the Arabic
     handout declared them as 400 and 700: in one worker process, which file a tagline got
     depended on the documents printed before it (after the deck, whose pictures print with the
     same font setup, it was the bold one: serially, the deck comes first)."""
-    import io
     import shutil
-
-    from fontTools.ttLib import TTFont
 
     project = copy_project(tmp_path / "p", practices=[PRACTICE])
     shutil.rmtree(project / "content" / "handouts" / "ar")  # an Arabic handout in between set it right
@@ -214,66 +260,17 @@ def test_a_tagline_prints_in_its_fonts_regular_weight_whatever_was_printed_befor
                      "--no-slide-images", "-j", "1", "--output", str(tmp_path / "out"), "-q", cwd=project)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in (f"{SLUG}.pdf", f"{SLUG}.es.pdf", f"{SLUG}.zh-Hans.pdf"):
-        weights = set()
-        with pikepdf.open(tmp_path / "out" / PRACTICE / name) as doc:
-            for page in doc.pages:
-                for font in page.Resources.Font.values():
-                    if "Vazirmatn" in str(font.BaseFont):
-                        program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
-                        weights.add(TTFont(io.BytesIO(program))["OS/2"].usWeightClass)
+        weights = set(_vazirmatn_weights(tmp_path / "out" / PRACTICE / name).values())
         assert weights == {400}, (name, weights)
 
 
-def test_arabic_text_prints_regular_after_an_english_handout_in_the_same_process():
+def test_arabic_text_prints_regular_after_an_english_handout_in_the_same_process(tmp_path):
     """The Arabic handout's text is Vazirmatn Regular and its headings Vazirmatn Bold, whatever the
     worker printed before: after an English handout with an Arabic tagline (which declared both
     files as the normal weight), every Arabic word used to come out bold."""
-    import sys
-
-    script = f"""
-import io, sys
-from pathlib import Path
-import pikepdf
-from fontTools.ttLib import TTFont
-from clinicpress.jobs.model import plan
-from clinicpress.jobs.run import run_job
-from clinicpress.load.project import load_project
-project = load_project(Path({str(ROOT)!r}), practices=[{PRACTICE!r}])
-jobs = {{job.key: job for job in plan(project)}}
-out = Path(sys.argv[1])
-for key in ({PRACTICE + "/" + SLUG!r}, {PRACTICE + "/" + SLUG + ".ar"!r}):
-    result = run_job(project, jobs[key], out)
-    assert result.files, result.problems or result.error
-with pikepdf.open(io.BytesIO(result.files["pdf"])) as doc:
-    for page in doc.pages:
-        for font in page.Resources.Font.values():
-            if "Vazirmatn" in str(font.BaseFont):
-                program = font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()
-                print(str(font.BaseFont).split("+")[1], TTFont(io.BytesIO(program))["OS/2"].usWeightClass)
-"""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as out:
-        proc = subprocess.run([sys.executable, "-c", script, out], capture_output=True, text=True, timeout=300,
-                              env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    weights = dict(line.split() for line in proc.stdout.splitlines())
-    assert weights.get("Vazirmatn") == "400" and weights.get("Vazirmatn-Bold") == "700", weights
-
-
-_RENDER_IN_ORDER = """
-import hashlib, sys
-from pathlib import Path
-from clinicpress.jobs.model import plan
-from clinicpress.jobs.run import run_job
-from clinicpress.load.project import load_project
-project = load_project(Path(sys.argv[1]), practices=[sys.argv[2]])
-jobs = {job.key: job for job in plan(project)}
-for key in sys.argv[4:]:
-    result = run_job(project, jobs[key], Path(sys.argv[3]))
-    assert result.files, result.problems or result.error
-    print(key, hashlib.sha256(result.files["pdf"]).hexdigest())
-"""
+    printed = _printed_in_one_process(tmp_path, "", ".ar")
+    weights = _vazirmatn_weights(printed[f"{PRACTICE}/{SLUG}.ar"])
+    assert weights.get("Vazirmatn") == 400 and weights.get("Vazirmatn-Bold") == 700, weights
 
 
 def test_a_handout_is_the_same_bytes_whatever_its_worker_printed_before(tmp_path):
@@ -281,15 +278,13 @@ def test_a_handout_is_the_same_bytes_whatever_its_worker_printed_before(tmp_path
     the English, Chinese and Arabic handouts must be the same bytes printed alone, first or after
     the others (a cut answering to the installed font's name, or a weight declared two ways,
     would make them depend on the order)."""
-    import sys
+    import itertools
 
-    def printed(*items: str) -> dict[str, str]:
-        keys = [f"{PRACTICE}/{SLUG}{item}" for item in items]
-        proc = subprocess.run([sys.executable, "-c", _RENDER_IN_ORDER, str(ROOT), PRACTICE, str(tmp_path), *keys],
-                              capture_output=True, text=True, timeout=300,
-                              env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        return dict(line.split() for line in proc.stdout.splitlines())
+    runs = itertools.count()  # a folder of its own for each process
+
+    def printed(*items: str) -> dict[str, bytes]:
+        files = _printed_in_one_process(tmp_path / str(next(runs)), *items)
+        return {key: path.read_bytes() for key, path in files.items()}
 
     together = printed(".zh-Hans", ".ar", "", ".es")
     assert printed("")[f"{PRACTICE}/{SLUG}"] == together[f"{PRACTICE}/{SLUG}"]
