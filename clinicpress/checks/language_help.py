@@ -50,7 +50,7 @@ def check_practice(slug: str, practice, ctx) -> list[Finding]:
     out: list[Finding] = []
     for i, tag in enumerate(practice.info.language_help):
         record = language(ctx.root, tag)
-        text = (record.language_help or "").replace("{phone}", practice.info.phone)
+        text = record.tagline(practice.info.phone)
         where = (ctx.rel(path), positions.get(("language_help", i), (None,))[0], f"language_help[{i}]")
         shown = ctx.rel(record.record) if record.record else f"templates/languages/{tag}.yml"
         files = font_files(record, ctx.root) if record.font else []

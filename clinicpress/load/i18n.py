@@ -189,6 +189,10 @@ class LanguageInfo:
     def rtl(self) -> bool:
         return self.direction == "rtl"
 
+    def tagline(self, phone: str) -> str:
+        """The language-help tagline as printed for a practice: its `{phone}` filled in."""
+        return (self.language_help or "").replace("{phone}", phone)
+
 
 def language(root: Path, tag: str) -> LanguageInfo:
     """The language record of `tag` (templates/languages/<tag>.yml, then the language without its

@@ -288,9 +288,7 @@ def language_help(practice: PracticeContext, language: str, root: Path) -> dict:
     plain: dict[str, str] = {}
     for _, record in records:
         if record.font and not record.font_files:
-            plain[record.font] = plain.get(record.font, "") + (record.language_help or "").replace(
-                "{phone}", info.phone
-            )
+            plain[record.font] = plain.get(record.font, "") + record.tagline(info.phone)
     cuts = {font: cut for font, chars in plain.items() if (cut := cut_family(font, chars))}
     out = []
     for tag, record in records:
