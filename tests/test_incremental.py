@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -260,29 +261,40 @@ def test_kill_9_midway_then_rebuild_completes_without_temp_files(tmp_path: Path)
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the worker processes")
 def test_a_killed_worker_gives_a_clear_error_and_no_temp_files(tmp_path: Path):
-    proj = copy_project(tmp_path / "proj", practices=PRACTICES)
-    out = proj / "output"
-    cmd = [sys.executable, str(ROOT / "build.py"), "build", "--root", str(proj), "-q", "-j", "2",
-           "--no-slide-images", "--format", "pdf"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300
-        victim = None
-        while victim is None and time.monotonic() < deadline and proc.poll() is None:
-            if list(out.glob("*/*.pdf")):  # workers are rendering
-                victim = _a_worker(proc.pid)
-            time.sleep(0.05)
-        assert victim is not None, "no worker found to kill"
-        os.kill(victim, signal.SIGKILL)
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 1, stderr
-    assert "worker process stopped unexpectedly" in stderr
-    assert "Traceback" not in stderr
-    assert list(out.rglob(TMP_PREFIX + "*")) == []
+    """A worker killed in the middle of a document: that document fails with a clear error, the
+    build exits 1, no temporary file is left. The kill can land in the moment a worker sits
+    between two documents (the build saw it running none): then the pool is started again and
+    the build completes, every document written; the test then tries again, a few times."""
+    for attempt in range(4):
+        proj = copy_project(tmp_path / f"proj{attempt}", practices=PRACTICES)
+        out = proj / "output"
+        cmd = [sys.executable, str(ROOT / "build.py"), "build", "--root", str(proj), "-q", "-j", "2",
+               "--no-slide-images", "--format", "pdf"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 300
+            victim = None
+            while victim is None and time.monotonic() < deadline and proc.poll() is None:
+                if list(out.glob("*/*.pdf")):  # workers are rendering
+                    victim = _a_worker(proc.pid)
+                time.sleep(0.05)
+            assert victim is not None, "no worker found to kill"
+            os.kill(victim, signal.SIGKILL)
+            _, stderr = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert "Traceback" not in stderr
+        assert list(out.rglob(TMP_PREFIX + "*")) == []
+        if proc.returncode == 0:  # killed between two documents: started again, nothing lost
+            planned = re.search(r"(\d+) rendered, 0 up to date", stderr)
+            assert planned and len(list(out.glob("*/*.pdf"))) == int(planned.group(1)), stderr
+            continue
+        assert proc.returncode == 1, stderr
+        assert "worker process stopped unexpectedly" in stderr
+        return
+    pytest.fail("every kill landed between two documents; none showed the error")
 
 
 def _a_worker(build_pid: int) -> int | None:
