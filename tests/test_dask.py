@@ -112,9 +112,12 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_seconds(local_build, t
 def test_ctrl_c_cancels_the_cluster_build_without_hanging(local_build, tmp_path: Path):
     proj, _ = local_build
     out = tmp_path / "out"
-    # every handout of the practice (a dozen PDFs): the build is still rendering when interrupted
+    # every handout of the practice in all three variants (about 30 PDFs): the workers start
+    # rendering while the build still runs its checks, so a build of a dozen documents could be
+    # finished (every result waiting) before its first line was printed, and the interrupt came late
+    variants = ["--variant", "standard", "--variant", "large-print", "--variant", "print-shop"]
     proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "build", "--root", str(proj), "-q",
-                             "--no-slide-images", "-o", str(out), "--format", "pdf", *CLUSTER],
+                             "--no-slide-images", "-o", str(out), "--format", "pdf", *variants, *CLUSTER],
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.stderr is not None
     seen = []
