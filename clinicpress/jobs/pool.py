@@ -151,10 +151,39 @@ def _context():
     import multiprocessing as mp
 
     if "forkserver" in mp.get_all_start_methods():
+        _short_socket_dir()
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(list(PRELOAD))
         return ctx
     return mp.get_context("spawn")
+
+
+SOCKET_PATH_MAX = 107
+"""The longest path of a Unix socket on Linux (108 bytes with the closing NUL; macOS: 104)."""
+
+
+def _short_socket_dir() -> None:
+    """Keeps the fork server's socket path short enough when TMPDIR is long.
+
+    The fork server listens on `$TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX`; with a long TMPDIR
+    (over about 75 characters) Python 3.11 fails with "AF_UNIX path too long" and the build
+    would stop. Python 3.14 falls back to /tmp in that case (CPython gh-132124); this does the
+    same for older versions: only multiprocessing's own folder (sockets, no content) moves;
+    WeasyPrint's temporary files stay in TMPDIR.
+    """
+    import multiprocessing.util
+    import tempfile
+
+    if len(tempfile.gettempdir()) + len("/pymp-XXXXXXXX/listener-XXXXXXXX") < SOCKET_PATH_MAX - 3:
+        return
+    for short in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(short) and os.access(short, os.W_OK | os.X_OK):
+            saved, tempfile.tempdir = tempfile.tempdir, short
+            try:
+                multiprocessing.util.get_temp_dir()  # made once a process, removed when it ends
+            finally:
+                tempfile.tempdir = saved
+            return
 
 
 def prestart() -> None:
