@@ -45,10 +45,13 @@ BOMBS = {
     "format-width": ('{{ "{:>3000000000}".format(1)|length }}', "memory"),
     "macro-fan-out": ("{% macro f(n) %}{% if n < 40 %}{{ f(n+1) }}{{ f(n+1) }}{% endif %}{% endmacro %}{{ f(0) }}",
                       "time"),
+    "output-flood": ("{% for i in range(10**5) %}{% for j in range(10**5) %}{{ range(100)|join }}{% endfor %}"
+                     "{% endfor %}", "size"),
     "filters-chained": ("{% for i in range(10**5) %}{{ range(1000)|map('string')|join|upper|replace('1', '22') "
                         "|length }}{% endfor %}", "any"),
 }
-MESSAGES = {"time": "ran over its time budget", "memory": "ran over its memory budget"}
+MESSAGES = {"time": "ran over its time budget", "memory": "ran over its memory budget",
+            "size": "template wrote more than 16 million characters"}
 
 
 def _override(root: Path, snippet: str) -> int:

@@ -18,7 +18,9 @@ import io
 import os
 import re
 import types
+from collections.abc import Generator
 from pathlib import Path, PurePath
+from typing import cast
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -235,7 +237,7 @@ class Templates:
         env = self.environment(practice_templates)
         try:
             template = env.get_template(name)
-            html = template.render(**context)
+            html = _written(template, context)
         except UserError:
             raise
         except (Exception, RecursionError) as exc:  # anything a template expression can raise
@@ -251,6 +253,8 @@ class Templates:
             path = rel(exc.filename or exc.name or name, self.root)
             return Problem(path, exc.lineno, message=f"template syntax error: {exc.message}", hint=_HINTS["syntax"])
         file, line = _template_frame(exc, self.root)
+        if file is None and getattr(exc, "template_at", None):  # stopped between two pieces it wrote
+            file, line = rel(exc.template_at[0], self.root), exc.template_at[1]  # type: ignore[attr-defined]
         found: tuple[str, str, str | None]
         if isinstance(exc, jinja2.TemplateNotFound):
             found = (file or where, f"template {exc.name!r} not found on the search path", _HINTS["not_found"])
@@ -258,6 +262,8 @@ class Templates:
             found = (file or where, f"template tried an unsafe operation: {exc}", _HINTS["unsafe"])
         elif isinstance(exc, OverBudget):
             found = (file or where, f"template ran over its time budget: {exc}", BUDGET_HINT)
+        elif isinstance(exc, TooMuchOutput):
+            found = (file or where, str(exc), BUDGET_HINT)
         elif isinstance(exc, MemoryError):
             found = (file or where, "template ran over its memory budget (render_memory_mib)", BUDGET_HINT)
         elif isinstance(exc, jinja2.UndefinedError):
@@ -277,6 +283,57 @@ _HINTS = {
     "undefined": "check the variable name; see templates/README.md for what templates get",
 }
 """What to do about each kind of template error."""
+
+
+MAX_OUTPUT_CHARS = 16 * 1024 * 1024
+"""The most text one template may write: a handout's HTML is about 50,000 characters, so only a
+runaway loop reaches it; it is stopped here, at its line, before it fills the memory budget."""
+
+
+class TooMuchOutput(Exception):
+    """A template wrote more than MAX_OUTPUT_CHARS."""
+
+
+def _written(template: jinja2.Template, context: dict) -> str:
+    """The template's output, piece by piece (as `render` joins it), stopped at MAX_OUTPUT_CHARS.
+
+    An exception raised here, between two pieces (the time budget's alarm, the size limit,
+    memory), carries the template line the output had reached as `template_at`, since its
+    traceback holds no template frame; one raised inside the template has that frame."""
+    pieces = cast(Generator[str, None, None], template.generate(**context))  # typed Iterator; it is a generator
+    joined: list[str] = []
+    batch: list[str] = []
+    size = 0
+    try:
+        for piece in pieces:
+            batch.append(piece)
+            if len(batch) >= 4096:  # a list of millions of one-letter pieces would cost 8 bytes each
+                joined.append("".join(batch))
+                batch.clear()
+                size += len(joined[-1])
+                if size > MAX_OUTPUT_CHARS:
+                    raise TooMuchOutput(
+                        f"template wrote more than {MAX_OUTPUT_CHARS // (1024 * 1024)} million characters "
+                        "and was stopped"
+                    )
+        joined.append("".join(batch))
+        return "".join(joined)
+    except BaseException as exc:
+        exc.template_at = _suspended_at(pieces)  # type: ignore[attr-defined]
+        raise
+    finally:
+        pieces.close()
+
+
+def _suspended_at(pieces) -> tuple[str, int] | None:
+    """The template file and line where a paused template generator is (None once it ended)."""
+    found = None
+    while pieces is not None and getattr(pieces, "gi_frame", None) is not None:
+        template = pieces.gi_frame.f_globals.get("__jinja_template__")
+        if template is not None and template.filename:
+            found = (template.filename, template.get_corresponding_lineno(pieces.gi_frame.f_lineno))
+        pieces = pieces.gi_yieldfrom
+    return found
 
 
 def _template_frame(exc: BaseException, root: Path) -> tuple[str | None, int | None]:
