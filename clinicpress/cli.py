@@ -221,6 +221,12 @@ def _build_command(sub) -> None:
         help="render every selected output again, trusting no cached hash (outputs outside the selection stay valid; the results are the same bytes)",
     )
     b.add_argument(
+        "--watch",
+        action="store_true",
+        help="after building, build again whenever a file under content/, templates/ or practices/ is saved "
+        "(warm workers: an edit reaches its PDFs in about a second); Ctrl-C stops",
+    )
+    b.add_argument(
         "--no-slide-images",
         action="store_true",
         help="skip LibreOffice slide pictures for decks in output/index.html (faster)",
@@ -284,6 +290,10 @@ def settings_from_args(args: argparse.Namespace):
 
 def _dispatch(args: argparse.Namespace, reporter) -> int:
     if args.command == "build":
+        if args.watch:
+            from .watch import watch
+
+            return watch(settings_from_args(args), reporter)
         from .builder import build
 
         return build(settings_from_args(args), reporter)

@@ -11,8 +11,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "clinicpress"
 BASE = {"clinicpress.errors", "clinicpress.settings", "clinicpress.console"}
 STAGES = ["load", "render", "checks", "jobs", "write", "builder", "top"]
-COMMANDS = {"builder", "checker", "signoff", "packet"}
-"""The build, check, sign-off and packet commands form one stage."""
+COMMANDS = {"builder", "checker", "signoff", "packet", "watch"}
+"""The build, check, sign-off, packet and watch commands form one stage."""
 """Bottom to top; a module may import its own stage, lower stages and the base."""
 TOP = {"cli", "scaffold", "serve", "__main__"}
 

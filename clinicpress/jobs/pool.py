@@ -42,6 +42,12 @@ PRELOAD = (
 """Modules the fork server imports once, so each new worker starts warm."""
 
 _WORKER: dict = {}
+_KEPT: dict[tuple, tuple] = {}
+"""Pools kept warm between the builds of one process (`build --watch`), by what their workers
+were started with: (workers, slide images, budget) -> (pool, the watchdog's queue)."""
+_KEEP = {"on": False, "templates": 0}
+"""`keep_warm()` turns keeping on; "templates" counts the changes to templates, catalogues and
+fonts, after which a kept worker drops what it compiled (clinicpress.jobs.run.reset_render_caches)."""
 WATCH_SECONDS = 0.5
 """How often the build looks at its workers while waiting for results."""
 MAX_RESTARTS = 3
@@ -49,7 +55,13 @@ MAX_RESTARTS = 3
 
 
 def _init_worker(
-    project_blob: bytes, kinds: tuple[str, ...], slide_images: bool, build_pid: int, budget: Budget, started
+    project_blob: bytes,
+    generation: tuple[str, int],
+    kinds: tuple[str, ...],
+    slide_images: bool,
+    build_pid: int,
+    budget: Budget,
+    started,
 ) -> None:
     """Runs once in each new worker: ignore Ctrl-C (the main process handles it), load, warm up."""
     import pickle
@@ -58,8 +70,42 @@ def _init_worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_build(build_pid)
     project = pickle.loads(project_blob)
-    _WORKER.update(project=project, slide_images=slide_images, budget=budget, started=started)
+    _WORKER.update(project=project, generation=generation, slide_images=slide_images, budget=budget, started=started)
     warm_up(project, kinds)
+
+
+def keep_warm() -> None:
+    """Keeps each build's worker pool for the next build of this process (`build --watch`)."""
+    _KEEP["on"] = True
+
+
+def templates_changed() -> None:
+    """Says that templates, catalogues or fonts changed: kept workers drop what they compiled."""
+    _KEEP["templates"] += 1
+
+
+def close_kept() -> None:
+    """Stops the pools kept for the next build."""
+    while _KEPT:
+        _shutdown(_KEPT.popitem()[1][0], abort=False)
+
+
+def _refresh(generation: tuple[str, int], blob: bytes | None) -> None:
+    """In a kept worker: takes the build's project (when it is not the one this worker has) and
+    drops compiled templates and fonts after they changed on disk."""
+    import pickle
+
+    from .run import reset_render_caches
+
+    token, templates = generation
+    have_token, have_templates = _WORKER["generation"]
+    if templates != have_templates:
+        reset_render_caches(["templates/"])
+    if token != have_token:
+        if blob is None:  # pragma: no cover  (the build sends its project to every kept pool)
+            raise RuntimeError("this worker holds another project and none was sent")
+        _WORKER["project"] = pickle.loads(blob)
+    _WORKER["generation"] = generation
 
 
 def _started(pid: int) -> str | None:
@@ -106,7 +152,11 @@ def _watch_build(build_pid: int) -> None:
     threading.Thread(target=watch, name="clinicpress-build-watch", daemon=True).start()
 
 
-def _work(ident: tuple, out_root: str, thumbnail_of: str | None) -> Result:
+def _work(
+    ident: tuple, out_root: str, thumbnail_of: str | None, generation: tuple[str, int], blob: bytes | None = None
+) -> Result:
+    if generation != _WORKER["generation"]:
+        _refresh(generation, blob)
     project = _WORKER["project"]
     task = Task(job_from_ident(project, ident), thumbnail_of)
 
@@ -228,6 +278,8 @@ class Renderer:
         self._tasks: list[Task] = []
         self._futures: dict = {}
         self._blob = b""
+        self._generation: tuple[str, int] = ("", 0)
+        """The project's digest and the templates' change count, which kept workers compare with theirs."""
         self._started_q = None
         """Where workers say which job they start (pid, job key, time.monotonic()): the watchdog's view."""
         self._restarts = 0
@@ -250,9 +302,11 @@ class Renderer:
         self._tasks = list(tasks)
         if not self.parallel or not tasks:
             return self
+        import hashlib
         import threading
 
         self._blob = portable(self.project)
+        self._generation = (hashlib.sha256(self._blob).hexdigest()[:16], _KEEP["templates"])
         self._starter = threading.Thread(target=self._start, name="clinicpress-pool-start", daemon=True)
         self._starter.start()
         return self
@@ -261,6 +315,10 @@ class Renderer:
         from concurrent.futures import ProcessPoolExecutor
 
         try:
+            blob = None  # new workers get the project when they start
+            if self._pool is None and self._kept_key() in _KEPT:
+                self._pool, self._started_q = _KEPT.pop(self._kept_key())
+                blob = self._blob  # kept ones, with the first job each takes after an edit
             if self._pool is None:
                 context = _context()
                 self._started_q = context.SimpleQueue()  # written at once: a killed worker's note is not lost
@@ -268,13 +326,23 @@ class Renderer:
                     max_workers=self.workers,
                     mp_context=context,
                     initializer=_init_worker,
-                    initargs=(self._blob, self.kinds, self.slide_images, os.getpid(), self.budget, self._started_q),
+                    initargs=(
+                        self._blob,
+                        self._generation,
+                        self.kinds,
+                        self.slide_images,
+                        os.getpid(),
+                        self.budget,
+                        self._started_q,
+                    ),
                 )
             tasks = self._tasks
             # Decks take longest: start them first so no worker is left with one at the end.
             for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].job.source.kind != "deck", i)):
                 task = tasks[i]
-                future = self._pool.submit(_work, task.job.ident, str(self.out_root), task.thumbnail_of)
+                future = self._pool.submit(
+                    _work, task.job.ident, str(self.out_root), task.thumbnail_of, self._generation, blob
+                )
                 self._futures[future] = (i, task)
         except BaseException as exc:  # raised again by collect(), in the main thread
             self._start_error = exc
@@ -436,14 +504,24 @@ class Renderer:
         for future in self._futures:
             future.cancel()
 
+    def _kept_key(self) -> tuple:
+        return (self.workers, self.slide_images, self.budget)
+
     def close(self, *, abort: bool = False) -> None:
-        """Stops the workers; with `abort` (an error or Ctrl-C) ends them at once."""
+        """Stops the workers (or keeps them for the next build, see `keep_warm`); with `abort`
+        (an error or Ctrl-C) ends them at once."""
         starter = self._starter
         if starter is not None:
             starter.join()
             self._starter = None
         if self._pool is not None:
-            _shutdown(self._pool, abort=abort)
+            if _KEEP["on"] and not abort and not getattr(self._pool, "_broken", False):
+                old = _KEPT.pop(self._kept_key(), None)
+                if old is not None:
+                    _shutdown(old[0], abort=False)
+                _KEPT[self._kept_key()] = (self._pool, self._started_q)
+            else:
+                _shutdown(self._pool, abort=abort)
             self._pool = None
 
     def __enter__(self) -> "Renderer":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -140,12 +141,26 @@ def templates(root: Path) -> Templates:
 def reset_caches() -> None:
     """Forgets every compiled template and parsed stylesheet (after a template, stylesheet,
     font or translation changed on disk)."""
-    import sys
-
     _TEMPLATES.clear()
     pdf = sys.modules.get("clinicpress.render.handout.pdf")
     if pdf is not None:
         pdf.reset_sheets()
+
+
+def reset_render_caches(changed: list[str]) -> None:
+    """Drops what the renderers keep between documents, so an edited template, catalogue or font shows.
+
+    A build is one short process; the preview's renderer and `build --watch` live on. Their
+    compiled templates, message catalogues, deck layout map and font metrics may come from any
+    file under templates/ or practices/, so a change there drops them all.
+    """
+    if not any(p.startswith(("templates/", "practices/")) for p in changed):
+        return
+    # Only what this process has loaded keeps anything (a handouts-only session never imports the deck).
+    for name in ("clinicpress.jobs.run", "clinicpress.load.i18n", "clinicpress.render.deck"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module.reset_caches()
 
 
 def execute(

@@ -2,30 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from ...errors import rel
+from ...watch import DEBOUNCE_MS, STEP_MS, WATCHED, changed_paths, watch_filter
 from .conductor import Preview
-
-WATCHED = ("content", "templates", "practices")
-"""Project folders whose changes trigger a rebuild (and the only ones the page serves files from)."""
-DEBOUNCE_MS, STEP_MS = 400, 40
-"""watchfiles yields once no new event came for STEP_MS (at most DEBOUNCE_MS after the first)."""
-
-
-def _watch_filter():
-    from watchfiles import DefaultFilter
-
-    base = DefaultFilter()
-
-    def keep(change, path: str) -> bool:
-        name = os.path.basename(path)
-        if name.startswith(".") or name.endswith(("~", ".tmp", ".swp", ".swx")) or name == "4913":
-            return False  # editors' temporary files (vim writes a probe file named 4913)
-        return base(change, path)
-
-    return keep
 
 
 def watch(preview: Preview) -> None:
@@ -38,22 +16,14 @@ def watch(preview: Preview) -> None:
     try:
         for changes in watch_paths(
             *folders,
-            watch_filter=_watch_filter(),
+            watch_filter=watch_filter(),
             debounce=DEBOUNCE_MS,
             step=STEP_MS,
             stop_event=preview.stopping,
             rust_timeout=500,
             raise_interrupt=False,
         ):
-            kinds: dict[str, set] = {}
-            for change, path in changes:
-                kinds.setdefault(path, set()).add(change.name)
-            # A file that came and went within one batch (an editor's or sed's temporary file) is noise.
-            paths = sorted(
-                rel(Path(p), preview.root)
-                for p, k in kinds.items()
-                if not ({"added", "deleted"} <= k and not os.path.exists(p))
-            )
+            paths = changed_paths(changes, preview.root)
             if paths:
                 preview.note_changes(paths)
     except Exception as exc:  # the page still works; only live updates stop

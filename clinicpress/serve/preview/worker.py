@@ -199,6 +199,7 @@ class _Work:
     def load(self, changed: list[str]) -> Loaded | Failed:
         """Loads the project (after dropping caches the changed files make stale)."""
         from ...jobs.model import plan
+        from ...jobs.run import reset_render_caches
         from ...load.project import load_project
 
         reset_render_caches(changed)
@@ -311,22 +312,6 @@ class _Work:
             return JobKeys(self.project, self.hashes, self.root / PREVIEW_OUT).check_keys(config)
         except Exception:  # without keys every item is checked again: slower, still right
             return None
-
-
-def reset_render_caches(changed: list[str]) -> None:
-    """Drops what the renderers keep between documents, so an edited template, catalogue or font shows.
-
-    A build is one short process; the renderer lives on. Its compiled templates, message
-    catalogues, deck layout map and font metrics may come from any file under templates/ or
-    practices/, so a change there drops them all.
-    """
-    if not any(p.startswith(("templates/", "practices/")) for p in changed):
-        return
-    # Only what this process has loaded keeps anything (a handouts-only session never imports the deck).
-    for name in ("clinicpress.jobs.run", "clinicpress.load.i18n", "clinicpress.render.deck"):
-        module = sys.modules.get(name)
-        if module is not None:
-            module.reset_caches()
 
 
 def internal_problem(exc: BaseException, doing: str, path: str = "(preview)") -> Problem:
