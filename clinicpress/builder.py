@@ -207,7 +207,7 @@ def _renderer(
     """The worker pool for the stale jobs (rendering starts while this process runs the checks),
     or a Dask cluster (--scheduler, or `executor = "dask"`)."""
     from .jobs.budget import Budget
-    from .jobs.pool import Renderer
+    from .jobs.pool import Renderer, keeping
 
     stale = plan.stale
     scheduler = _scheduler(settings, plan.config)
@@ -230,7 +230,8 @@ def _renderer(
     return Renderer(
         project,
         settings.out_root,
-        workers=min(workers, len(stale)) if stale else 1,
+        # a kept pool (build --watch) has the workers asked for, so every edit finds it warm
+        workers=(workers if keeping() else min(workers, len(stale))) if stale else 1,
         kinds={j.source.kind for j in stale},
         slide_images=settings.slide_images,
         budget=Budget.of(plan.config),

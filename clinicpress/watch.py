@@ -21,9 +21,9 @@ from .errors import UserError, rel
 from .settings import BuildSettings
 
 WATCHED = ("content", "templates", "practices")
-"""Project folders whose changes trigger a rebuild."""
-WATCHED_FILES = ("clinicpress.toml", "pyproject.toml")
-"""Project files whose changes trigger a rebuild (the build's options)."""
+"""Project folders whose changes trigger a rebuild. The options (clinicpress.toml,
+pyproject.toml) are read again by every build but do not start one: watchfiles loses a single
+file that an editor saves by renaming a new copy over it."""
 DEBOUNCE_MS, STEP_MS = 400, 40
 """watchfiles yields once no new event came for STEP_MS (at most DEBOUNCE_MS after the first)."""
 
@@ -62,7 +62,7 @@ def watch(settings: BuildSettings, reporter: Reporter) -> int:
     from .jobs.run import reset_render_caches
 
     root = settings.root
-    paths = [root / name for name in (*WATCHED, *WATCHED_FILES) if (root / name).exists()]
+    paths = [root / name for name in WATCHED if (root / name).is_dir()]
     pool.keep_warm()
     try:
         _build(settings, reporter)
@@ -107,3 +107,9 @@ def _build(settings: BuildSettings, reporter: Reporter) -> int:
     except UserError as exc:
         reporter.problems(exc.problems, exit_code=exc.exit_code)
         return exc.exit_code
+    except Exception as exc:  # a bug: said as the CLI says it, and the watch goes on
+        reporter.error(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in ClinicPress; "
+            "run `python build.py --verbose` and report the traceback."
+        )
+        return 3

@@ -25,6 +25,8 @@ PRACTICE = "summit-rheumatology"
 A = "gut-and-immune-system"
 ARGS = ["-q", "--no-slide-images", "--only", A, "--variant", "standard", "--variant", "large-print", "-j", "2"]
 """Two documents an edit, so the two kept workers render them."""
+DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+"""Debian's fonts-dejavu-core (scripts/test.sh installs it)."""
 
 
 def outputs(root: Path) -> dict[str, bytes]:
@@ -100,13 +102,33 @@ def test_watch_builds_each_save_with_warm_workers_to_the_bytes_of_a_fresh_build(
         assert after[f"{A}.pdf"] != before[f"{A}.pdf"], "the template change did not reach the PDF"
         assert after == fresh_build(root, tmp_path)
 
+        # the help-line catalogue and a brand font replaced under the same name
+        lines_yml = root / "templates" / "help-lines.yml"
+        lines_yml.write_text(lines_yml.read_text(encoding="utf-8").replace("Call or text {number}.",
+                                                                           "Call or text {number} now.", 1),
+                             encoding="utf-8")
+        watching.wait_for(" rendered, ")
+        assert outputs(root) == fresh_build(root, tmp_path)
+        before = outputs(root)
+        shutil.copyfile(DEJAVU_BOLD, root / "practices" / PRACTICE / "fonts" / "PublicSans-Bold.ttf")
+        watching.wait_for(" rendered, ")
+        assert outputs(root)[f"{A}.pdf"] != before[f"{A}.pdf"], "the new font file did not reach the PDF"
+        assert outputs(root) == fresh_build(root, tmp_path)
+
+        # a kept worker that died while the watch waited is replaced, and the edit still builds
+        os.kill(sorted(p.pid for p in psutil.Process(watching.proc.pid).children(recursive=True))[-1], signal.SIGKILL)
+        handout.write_text(handout.read_text(encoding="utf-8").replace(" this ", " the ", 1), encoding="utf-8")
+        lines = watching.wait_for(" rendered, ")
+        assert "2 rendered" in lines[-1] and "internal error" not in "".join(lines), lines
+        assert outputs(root) == fresh_build(root, tmp_path)
+
         # a broken file is reported at its line and the watch goes on; fixing it builds again
         good = handout.read_text(encoding="utf-8")
         handout.write_text(good.replace("title:", "title: [unclosed", 1), encoding="utf-8")
         lines = watching.wait_for("error")
         assert any(f"content/handouts/{A}.yml:" in line for line in lines), lines
         assert watching.proc.poll() is None, "the watch ended at a content error"
-        handout.write_text(good.replace(" this ", " these ", 1), encoding="utf-8")
+        handout.write_text(good.replace(" the ", " these ", 1), encoding="utf-8")
         watching.wait_for(" rendered, ")
         assert outputs(root) == fresh_build(root, tmp_path)
     finally:

@@ -24,6 +24,7 @@ outside the main thread, the budget is not enforced.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,6 +113,10 @@ def enforced(budget: Budget, *, stop_process: str | None = None) -> Iterator[Non
             # dropped ("Exception ignored in ..."), so the rendering would go on: ring again
             # shortly until the exception reaches the rendering code (the `finally` stops it).
             signal.setitimer(signal.ITIMER_REAL, 0.05)
+            if isinstance(sys.exc_info()[1], OverBudget):
+                # the first is on its way out (Jinja is rewriting its traceback to name the
+                # template line, say): a second one raised in there would lose that line
+                return
             raise OverBudget(budget.seconds)
 
         old_handler = signal.signal(signal.SIGALRM, expired)

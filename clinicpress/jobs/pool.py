@@ -42,9 +42,10 @@ PRELOAD = (
 """Modules the fork server imports once, so each new worker starts warm."""
 
 _WORKER: dict = {}
-_KEPT: dict[tuple, tuple] = {}
-"""Pools kept warm between the builds of one process (`build --watch`), by what their workers
-were started with: (workers, slide images, budget) -> (pool, the watchdog's queue)."""
+_KEPT: list[tuple] = []
+"""The pool kept warm for the next build of this process (`build --watch`), at most one:
+(what its workers were started with: (slide images, budget), its size, the pool, the
+watchdog's queue)."""
 _KEEP = {"on": False, "templates": 0}
 """`keep_warm()` turns keeping on; "templates" counts the changes to templates, catalogues and
 fonts, after which a kept worker drops what it compiled (clinicpress.jobs.run.reset_render_caches)."""
@@ -84,10 +85,29 @@ def templates_changed() -> None:
     _KEEP["templates"] += 1
 
 
-def close_kept() -> None:
-    """Stops the pools kept for the next build."""
+def keeping() -> bool:
+    """True when pools are kept between builds (`keep_warm`)."""
+    return bool(_KEEP["on"])
+
+
+def close_kept(*, abort: bool = False) -> None:
+    """Stops the pool kept for the next build."""
     while _KEPT:
-        _shutdown(_KEPT.popitem()[1][0], abort=False)
+        _shutdown(_KEPT.pop()[2], abort=abort)
+
+
+def _take_kept(key: tuple, workers: int):
+    """The kept pool, if its workers were started alike, it has `workers` of them at least and
+    none has died since (otherwise it is stopped): (pool, queue) or None."""
+    if not _KEPT:
+        return None
+    kept_key, size, pool, queue = _KEPT.pop()
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    alive = not getattr(pool, "_broken", False) and all(p.exitcode is None for p in processes)
+    if alive and kept_key == key and size >= workers:
+        return pool, queue
+    _shutdown(pool, abort=True)
+    return None
 
 
 def _refresh(generation: tuple[str, int], blob: bytes | None) -> None:
@@ -313,12 +333,14 @@ class Renderer:
 
     def _start(self) -> None:
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         try:
             blob = None  # new workers get the project when they start
-            if self._pool is None and self._kept_key() in _KEPT:
-                self._pool, self._started_q = _KEPT.pop(self._kept_key())
-                blob = self._blob  # kept ones, with the first job each takes after an edit
+            kept = _take_kept(self._kept_key(), self.workers) if self._pool is None else None
+            if kept is not None:
+                self._pool, self._started_q = kept
+                blob = self._blob  # kept ones, with their jobs (a worker loads it once)
             if self._pool is None:
                 context = _context()
                 self._started_q = context.SimpleQueue()  # written at once: a killed worker's note is not lost
@@ -340,9 +362,16 @@ class Renderer:
             # Decks take longest: start them first so no worker is left with one at the end.
             for i in sorted(range(len(tasks)), key=lambda i: (tasks[i].job.source.kind != "deck", i)):
                 task = tasks[i]
-                future = self._pool.submit(
-                    _work, task.job.ident, str(self.out_root), task.thumbnail_of, self._generation, blob
-                )
+                try:
+                    future = self._pool.submit(
+                        _work, task.job.ident, str(self.out_root), task.thumbnail_of, self._generation, blob
+                    )
+                except BrokenProcessPool:  # a kept worker died just now: a fresh pool takes every job
+                    if blob is None:
+                        raise
+                    _shutdown(self._pool, abort=True)
+                    self._pool, self._futures = None, {}
+                    return self._start()
                 self._futures[future] = (i, task)
         except BaseException as exc:  # raised again by collect(), in the main thread
             self._start_error = exc
@@ -505,7 +534,7 @@ class Renderer:
             future.cancel()
 
     def _kept_key(self) -> tuple:
-        return (self.workers, self.slide_images, self.budget)
+        return (self.slide_images, self.budget)
 
     def close(self, *, abort: bool = False) -> None:
         """Stops the workers (or keeps them for the next build, see `keep_warm`); with `abort`
@@ -516,10 +545,8 @@ class Renderer:
             self._starter = None
         if self._pool is not None:
             if _KEEP["on"] and not abort and not getattr(self._pool, "_broken", False):
-                old = _KEPT.pop(self._kept_key(), None)
-                if old is not None:
-                    _shutdown(old[0], abort=False)
-                _KEPT[self._kept_key()] = (self._pool, self._started_q)
+                close_kept()
+                _KEPT.append((self._kept_key(), self.workers, self._pool, self._started_q))
             else:
                 _shutdown(self._pool, abort=abort)
             self._pool = None

@@ -66,7 +66,9 @@ def _render(project: "Project", job: Job, out_root: Path) -> Result:
     result = Result(job.key)
     if src.kind == "handout":
         from ..render.handout import page_budget, print_handout, render_document
+        from ..render.handout.subset import bound_cuts
 
+        bound_cuts()  # between documents: a long-running process keeps its font cuts bounded
         out_dir = out_root / job.practice.slug
         rendered = render_document(
             src.model,
@@ -139,12 +141,15 @@ def templates(root: Path) -> Templates:
 
 
 def reset_caches() -> None:
-    """Forgets every compiled template and parsed stylesheet (after a template, stylesheet,
-    font or translation changed on disk)."""
+    """Forgets every compiled template, parsed stylesheet, loaded font and font cut (after a
+    template, stylesheet, font or translation changed on disk)."""
     _TEMPLATES.clear()
     pdf = sys.modules.get("clinicpress.render.handout.pdf")
     if pdf is not None:
         pdf.reset_sheets()
+    fetcher = sys.modules.get("clinicpress.render.handout.fetcher")
+    if fetcher is not None:  # fonts loaded by URL: a font file replaced under its name is read again
+        fetcher.reset_fonts()
 
 
 def reset_render_caches(changed: list[str]) -> None:
@@ -157,7 +162,12 @@ def reset_render_caches(changed: list[str]) -> None:
     if not any(p.startswith(("templates/", "practices/")) for p in changed):
         return
     # Only what this process has loaded keeps anything (a handouts-only session never imports the deck).
-    for name in ("clinicpress.jobs.run", "clinicpress.load.i18n", "clinicpress.render.deck"):
+    for name in (
+        "clinicpress.jobs.run",
+        "clinicpress.load.i18n",
+        "clinicpress.load.helplines",
+        "clinicpress.render.deck",
+    ):
         module = sys.modules.get(name)
         if module is not None:
             module.reset_caches()

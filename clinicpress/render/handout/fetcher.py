@@ -19,6 +19,11 @@ def serve_generated(name: str, data: bytes) -> str:
     return url
 
 
+def forget_generated() -> None:
+    """Drops every file made for earlier documents (call between documents, never during one)."""
+    _GENERATED.clear()
+
+
 def generated_bytes() -> int:
     """How much the renderer keeps in memory for `serve_generated` (callers keep it bounded)."""
     return sum(len(data) for data in _GENERATED.values())
@@ -140,4 +145,25 @@ def font_config():
 
     atexit.register(remove_folder)
     multiprocessing.util.Finalize(None, remove_folder, exitpriority=10)
+    _FONT_FOLDERS.append(remove_folder)
     return config
+
+
+_FONT_FOLDERS: list = []
+"""How to delete the temporary font folder of each font configuration made so far."""
+
+
+def reset_fonts() -> None:
+    """Starts a new font configuration (with its own folder) and forgets the font cuts.
+
+    WeasyPrint's configuration keeps every @font-face it loaded under a name made from the
+    rule, not from the file, so a font file replaced under the same name would keep printing
+    the old letters in a long-running process (`build --watch`, the preview)."""
+    import sys
+
+    font_config.cache_clear()
+    while _FONT_FOLDERS:
+        _FONT_FOLDERS.pop()()
+    subset = sys.modules.get("clinicpress.render.handout.subset")
+    if subset is not None:
+        subset.forget_cuts()

@@ -26,7 +26,7 @@ import functools
 import hashlib
 
 from ...load.fontfile import cut, installed_face
-from .fetcher import generated_bytes, serve_generated
+from .fetcher import forget_generated, generated_bytes, serve_generated
 
 UPRIGHT = ((400, False),)
 """The faces a tagline prints in."""
@@ -34,7 +34,7 @@ BODY = ((400, False), (700, False), (400, True), (700, True))
 """The faces a handout's text prints in: regular, bold, and their italics."""
 MAX_BYTES = 64 * 1024 * 1024
 """Cuts a process keeps at most (a preview running all day makes one at each save of a Chinese
-handout); past it, text is drawn from the installed font whole, as before."""
+handout); past it, the next document starts with none (`bound_cuts`)."""
 
 
 def cut_family(family: str, chars: str, faces=UPRIGHT) -> tuple[str, list[dict]] | None:
@@ -53,10 +53,23 @@ def cut_family(family: str, chars: str, faces=UPRIGHT) -> tuple[str, list[dict]]
         except OSError:
             continue
         found.append((weight, italic, str(face.path), face.number, stat.st_size, stat.st_mtime_ns))
-    if not found or found[0][:2] != (400, False) or generated_bytes() > MAX_BYTES:
+    if not found or found[0][:2] != (400, False):
         return None
     made = _cut(family, "".join(sorted(set(chars))), tuple(found))
     return (made[0], [dict(face) for face in made[1]]) if made else None  # copies: the cache's stay as they are
+
+
+def forget_cuts() -> None:
+    """Drops every cut made so far (between documents: a document's CSS names only its own)."""
+    _cut.cache_clear()
+    forget_generated()
+
+
+def bound_cuts() -> None:
+    """Forgets the cuts once they hold MAX_BYTES (called between documents): a long-running
+    preview or watch keeps its memory bounded and prints what a fresh build prints."""
+    if generated_bytes() > MAX_BYTES:
+        forget_cuts()
 
 
 @functools.lru_cache(maxsize=64)
