@@ -259,10 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an unexpected bug: say so plainly, traceback only on request
         if verbose:
             raise
-        reporter.error(
-            f"internal error: {type(exc).__name__}: {exc}. This is a bug in ClinicPress; "
-            "run again with --verbose and report the traceback."
-        )
+        reporter.internal_error(exc)
         return 3
 
 

@@ -49,6 +49,13 @@ class Reporter:
     def error(self, message: str) -> None:
         self.console.print(f"[bold red]error:[/bold red] {_esc(message)}")
 
+    def internal_error(self, exc: BaseException) -> None:
+        """Says that ClinicPress hit a bug, without the traceback (`--verbose` shows it)."""
+        self.error(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in ClinicPress; "
+            "run again with --verbose and report the traceback."
+        )
+
     def problems(self, problems: list[Problem], *, exit_code: int = 1, written: bool = False) -> None:
         for p in problems:
             label = "[bold red]error[/bold red]" if p.severity == "error" else "[yellow]warning[/yellow]"

@@ -21,7 +21,8 @@ from .errors import UserError, rel
 from .settings import BuildSettings
 
 WATCHED = ("content", "templates", "practices")
-"""Project folders whose changes trigger a rebuild. The options (clinicpress.toml,
+"""Project folders whose changes trigger a rebuild (and the only ones the preview page serves
+files from). The options (clinicpress.toml,
 pyproject.toml) are read again by every build but do not start one: watchfiles loses a single
 file that an editor saves by renaming a new copy over it."""
 DEBOUNCE_MS, STEP_MS = 400, 40
@@ -86,9 +87,8 @@ def watch(settings: BuildSettings, reporter: Reporter) -> int:
             reporter.info(
                 f"changed: {', '.join(changed[:3])}" + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
             )
-            if any(p.startswith(("templates/", "practices/")) for p in changed):
-                pool.templates_changed()  # the kept workers drop what they compiled
-                reset_render_caches(changed)  # and so does this process (it renders with -j 1)
+            if reset_render_caches(changed):  # this process (it renders with -j 1) drops what it compiled
+                pool.templates_changed()  # and so do the kept workers
             _build(settings, reporter)
     except KeyboardInterrupt:
         reporter.info("stopped watching")
@@ -108,8 +108,5 @@ def _build(settings: BuildSettings, reporter: Reporter) -> int:
         reporter.problems(exc.problems, exit_code=exc.exit_code)
         return exc.exit_code
     except Exception as exc:  # a bug: said as the CLI says it, and the watch goes on
-        reporter.error(
-            f"internal error: {type(exc).__name__}: {exc}. This is a bug in ClinicPress; "
-            "run `python build.py --verbose` and report the traceback."
-        )
+        reporter.internal_error(exc)
         return 3

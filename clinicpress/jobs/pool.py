@@ -90,10 +90,10 @@ def keeping() -> bool:
     return bool(_KEEP["on"])
 
 
-def close_kept(*, abort: bool = False) -> None:
+def close_kept() -> None:
     """Stops the pool kept for the next build."""
     while _KEPT:
-        _shutdown(_KEPT.pop()[2], abort=abort)
+        _shutdown(_KEPT.pop()[2], abort=False)
 
 
 def _take_kept(key: tuple, workers: int):
@@ -120,7 +120,7 @@ def _refresh(generation: tuple[str, int], blob: bytes | None) -> None:
     token, templates = generation
     have_token, have_templates = _WORKER["generation"]
     if templates != have_templates:
-        reset_render_caches(["templates/"])
+        reset_render_caches()
     if token != have_token:
         if blob is None:  # pragma: no cover  (the build sends its project to every kept pool)
             raise RuntimeError("this worker holds another project and none was sent")

@@ -152,15 +152,16 @@ def reset_caches() -> None:
         fetcher.reset_fonts()
 
 
-def reset_render_caches(changed: list[str]) -> None:
-    """Drops what the renderers keep between documents, so an edited template, catalogue or font shows.
+def reset_render_caches(changed: list[str] | None = None) -> bool:
+    """Drops what the renderers keep between documents, so an edited template, catalogue or font
+    shows; returns whether it did (`changed` None: always).
 
     A build is one short process; the preview's renderer and `build --watch` live on. Their
     compiled templates, message catalogues, deck layout map and font metrics may come from any
     file under templates/ or practices/, so a change there drops them all.
     """
-    if not any(p.startswith(("templates/", "practices/")) for p in changed):
-        return
+    if changed is not None and not any(p.startswith(("templates/", "practices/")) for p in changed):
+        return False
     # Only what this process has loaded keeps anything (a handouts-only session never imports the deck).
     for name in (
         "clinicpress.jobs.run",
@@ -171,6 +172,7 @@ def reset_render_caches(changed: list[str]) -> None:
         module = sys.modules.get(name)
         if module is not None:
             module.reset_caches()
+    return True
 
 
 def execute(
