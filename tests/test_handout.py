@@ -340,6 +340,38 @@ def test_text_title_message_footer_and_closing(summit):
         assert heading in body
 
 
+def _sign_off_pages(rendered: Rendered, pattern: str, disclaimer: str) -> list[tuple[int, int, bool]]:
+    """(page, how often the sign-off prints there, whether the disclaimer is on it), for each page."""
+    pages = []
+    for page in range(1, rendered.pages + 1):
+        text = " ".join(rendered.text(page).split())
+        pages.append((page, len(re.findall(pattern, text)), disclaimer in text))
+    return pages
+
+
+def test_the_footer_leaves_out_the_sign_off_only_on_the_disclaimers_page(out):
+    """The sign-off prints once on every page: in the footer, except on the page of the
+    disclaimer, which prints it in full. In large print the closing block starts a page before
+    its disclaimer: that page's footer keeps the sign-off (the footer's lines are named strings
+    the disclaimer clears, so no page is laid out twice to learn them)."""
+    large = Rendered(ROOT, out, "summit-rheumatology", "autism-and-gut-symptoms", variant=VARIANTS["large-print"])
+    pages = _sign_off_pages(large, r"Reviewed \w+ \d+, \d{4} by Miriam Castellano, MD, FACR",
+                            "It does not replace advice from your own doctor")
+    assert [p for p, _, has_disclaimer in pages if has_disclaimer] == [large.pages], pages
+    contact = [p for p in range(1, large.pages + 1) if "Contact us" in large.text(p)]
+    assert contact == [large.pages - 1], "the test needs a closing block that starts a page before its disclaimer"
+    assert all(count == 1 for _, count, _ in pages), pages
+
+
+def test_an_unchecked_translation_says_so_in_the_footer_until_the_disclaimer(out):
+    arabic = Rendered(ROOT, out, "valle-community-health", "gut-and-immune-system", language="ar")
+    english_note = "Draft translation: needs review by a medical translator."
+    for page in range(1, arabic.pages + 1):
+        text = " ".join(arabic.text(page).split())
+        footer_keeps_it = page < arabic.pages
+        assert (english_note in text) == footer_keeps_it, (page, text[-400:])
+
+
 def test_spanish_handout_uses_the_spanish_catalogue(valle_es):
     n = valle_es.pages
     assert 'lang="es-US"' in valle_es.html
@@ -552,7 +584,7 @@ def test_html_is_the_same_document_and_has_a_screen_layout(summit):
     assert "@media screen" in html and "max-width" in html
     assert "file://" not in html
     assert "<link" not in html  # no attachments or external stylesheets
-    assert 'class="running-footer" aria-hidden="true"' in html
+    assert re.search(r'<div class="running-footer[^"]*" aria-hidden="true">', html)
     # fonts are loaded with url() relative to the output folder, never local()
     assert "local(" not in html
     assert re.search(r'url\("(\.\./)+([\w.-]+/)*templates/handout/fonts/AtkinsonHyperlegible-Regular\.ttf"\)', html)
