@@ -43,6 +43,7 @@ import platform
 import pstats
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -359,8 +360,13 @@ def watch_edits(root: Path, runs: int) -> tuple[float | None, int | None]:
             times.append(at - saved)
             rendered = int(line.split()[0])
     finally:
-        proc.send_signal(2)
-        proc.wait(timeout=60)
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            sys.exit("build --watch did not stop on Ctrl-C within 60 s")
     return median(times), rendered
 
 
@@ -602,6 +608,10 @@ def print_table(r: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started in the background by a shell (`... &`): SIGINT is ignored here and in every
+        # process started from here, so the watch row's Ctrl-C would never stop its watch.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--handouts", type=int, default=10, help="handouts in the synthetic library (default 10)")
     parser.add_argument("--practices", type=int, default=3, help="practices in the synthetic library (default 3)")

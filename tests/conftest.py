@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("content", "practices", "templates", "pyproject.toml")
+
+# Tests stop the watch, the preview and cluster builds with SIGINT, as Ctrl-C does. A shell that
+# starts the suite in the background (`... &`) ignores SIGINT in it, and a process started from
+# one keeps ignoring it: the commands under test would never see their Ctrl-C. Take it back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def require_tool(name: str) -> str:
