@@ -8,8 +8,9 @@ feature taken out at a time (multi-column lists, and the columns of each list al
 grid boxes, custom properties, the @font-face set, the logo and QR code, page margin boxes,
 hyphenation, the screen rules, PDF/UA tagging, whole sections, the language-help taglines), and
 prints the median seconds of layout + PDF for each,
-the difference to the document as it is, and how many lines WeasyPrint broke (a count that
-does not depend on the machine's speed: every relayout breaks its lines again). Rounds are
+the difference to the document as it is, how many lines WeasyPrint broke and how many pages it
+laid out (counts that do not depend on the machine's speed: every relayout breaks its lines
+again, and a page laid out twice counts twice). Rounds are
 interleaved, so a slow minute of the machine hits every variant alike.
 
 Taking a feature out changes the look; this only says where the time goes. A rework that
@@ -107,13 +108,26 @@ def main(argv: list[str] | None = None) -> int:
         return original(self, *a, **k)
 
     line_break.Layout.get_first_line = counted
+
+    # Pages laid out: more than the document's pages when WeasyPrint lays a page out again (it
+    # does for a later page that holds a running element, or when page counters change).
+    import weasyprint.layout.page as page_module
+
+    made = [0]
+    make_page = page_module.make_page
+
+    def counted_page(*a, **k):
+        made[0] += 1
+        return make_page(*a, **k)
+
+    page_module.make_page = counted_page  # remake_page looks it up in its module at each call
     docs = {"(as it is)": (html, PDF_VARIANT), "PDF/UA tagging": (html, None)}
     docs.update({name: (f(html), PDF_VARIANT) for name, f in VARIANTS.items()})
     times: dict[str, list[float]] = {name: [] for name in docs}
     info: dict[str, tuple[int, int]] = {}
     for r in range(args.rounds):
         for name, (doc, variant) in docs.items():
-            broken[0] = 0
+            broken[0] = made[0] = 0
             t = time.perf_counter()
             document = weasyprint.HTML(string=doc, base_url=base, url_fetcher=SafeFetcher([ROOT])).render(
                 font_config=font_config(), pdf_variant=variant
@@ -121,13 +135,13 @@ def main(argv: list[str] | None = None) -> int:
             document.write_pdf(pdf_variant=variant)
             times[name].append(time.perf_counter() - t)
             if r == 0:
-                info[name] = (broken[0], len(document.pages))
+                info[name] = (broken[0], len(document.pages), made[0])
     as_is = statistics.median(times["(as it is)"])
     print(f"{job.key}: median of {args.rounds} interleaved rounds, layout + PDF")
-    print(f"{'without':32}{'seconds':>9}{'change':>9}{'lines broken':>14}{'pages':>7}")
+    print(f"{'without':32}{'seconds':>9}{'change':>9}{'lines broken':>14}{'pages':>7}{'laid out':>10}")
     for name in docs:
         m = statistics.median(times[name])
-        print(f"{name:32}{m:9.3f}{m - as_is:+9.3f}{info[name][0]:14}{info[name][1]:7}")
+        print(f"{name:32}{m:9.3f}{m - as_is:+9.3f}{info[name][0]:14}{info[name][1]:7}{info[name][2]:10}")
     return 0
 
 
