@@ -706,6 +706,12 @@ REMOVALS = {
     "review-line-removed": ({"running": "", "disclaimer": "<p>{{ t.disclaimer }} {{ emergency_line }}</p>"},
                             "review line"),
     "language-help-removed": ({"notices": ""}, "language-help notice"),
+    # The footer's markup kept, the element that gives it the sign-off left out: the disclaimer
+    # still prints the line, the footer of every earlier page did not.
+    "review-line-dropped-from-footer": (
+        {"running": '<div class="running-footer rf-paged" aria-hidden="true">'
+                    '<p class="rf-reviewed">{{ reviewed_line }}</p></div>'},
+        "review line"),
 }
 
 

@@ -191,7 +191,7 @@ def make_packet(project: Project, request: PacketRequest, day: dt.date) -> bytes
         t=t,
     )
     # The same read-back as a built handout: no embedded file, and every required passage printed.
-    verify_pdf(pdf, "packet", required, ctx)
+    verify_pdf(pdf, "packet", required, ctx, one_handout=False)
     return pdf
 
 

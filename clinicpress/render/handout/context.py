@@ -145,6 +145,9 @@ class Passage:
 
     name: str
     text: str
+    every_page: bool = False
+    """Whether each page must show it (the sign-off: in the footer, and on the disclaimer's page in
+    the disclaimer), not only the handout as a whole."""
 
 
 def required_passages(ctx: dict) -> list[Passage]:
@@ -158,7 +161,7 @@ def required_passages(ctx: dict) -> list[Passage]:
     passages = [
         Passage("disclaimer", ctx["t"].disclaimer or ""),
         Passage("emergency line", ctx["emergency_line"]),
-        Passage("review line", ctx["reviewed_line"]),
+        Passage("review line", ctx["reviewed_line"], every_page=True),
         *(Passage(f"help level '{level['key']}'", level["text"]) for level in ctx["help_levels"]),
         *(Passage("help line", line) for level in ctx["help_levels"] for line in level["lines"]),
     ]

@@ -243,21 +243,26 @@ def contains_passage(page_text: str, passage: str) -> bool:
     return _printed(passage, _squash(page_text))
 
 
+_WORDS_RE = re.compile(r"[\s\-\u2010\u2011]+")
+
+
 def _printed(text: str, printed: str) -> bool:
     """Whether `text` is in the squashed `printed` text. A passage with right-to-left letters is
     looked for word by word: pdfium gives the words of a left-to-right run inside a right-to-left
-    line (a practice's name in an Arabic sentence) in reverse order."""
+    line (a practice's name in an Arabic sentence) in reverse order, the parts of a hyphenated
+    name ("Fernández-Ortega") too."""
     if _squash(text) in printed:
         return True
     if not any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
         return False
-    return all(_squash(word) in printed for word in text.split())
+    return all(_squash(word) in printed for word in _WORDS_RE.split(text) if word)
 
 
-def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext) -> None:
+def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext, *, one_handout: bool = True) -> None:
     """Reads the finished PDF back (pypdfium2): refuses embedded files and file-attachment
     annotations, and a missing required passage (naming it and the overrides that may have
-    removed it). One pass; a few milliseconds a handout."""
+    removed it); in `one_handout`, also a page without an `every_page` passage (a packet's cover
+    and its several handouts are checked as a whole). One pass; a few milliseconds a handout."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
@@ -296,6 +301,19 @@ def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext
                     hint=f"{_overrides(practice)} probably removed or hid it; every handout must print it",
                 )
             )
+        elif passage.every_page and one_handout:
+            missing = next((n for n, text in enumerate(texts, 1) if not _printed(passage.text, _squash(text))), None)
+            if missing is not None:
+                problems.append(
+                    Problem(
+                        source_path,
+                        message=f"page {missing} of the printed handout has no {passage.name} "
+                        f"({_short(passage.text)!r})",
+                        hint=f"every page prints it, in the footer until the disclaimer's page; {_overrides(practice)} "
+                        "probably dropped it from the footer (a replaced `running` block keeps the `.rf-strings` "
+                        "element, templates/handout/README.md)",
+                    )
+                )
     if problems:
         raise BuildError(problems)
 
