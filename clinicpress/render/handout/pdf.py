@@ -267,7 +267,7 @@ def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext
     import pypdfium2.raw as pdfium_c
 
     problems: list[Problem] = []
-    texts: list[str] = []
+    pages: list[str] = []  # each page's text, squashed (`_squash` works letter by letter: they join to the whole)
     doc = pdfium.PdfDocument(pdf)
     try:
         if doc.count_attachments():
@@ -285,13 +285,13 @@ def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext
                         )
                 if required:
                     textpage = page.get_textpage()
-                    texts.append(textpage.get_text_range())
+                    pages.append(_squash(textpage.get_text_range()))
                     textpage.close()
             finally:
                 page.close()
     finally:
         doc.close()
-    printed = _squash("".join(texts))
+    printed = "".join(pages)
     for passage in required:
         if not _printed(passage.text, printed):
             problems.append(
@@ -302,7 +302,7 @@ def verify_pdf(pdf: bytes, source_path: str, required, practice: PracticeContext
                 )
             )
         elif passage.every_page and one_handout:
-            missing = next((n for n, text in enumerate(texts, 1) if not _printed(passage.text, _squash(text))), None)
+            missing = next((n for n, page_text in enumerate(pages, 1) if not _printed(passage.text, page_text)), None)
             if missing is not None:
                 problems.append(
                     Problem(
