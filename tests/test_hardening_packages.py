@@ -413,9 +413,9 @@ def test_built_deck_carrying_an_unsafe_part_is_refused_before_it_is_returned(tmp
     root = th.make_project(tmp_path / "p")
     project = load_project(root)
     src = next(s for s in project.decks if s.slug == DECK)
-    real = ad.normalise_zip
-    monkeypatch.setattr(ad, "normalise_zip", lambda data, when: master_with(base=real(data, when), parts=VBA,
-                                                                             rels=VBA_REL))
+    real = ad.package_bytes
+    monkeypatch.setattr(ad, "package_bytes", lambda prs, when: master_with(base=real(prs, when), parts=VBA,
+                                                                            rels=VBA_REL))
     with pytest.raises(BuildError, match="vbaProject.bin") as info:
         render_deck(src, project.practices[PRACTICE], project.bibliography, root)
     assert "sample-talk.yml" in str(info.value)

@@ -148,6 +148,28 @@ def test_theme_and_master_text_colours():
     assert b'<a:srgbClr val="ABCDEF"/>' in xml
 
 
+def test_package_bytes_are_python_pptx_saved_and_normalised_in_one_pass():
+    """`package_bytes` writes the entries python-pptx's `save` would, compressed once: the same
+    bytes as saving and then normalising, for a deck with a slide, notes and a chart workbook."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+
+    day = dt.date(2026, 1, 2)
+    prs = ad.open_presentation(MASTER)
+    slide = prs.slides.add_slide(prs.slide_layouts[1])
+    slide.notes_slide.notes_text_frame.text = "What to say."
+    data = CategoryChartData()
+    data.categories = ["a", "b"]
+    data.add_series("share", (1, 2))
+    slide.shapes.add_chart(XL_CHART_TYPE.PIE, 0, 0, 3_000_000, 3_000_000, data)
+    one_pass = ad.package_bytes(prs, day)
+    assert one_pass == ad.normalise_zip(saved(prs), day)
+    with zipfile.ZipFile(io.BytesIO(one_pass)) as z:
+        names = z.namelist()
+        assert names[0] == "[Content_Types].xml" and any(n.endswith(".xlsx") for n in names)
+        assert "ppt/notesSlides/notesSlide1.xml" in names
+
+
 def test_normalise_zip_gives_the_same_bytes_for_the_same_input():
     day = dt.date(2026, 1, 2)
     first = ad.normalise_zip(saved(ad.open_presentation(MASTER)), day)

@@ -289,7 +289,7 @@ def empty_share(r: DeckRenderer, slide, n: int, body: ad.Box) -> float:
     title sits above the body and the footer below it)."""
     covered = 0
     for shape in slide.shapes:
-        box = ad.Box(int(shape.left or 0), int(shape.top or 0), int(shape.width or 0), int(shape.height or 0))
+        box = _shape_box(r, slide, shape)
         if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
             need = r.text_need.get((n, shape.shape_id))
             if need is None:
@@ -300,3 +300,22 @@ def empty_share(r: DeckRenderer, slide, n: int, body: ad.Box) -> float:
         if x1 > x0 and y1 > y0:
             covered += (x1 - x0) * (y1 - y0)
     return max(0.0, 1 - covered / max(1, body.w * body.h))
+
+
+def _shape_box(r: DeckRenderer, slide, shape) -> ad.Box:
+    """The shape's box as python-pptx reports it (`left`, `top`, `width`, `height`; missing
+    ones 0), where a placeholder's values not set on the slide come from its layout placeholder.
+    Those are read once per layout and idx: python-pptx would find the layout placeholder again,
+    walking the layout's shapes, for each of the four values of each placeholder of each slide."""
+    el = shape._element
+    own = (el.x, el.y, el.cx, el.cy)
+    if None in own and shape.is_placeholder:
+        key = (slide.part.slide_layout.part, el.ph_idx)
+        if key not in r.inherited_boxes:
+            base = shape._base_placeholder
+            r.inherited_boxes[key] = (
+                (base.left, base.top, base.width, base.height) if base is not None else (None, None, None, None)
+            )
+        own = tuple(o if o is not None else b for o, b in zip(own, r.inherited_boxes[key], strict=True))
+    x, y, w, h = (int(v or 0) for v in own)
+    return ad.Box(x, y, w, h)

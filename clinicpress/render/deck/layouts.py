@@ -160,7 +160,7 @@ def _by_placeholders(r: DeckRenderer, layouts, needs: list[str], kind: str):
     best, best_score = layouts[0], -1e9
     slide_area = max(r.W * r.H, 1)
     for lay in layouts:
-        phs = [p for p in ad.layout_placeholders(lay) if p.kind != "latent"]
+        phs = [p for p in placeholders_of(r, lay) if p.kind != "latent"]
         free = list(phs)
         score = 0.0
         text_areas: list[int] = []
@@ -200,13 +200,21 @@ class Page:
     title_target: Target | None = None
 
 
+def placeholders_of(r: DeckRenderer, layout) -> list[ad.Ph]:
+    """A layout's placeholders (`ad.layout_placeholders`), read once per deck: a slide never
+    changes its layout, and reading them walks every shape of the layout and its master."""
+    if layout.part not in r.placeholder_cache:
+        r.placeholder_cache[layout.part] = ad.layout_placeholders(layout)
+    return list(r.placeholder_cache[layout.part])
+
+
 def new_slide(r: DeckRenderer, kind: str, index: int | None) -> Page:
     """Adds a slide of the kind's layout (placeholders set to the layout's boxes when their idx
     values clash, so each lands where its layout twin is)."""
     layout, approximated = layout_for(r, kind, index)
     r.master = layout.slide_master
     slide = r.prs.slides.add_slide(layout)
-    all_phs = ad.layout_placeholders(layout)
+    all_phs = placeholders_of(r, layout)
     phs = [p for p in all_phs if p.kind != "latent"]
     shapes = [s for s in slide.shapes if s.is_placeholder]  # document order, as cloned
     pairs = list(zip(phs, shapes, strict=False))  # a slide may lack a placeholder its layout has

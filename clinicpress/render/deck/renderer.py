@@ -5,7 +5,6 @@ that are the same for the same input."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -168,6 +167,10 @@ class DeckRenderer:
             self.templates = DECK_TEMPLATES
         self.spec = layout_spec(self.templates / LAYOUT_MAP)
         self.layout_cache: dict[str, tuple[object, bool]] = {}
+        self.placeholder_cache: dict[object, list] = {}
+        """Each layout's placeholders (`layouts.placeholders_of`), read once per deck, not per slide."""
+        self.inherited_boxes: dict[tuple, tuple] = {}
+        """(layout part, idx) -> what a slide placeholder inherits: left, top, width, height (fit.empty_share)."""
         self.titles: dict[str, int] = {}
         self.size_warned: set[str] = set()
         self.logo_warned: set[str] = set()
@@ -249,9 +252,7 @@ class DeckRenderer:
 
         self._properties()
         ad.embed_fonts(self.prs, self.book.faces(self.major, self.minor))
-        out = io.BytesIO()
-        self.prs.save(out)
-        data = ad.normalise_zip(out.getvalue(), self.deck.reviewed.date)
+        data = ad.package_bytes(self.prs, self.deck.reviewed.date)
         self._verify(data)
         return data, self.findings
 

@@ -188,6 +188,7 @@ class FontBook:
             if path.is_file():
                 files.setdefault(DEFAULT_FONT, []).append((weight, style, path))
         self.files = files
+        self._chosen: dict[tuple[str, bool, str], Metrics | None] = {}
 
     def paths(self, family: str) -> list[Path]:
         """The font files of `family` (none if the practice does not ship it)."""
@@ -216,7 +217,14 @@ class FontBook:
         return ref
 
     def metrics(self, ref: str | None, bold: bool) -> Metrics | None:
-        family = self.family(ref)
+        """The metrics of the file `ref` prints with (chosen once per family and weight: line
+        counting asks for each word)."""
+        key = (self.family(ref), bold, self.minor)  # the minor font is the fallback
+        if key not in self._chosen:
+            self._chosen[key] = self._metrics(key[0], bold)
+        return self._chosen[key]
+
+    def _metrics(self, family: str, bold: bool) -> Metrics | None:
         options = self.files.get(family) or self.files.get(self.minor) or self.files.get(DEFAULT_FONT)
         if not options:
             return None
