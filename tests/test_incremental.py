@@ -413,6 +413,23 @@ def test_a_build_leaves_no_temporary_files(tmp_path: Path):
         assert sorted(p.name for p in temp.iterdir() if p.name != "clinicpress-cache") == [], jobs
 
 
+def test_workers_import_nothing_from_the_folder_the_build_is_run_in(tmp_path: Path):
+    """The fork server is a `python -c` process: it would put the current folder first on its
+    path, so a `pypdfium2.py` (or `clinicpress/`) lying there would run in every worker. It does
+    not: the build renders with the real libraries and this copy of ClinicPress."""
+    root = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    here = tmp_path / "downloads"
+    (here / "clinicpress").mkdir(parents=True)
+    marker = tmp_path / "planted-code-ran"
+    planted = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    (here / "pypdfium2.py").write_text(planted, encoding="utf-8")
+    (here / "clinicpress" / "__init__.py").write_text(planted + "raise SystemExit(9)\n", encoding="utf-8")
+    proc = run_build("build", "--root", str(root), "-q", "--only", A, "--format", "pdf", "-j", "2", cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists(), marker.read_text()
+    assert (root / "output" / "summit-rheumatology" / f"{A}.pdf").read_bytes().startswith(b"%PDF-")
+
+
 def test_editing_an_original_renders_it_again_but_not_its_translation(tmp_path: Path):
     """A translation is printed from its own file: the original's edit re-runs its checks only."""
     root = copy_project(tmp_path / "proj", practices=["valle-community-health"])

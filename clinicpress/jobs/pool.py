@@ -224,8 +224,40 @@ def _context():
         _short_socket_dir()
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(list(PRELOAD))
+        _start_fork_server()
         return ctx
     return mp.get_context("spawn")
+
+
+def _start_fork_server() -> None:
+    """Starts the fork server (once a process) importing this copy of ClinicPress, and nothing
+    from the current folder.
+
+    Python 3.11's fork server is handed the parent's `sys.path` but does not use it
+    (`multiprocessing.forkserver.main`): it is a `python -c` process, so it would look in the
+    current folder first (a `pptx.py` or `clinicpress/` there would be imported and run by
+    every worker) and then in site-packages (an installed ClinicPress other than the one
+    building). It gets this package's folder on PYTHONPATH (as the preview's renderer does) and
+    PYTHONSAFEPATH (no current folder) instead.
+    """
+    import multiprocessing.forkserver
+    from pathlib import Path
+
+    server = multiprocessing.forkserver._forkserver  # the one `ensure_running()` starts
+    if getattr(server, "_forkserver_pid", None) is not None:  # started already (prestart, `--watch`)
+        return
+    package_parent = str(Path(__file__).resolve().parents[2])
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, saved["PYTHONPATH"]) if p)
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        server.ensure_running()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 SOCKET_PATH_MAX = 107
@@ -260,10 +292,7 @@ def prestart() -> None:
     """Starts the fork server now, so it imports WeasyPrint (about half a second) on the other
     core while this process loads and plans; the pool's workers then fork from a warm server.
     Only a start: where nothing turns out to need rendering, the idle server ends with the build."""
-    import multiprocessing.forkserver
-
-    if _context().get_start_method() == "forkserver":
-        multiprocessing.forkserver.ensure_running()
+    _context()  # the fork server starts here, where there is one
 
 
 class Renderer:
