@@ -170,6 +170,31 @@ def test_package_bytes_are_python_pptx_saved_and_normalised_in_one_pass():
         assert "ppt/notesSlides/notesSlide1.xml" in names
 
 
+def test_slides_and_notes_copied_per_layout_are_the_bytes_python_pptx_makes_slide_by_slide():
+    """`add_slide` and `notes_slide` copy the first slide of each layout and the first notes
+    page instead of cloning placeholders for every slide: the package is byte for byte what
+    python-pptx's own `add_slide` and `notes_slide` give, over slides of several layouts."""
+    day = dt.date(2026, 1, 2)
+
+    def deck(copying: bool) -> bytes:
+        prs = ad.open_presentation(MASTER)
+        layouts = list(prs.slide_masters[0].slide_layouts)
+        slide_models: dict = {}
+        notes_model: dict = {}
+        for n, index in enumerate([1, 1, 0, 1, 2, 0, 2, 1]):
+            layout = layouts[index % len(layouts)]
+            slide = ad.add_slide(prs, layout, slide_models) if copying else prs.slides.add_slide(layout)
+            notes = ad.notes_slide(slide, notes_model) if copying else slide.notes_slide
+            notes.notes_text_frame.text = f"Notes for slide {n + 1}."
+        return ad.package_bytes(prs, day)
+
+    copied = deck(copying=True)
+    assert copied == deck(copying=False)
+    with zipfile.ZipFile(io.BytesIO(copied)) as z:
+        assert sum(n.startswith("ppt/notesSlides/notesSlide") and n.endswith(".xml") for n in z.namelist()) == 8
+        assert b"Notes for slide 8." in z.read("ppt/notesSlides/notesSlide8.xml")
+
+
 def test_normalise_zip_gives_the_same_bytes_for_the_same_input():
     day = dt.date(2026, 1, 2)
     first = ad.normalise_zip(saved(ad.open_presentation(MASTER)), day)

@@ -109,7 +109,7 @@ def _footer(r: DeckRenderer, slide, all_phs: list[ad.Ph], number: int) -> None:
 
 def _notes(r: DeckRenderer, slide, text: str) -> None:
     """Writes the speaker notes (citation keys left out)."""
-    tf = slide.notes_slide.notes_text_frame
+    tf = ad.notes_slide(slide, r.notes_model).notes_text_frame
     if tf is None:
         return
     tf.text = strip_citations(text).strip()

@@ -213,7 +213,7 @@ def new_slide(r: DeckRenderer, kind: str, index: int | None) -> Page:
     values clash, so each lands where its layout twin is)."""
     layout, approximated = layout_for(r, kind, index)
     r.master = layout.slide_master
-    slide = r.prs.slides.add_slide(layout)
+    slide = ad.add_slide(r.prs, layout, r.slide_models)
     all_phs = placeholders_of(r, layout)
     phs = [p for p in all_phs if p.kind != "latent"]
     shapes = [s for s in slide.shapes if s.is_placeholder]  # document order, as cloned

@@ -171,6 +171,10 @@ class DeckRenderer:
         """Each layout's placeholders (`layouts.placeholders_of`), read once per deck, not per slide."""
         self.inherited_boxes: dict[tuple, tuple] = {}
         """(layout part, idx) -> what a slide placeholder inherits: left, top, width, height (fit.empty_share)."""
+        self.notes_model: dict = {}
+        """The first notes page, copied for the others (`ad.notes_slide`)."""
+        self.slide_models: dict = {}
+        """Layout part -> the placeholders a new slide of it starts with (`ad.add_slide`)."""
         self.titles: dict[str, int] = {}
         self.size_warned: set[str] = set()
         self.logo_warned: set[str] = set()

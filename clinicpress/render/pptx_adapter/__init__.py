@@ -11,8 +11,10 @@ from .fonts import SLOTS as FONT_SLOTS
 from .fonts import Face, embed_fonts, embedding_permission, eot_wrap, font_data
 from .oxml import PRESENTATION_MAIN, SCHEME_SLOTS, TEMPLATE_MAIN, THEME_SLOTS
 from .package import (
+    add_slide,
     drop_thumbnail,
     normalise_zip,
+    notes_slide,
     open_presentation,
     package_bytes,
     reachable_parts,
@@ -68,6 +70,7 @@ from .text import (
 from .theme import apply_theme, recolour_master_text, theme_colors, theme_fonts, theme_parts
 
 __all__ = [
+    "add_slide",
     "FONT_SLOTS",
     "Face",
     "embed_fonts",
@@ -100,6 +103,7 @@ __all__ = [
     "master_placeholder_box",
     "masters_of_slides",
     "normalise_zip",
+    "notes_slide",
     "package_bytes",
     "open_presentation",
     "paragraph_colours_rgb",

@@ -133,6 +133,64 @@ def package_bytes(prs, when: dt.date) -> bytes:
     return _zip_entries(entries, when)
 
 
+def add_slide(prs, layout, model: dict):
+    """Adds a slide of `layout`, as python-pptx's `slides.add_slide` does, cloning the layout's
+    placeholders once per layout instead of once per slide.
+
+    python-pptx scans the layout's shapes and numbers each clone anew for every slide, but a new
+    slide of a layout always starts with the same placeholders: the first slide of each layout
+    is made by python-pptx and its shapes kept in `model` (the deck's own dict, by layout part);
+    the next ones get copies of them.
+    """
+    import copy
+
+    if layout.part not in model:
+        slide = prs.slides.add_slide(layout)
+        model[layout.part] = [copy.deepcopy(shape) for shape in slide.shapes._spTree.iter_shape_elms()]
+        return slide
+    slides = prs.slides
+    rid, slide = slides.part.add_slide(layout)
+    tree = slide.shapes._spTree
+    for shape in model[layout.part]:
+        tree.insert_element_before(copy.deepcopy(shape), "p:extLst")
+    slides._sldIdLst.add_sldId(rid)
+    return slide
+
+
+def notes_slide(slide, model: dict):
+    """The slide's notes page, made as python-pptx makes it, without its walks per slide.
+
+    python-pptx (`SlidePart.notes_slide`) finds a free part name by walking every part of the
+    package, and clones the notes master's placeholders by scanning its shapes again, for each
+    slide. Every new notes page is the same until its text is written: the first is made by
+    python-pptx and kept in `model` (the deck's own dict); the next ones are copies of it under
+    the following part names, related as python-pptx relates them (notes master, then slide).
+    """
+    import copy
+
+    from pptx.opc.constants import CONTENT_TYPE as CT
+    from pptx.opc.packuri import PackURI
+    from pptx.parts.slide import NotesSlidePart
+
+    if "element" not in model:
+        notes = slide.notes_slide
+        model["element"] = copy.deepcopy(notes._element)
+        model["number"] = int(re.search(r"(\d+)\.xml$", str(notes.part.partname)).group(1))  # type: ignore[union-attr]
+        return notes
+    slide_part, package = slide.part, slide.part.package
+    model["number"] += 1
+    part = NotesSlidePart(
+        PackURI(f"/ppt/notesSlides/notesSlide{model['number']}.xml"),
+        CT.PML_NOTES_SLIDE,
+        package,
+        copy.deepcopy(model["element"]),
+    )
+    part.relate_to(package.presentation_part.notes_master_part, RT.NOTES_MASTER)
+    part.relate_to(slide_part, RT.SLIDE)
+    slide_part.relate_to(part, RT.NOTES_SLIDE)
+    return slide.notes_slide
+
+
 def normalise_zip(data: bytes, when: dt.date) -> bytes:
     """Rewrites a saved package with fixed zip dates in the same entry order (same input, same bytes).
 
