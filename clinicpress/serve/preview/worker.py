@@ -71,6 +71,7 @@ class Renderer:
         package_parent = str(Path(clinicpress.__file__).resolve().parents[1])  # so the child imports this copy
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+        env["PYTHONSAFEPATH"] = "1"  # a `python -c` process: nothing from the project folder it runs in
         # Temporary files of the libraries (WeasyPrint's font folder) go into the preview's own
         # folder, removed on exit even when the renderer is killed; the checks' lasting data
         # cache stays where a build keeps it.
