@@ -345,6 +345,24 @@ def test_build_is_deterministic_across_processes(project):
 
 
 # --------------------------------------------------------------------------- every layout
+def test_the_thumbnail_is_slide_one_of_the_whole_deck_as_libreoffice_draws_it(sample_deck, tmp_path):
+    """The index's deck thumbnail is drawn from a copy with slide one only (in a profile the
+    process keeps): the same PNG as drawing the whole deck and taking its first page."""
+    from clinicpress.load.ooxml import package_problems
+    from clinicpress.render import raster
+
+    require_tool("soffice")
+    pptx = sample_deck[0]
+    one = ad.first_slide_only(pptx)
+    kept, whole = reopen(one), reopen(pptx)
+    assert len(kept.slides) == 1 < len(whole.slides)
+    assert kept.slides[0].shapes.title.text == whole.slides[0].shapes.title.text
+    assert package_problems(one) == []  # what LibreOffice is given is audited like any deck
+    thumbnail = raster.slide_thumbnail(pptx)
+    assert thumbnail is not None
+    assert thumbnail == raster.pdf_thumbnail(raster.pptx_to_pdf(pptx, tmp_path / "whole"))
+
+
 def test_fixture_deck_every_layout(fixture_deck):
     data, findings, deck = fixture_deck
     prs = reopen(data)

@@ -13,6 +13,7 @@ from .oxml import PRESENTATION_MAIN, SCHEME_SLOTS, TEMPLATE_MAIN, THEME_SLOTS
 from .package import (
     add_slide,
     drop_thumbnail,
+    first_slide_only,
     normalise_zip,
     notes_slide,
     open_presentation,
@@ -71,6 +72,7 @@ from .theme import apply_theme, recolour_master_text, theme_colors, theme_fonts,
 
 __all__ = [
     "add_slide",
+    "first_slide_only",
     "FONT_SLOTS",
     "Face",
     "embed_fonts",
