@@ -22,8 +22,9 @@ Measured (median over --runs):
 - the anchors (bench/anchors.py): the same text of each timed handout printed by plain
   WeasyPrint, by Pandoc + WeasyPrint and by Typst, in the same process and run; seconds per
   page of each and our ratio to each (per page, and for the same text);
-- the shipped library: cold -j 2 build, one-word edit in one handout (a `python build.py` each,
-  and under `build --watch`: from the save to the build's last line), no-op;
+- the shipped library: cold -j 2 build (without slide pictures, as every build row, and again
+  with them: LibreOffice's deck thumbnails, a default build), one-word edit in one handout (a
+  `python build.py` each, and under `build --watch`: from the save to the build's last line), no-op;
 - the preview (bench/preview.py), in Chromium: from a save to the new page image on screen.
 
 `--group` runs only the group-scale measurement (N practices x 10 handouts, cost per document).
@@ -123,14 +124,15 @@ def copy_shipped(dest: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- measuring
-def run_build(root: Path, *args: str) -> tuple[float, dict, int]:
+def run_build(root: Path, *args: str, slide_images: bool = False) -> tuple[float, dict, int]:
     """Runs a build; returns (wall seconds, the build's own record of it, exit code).
 
     The record's "cpu_seconds" is the CPU time of the build process plus each worker's own
     (workers report it; the fork server that starts them outlives the build, so the
     operating system's child accounting would miss them).
     """
-    cmd = [sys.executable, str(ROOT / "build.py"), "build", "--root", str(root), "-q", "--no-slide-images", *args]
+    options = () if slide_images else ("--no-slide-images",)  # LibreOffice's deck thumbnails: a row of their own
+    cmd = [sys.executable, str(ROOT / "build.py"), "build", "--root", str(root), "-q", *options, *args]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     wall = time.perf_counter() - started
@@ -444,6 +446,11 @@ def bench(args) -> dict:
             wall, last, _ = run_build(shipped, "-j", "2")
             shipped_cold.append(wall)
             results["shipped_documents"] = last.get("rendered")
+        shipped_pictures = []
+        for _ in range(args.runs):  # the default build: each deck's thumbnail drawn by LibreOffice
+            shutil.rmtree(shipped / "output", ignore_errors=True)
+            shipped_pictures.append(run_build(shipped, "-j", "2", slide_images=True)[0])
+        results["cold_shipped_j2_pictures_s"] = median(shipped_pictures)
         for i in range(args.runs):
             touch_word(shipped, i + 1)
             wall, last, _ = run_build(shipped)
@@ -563,6 +570,7 @@ def print_table(r: dict) -> None:
             "cold_shipped_j2_s",
             "s",
         ),
+        ("  the same with slide pictures (LibreOffice's deck thumbnails, the default)", "cold_shipped_j2_pictures_s", "s"),
         (
             f"shipped library: edit one word in one handout ({r.get('shipped_edit_rendered')} rendered)",
             "edit_shipped_s",
