@@ -914,11 +914,15 @@ def test_the_language_model_is_unpacked_once_and_reads_the_same_from_the_cache(t
 
 @pytest.mark.parametrize(
     "damage",
-    ["a DFA move out of range", "a feature index out of range", "a truncated table", "a pickled object", "a link"],
+    ["a DFA move out of range", "a feature index out of range", "a truncated table", "a pickled object", "a link",
+     "no languages", "a score that is not a number", "a pipe", "a missing part"],
 )
 def test_a_damaged_language_model_cache_is_ignored_and_made_again(tmp_path: Path, monkeypatch, damage: str):
     """The cache is read back from disk: an entry that is not a well-formed model is never used
-    (the checks give py3langid's own answers) and is replaced by a good one."""
+    (the checks give py3langid's own answers), is replaced by a good one, and the next run reads
+    that one; nothing is left beside it."""
+    import os
+
     import numpy as np
     from py3langid.langid import MODEL_DIR, MODEL_FILE
     from py3langid.modelio import load_model
@@ -943,24 +947,44 @@ def test_a_damaged_language_model_cache_is_ignored_and_made_again(tmp_path: Path
         (entry / "ptc.npy").write_bytes(data[: len(data) // 2])
     elif damage == "a pickled object":
         np.save(entry / "classes.npy", np.array([{"not": "a language"}], dtype=object), allow_pickle=True)
-    else:
+    elif damage == "a link":
         (entry / "pc.npy").unlink()
         (entry / "pc.npy").symlink_to(entry / "ptc.npy")
+    elif damage == "no languages":
+        for name, empty in (("ptc", np.zeros((5, 0), np.float16)), ("pc", np.zeros(0, np.float32)),
+                            ("classes", np.array([], dtype="<U3"))):
+            np.save(entry / f"{name}.npy", empty)
+    elif damage == "a score that is not a number":
+        ptc = np.load(entry / "ptc.npy")
+        ptc[100, 3] = np.nan
+        np.save(entry / "ptc.npy", ptc)
+    elif damage == "a pipe":
+        (entry / "pc.npy").unlink()
+        os.mkfifo(entry / "pc.npy")  # np.load would wait on it for ever
+    else:
+        (entry / "ptc.npy").unlink()
     assert language_id._read_cached(entry) is None
-    shutil.rmtree(entry)  # what the next run does with an entry it cannot use: make it again
-    assert _identified(language_id._model()) == reference
+    assert _identified(language_id._model()) == reference  # unpacked from the package, and kept
     assert language_id._read_cached(entry) is not None
+    assert sorted(p.name for p in cache.iterdir()) == [entry.name]
 
 
 def test_a_cache_folder_others_can_write_to_is_not_used(tmp_path: Path, monkeypatch):
-    """On a shared machine another user could plant data in a world-writable cache folder:
-    such a folder (or one that is a link) is left alone, and the checks work without it."""
+    """On a shared machine another user could plant data in the cache folder: a folder of
+    someone else's (or one that is a link) is left alone, and the checks work without it. A
+    folder of one's own that others may write to is made private again, unless something in it
+    is someone else's."""
+    import os
+
     from clinicpress.checks import datacache, readability
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))
     assert datacache.folder() == cache and oct(cache.stat().st_mode & 0o777) == "0o700"
-    cache.chmod(0o777)
+    cache.chmod(0o775)  # what an older version made under a umask of 002
+    assert datacache.folder() == cache and oct(cache.stat().st_mode & 0o777) == "0o700"
+    me = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: me + 1)  # the folder and all in it: someone else's
     assert datacache.folder() is None
     readability.syllable_table.cache_clear()
     try:
@@ -968,7 +992,22 @@ def test_a_cache_folder_others_can_write_to_is_not_used(tmp_path: Path, monkeypa
     finally:
         readability.syllable_table.cache_clear()
     assert list(cache.iterdir()) == []
-    cache.rmdir()
+    monkeypatch.setattr(os, "getuid", lambda: me)
+    (cache / "planted").write_text("x")
+    cache.chmod(0o777)
+    real_lstat = Path.lstat
+
+    def owned_by_someone_else(self):
+        info = real_lstat(self)
+        if self.name == "planted":
+            return os.stat_result((info.st_mode, info.st_ino, info.st_dev, info.st_nlink, me + 1, *info[5:10]))
+        return info
+
+    monkeypatch.setattr(Path, "lstat", owned_by_someone_else)
+    assert datacache.folder() is None and oct(cache.stat().st_mode & 0o777) == "0o777"
+    monkeypatch.undo()
+    shutil.rmtree(cache)
     (tmp_path / "elsewhere").mkdir(mode=0o700)
     cache.symlink_to(tmp_path / "elsewhere")
+    monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))
     assert datacache.folder() is None

@@ -8,9 +8,10 @@ patient's data, is ever written here.
 
 The folder is `$CLINICPRESS_CACHE`, else `clinicpress-cache` in the temporary folder. It is
 read back from disk, so it is untrusted: it is used only when it is a real folder (not a link)
-owned by this user and writable by nobody else, so another user of a shared /tmp cannot plant
-data in it; every entry is read without pickle (marshal, or numpy with `allow_pickle=False`)
-and checked for shape before use; an entry that fails is ignored and made again.
+owned by this user, and made writable by nobody else, so another user of a shared /tmp cannot
+plant data in it; every entry is read without pickle (marshal, or numpy with
+`allow_pickle=False`), only from regular files of a bounded size, and checked for shape and
+values before use; an entry that fails is removed and made again.
 """
 
 from __future__ import annotations
@@ -31,11 +32,49 @@ def folder() -> Path | None:
         info = path.lstat()
     except OSError:
         return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
+    if not stat.S_ISDIR(info.st_mode):
         return None
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    if uid is not None and info.st_uid != uid:
         return None
+    if info.st_mode & 0o022:  # ours, but others could write in it (an older version, a umask of 002)
+        try:  # made private again, unless someone else already put something in it
+            if uid is not None and any(child.lstat().st_uid != uid for child in path.iterdir()):
+                return None
+            path.chmod(0o700)
+        except OSError:
+            return None
     return path
+
+
+def discard(entry: Path) -> None:
+    """Removes an entry that failed its checks (moved aside first, so the next one can take its
+    name at once), and drafts that interrupted runs left behind over an hour ago."""
+    import time
+
+    aside = entry.with_name(f"{entry.name}.{os.getpid()}.bad")
+    try:
+        os.replace(entry, aside)
+    except OSError:
+        aside = entry
+    shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() and not aside.is_symlink() else aside.unlink(
+        missing_ok=True
+    )
+    for stale in entry.parent.glob("*.tmp"):
+        try:
+            if time.time() - stale.lstat().st_mtime > 3600:
+                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def regular_file(path: Path, limit: int) -> bool:
+    """Whether `path` is a regular file (not a link, a pipe or a device) of at most `limit` bytes."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= limit
 
 
 def publish(draft: Path, final: Path) -> None:

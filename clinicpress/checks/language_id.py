@@ -46,6 +46,8 @@ def _identifier():
 
 ARRAYS = ("ptc", "pc", "classes", "nextmove", "row", "output")
 """The model's parts as py3langid's `modelio.load_model` returns them, one .npy file each."""
+MAX_ARRAY_BYTES = 256 * 2**20
+"""No part of py3langid's model is near this (the largest, the DFA, is 39 MB)."""
 
 
 def _model() -> tuple:
@@ -65,6 +67,8 @@ def _model() -> tuple:
         model = _read_cached(entry)
         if model:
             return model
+        if entry.exists() or entry.is_symlink():
+            datacache.discard(entry)
     model = load_model(source)
     if entry:
         _write_cached(entry, model)
@@ -79,6 +83,8 @@ def _read_cached(entry) -> tuple | None:
     import numpy as np
 
     try:
+        if not all(datacache.regular_file(entry / f"{name}.npy", MAX_ARRAY_BYTES) for name in ARRAYS):
+            return None
         a = {name: np.load(entry / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
         ptc, pc, classes, moves, row, output = (a[name] for name in ARRAYS)
         features, languages = ptc.shape
@@ -89,13 +95,17 @@ def _read_cached(entry) -> tuple | None:
             and row.dtype in (np.uint16, np.uint32)
             and pc.shape == classes.shape == (languages,)
             and moves.ndim == row.ndim == output.ndim == 1
+            and features > 0
+            and languages > 0
             and moves.size % 256 == 0
+            and 0 < moves.size <= 256 * states
             and len(output) == states > 0
             and int(moves.max()) < states
             and int(row.max()) < moves.size // 256
             and -1 <= int(output.min())
             and int(output.max()) < features
             and bool(np.isfinite(pc).all())
+            and bool(np.isfinite(ptc).all())
         )
         if not well_formed:
             return None
@@ -114,7 +124,7 @@ def _write_cached(entry, model: tuple) -> None:
     import numpy as np
 
     draft = datacache.draft_name(entry)
-    try:
+    try:  # BaseException too: Ctrl-C or a stop while writing leaves no 70 MB draft behind
         draft.mkdir()
         for name, value in zip(ARRAYS, model, strict=True):
             if name in ("nextmove", "row"):  # stdlib arrays: 16 or 32-bit unsigned integers
@@ -126,9 +136,11 @@ def _write_cached(entry, model: tuple) -> None:
             np.save(draft / f"{name}.npy", value, allow_pickle=False)
         datacache.publish(draft, entry)
     except OSError:
+        pass  # a full or read-only cache: unpack again next time
+    finally:
         import shutil
 
-        shutil.rmtree(draft, ignore_errors=True)  # a full or read-only cache: unpack again next time
+        shutil.rmtree(draft, ignore_errors=True)  # gone once published; else never left behind
 
 
 def identify(text: str) -> tuple[str, float]:

