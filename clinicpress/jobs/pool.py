@@ -230,7 +230,7 @@ def _context():
 
 
 def _start_fork_server() -> None:
-    """Starts the fork server (once a process) importing this copy of ClinicPress, and nothing
+    """Starts the fork server (again, should it have died) importing this copy of ClinicPress, and nothing
     from the current folder.
 
     Python 3.11's fork server is handed the parent's `sys.path` but does not use it
@@ -243,15 +243,14 @@ def _start_fork_server() -> None:
     import multiprocessing.forkserver
     from pathlib import Path
 
-    server = multiprocessing.forkserver._forkserver  # the one `ensure_running()` starts
-    if getattr(server, "_forkserver_pid", None) is not None:  # started already (prestart, `--watch`)
-        return
+    # Every time, not only the first: `ensure_running()` starts the server again should it have
+    # died (`--watch` runs for hours), and it does nothing while the server is alive.
     package_parent = str(Path(__file__).resolve().parents[2])
     saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "PYTHONSAFEPATH")}
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, saved["PYTHONPATH"]) if p)
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
-        server.ensure_running()
+        multiprocessing.forkserver.ensure_running()
     finally:
         for name, value in saved.items():
             if value is None:

@@ -10,6 +10,7 @@ import io
 import shutil
 import subprocess
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,7 +154,8 @@ def notes_pdf(pptx: bytes) -> bytes:
     if soffice() is None:
         raise RasterError("it is made by LibreOffice, which is not installed (no soffice command)")
     with tempfile.TemporaryDirectory(prefix="clinicpress-notes-") as tmp:
-        pdf = pptx_to_pdf(pptx, Path(tmp), profile=kept_profile(), notes=True)
+        with _PROFILE_LOCK:
+            pdf = pptx_to_pdf(pptx, Path(tmp), profile=kept_profile(), notes=True)
     if not pdf.startswith(b"%PDF-"):
         raise RasterError("LibreOffice did not write a PDF of the notes pages.")
     return pdf
@@ -167,7 +169,7 @@ def slide_thumbnail(pptx: bytes, width: int = THUMB_WIDTH) -> bytes | None:
     each time) and takes 1.5 s, the same PNG."""
     from .pptx_adapter import first_slide_only
 
-    with tempfile.TemporaryDirectory(prefix="clinicpress-soffice-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="clinicpress-soffice-") as tmp, _PROFILE_LOCK:
         try:
             return pdf_thumbnail(pptx_to_pdf(first_slide_only(pptx), Path(tmp), profile=kept_profile()), width)
         except Exception:  # a missing LibreOffice or a broken conversion only costs the picture
@@ -175,6 +177,9 @@ def slide_thumbnail(pptx: bytes, width: int = THUMB_WIDTH) -> bytes | None:
 
 
 _PROFILE: list[Path] = []
+_PROFILE_LOCK = threading.Lock()
+"""One LibreOffice at a time in the kept profile (a second one would fail on its lock): a Dask
+worker with several threads converts in turn."""
 
 
 def kept_profile() -> Path:
