@@ -241,11 +241,15 @@ def _start_fork_server() -> None:
     PYTHONSAFEPATH (no current folder) instead.
     """
     import multiprocessing.forkserver
+    import site
     from pathlib import Path
 
     # Every time, not only the first: `ensure_running()` starts the server again should it have
     # died (`--watch` runs for hours), and it does nothing while the server is alive.
     package_parent = str(Path(__file__).resolve().parents[2])
+    installed = {str(Path(p).resolve()) for p in site.getsitepackages() + [site.getusersitepackages()]}
+    if package_parent in installed:  # an installed copy: found there anyway, and on PYTHONPATH
+        package_parent = ""  # site-packages would come before the standard library
     saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "PYTHONSAFEPATH")}
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, saved["PYTHONPATH"]) if p)
     os.environ["PYTHONSAFEPATH"] = "1"
