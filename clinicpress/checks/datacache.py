@@ -48,22 +48,22 @@ def folder() -> Path | None:
 
 
 def discard(entry: Path) -> None:
-    """Removes an entry that failed its checks (moved aside first, so the next one can take its
-    name at once), and drafts that interrupted runs left behind over an hour ago."""
+    """Removes an entry that failed its checks, if there is one (moved aside first, so the next
+    one can take its name at once), and drafts that interrupted runs left behind over an hour ago."""
     import time
 
+    if not (entry.exists() or entry.is_symlink()):
+        return
     aside = entry.with_name(f"{entry.name}.{os.getpid()}.bad")
     try:
         os.replace(entry, aside)
     except OSError:
         aside = entry
-    shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() and not aside.is_symlink() else aside.unlink(
-        missing_ok=True
-    )
+    _remove(aside)
     for stale in entry.parent.glob("*.tmp"):
         try:
             if time.time() - stale.lstat().st_mtime > 3600:
-                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+                _remove(stale)
         except OSError:
             pass
 
@@ -84,10 +84,18 @@ def publish(draft: Path, final: Path) -> None:
         os.replace(draft, final) if draft.is_file() else os.rename(draft, final)
     except OSError:
         pass
-    if draft.is_dir():
-        shutil.rmtree(draft, ignore_errors=True)
-    elif draft.exists():
-        draft.unlink(missing_ok=True)
+    _remove(draft)
+
+
+def _remove(path: Path) -> None:
+    """Removes a file, a link (not what it leads to) or a folder, if there; never raises."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def draft_name(final: Path) -> Path:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+import shutil
 import unicodedata
 
 from ..errors import Finding
@@ -67,8 +68,7 @@ def _model() -> tuple:
         model = _read_cached(entry)
         if model:
             return model
-        if entry.exists() or entry.is_symlink():
-            datacache.discard(entry)
+        datacache.discard(entry)
     model = load_model(source)
     if entry:
         _write_cached(entry, model)
@@ -138,8 +138,6 @@ def _write_cached(entry, model: tuple) -> None:
     except OSError:
         pass  # a full or read-only cache: unpack again next time
     finally:
-        import shutil
-
         shutil.rmtree(draft, ignore_errors=True)  # gone once published; else never left behind
 
 

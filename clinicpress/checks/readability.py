@@ -35,8 +35,7 @@ def syllable_table() -> dict[str, int]:
         if not word.endswith(")"):  # "word(2)": a second pronunciation; textstat reads the first
             table.setdefault(word.lower(), sum(1 for p in phones.split() if p[-1:].isdigit()))
     if path:
-        if path.exists() or path.is_symlink():
-            datacache.discard(path)
+        datacache.discard(path)
         try:
             draft = datacache.draft_name(path)
             draft.write_bytes(marshal.dumps(table))

@@ -71,13 +71,12 @@ from .text import (
 from .theme import apply_theme, recolour_master_text, theme_colors, theme_fonts, theme_parts
 
 __all__ = [
-    "add_slide",
-    "first_slide_only",
     "FONT_SLOTS",
     "Face",
     "embed_fonts",
     "embedding_permission",
     "eot_wrap",
+    "first_slide_only",
     "font_data",
     "PRESENTATION_MAIN",
     "SCHEME_SLOTS",
@@ -88,6 +87,7 @@ __all__ = [
     "TextStyle",
     "add_chart",
     "add_latent_placeholder",
+    "add_slide",
     "add_slide_number_field",
     "add_table",
     "apply_theme",
@@ -106,8 +106,8 @@ __all__ = [
     "masters_of_slides",
     "normalise_zip",
     "notes_slide",
-    "package_bytes",
     "open_presentation",
+    "package_bytes",
     "paragraph_colours_rgb",
     "paragraph_style",
     "ph_type",
