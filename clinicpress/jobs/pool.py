@@ -230,7 +230,7 @@ def _context():
 
 
 def _start_fork_server() -> None:
-    """Starts the fork server (again, should it have died) importing this copy of ClinicPress, and nothing
+    """Starts the fork server (once a process) importing this copy of ClinicPress, and nothing
     from the current folder.
 
     Python 3.11's fork server is handed the parent's `sys.path` but does not use it
@@ -244,8 +244,9 @@ def _start_fork_server() -> None:
     import site
     from pathlib import Path
 
-    # Every time, not only the first: `ensure_running()` starts the server again should it have
-    # died (`--watch` runs for hours), and it does nothing while the server is alive.
+    server = multiprocessing.forkserver._forkserver  # the one `ensure_running()` starts
+    if getattr(server, "_forkserver_pid", None) is not None:  # started already (prestart, `--watch`)
+        return  # (one that died since is started again by multiprocessing itself, without this)
     package_parent = str(Path(__file__).resolve().parents[2])
     installed = {str(Path(p).resolve()) for p in site.getsitepackages() + [site.getusersitepackages()]}
     if package_parent in installed:  # an installed copy: found there anyway, and on PYTHONPATH
