@@ -19,9 +19,12 @@ A build does only the work its inputs call for:
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +95,36 @@ class Outcome:
 
 def build(settings: BuildSettings, reporter: Reporter) -> int:
     """Builds what changed; returns the exit code (0 ok, 1 content errors, 3 a bug)."""
+    with _few_collections():
+        return _build(settings, reporter)
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Keeps Python's cyclic collector out of the way while a build runs.
+
+    A build makes hundreds of thousands of objects that live until it ends (the project, its
+    models, the check results). With the default thresholds the collector walks them again and
+    again: about 0.1 s of the 1 s this process spends on a one-word edit. Freezing what is alive
+    when the build starts, and collecting the young generation less often, leaves that out.
+    Reference counting still frees most objects at once; at the end everything is handed back
+    to the collector, so a `build --watch` or preview process frees the previous build's cycles.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+YOUNG_OBJECTS = 20_000
+"""Allocations between two young-generation collections while a build runs (Python's default: 700)."""
+
+
+def _build(settings: BuildSettings, reporter: Reporter) -> int:
     started = time.perf_counter()
     require_project(settings.root)
     out_root = settings.out_root

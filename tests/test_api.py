@@ -1,6 +1,7 @@
 """The Python API the CLI itself uses: clinicpress.build, check, load_project and BuildSettings."""
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -15,7 +16,11 @@ from clinicpress.settings import BuildSettings
 def test_build_from_a_script_writes_the_pdf_and_a_second_build_does_nothing(project: Path, tmp_path: Path):
     out = tmp_path / "out"
     options = dict(only=("gut-and-immune-system",), output=out, jobs=1, slide_images=False, quiet=True)
+    thresholds = gc.get_threshold()
     assert clinicpress.build(project, **options) == 0
+    # A build paces the cyclic collector while it runs (jobs=1 renders in this process) and
+    # leaves it as it found it: nothing frozen for good, the caller's thresholds back.
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     pdf = out / "summit-rheumatology" / "gut-and-immune-system.pdf"
     with pikepdf.open(pdf) as doc:
         assert 1 <= len(doc.pages) <= 2 and str(doc.Root.Lang).startswith("en")

