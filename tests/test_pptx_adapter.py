@@ -7,6 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from PIL import Image as PILImage
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE
@@ -193,6 +194,44 @@ def test_slides_and_notes_copied_per_layout_are_the_bytes_python_pptx_makes_slid
     with zipfile.ZipFile(io.BytesIO(copied)) as z:
         assert sum(n.startswith("ppt/notesSlides/notesSlide") and n.endswith(".xml") for n in z.namelist()) == 8
         assert b"Notes for slide 8." in z.read("ppt/notesSlides/notesSlide8.xml")
+
+
+def png(colour: tuple[int, int, int], fmt: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", (8, 6), colour).save(out, fmt)
+    return out.getvalue()
+
+
+def test_indexed_image_parts_name_and_reuse_pictures_as_python_pptx_does():
+    """`index_image_parts` keeps python-pptx's answers without its walks over the package: a
+    picture already in the package reuses its part, a new one takes the first free
+    /ppt/media/imageN number (here a gap left by a removed slide), in any format."""
+    day = dt.date(2026, 1, 2)
+    red, green, blue = png((200, 0, 0)), png((0, 150, 0)), png((0, 0, 200))
+    grey, teal = png((90, 90, 90)), png((0, 128, 128), "JPEG")
+    start = ad.open_presentation(MASTER)
+    for picture in (red, green, blue):
+        slide = start.slides.add_slide(layout(start, "Title"))
+        slide.shapes.add_picture(io.BytesIO(picture), 0, 0)
+    template = saved(start)
+
+    def deck(indexed: bool) -> bytes:
+        prs = reopen(template)
+        sld_ids = prs.slides._sldIdLst  # remove slide 2 (green, /ppt/media/image2.png): a gap
+        prs.part.drop_rel(sld_ids[1].rId)
+        sld_ids.remove(sld_ids[1])
+        if indexed:
+            ad.index_image_parts(prs)
+        for picture in (grey, red, teal, grey, green):
+            prs.slides[0].shapes.add_picture(io.BytesIO(picture), 0, 0)
+        return ad.package_bytes(prs, day)
+
+    indexed = deck(indexed=True)
+    assert indexed == deck(indexed=False)
+    with zipfile.ZipFile(io.BytesIO(indexed)) as z:
+        media = sorted(n for n in z.namelist() if n.startswith("ppt/media/"))
+        assert media == [f"ppt/media/image{n}" for n in ("1.png", "2.png", "3.png", "4.jpg", "5.png")]
+        assert z.read("ppt/media/image2.png") == grey and z.read("ppt/media/image4.jpg") == teal
 
 
 def test_normalise_zip_gives_the_same_bytes_for_the_same_input():

@@ -238,6 +238,7 @@ class DeckRenderer:
             ad.raise_body_text(master, MIN_BODY_PT)
         ad.remove_all_slides(self.prs)
         ad.drop_thumbnail(self.prs)
+        ad.index_image_parts(self.prs)
         theme = self.practice.theme
         self.book = FontBook(self.practice, theme.heading_family, theme.base_family)
         self.major, self.minor = (self._travelling(theme.heading_family), self._travelling(theme.base_family))
