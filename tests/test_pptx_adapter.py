@@ -232,6 +232,11 @@ def test_indexed_image_parts_name_and_reuse_pictures_as_python_pptx_does():
         media = sorted(n for n in z.namelist() if n.startswith("ppt/media/"))
         assert media == [f"ppt/media/image{n}" for n in ("1.png", "2.png", "3.png", "4.jpg", "5.png")]
         assert z.read("ppt/media/image2.png") == grey and z.read("ppt/media/image4.jpg") == teal
+        # pictures are compressed already and stored as they are; the XML is deflated
+        kinds = {n: z.getinfo(n).compress_type for n in z.namelist()}
+        assert {kinds[n] for n in media} == {zipfile.ZIP_STORED}
+        assert {kinds[n] for n in kinds if n.endswith(".xml")} == {zipfile.ZIP_DEFLATED}
+    assert len(reopen(indexed).slides[0].shapes) >= 5  # python-pptx reads the stored pictures back
 
 
 def test_normalise_zip_gives_the_same_bytes_for_the_same_input():
