@@ -460,6 +460,23 @@ def test_line_count_uses_font_metrics(project):
     assert book.metrics("+mj-lt", True).path.name == "PublicSans-Bold.ttf"
 
 
+def test_word_widths_kept_per_font_are_the_measured_ones_and_bounded(project, monkeypatch):
+    """Line counting asks for the same words at every width it tries: a font keeps their
+    widths, gives back exactly what measuring gives, and forgets them past its limit (content
+    is untrusted: a text of unique words must not grow a worker without end)."""
+    import clinicpress.render.deck.text as deck_text
+
+    metrics = deck_text.Metrics(deck_text.BUNDLED_FONTS / "AtkinsonHyperlegible-Regular.ttf")
+    measured = sum(metrics.widths.get(ord(c), metrics.fallback) for c in "gut") * 28 / metrics.upem
+    assert metrics.width("gut", 28) == measured == metrics.width("gut", 28)
+    assert metrics.width("gut", 14) == measured / 2
+    monkeypatch.setattr(deck_text, "WIDTHS_KEPT", 50)
+    for n in range(120):
+        metrics.width(f"word{n}", 20)
+        assert len(metrics._units) <= 50
+    assert metrics.width("word119", 20) == sum(metrics.widths.get(ord(c), metrics.fallback) for c in "word119") * 20 / metrics.upem
+
+
 def test_svg_rasterises_with_its_aspect():
     from PIL import Image
 

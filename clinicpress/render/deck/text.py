@@ -157,9 +157,23 @@ class Metrics:
         hhea = font["hhea"]
         self.line = max(1.15, (hhea.ascent - hhea.descent + hhea.lineGap) / self.upem)
 
+        self._units: dict[str, int] = {}
+
     def width(self, text: str, size: float) -> float:
-        """Returns the width of `text` at `size` points, in points."""
-        return sum(self.widths.get(ord(c), self.fallback) for c in text) * size / self.upem
+        """Returns the width of `text` at `size` points, in points.
+
+        Line counting measures each word of a text again for every width it tries; the sums are
+        kept per text (at most WIDTHS_KEPT, then forgotten: content is untrusted)."""
+        units = self._units.get(text)
+        if units is None:
+            if len(self._units) >= WIDTHS_KEPT:
+                self._units.clear()
+            units = self._units[text] = sum(self.widths.get(ord(c), self.fallback) for c in text)
+        return units * size / self.upem
+
+
+WIDTHS_KEPT = 20_000
+"""Words whose advance widths a font's Metrics keeps (about 2 MiB)."""
 
 
 @functools.lru_cache(maxsize=32)
