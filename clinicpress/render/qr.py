@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 import segno
@@ -11,6 +12,7 @@ QUIET_ZONE = 4
 """Light border around the code, in modules (the QR standard asks for 4)."""
 
 
+@functools.lru_cache(maxsize=32)  # a practice's handouts and decks all print the same one or two codes
 def qr_svg(url: str, *, dark: str = "#000000", light: str = "#ffffff", title: str | None = None) -> Markup:
     """Returns an inline SVG QR code for `url`; its <title> is the alt text of the PDF figure.
 
@@ -37,6 +39,7 @@ def qr_svg(url: str, *, dark: str = "#000000", light: str = "#ffffff", title: st
     return Markup(out.getvalue().decode("utf-8"))
 
 
+@functools.lru_cache(maxsize=32)
 def qr_png(url: str, *, dark: str = "#000000", scale: int = 10) -> bytes:
     """Returns a PNG QR code for `url` (white background, quiet zone included)."""
     qr = segno.make(url, error="m", micro=False)
