@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, fields
 
 from lxml import etree
@@ -87,10 +88,17 @@ def master_placeholder(master, type_: str):
         "clipArt": "body",
         "media": "body",
     }.get(type_, type_)
-    for sp in master._element.iter(qn("p:sp")):
-        if ph_type(sp) == want:
-            return sp
-    return None
+    found = _MASTER_PLACEHOLDERS.setdefault(master._element, {})
+    if want not in found:
+        found[want] = next((sp for sp in master._element.iter(qn("p:sp")) if ph_type(sp) == want), None)
+    return found[want]
+
+
+_MASTER_PLACEHOLDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Per master element (forgotten with it), its placeholder of each type: fitting text asks for
+the same few hundreds of times a deck, and each answer walked every shape of the master. A
+master's placeholders and their types do not change while a deck is built (only their text
+style and colours do)."""
 
 
 def layout_placeholders(layout) -> list[Ph]:
