@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_project, run_build
+from conftest import ROOT, copy_project, require_tool, run_build
 
 A = "gut-and-immune-system"
 B = "stress-the-brain-and-the-gut"
@@ -458,3 +458,36 @@ def test_a_build_of_many_jobs_per_worker_finishes(tmp_path: Path):
                      timeout=120)  # about 5 s; the deadlock waited forever
     assert proc.returncode == 0, proc.stderr
     assert last_build(root / "output")["rendered"] == 130
+
+
+def test_a_deck_edited_after_slide_one_keeps_its_thumbnail_and_an_edit_of_slide_one_redraws_it(project: Path):
+    """The index's deck thumbnail shows slide one; LibreOffice draws it (1-2 s). An edit to a
+    later slide renders the deck again but leaves the picture as it is (not even rewritten); an
+    edit to slide one draws it again."""
+    require_tool("soffice")
+    args = ("-q", "--only", "gut-and-autoimmune-disease", "-j", "1")
+    out = project / "output" / "summit-rheumatology"
+    thumb = out / "thumbs" / "gut-and-autoimmune-disease.png"
+    source = project / "content" / "decks" / "gut-and-autoimmune-disease.yml"
+    text = source.read_text(encoding="utf-8")
+
+    def build() -> dict:
+        done = run_build(*args, cwd=project)
+        assert done.returncode == 0, done.stdout + done.stderr
+        manifest = json.loads((project / "output" / "manifest.json").read_text(encoding="utf-8"))
+        return manifest["outputs"]["summit-rheumatology/gut-and-autoimmune-disease.pptx"]
+
+    first = build()
+    picture, inode = thumb.read_bytes(), thumb.stat().st_ino
+    assert first["thumbnail"]["path"] == "summit-rheumatology/thumbs/gut-and-autoimmune-disease.png"
+    later = "- Why the gut matters for the immune system"
+    assert later in text
+    source.write_text(text.replace(later, "- Why your gut matters to your immune system", 1), encoding="utf-8")
+    second = build()
+    assert second["sha256"] != first["sha256"]  # the deck was rendered again ...
+    assert second["thumbnail"] == first["thumbnail"]  # ... its slide one was not drawn again
+    assert thumb.stat().st_ino == inode and thumb.read_bytes() == picture
+    title = "title: The Gut and Autoimmune Disease"
+    source.write_text(text.replace(title, "title: Your Gut and Autoimmune Disease", 1), encoding="utf-8")
+    third = build()
+    assert third["thumbnail"]["of"] != first["thumbnail"]["of"] and thumb.read_bytes() != picture

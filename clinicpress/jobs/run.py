@@ -204,19 +204,21 @@ def execute(
         result = run_job(project, job, out_root, budget, stop_process=stop_process)
         if watch is not None:
             watch(None)
+        # `thumbnail_of` says what the output's thumbnail shows: a PDF's bytes, a deck's slide
+        # one (raster.slide_one_digest). The picture is drawn only when that changed.
         if "pdf" in result.files:
             pdf = result.files["pdf"]
-            digest = hashlib.sha256(pdf).hexdigest()
-            if digest != task.thumbnail_of:
-                result.thumbnail, result.thumbnail_of = raster.pdf_thumbnail(pdf), digest
+            result.thumbnail_of = hashlib.sha256(pdf).hexdigest()
+            if result.thumbnail_of != task.thumbnail_of:
+                result.thumbnail = raster.pdf_thumbnail(pdf)
         elif "pptx" in result.files:
             pptx = result.files["pptx"]
             result.slides = raster.pptx_slides(pptx)
-            digest = hashlib.sha256(pptx).hexdigest()
-            if slide_images and digest != task.thumbnail_of:
-                png = raster.slide_thumbnail(pptx)
-                if png is not None:
-                    result.thumbnail, result.thumbnail_of = png, digest
+            result.thumbnail_of = raster.slide_one_digest(pptx)
+            if result.thumbnail_of != task.thumbnail_of:
+                result.thumbnail = raster.slide_thumbnail(pptx) if slide_images else None
+                if result.thumbnail is None:
+                    result.thumbnail_of = None
     except UserError as exc:
         result = Result(job.key, problems=list(exc.problems))
     except Exception:  # a bug: keep the traceback for --verbose, go on with the other jobs

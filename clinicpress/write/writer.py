@@ -87,7 +87,7 @@ class OutputWriter:
         for fmt, name in names.items():
             write_if_changed(self.target(name), result.files[fmt])
         main = job.main_format
-        thumbnail = self._thumbnail(task, result, thumb_path(names[main]), sha256(result.files[main])) if main else None
+        thumbnail = self._thumbnail(task, result, thumb_path(names[main])) if main else None
         signoff = self.project.signoff(job.practice.slug, job.source)
         for fmt, name in names.items():
             entry = mf.new_entry(job, fmt, result.files[fmt], key, result, self.item_json, self.project)
@@ -97,12 +97,12 @@ class OutputWriter:
                 entry["thumbnail"] = thumbnail
             self.outputs[name] = entry
 
-    def _thumbnail(self, task: Task, result: Result, name: str, main_sha: str) -> dict | None:
+    def _thumbnail(self, task: Task, result: Result, name: str) -> dict | None:
         if result.thumbnail is not None:
             write_file(self.target(name), result.thumbnail)
             return {"path": name, "of": result.thumbnail_of}
-        if task.thumbnail_of is not None and task.thumbnail_of == main_sha:
-            return {"path": name, "of": main_sha}  # the picture already shows these bytes
+        if task.thumbnail_of is not None and task.thumbnail_of == result.thumbnail_of:
+            return {"path": name, "of": task.thumbnail_of}  # the picture already shows this
         try:
             self.target(name).unlink()  # it showed an earlier version
         except FileNotFoundError:
