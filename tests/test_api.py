@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import json
+import weakref
 from pathlib import Path
 
 import pikepdf
@@ -31,6 +32,28 @@ def test_build_from_a_script_writes_the_pdf_and_a_second_build_does_nothing(proj
     assert clinicpress.build(project, **options) == 0
     state = json.loads((out / ".clinicpress-cache.json").read_text(encoding="utf-8"))
     assert state["last_build"]["rendered"] == 0 and state["last_build"]["up_to_date"] == 1
+
+
+def test_a_build_frees_earlier_cycles_instead_of_freezing_them(project: Path, tmp_path: Path):
+    """A build freezes what is alive while it runs (the collector then skips it). Garbage left
+    by an earlier build in the same process (`build --watch`, a script) is collected first, not
+    frozen again with the rest: otherwise each build's cycles would outlive it."""
+
+    class Cycle:
+        pass
+
+    options = dict(only=("gut-and-immune-system",), output=tmp_path / "out", jobs=1, slide_images=False, quiet=True)
+    gc.disable()  # no automatic collection: only the build's own can free the cycle
+    try:
+        garbage = Cycle()
+        garbage.itself = garbage
+        alive = weakref.ref(garbage)
+        del garbage
+        assert alive() is not None
+        assert clinicpress.build(project, **options) == 0
+        assert alive() is None
+    finally:
+        gc.enable()
 
 
 def test_check_returns_the_exit_code_and_writes_nothing(project: Path):

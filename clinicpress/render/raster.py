@@ -185,13 +185,15 @@ def slide_one_digest(pptx: bytes) -> str:
                     continue
                 blob = z.read(name)
                 digest.update(f"{name}\0{len(blob)}\0".encode() + blob)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError):  # lxml's XMLSyntaxError is one
         return hashlib.sha256(pptx).hexdigest()  # a deck this cannot read: its own bytes
     return digest.hexdigest()
 
 
 def _first_slide(z: zipfile.ZipFile) -> str:
     """The part name of the first slide in the deck's order (ValueError if there is none)."""
+    import posixpath
+
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -204,7 +206,7 @@ def _first_slide(z: zipfile.ZipFile) -> str:
     target = next((rel.get("Target") for rel in rels if rel.get("Id") == first.get(f"{r}id")), None)
     if not target:
         raise ValueError("slide one has no part")
-    return target.lstrip("/") if target.startswith("/") else f"ppt/{target}"
+    return posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"ppt/{target}")
 
 
 def slide_thumbnail(pptx: bytes, width: int = THUMB_WIDTH) -> bytes | None:

@@ -41,16 +41,6 @@ def markup_png(markup: str, width_px: int) -> bytes:
     return _png(body, w, h, width_px, base_url=None, fetcher=SafeFetcher([]))
 
 
-@functools.cache
-def _picture_fonts():
-    """One font configuration for every picture of this process: WeasyPrint otherwise loads the
-    system's fonts afresh for each (3 ms; a deck's first render in a process draws about 25
-    pictures). The pictures' pages have no @font-face, so it stays the system's fonts only."""
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
-
-
 def _png(body: str, w: float, h: float, width_px: int, *, base_url: str | None, fetcher) -> bytes:
     """One page of `w` x `h` CSS pixels holding `body`, printed by WeasyPrint and drawn by PDFium."""
     import pypdfium2 as pdfium
@@ -61,7 +51,7 @@ def _png(body: str, w: float, h: float, width_px: int, *, base_url: str | None, 
         f"html, body {{ margin: 0; padding: 0 }} svg {{ display: block; width: {w}px; height: {h}px }}"
         f"</style></head><body>{body}</body></html>"
     )
-    pdf = HTML(string=page, base_url=base_url, url_fetcher=fetcher).write_pdf(font_config=_picture_fonts())
+    pdf = HTML(string=page, base_url=base_url, url_fetcher=fetcher).write_pdf()
     doc = pdfium.PdfDocument(pdf)
     try:
         scale = width_px / (w * 0.75)

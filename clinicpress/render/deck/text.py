@@ -173,7 +173,7 @@ class Metrics:
 
 
 WIDTHS_KEPT = 20_000
-"""Words whose advance widths a font's Metrics keeps (about 2 MiB)."""
+"""Texts (words, or a table cell's whole text) whose advance widths a font's Metrics keeps."""
 
 
 @functools.lru_cache(maxsize=32)
