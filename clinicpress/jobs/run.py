@@ -205,7 +205,7 @@ def execute(
         if watch is not None:
             watch(None)
         # `thumbnail_of` says what the output's thumbnail shows: a PDF's bytes, a deck's slide
-        # one (raster.slide_one_digest). The picture is drawn only when that changed.
+        # one (pptx_adapter.slide_one_digest). The picture is drawn only when that changed.
         if "pdf" in result.files:
             pdf = result.files["pdf"]
             result.thumbnail_of = hashlib.sha256(pdf).hexdigest()
@@ -214,7 +214,9 @@ def execute(
         elif "pptx" in result.files:
             pptx = result.files["pptx"]
             result.slides = raster.pptx_slides(pptx)
-            result.thumbnail_of = raster.slide_one_digest(pptx)
+            from ..render.pptx_adapter import slide_one_digest
+
+            result.thumbnail_of = slide_one_digest(pptx)
             if result.thumbnail_of != task.thumbnail_of:
                 result.thumbnail = raster.slide_thumbnail(pptx) if slide_images else None
                 if result.thumbnail is None:

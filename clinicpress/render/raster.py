@@ -161,54 +161,6 @@ def notes_pdf(pptx: bytes) -> bytes:
     return pdf
 
 
-def slide_one_digest(pptx: bytes) -> str:
-    """What a deck's thumbnail shows, as a SHA-256: every part of the package but the other
-    slides, the notes pages and the file properties (docProps: title, sign-off status, counts;
-    never drawn on a slide). That leaves slide one, its layout, master, theme, pictures and
-    fonts, and the slide size. A deck edited after slide one keeps its thumbnail, and
-    LibreOffice (1-2 s a deck) is not started again. Adding or removing a slide changes the
-    package's lists of slides, and so the digest: the thumbnail is drawn again then, which is
-    never wrong."""
-    import hashlib
-    import re
-
-    digest = hashlib.sha256()
-    try:
-        with zipfile.ZipFile(io.BytesIO(pptx)) as z:
-            first = _first_slide(z)
-            for info in z.infolist():
-                name = info.filename
-                if name.startswith(("ppt/notesSlides/", "docProps/")) or (
-                    re.fullmatch(r"ppt/slides/(_rels/)?slide\d+\.xml(\.rels)?", name)
-                    and name not in (first, first.replace("ppt/slides/", "ppt/slides/_rels/") + ".rels")
-                ):
-                    continue
-                blob = z.read(name)
-                digest.update(f"{name}\0{len(blob)}\0".encode() + blob)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError):  # lxml's XMLSyntaxError is one
-        return hashlib.sha256(pptx).hexdigest()  # a deck this cannot read: its own bytes
-    return digest.hexdigest()
-
-
-def _first_slide(z: zipfile.ZipFile) -> str:
-    """The part name of the first slide in the deck's order (ValueError if there is none)."""
-    import posixpath
-
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    p = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
-    r = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    first = etree.fromstring(z.read("ppt/presentation.xml"), parser).find(f"{p}sldIdLst/{p}sldId")
-    if first is None:
-        raise ValueError("no slides")
-    rels = etree.fromstring(z.read("ppt/_rels/presentation.xml.rels"), parser)
-    target = next((rel.get("Target") for rel in rels if rel.get("Id") == first.get(f"{r}id")), None)
-    if not target:
-        raise ValueError("slide one has no part")
-    return posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"ppt/{target}")
-
-
 def slide_thumbnail(pptx: bytes, width: int = THUMB_WIDTH) -> bytes | None:
     """Returns slide one as a PNG via LibreOffice, or None if it is missing or fails.
 

@@ -4,9 +4,10 @@ Thumbnails are small PNGs under output/<practice>/thumbs/, made with pypdfium2 f
 PDF's first page; a deck's first slide is drawn the same way after LibreOffice (`soffice`)
 turns the PPTX into a PDF, when it is installed (otherwise the deck gets a plain card).
 A thumbnail is remade only when what it shows changes (the manifest records the sha256 it
-was made from: a PDF's bytes; a deck's slide one, `raster.slide_one_digest`, so an edit to a
-later slide does not start LibreOffice). The page is one self-contained file (inline CSS, no scripts),
-built only from the manifest, so the same manifest always gives the same bytes.
+was made from: a PDF's bytes; a deck's slide one, `pptx_adapter.slide_one_digest`, so an
+edit to a later slide does not start LibreOffice). The page is one self-contained file
+(inline CSS, no scripts), built only from the manifest, so the same manifest always gives
+the same bytes.
 """
 
 from __future__ import annotations

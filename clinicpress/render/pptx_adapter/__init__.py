@@ -22,6 +22,7 @@ from .package import (
     reachable_parts,
     remove_all_slides,
     set_app_properties,
+    slide_one_digest,
     swap_main_content_type,
 )
 from .placeholders import (
@@ -129,6 +130,7 @@ __all__ = [
     "set_run_font_ref",
     "set_run_lang",
     "set_shape_name",
+    "slide_one_digest",
     "set_superscript",
     "set_value_axis_crossing",
     "swap_main_content_type",

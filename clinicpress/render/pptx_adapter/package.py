@@ -201,6 +201,48 @@ def package_bytes(prs, when: dt.date) -> bytes:
     return _zip_entries(entries, when)
 
 
+def slide_one_digest(pptx: bytes) -> str:
+    """What a deck's thumbnail shows, as a SHA-256: every part of the package but the other
+    slides, the notes pages and the file properties (docProps: title, sign-off status, counts;
+    never drawn on a slide). That leaves slide one, its layout, master, theme, pictures and
+    fonts, and the slide size. A deck edited after slide one keeps its thumbnail, and
+    LibreOffice (1-2 s a deck) is not started again. Adding or removing a slide changes the
+    package's lists of slides, and so the digest: the thumbnail is drawn again then, which is
+    never wrong."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(io.BytesIO(pptx)) as z:
+            first = _first_slide(z)
+            folder, _, base = first.rpartition("/")
+            keep = (first, f"{folder}/_rels/{base}.rels")
+            for info in z.infolist():
+                name = info.filename
+                if name.startswith(("ppt/notesSlides/", "docProps/")) or (
+                    re.fullmatch(r"ppt/slides/(_rels/)?slide\d+\.xml(\.rels)?", name) and name not in keep
+                ):
+                    continue
+                blob = z.read(name)
+                digest.update(f"{name}\0{len(blob)}\0".encode() + blob)
+    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, OSError, SyntaxError):  # XMLSyntaxError is one
+        return hashlib.sha256(pptx).hexdigest()  # a deck this cannot read: its own bytes
+    return digest.hexdigest()
+
+
+def _first_slide(z: zipfile.ZipFile) -> str:
+    """The part name of the first slide in the deck's order (ValueError if there is none)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    first = etree.fromstring(z.read("ppt/presentation.xml"), parser).find(f"{qn('p:sldIdLst')}/{qn('p:sldId')}")
+    if first is None:
+        raise ValueError("no slides")
+    rels = etree.fromstring(z.read("ppt/_rels/presentation.xml.rels"), parser)
+    target = next((rel.get("Target") for rel in rels if rel.get("Id") == first.get(qn("r:id"))), None)
+    if not target:
+        raise ValueError("slide one has no part")
+    return _resolve("ppt", target)
+
+
 def add_slide(prs, layout, model: dict):
     """Adds a slide of `layout`, as python-pptx's `slides.add_slide` does, cloning the layout's
     placeholders once per layout instead of once per slide.
