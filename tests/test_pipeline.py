@@ -273,6 +273,57 @@ def test_serial_and_parallel_builds_give_identical_bytes(tmp_path: Path):
                {k: v for k, v in m2["outputs"][name].items() if k != "inputs"}
 
 
+SHADOWING_SCRIPT = """
+import multiprocessing.forkserver, os, signal, sys, time
+from pathlib import Path
+import clinicpress
+
+if __name__ == "__main__":  # the workers' processes import this file again
+    project, out = Path(sys.argv[1]), Path(sys.argv[2])
+    options = dict(output=out, jobs=2, slide_images=False, quiet=True, only=tuple(sys.argv[3:]))
+    codes = [clinicpress.build(project, **options)]
+    server = multiprocessing.forkserver._forkserver
+    first = server._forkserver_pid
+    os.kill(first, signal.SIGKILL)  # as the kernel's out-of-memory killer would, during build --watch
+    time.sleep(0.5)
+    codes.append(clinicpress.build(project, no_cache=True, **options))
+    second = server._forkserver_pid
+    environ = Path(f"/proc/{second}/environ").read_bytes().split(b"\\0")
+    print(codes, first != second, b"PYTHONSAFEPATH=1" in environ)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads a process's environment from /proc (Linux)")
+def test_workers_never_import_modules_from_the_current_folder(tmp_path: Path):
+    """The workers' fork server is a `python -c` process: without PYTHONSAFEPATH it would look in
+    the folder the build was started from first, so a `pptx.py` downloaded there would run in
+    every worker. Also when the server died and a later build of the same process (build --watch,
+    the preview, a script) starts it again."""
+    proj = copy_project(tmp_path / "proj", practices=["summit-rheumatology"])
+    here = tmp_path / "downloads"
+    here.mkdir()
+    for name in ("pptx", "weasyprint", "pypdfium2", "clinicpress"):
+        (here / f"{name}.py").write_text(
+            f"open({str(here / (name + '.imported'))!r}, 'w').close()\nraise SystemExit('imported {name} from here')\n"
+        )
+    script = tmp_path / "scripts" / "two_builds.py"
+    script.parent.mkdir()
+    script.write_text(SHADOWING_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), str(proj), str(tmp_path / "out"), A, B],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "[0, 0] True True", done.stdout + done.stderr
+    assert sorted(p.name for p in here.glob("*.imported")) == []
+    assert (tmp_path / "out" / "summit-rheumatology" / f"{B}.pdf").is_file()
+
+
 @pytest.mark.slow
 def test_two_builds_from_scratch_give_identical_bytes(tmp_path: Path):
     proj = copy_project(tmp_path / "proj", practices=["thames-integrative-gi"])

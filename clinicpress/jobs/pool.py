@@ -239,14 +239,17 @@ def _start_fork_server() -> None:
     every worker) and then in site-packages (an installed ClinicPress other than the one
     building). It gets this package's folder on PYTHONPATH (as the preview's renderer does) and
     PYTHONSAFEPATH (no current folder) instead.
+
+    Called for every new pool: a server that died (killed, out of memory) since an earlier
+    build of this process (`build --watch`, the preview, a script) is started again here, with
+    the same environment, not by multiprocessing without it.
     """
     import multiprocessing.forkserver
     import site
     from pathlib import Path
 
-    server = multiprocessing.forkserver._forkserver  # the one `ensure_running()` starts
-    if getattr(server, "_forkserver_pid", None) is not None:  # started already (prestart, `--watch`)
-        return  # (one that died since is started again by multiprocessing itself, without this)
+    if _fork_server_alive(multiprocessing.forkserver._forkserver):
+        return  # (the environment is changed only to start one: other threads may be reading it)
     package_parent = str(Path(__file__).resolve().parents[2])
     installed = {str(Path(p).resolve()) for p in site.getsitepackages() + [site.getusersitepackages()]}
     if package_parent in installed:  # an installed copy: found there anyway, and on PYTHONPATH
@@ -262,6 +265,19 @@ def _start_fork_server() -> None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _fork_server_alive(server) -> bool:
+    """Whether multiprocessing's fork server runs, looked at without reaping it (`ensure_running`
+    reaps a dead one itself); False where unknown (no waitid: macOS)."""
+    pid = getattr(server, "_forkserver_pid", None)
+    waitid = getattr(os, "waitid", None)
+    if pid is None or waitid is None:
+        return False
+    try:
+        return waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:
+        return False
 
 
 SOCKET_PATH_MAX = 107
