@@ -969,6 +969,81 @@ def test_a_damaged_language_model_cache_is_ignored_and_made_again(tmp_path: Path
     assert sorted(p.name for p in cache.iterdir()) == [entry.name]
 
 
+def _pyphen_parser():
+    """pyphen's own HyphDict (the one that parses a dictionary's text), installed or not."""
+    import pyphen
+
+    return pyphen.HyphDict.__mro__[1] if getattr(pyphen.HyphDict, "_from_cache", False) else pyphen.HyphDict
+
+
+def test_hyphenation_dictionaries_are_parsed_once_and_hyphenate_the_same_from_the_cache(tmp_path: Path, monkeypatch):
+    """pyphen parses a dictionary's text the first time a process uses it (45-180 ms for
+    English). The first parse is kept in the data cache and later processes read it back: the
+    same patterns, so the same hyphens for WeasyPrint and the same syllables for textstat. A
+    dictionary with pyphen's nonstandard alternatives (Hungarian) is not kept, and still works."""
+    import pyphen
+
+    from clinicpress.load import hyphenation
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    parser = _pyphen_parser()
+    languages = ("en_US", "en_GB", "es")
+    reference = {lang: parser(pyphen.LANGUAGES[lang]).patterns for lang in languages}
+    hyphenation.install()
+    for lang in languages:
+        assert pyphen.Pyphen(lang=lang).hd.patterns == reference[lang]
+    assert sorted(p.name.split("-")[2] for p in cache.glob("pyphen-*.marshal")) == ["hyph_en_GB", "hyph_en_US", "hyph_es"]
+
+    def no_parsing(self, path):
+        raise AssertionError(f"{path} was parsed again")
+
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    monkeypatch.setattr(parser, "__init__", no_parsing)
+    assert pyphen.Pyphen(lang="en_US").inserted("gastroenterologist") == "gas-troen-terol-o-gist"
+    assert pyphen.Pyphen(lang="es").inserted("inflamatorio") == "in-fla-ma-to-rio"
+    for lang in languages:
+        assert pyphen.Pyphen(lang=lang).hd.patterns == reference[lang]
+    monkeypatch.undo()
+
+    monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    assert pyphen.Pyphen(lang="hu_HU").inserted("egészség") == "egész-ség"
+    assert not list(cache.glob("pyphen-*hu_HU*"))
+
+
+@pytest.mark.parametrize("damage", ["not marshal", "a value out of range", "not a dict", "a link", "a folder"])
+def test_a_damaged_hyphenation_cache_entry_is_ignored_and_made_again(tmp_path: Path, monkeypatch, damage: str):
+    import marshal
+
+    import pyphen
+
+    from clinicpress.load import hyphenation
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    hyphenation.install()
+    reference = pyphen.Pyphen(lang="en_US").hd.patterns
+    [entry] = cache.glob("pyphen-*.marshal")
+    entry.unlink()
+    if damage == "not marshal":
+        entry.write_bytes(b"\x00 not a marshal stream")
+    elif damage == "a value out of range":
+        entry.write_bytes(marshal.dumps({**reference, "ab": (0, (1, 10))}))
+    elif damage == "not a dict":
+        entry.write_bytes(marshal.dumps(list(reference)))
+    elif damage == "a link":
+        (tmp_path / "elsewhere").write_bytes(marshal.dumps({"a": (0, (1,))}))
+        entry.symlink_to(tmp_path / "elsewhere")
+    else:
+        entry.mkdir()
+    monkeypatch.setattr(pyphen, "hdcache", {})
+    assert pyphen.Pyphen(lang="en_US").hd.patterns == reference
+    assert entry.is_file() and not entry.is_symlink() and marshal.loads(entry.read_bytes()) == reference
+
+
 def test_a_cache_folder_others_can_write_to_is_not_used(tmp_path: Path, monkeypatch):
     """On a shared machine another user could plant data in the cache folder: a folder of
     someone else's (or one that is a link) is left alone, and the checks work without it. A
@@ -976,7 +1051,8 @@ def test_a_cache_folder_others_can_write_to_is_not_used(tmp_path: Path, monkeypa
     is someone else's."""
     import os
 
-    from clinicpress.checks import datacache, readability
+    from clinicpress.checks import readability
+    from clinicpress.load import datacache
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))

