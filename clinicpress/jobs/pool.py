@@ -13,9 +13,11 @@ builds give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +27,6 @@ from .model import Result, Task, job_from_ident
 from .run import execute, warm_up
 
 if TYPE_CHECKING:  # pragma: no cover
-    import threading
     from concurrent.futures import ProcessPoolExecutor
 
     from ..load.project import Project
@@ -149,8 +150,6 @@ def _watch_build(build_pid: int) -> None:
     A worker's parent is the fork server, which lives as long as any worker does, so the
     worker watches the build process itself.
     """
-    import threading
-
     if os.name != "posix":  # os.kill(pid, 0) is not a liveness test on Windows; spawn workers die with their pipes
         return
     token = _started(build_pid)
@@ -230,8 +229,8 @@ def _context():
 
 
 def _start_fork_server() -> None:
-    """Starts the fork server (once a process) importing this copy of ClinicPress, and nothing
-    from the current folder.
+    """Starts the fork server importing this copy of ClinicPress, and nothing from the current
+    folder.
 
     Python 3.11's fork server is handed the parent's `sys.path` but does not use it
     (`multiprocessing.forkserver.main`): it is a `python -c` process, so it would look in the
@@ -240,16 +239,40 @@ def _start_fork_server() -> None:
     building). It gets this package's folder on PYTHONPATH (as the preview's renderer does) and
     PYTHONSAFEPATH (no current folder) instead.
 
-    Called for every new pool: a server that died (killed, out of memory) since an earlier
-    build of this process (`build --watch`, the preview, a script) is started again here, with
-    the same environment, not by multiprocessing without it.
+    A server that dies (killed, out of memory) is started again by multiprocessing itself when
+    the next worker starts (`connect_to_new_process` calls its `ensure_running`), in this
+    build or a later one of this process (`build --watch`, the preview, a script). So that
+    restart gets the same environment, the server's `ensure_running` is wrapped, once: under a
+    lock (threads starting pools at once), it sets the environment only when a server must be
+    started, and puts it back after.
     """
     import multiprocessing.forkserver
-    import site
-    from pathlib import Path
 
-    if _fork_server_alive(multiprocessing.forkserver._forkserver):
-        return  # (the environment is changed only to start one: other threads may be reading it)
+    server = multiprocessing.forkserver._forkserver
+    if not getattr(server.ensure_running, "_safe_environment", False):
+        start = server.ensure_running
+
+        def ensure_running() -> None:
+            with _SERVER_START:
+                if _fork_server_alive(server):
+                    return
+                with _server_environment():
+                    start()
+
+        ensure_running._safe_environment = True  # type: ignore[attr-defined]
+        server.ensure_running = ensure_running  # type: ignore[method-assign]
+    server.ensure_running()
+
+
+_SERVER_START = threading.Lock()
+
+
+@contextlib.contextmanager
+def _server_environment() -> Iterator[None]:
+    """PYTHONPATH (this package's folder first, unless it is installed) and PYTHONSAFEPATH set
+    while a fork server starts; the caller's values back afterwards."""
+    import site
+
     package_parent = str(Path(__file__).resolve().parents[2])
     installed = {str(Path(p).resolve()) for p in site.getsitepackages() + [site.getusersitepackages()]}
     if package_parent in installed:  # an installed copy: found there anyway, and on PYTHONPATH
@@ -258,7 +281,7 @@ def _start_fork_server() -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, saved["PYTHONPATH"]) if p)
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
-        multiprocessing.forkserver.ensure_running()
+        yield
     finally:
         for name, value in saved.items():
             if value is None:
@@ -269,7 +292,8 @@ def _start_fork_server() -> None:
 
 def _fork_server_alive(server) -> bool:
     """Whether multiprocessing's fork server runs, looked at without reaping it (`ensure_running`
-    reaps a dead one itself); False where unknown (no waitid: macOS)."""
+    reaps a dead one itself); False where unknown (no waitid: macOS, where the environment is
+    then set around every look `ensure_running` takes)."""
     pid = getattr(server, "_forkserver_pid", None)
     waitid = getattr(os, "waitid", None)
     if pid is None or waitid is None:
@@ -372,7 +396,6 @@ class Renderer:
         if not self.parallel or not tasks:
             return self
         import hashlib
-        import threading
 
         self._blob = portable(self.project)
         self._generation = (hashlib.sha256(self._blob).hexdigest()[:16], _KEEP["templates"])
