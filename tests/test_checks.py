@@ -871,7 +871,35 @@ def test_readability_scores_are_the_same_without_nltk(tmp_path: Path):
     assert any((tmp_path / "cache").glob("cmudict-syllables-*.marshal"))
 
 
-# --------------------------------------------------------------------------- the checks' data cache
+# --------------------------------------------------------------------------- the data cache
+@pytest.mark.parametrize("damage", ["a stream asking for 16 GiB", "an unsigned table", "cut short"])
+def test_a_damaged_syllable_table_is_ignored_and_made_again(tmp_path: Path, monkeypatch, damage: str):
+    """The cmudict syllable table is read back only when its digest matches: a damaged entry is
+    never handed to marshal (five bytes can ask it for 16 GiB), and the table is made again."""
+    import marshal
+
+    from clinicpress.checks import readability
+    from clinicpress.load import datacache
+
+    monkeypatch.setenv("CLINICPRESS_CACHE", str(tmp_path / "cache"))
+    readability.syllable_table.cache_clear()
+    try:
+        table = readability.syllable_table()
+        [entry] = (tmp_path / "cache").glob("cmudict-syllables-*.marshal")
+        if damage == "a stream asking for 16 GiB":
+            entry.write_bytes(b"\x00" * 32 + b"(\xff\xff\xff\x7f")
+        elif damage == "an unsigned table":  # as versions before the digest wrote it
+            entry.write_bytes(marshal.dumps({**table, "hyphenation": 1}))
+        else:
+            entry.write_bytes(entry.read_bytes()[:1000])
+        readability.syllable_table.cache_clear()
+        assert readability.syllable_table() == table and table["hyphenation"] == 4
+        assert datacache.read_marshal(entry, 2**30) == table
+    finally:
+        readability.syllable_table.cache_clear()
+
+
+# --------------------------------------------------------------------------- the language model's cache
 LANGUAGE_SAMPLES = [
     "Su intestino y su sistema inmunitario trabajan juntos todos los días para mantenerle sano.",
     "Your gut and your immune system work together every day to keep you well.",
@@ -1013,13 +1041,29 @@ def test_hyphenation_dictionaries_are_parsed_once_and_hyphenate_the_same_from_th
     assert not list(cache.glob("pyphen-*hu_HU*"))
 
 
-@pytest.mark.parametrize("damage", ["not marshal", "a value out of range", "not a dict", "a link", "a folder"])
+def _signed(payload: bytes) -> bytes:
+    """A data cache entry as clinicpress.load.datacache writes it: sha256, then the marshal stream."""
+    import hashlib
+
+    return hashlib.sha256(payload).digest() + payload
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["not marshal", "a stream asking for 16 GiB", "a digest that does not match", "a value out of range",
+     "a negative offset", "a zero at the end", "not a dict", "a link", "a folder", "a pipe"],
+)
 def test_a_damaged_hyphenation_cache_entry_is_ignored_and_made_again(tmp_path: Path, monkeypatch, damage: str):
+    """A damaged entry (or one of the right shape that pyphen would never make) is not used:
+    the dictionary is parsed again, hyphenates as pyphen's own does, and the entry is rewritten.
+    Only bytes whose digest matches reach marshal, which would take a five-byte stream's word
+    for how much memory to set aside."""
     import marshal
+    import os
 
     import pyphen
 
-    from clinicpress.load import hyphenation
+    from clinicpress.load import datacache, hyphenation
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("CLINICPRESS_CACHE", str(cache))
@@ -1029,19 +1073,29 @@ def test_a_damaged_hyphenation_cache_entry_is_ignored_and_made_again(tmp_path: P
     [entry] = cache.glob("pyphen-*.marshal")
     entry.unlink()
     if damage == "not marshal":
-        entry.write_bytes(b"\x00 not a marshal stream")
+        entry.write_bytes(_signed(b"\x00 not a marshal stream"))
+    elif damage == "a stream asking for 16 GiB":  # a tuple of 2**31 - 1 items, then nothing; damaged digest
+        entry.write_bytes(b"\x00" * 32 + b"(\xff\xff\xff\x7f")
+    elif damage == "a digest that does not match":
+        entry.write_bytes(b"\x00" * 32 + marshal.dumps(reference))
     elif damage == "a value out of range":
-        entry.write_bytes(marshal.dumps({**reference, "ab": (0, (1, 10))}))
+        entry.write_bytes(_signed(marshal.dumps({**reference, "ab": (0, (1, 10))})))
+    elif damage == "a negative offset":  # would move a hyphen: gas-troen-te-rol-o-gist
+        entry.write_bytes(_signed(marshal.dumps({**reference, "o": (-3, (1,))})))
+    elif damage == "a zero at the end":
+        entry.write_bytes(_signed(marshal.dumps({**reference, "ab": (0, (1, 0))})))
     elif damage == "not a dict":
-        entry.write_bytes(marshal.dumps(list(reference)))
+        entry.write_bytes(_signed(marshal.dumps(list(reference))))
     elif damage == "a link":
-        (tmp_path / "elsewhere").write_bytes(marshal.dumps({"a": (0, (1,))}))
+        (tmp_path / "elsewhere").write_bytes(_signed(marshal.dumps({"a": (0, (1,))})))
         entry.symlink_to(tmp_path / "elsewhere")
+    elif damage == "a pipe":
+        os.mkfifo(entry)  # opened without waiting for a writer
     else:
         entry.mkdir()
     monkeypatch.setattr(pyphen, "hdcache", {})
     assert pyphen.Pyphen(lang="en_US").hd.patterns == reference
-    assert entry.is_file() and not entry.is_symlink() and marshal.loads(entry.read_bytes()) == reference
+    assert entry.is_file() and not entry.is_symlink() and datacache.read_marshal(entry, 2**30) == reference
 
 
 def test_a_cache_folder_others_can_write_to_is_not_used(tmp_path: Path, monkeypatch):

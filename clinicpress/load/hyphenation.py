@@ -2,27 +2,29 @@
 
 WeasyPrint hyphenates (`hyphens: auto`) and textstat counts syllables with pyphen, which parses
 a language's patterns from its text file the first time a process asks for that language:
-45-180 ms for English (en-US and en-GB are two files), about 55 ms for Spanish. Every fresh
-worker and every build's checks paid it again. `install()` has pyphen take each dictionary's
-parsed patterns from the data cache (clinicpress.load.datacache: marshal, a bounded regular
-file in a private folder, every entry checked before use), written the first time a dictionary
-is parsed. The patterns, and so every hyphen and every syllable count, are the same.
+50-70 ms of CPU for each English file (en-US and en-GB are two), about 40 ms for Spanish. Every
+fresh worker and every build's checks paid it again. `install()` has pyphen take each
+dictionary's parsed patterns from the data cache (clinicpress.load.datacache: a digest-checked
+marshal entry in a private folder), written the first time a dictionary is parsed, and checked
+again for the shape pyphen makes before use. The patterns, and so every hyphen and every
+syllable count, are the same.
 
 A dictionary is kept only when its parsed form is exactly what this version of pyphen makes of
 plain patterns (a dict of pattern -> (offset, values)); dictionaries with pyphen's nonstandard
-alternatives, and a pyphen whose dictionaries keep anything else, are parsed as before.
+alternatives, a pyphen whose dictionaries keep anything else, and dictionaries not in a folder
+(a zipped install) are parsed as before.
 """
 
 from __future__ import annotations
 
 import hashlib
-import marshal
+import os
 from pathlib import Path
 
 from . import datacache
 
 LIMIT = 32 * 2**20
-"""Largest cache entry read back (German, the largest dictionary pyphen ships, is about 4 MB)."""
+"""Largest cache entry read back (German, the largest dictionary pyphen ships, makes 2.7 MB)."""
 _FIELDS = {"patterns", "cache", "maxlen"}
 """What pyphen 0.18's HyphDict holds; a version keeping more is not served from the cache."""
 
@@ -42,44 +44,47 @@ def install() -> None:
         maxlen: int
 
         def __init__(self, path) -> None:
-            entry = _entry(Path(path), pyphen.__version__)
+            digest = _digest(path)
+            entry = _entry(Path(path), pyphen.__version__, digest) if digest else None
             patterns = _read(entry) if entry else None
             if patterns is None:
                 super().__init__(path)
-                if entry and set(vars(self)) == _FIELDS:
-                    _write(entry, self.patterns)
+                # kept only if the file did not change while it was parsed
+                if entry and set(vars(self)) == _FIELDS and _digest(path) == digest and _plain(self.patterns):
+                    datacache.write_marshal(entry, self.patterns)
                 return
             self.patterns = patterns
             self.cache = {}
             self.maxlen = max(map(len, patterns))
 
+    # pickled and shown as pyphen's own (a process without install() reads it back as one)
+    CachedHyphDict.__module__ = parse.__module__
     CachedHyphDict.__name__ = CachedHyphDict.__qualname__ = parse.__name__
     CachedHyphDict.__doc__ = parse.__doc__
     pyphen.HyphDict = CachedHyphDict
 
 
-def _entry(path: Path, version: str) -> Path | None:
-    """The cache file for the dictionary at `path` (named for pyphen's version and the file's
-    bytes, so an edited or updated dictionary is parsed again), or None without a cache folder."""
-    folder = datacache.folder()
-    if folder is None:
+def _digest(path) -> str | None:
+    """sha256 of a dictionary file (None where it is not a file on disk, or unreadable)."""
+    if not isinstance(path, (str, os.PathLike)):
         return None
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:20]
     except OSError:
         return None
-    return folder / f"pyphen-{version}-{path.stem}-{digest}.marshal"
+
+
+def _entry(path: Path, version: str, digest: str) -> Path | None:
+    """The cache file for a dictionary, named for pyphen's version and the file's bytes (an
+    edited or updated dictionary is parsed again), or None without a cache folder."""
+    folder = datacache.folder()
+    return folder / f"pyphen-{version}-{path.stem}-{digest}.marshal" if folder else None
 
 
 def _read(entry: Path) -> dict[str, tuple[int, tuple[int, ...]]] | None:
-    """The parsed patterns in `entry`, or None (missing, too large, or not of the right shape:
+    """The parsed patterns in `entry`, or None (missing, damaged, or not of pyphen's shape:
     then it is removed and written again)."""
-    if not datacache.regular_file(entry, LIMIT):
-        return None
-    try:
-        patterns = marshal.loads(entry.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        patterns = None
+    patterns = datacache.read_marshal(entry, LIMIT)
     if _plain(patterns):
         return patterns
     datacache.discard(entry)
@@ -87,29 +92,17 @@ def _read(entry: Path) -> dict[str, tuple[int, tuple[int, ...]]] | None:
 
 
 def _plain(patterns: object) -> bool:
-    """Whether `patterns` is a non-empty {pattern: (offset, (value, ...))} of plain ints."""
+    """Whether `patterns` has the shape pyphen gives plain patterns: {pattern: (offset, values)}
+    with values ints 0-9 whose first and last are not 0 (pyphen chops zeros from both ends) and
+    an offset inside the pattern (a negative one would wrap round the word)."""
     if type(patterns) is not dict or not patterns:
         return False
     for key, value in patterns.items():
         if type(key) is not str or not key or type(value) is not tuple or len(value) != 2:
             return False
         offset, values = value
-        if type(offset) is not int or type(values) is not tuple or not values:
+        if type(offset) is not int or not 0 <= offset <= len(key) or type(values) is not tuple or not values:
             return False
-        if not all(type(v) is int and 0 <= v <= 9 for v in values):
+        if not values[0] or not values[-1] or not all(type(v) is int and 0 <= v <= 9 for v in values):
             return False
     return True
-
-
-def _write(entry: Path, patterns: dict) -> None:
-    """Keeps a freshly parsed dictionary; one with pyphen's special values (not plain ints,
-    which marshal cannot write) is not kept. Never fails the caller."""
-    if not _plain(patterns):
-        return
-    datacache.discard(entry)
-    draft = datacache.draft_name(entry)
-    try:
-        draft.write_bytes(marshal.dumps(patterns))
-        datacache.publish(draft, entry)
-    except (OSError, ValueError):
-        datacache.discard(draft)

@@ -85,6 +85,9 @@ def layout(
     """
     import weasyprint
 
+    from ...load import hyphenation
+
+    hyphenation.install()  # pyphen's dictionaries from the data cache
     fetcher = fetcher or SafeFetcher([root])
     base = str(base_url.resolve()) + os.sep
     try:
@@ -204,11 +207,9 @@ def print_handout(
     The finished PDF is read back (`verify_pdf`): no embedded files, and every `required`
     passage in its text.
     """
-    from ...load import hyphenation
     from .tags import finish_tags, tag_languages  # uses pydyf, which comes with WeasyPrint
 
     tag_languages()
-    hyphenation.install()
     fetcher = SafeFetcher([root], sources=[practice.templates_dir, root / "templates"])
     document = layout(html, base_url=base_url, root=root, source_path=source_path, fetcher=fetcher, practice=practice)
     pdf = document.write_pdf(
