@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TypeGuard
 
 from . import datacache
 
@@ -46,8 +47,8 @@ def install() -> None:
         def __init__(self, path) -> None:
             digest = _digest(path)
             entry = _entry(Path(path), pyphen.__version__, digest) if digest else None
-            patterns = _read(entry) if entry else None
-            if patterns is None:
+            patterns = datacache.read_marshal(entry, LIMIT) if entry else None
+            if not _plain(patterns):  # missing, damaged or not pyphen's shape: parsed again, entry rewritten
                 super().__init__(path)
                 # kept only if the file did not change while it was parsed
                 if entry and set(vars(self)) == _FIELDS and _digest(path) == digest and _plain(self.patterns):
@@ -81,17 +82,7 @@ def _entry(path: Path, version: str, digest: str) -> Path | None:
     return folder / f"pyphen-{version}-{path.stem}-{digest}.marshal" if folder else None
 
 
-def _read(entry: Path) -> dict[str, tuple[int, tuple[int, ...]]] | None:
-    """The parsed patterns in `entry`, or None (missing, damaged, or not of pyphen's shape:
-    then it is removed and written again)."""
-    patterns = datacache.read_marshal(entry, LIMIT)
-    if _plain(patterns):
-        return patterns
-    datacache.discard(entry)
-    return None
-
-
-def _plain(patterns: object) -> bool:
+def _plain(patterns: object) -> TypeGuard[dict[str, tuple[int, tuple[int, ...]]]]:
     """Whether `patterns` has the shape pyphen gives plain patterns: {pattern: (offset, values)}
     with values ints 0-9 whose first and last are not 0 (pyphen chops zeros from both ends) and
     an offset inside the pattern (a negative one would wrap round the word)."""
